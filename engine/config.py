@@ -1,0 +1,127 @@
+"""Configuration dataclasses for the model and for training.
+
+Defaults reproduce the worked example in the articles our users read (see shared/SEEDS.md):
+batch 4 x context 16 x d_model 64, 4 heads of 16, FFN 64 -> 256 -> 64, 8 blocks.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """An impossible configuration value; the message names the field."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+POSITIONAL = ("sinusoidal", "learned")
+NORMS = ("post", "pre")
+ACTIVATIONS = ("relu", "gelu")
+
+# Sinusoidal tables are computed up to this length; learned tables are sized to context_length.
+MAX_CONTEXT = 4096
+
+
+@dataclass
+class ModelConfig:
+    vocab_size: int = 3771  # rows of the token table (compact vocabulary of the corpus)
+    d_model: int = 64  # width of every token vector in the residual stream
+    n_head: int = 4  # attention heads per block; head_size = d_model // n_head
+    n_layer: int = 8  # number of transformer blocks stacked
+    context_length: int = 16  # longest window the model sees (T)
+    d_ff: int = 256  # hidden width of the feed-forward network (4 x d_model in the articles)
+    dropout: float = 0.1  # on attention probabilities and residual branches during training
+    positional: str = "sinusoidal"  # "sinusoidal" as in the paper, or "learned" as in GPT-2
+    activation: str = "relu"  # FFN non-linearity: "relu" (paper) or "gelu" (GPT-2)
+    norm: str = "post"  # "post": LN(x + f(x)) as in the paper; "pre": x + f(LN(x)) as in GPT-2
+    tied: bool = False  # share the token table with the output projection
+
+    @property
+    def head_size(self) -> int:
+        return self.d_model // self.n_head
+
+    def validate(self) -> "ModelConfig":
+        """Raise ConfigError naming the first impossible field; return self for chaining."""
+        for name in ("vocab_size", "d_model", "n_head", "n_layer", "context_length", "d_ff"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ConfigError(name, f"must be a positive integer, got {value!r}")
+        if self.d_model % self.n_head:
+            raise ConfigError(
+                "d_model", f"{self.d_model} is not divisible by n_head={self.n_head}"
+            )
+        if self.context_length > MAX_CONTEXT:
+            raise ConfigError(
+                "context_length",
+                f"{self.context_length} exceeds the positional table ({MAX_CONTEXT})",
+            )
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError("dropout", f"must be in [0, 1), got {self.dropout}")
+        for name, allowed in (
+            ("positional", POSITIONAL),
+            ("norm", NORMS),
+            ("activation", ACTIVATIONS),
+        ):
+            if getattr(self, name) not in allowed:
+                raise ConfigError(name, f"must be one of {allowed}, got {getattr(self, name)!r}")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
+        return cls(**_known(cls, data)).validate()
+
+
+@dataclass
+class TrainConfig:
+    batch_size: int = 4  # windows per step (B)
+    steps: int = 2000  # optimizer steps in total
+    lr: float = 1e-3  # peak learning rate after warm-up
+    min_lr: float = 1e-4  # floor of the cosine decay
+    warmup_steps: int = 100  # linear warm-up from 0 to lr
+    weight_decay: float = 0.1  # AdamW decay on matrices (not on biases, norms, tables)
+    beta1: float = 0.9
+    beta2: float = 0.99
+    grad_clip: float = 1.0  # max global gradient norm; 0 disables clipping
+    eval_interval: int = 100  # steps between train/val evaluations
+    eval_batches: int = 20  # batches averaged per evaluation
+    val_fraction: float = 0.1  # tail of the corpus held out for validation
+    seed: int = 1337
+    device: str = "auto"
+    amp: bool = True  # mixed precision where the device supports it (CUDA bf16/fp16)
+
+    def validate(self) -> "TrainConfig":
+        """Raise ConfigError naming the first impossible field; return self for chaining."""
+        for name in ("batch_size", "steps", "eval_interval", "eval_batches"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value <= 0:
+                raise ConfigError(name, f"must be a positive integer, got {value!r}")
+        if self.warmup_steps < 0:
+            raise ConfigError("warmup_steps", "must be >= 0")
+        if not self.lr > 0:
+            raise ConfigError("lr", f"must be > 0, got {self.lr}")
+        if self.min_lr < 0 or self.min_lr > self.lr:
+            raise ConfigError("min_lr", f"must be between 0 and lr ({self.lr})")
+        if not 0.0 < self.val_fraction < 0.5:
+            raise ConfigError("val_fraction", "must be in (0, 0.5)")
+        if self.grad_clip < 0:
+            raise ConfigError("grad_clip", "must be >= 0")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+        return cls(**_known(cls, data)).validate()
+
+
+def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+    """Keep only keys the dataclass knows, so older/newer checkpoints still load."""
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in data.items() if k in names}

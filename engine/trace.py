@@ -1,0 +1,219 @@
+"""The traced forward pass: every intermediate of one forward, under a stable name.
+
+Capture lives here, not in the model: forward hooks on the model's `HookPoint`s (named by
+module path, as TransformerLens names its hooks) copy each tensor out. The ordered list of
+`Step`s is what every panel, the CLI's `inspect` and the walkthrough read.
+"""
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .model import GPT, CausalSelfAttention, HookPoint
+
+# Per step kind: (title, formula, axes). Keys are the name with any `blocks.{i}.` removed.
+# One table so a title or formula is never spelled in two places.
+STEP_INFO: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "tokens": ("Token ids", "text → ids (compact vocabulary rows)", ("batch", "context")),
+    "embed.token": ("Token embedding", "E[ids]", ("batch", "context", "d_model")),
+    "embed.position": (
+        "Positional encoding",
+        "PE(pos,2i)=sin(pos/10000^(2i/d)), PE(pos,2i+1)=cos(pos/10000^(2i/d))",
+        ("context", "d_model"),
+    ),
+    "embed.sum": ("Embedding + position", "X = E[ids] + PE", ("batch", "context", "d_model")),
+    "attn.q": ("Queries, split into heads", "Q = X·Wq → view, transpose",
+               ("batch", "heads", "context", "head_size")),
+    "attn.k": ("Keys, split into heads", "K = X·Wk → view, transpose",
+               ("batch", "heads", "context", "head_size")),
+    "attn.v": ("Values, split into heads", "V = X·Wv → view, transpose",
+               ("batch", "heads", "context", "head_size")),
+    "attn.scores": ("Scores QKᵀ", "S = Q·Kᵀ", ("batch", "heads", "query", "key")),
+    "attn.scaled": ("Scaled scores", "S / √head_size", ("batch", "heads", "query", "key")),
+    "attn.masked": ("Causal mask applied", "S/√d + M,  M = −∞ above the diagonal",
+                    ("batch", "heads", "query", "key")),
+    "attn.pattern": ("Attention pattern (softmax)", "A = softmax(S/√d + M)  (rows sum to 1)",
+                     ("batch", "heads", "query", "key")),
+    "attn.weighted": ("Weighted values", "A·V", ("batch", "heads", "context", "head_size")),
+    "attn.concat": ("Heads concatenated", "transpose → reshape [.., heads·head_size]",
+                    ("batch", "context", "d_model")),
+    "attn.out": ("Attention output", "concat·Wo + bo", ("batch", "context", "d_model")),
+    "resid1": ("Residual (attention)", "X + Attention(·)", ("batch", "context", "d_model")),
+    "ln1": ("LayerNorm 1", "γ·(x−μ)/√(σ²+ε) + β", ("batch", "context", "d_model")),
+    "ffn.hidden": ("FFN hidden", "H = x·W1 + b1", ("batch", "context", "d_ff")),
+    "ffn.act": ("FFN activation", "act(H)", ("batch", "context", "d_ff")),
+    "ffn.out": ("FFN output", "act(H)·W2 + b2", ("batch", "context", "d_model")),
+    "resid2": ("Residual (FFN)", "x + FFN(·)", ("batch", "context", "d_model")),
+    "ln2": ("LayerNorm 2", "γ·(x−μ)/√(σ²+ε) + β", ("batch", "context", "d_model")),
+    "ln_f": ("Final LayerNorm", "γ·(x−μ)/√(σ²+ε) + β", ("batch", "context", "d_model")),
+    "logits": ("Logits", "x·W_vocab", ("batch", "context", "vocab")),
+    "probs": ("Next-token probabilities", "softmax(logits)", ("batch", "context", "vocab")),
+}
+
+_BLOCK = re.compile(r"^blocks\.(\d+)\.")
+
+
+def step_kind(name: str) -> str:
+    """`blocks.3.attn.scores` -> `attn.scores`; names outside blocks are their own kind."""
+    return _BLOCK.sub("", name)
+
+
+def step_layer(name: str) -> int | None:
+    """The block index of a step name, or None for steps outside the blocks."""
+    m = _BLOCK.match(name)
+    return int(m.group(1)) if m else None
+
+
+@dataclass
+class Step:
+    """One intermediate: name, how it was computed, and its values (float32)."""
+
+    name: str
+    title: str
+    formula: str
+    axes: tuple[str, ...]
+    values: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.values.shape)
+
+    @property
+    def kind(self) -> str:
+        return step_kind(self.name)
+
+    @property
+    def layer(self) -> int | None:
+        return step_layer(self.name)
+
+
+@dataclass
+class Trace:
+    """The ordered steps of one traced forward over a batch of token windows."""
+
+    steps: list[Step]
+    ids: np.ndarray  # (B, T) compact ids fed to the model
+    ablated: tuple[tuple[int, int], ...] = ()
+    _index: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._index = {s.name: i for i, s in enumerate(self.steps)}
+
+    def __getitem__(self, name: str) -> Step:
+        return self.steps[self._index[name]]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._index
+
+    def __iter__(self) -> Iterator[Step]:
+        return iter(self.steps)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def names(self) -> list[str]:
+        return [s.name for s in self.steps]
+
+    def values(self, name: str) -> np.ndarray:
+        return self[name].values
+
+
+def hook_points(model: GPT) -> dict[str, HookPoint]:
+    """Every HookPoint in forward order, keyed by module path (never typed by hand)."""
+    return {n: m for n, m in model.named_modules() if isinstance(m, HookPoint)}
+
+
+@contextmanager
+def capture(
+    model: GPT,
+    ablate: Iterable[tuple[int, int]] = (),
+    store: bool = True,
+) -> Iterator[dict[str, torch.Tensor]]:
+    """Within the block, forwards record each HookPoint's output (detached) into the dict.
+
+    Attention runs its explicit step-by-step path so that scores, mask and pattern exist.
+    `ablate` lists (layer, head) pairs whose weighted values are zeroed before the concat.
+    Hooks and the explicit flag are removed on exit, leaving the model untouched.
+    """
+    cache: dict[str, torch.Tensor] = {}
+    handles = []
+    attns = [m for m in model.modules() if isinstance(m, CausalSelfAttention)]
+    heads_off: dict[int, list[int]] = {}
+    for layer, head in ablate:
+        if not 0 <= layer < len(attns) or not 0 <= head < attns[0].n_head:
+            raise ValueError(f"no head {head} in layer {layer} to ablate")
+        heads_off.setdefault(layer, []).append(head)
+
+    def recorder(name: str):
+        def hook(_module, _inputs, output):
+            cache[name] = output.detach()
+
+        return hook
+
+    def zero_heads(heads: list[int]):
+        def hook(_module, _inputs, output):
+            output = output.clone()
+            output[:, heads] = 0.0  # (B, nh, T, hs): the chosen heads contribute nothing
+            return output
+
+        return hook
+
+    try:
+        for attn in attns:
+            attn.explicit = True
+        for layer, heads in heads_off.items():
+            handles.append(
+                model.blocks[layer].attn.weighted.register_forward_hook(zero_heads(heads))
+            )
+        if store:
+            for name, hp in hook_points(model).items():
+                handles.append(hp.register_forward_hook(recorder(name)))
+        yield cache
+    finally:
+        for h in handles:
+            h.remove()
+        for attn in attns:
+            attn.explicit = False
+
+
+@torch.no_grad()
+def run_trace(
+    model: GPT,
+    ids: torch.Tensor | np.ndarray | Sequence[int],
+    ablate: Iterable[tuple[int, int]] = (),
+) -> Trace:
+    """Run one forward on ids (T,) or (B, T) in eval mode and return every step in order."""
+    device = next(model.parameters()).device
+    idx = torch.as_tensor(np.asarray(ids), dtype=torch.long, device=device)
+    if idx.ndim == 1:
+        idx = idx.unsqueeze(0)  # (1, T)
+    if idx.ndim != 2 or idx.shape[1] == 0:
+        raise ValueError("trace needs at least one token")
+    was_training = model.training
+    model.eval()
+    ablate = tuple(sorted(set(ablate)))
+    try:
+        with capture(model, ablate) as cache:
+            logits, _ = model(idx)  # (B, T, V)
+    finally:
+        model.train(was_training)
+    cache["probs"] = F.softmax(logits.float(), dim=-1)  # (B, T, V)
+    steps = [_step("tokens", idx)]
+    # Dict order is hook-firing order, which is forward order.
+    steps += [_step(name, t) for name, t in cache.items()]
+    return Trace(steps=steps, ids=idx.cpu().numpy(), ablated=ablate)
+
+
+def _step(name: str, tensor: torch.Tensor) -> Step:
+    title, formula, axes = STEP_INFO[step_kind(name)]
+    layer = step_layer(name)
+    if layer is not None:
+        title = f"Block {layer}: {title}"
+    values = tensor.detach().float().cpu().numpy()
+    return Step(name=name, title=title, formula=formula, axes=axes, values=values)
