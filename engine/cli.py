@@ -1,0 +1,407 @@
+"""The headless command line: train, tokenize, inspect, sample, info.
+
+Every user error ends with one line on stderr and exit status 2, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+PROG = "transformer-explorer"
+COMMANDS = ("train", "tokenize", "inspect", "sample", "info")
+
+
+class UsageError(Exception):
+    """A user-facing problem with a one-line message."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """All subcommands and options; `transformer-explorer` with none opens the GUI."""
+    from .config import ModelConfig, TrainConfig
+
+    m, t = ModelConfig(), TrainConfig()
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Train a small GPT-like decoder on your text and look inside it. "
+        "Without a command, the desktop app opens.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("train", help="train a model on a text file")
+    p.add_argument("file", help="a text file (UTF-8, UTF-16 with BOM, GBK/GB18030)")
+    p.add_argument("--out", required=True, help="directory (or .safetensors path) to save to")
+    p.add_argument("--tokenizer", default="cl100k_base",
+                   help="cl100k_base (default), char, or another tiktoken encoding name")
+    p.add_argument("--d-model", type=int, default=m.d_model)
+    p.add_argument("--heads", type=int, default=m.n_head)
+    p.add_argument("--layers", type=int, default=m.n_layer)
+    p.add_argument("--context", type=int, default=m.context_length)
+    p.add_argument("--ffn", type=int, default=m.d_ff, help="feed-forward hidden width")
+    p.add_argument("--dropout", type=float, default=m.dropout)
+    p.add_argument("--positional", choices=("sinusoidal", "learned"), default=m.positional)
+    p.add_argument("--norm", choices=("post", "pre"), default=m.norm)
+    p.add_argument("--activation", choices=("relu", "gelu"), default=m.activation)
+    p.add_argument("--tied", action="store_true", help="share token table and output layer")
+    p.add_argument("--batch", type=int, default=t.batch_size)
+    p.add_argument("--lr", type=float, default=t.lr)
+    p.add_argument("--min-lr", type=float, default=None, help="cosine floor (default lr/10)")
+    p.add_argument("--warmup", type=int, default=t.warmup_steps)
+    p.add_argument("--steps", type=int, default=t.steps, help="total optimizer steps")
+    p.add_argument("--eval-interval", type=int, default=t.eval_interval)
+    p.add_argument("--eval-batches", type=int, default=t.eval_batches)
+    p.add_argument("--weight-decay", type=float, default=t.weight_decay)
+    p.add_argument("--grad-clip", type=float, default=t.grad_clip)
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument("--seed", type=int, default=t.seed)
+    p.add_argument("--resume", metavar="CKPT", help="continue from a saved checkpoint")
+    p.add_argument("--bundle", action="store_true",
+                   help="save weights, tokenizer and history only (no optimizer state)")
+    p.add_argument("--json", action="store_true", help="print one final JSON object")
+
+    p = sub.add_parser("tokenize", help="show how a text splits into tokens")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("file", nargs="?", help="a text file")
+    src.add_argument("--text", help="the text itself")
+    p.add_argument("--tokenizer", default="cl100k_base")
+    p.add_argument("--limit", type=int, default=200, help="tokens listed in text output")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("inspect", help="print every step of one traced forward pass")
+    p.add_argument("checkpoint")
+    p.add_argument("--prompt", required=True)
+    p.add_argument("--ablate", default="", metavar="L:H,...",
+                   help="heads to switch off, e.g. 0:1,2:3")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("sample", help="generate text from a prompt")
+    p.add_argument("checkpoint")
+    p.add_argument("--prompt", required=True)
+    p.add_argument("--tokens", type=int, default=100)
+    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--top-k", type=int, default=None)
+    p.add_argument("--top-p", type=float, default=None)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--show-probs", action="store_true", help="print each step's top candidates")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("info", help="describe a saved model")
+    p.add_argument("checkpoint")
+    p.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `transformer-explorer-cli` (and of `transformer-explorer COMMAND`)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return {
+            "train": cmd_train,
+            "tokenize": cmd_tokenize,
+            "inspect": cmd_inspect,
+            "sample": cmd_sample,
+            "info": cmd_info,
+        }[args.command](args)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - user errors become one line; bugs still show
+        if not _is_user_error(exc):
+            raise
+        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+
+
+def _is_user_error(exc: BaseException) -> bool:
+    # Every engine error class the user can cause derives from ValueError/RuntimeError with a
+    # message written for people; OSError covers missing files and permissions.
+    from .train import TrainingDiverged, TrainingError
+
+    return isinstance(exc, (UsageError, ValueError, OSError, TrainingDiverged, TrainingError))
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, OSError) and exc.filename and exc.strerror:
+        text = f"{exc.filename}: {exc.strerror}"
+    return " ".join(text.split())
+
+
+# --------------------------------------------------------------------------- train
+def cmd_train(args: argparse.Namespace) -> int:
+    import torch
+    from tqdm import tqdm
+
+    from .checkpoint import load_checkpoint, save_checkpoint
+    from .config import ModelConfig, TrainConfig
+    from .corpus import load_corpus
+    from .model import GPT
+    from .train import Trainer
+
+    tcfg = TrainConfig(
+        batch_size=args.batch, steps=args.steps, lr=args.lr,
+        min_lr=args.lr / 10 if args.min_lr is None else args.min_lr,
+        warmup_steps=min(args.warmup, args.steps), weight_decay=args.weight_decay,
+        grad_clip=args.grad_clip, eval_interval=args.eval_interval,
+        eval_batches=args.eval_batches, seed=args.seed, device=args.device,
+    ).validate()
+    ckpt = load_checkpoint(args.resume) if args.resume else None
+    if ckpt is not None:
+        mcfg = ckpt.model_config
+        tokenizer_name = ckpt.tokenizer.name
+    else:
+        mcfg = ModelConfig(
+            vocab_size=1, d_model=args.d_model, n_head=args.heads, n_layer=args.layers,
+            context_length=args.context, d_ff=args.ffn, dropout=args.dropout,
+            positional=args.positional, activation=args.activation, norm=args.norm,
+            tied=args.tied,
+        ).validate()  # checked before the (possibly long) tokenization
+        tokenizer_name = args.tokenizer
+
+    quiet = args.json or not sys.stderr.isatty()
+    with tqdm(total=Path(args.file).stat().st_size if Path(args.file).is_file() else 0,
+              unit="B", unit_scale=True, desc="tokenizing", disable=quiet, leave=False) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        corpus = load_corpus(
+            args.file, tokenizer=tokenizer_name, context_length=mcfg.context_length,
+            val_fraction=tcfg.val_fraction, progress=progress,
+            vocab_from=ckpt.tokenizer if ckpt else None,
+        )
+    if ckpt is not None:
+        model = ckpt.model
+    else:
+        mcfg.vocab_size = corpus.tokenizer.vocab_size
+        torch.manual_seed(tcfg.seed)
+        model = GPT(mcfg.validate())
+    trainer = Trainer(model, corpus, tcfg, device=tcfg.device)
+    if ckpt is not None and ckpt.trainer_state is not None:
+        trainer.load_state_dict(ckpt.trainer_state)
+    if not quiet:
+        print(
+            f"{corpus.n_tokens:,} tokens, vocabulary {corpus.tokenizer.vocab_size:,}, "
+            f"{model.num_params():,} parameters, device {trainer.device}",
+            file=sys.stderr,
+        )
+
+    last = None
+    start = trainer.step
+    with tqdm(total=tcfg.steps, initial=start, desc="training", disable=quiet,
+              unit="step") as bar:
+        try:
+            for rec in trainer.run(log_every=10):
+                last = rec
+                bar.update(rec.step - bar.n)
+                post = {"loss": f"{rec.train_loss:.4f}", "tok/s": f"{rec.tokens_per_s:,.0f}"}
+                if rec.val_loss is not None:
+                    post["val"] = f"{rec.val_loss:.4f}"
+                bar.set_postfix(post, refresh=False)
+        except KeyboardInterrupt:
+            trainer.request_stop()
+            print(f"{PROG}: interrupted at step {trainer.step}; saving", file=sys.stderr)
+    path = save_checkpoint(
+        args.out, model, corpus.tokenizer, trainer=None if args.bundle else trainer,
+        train_cfg=tcfg, extra={"corpus": str(args.file), "history": _history(trainer)},
+    )
+    evals = [r for r in trainer.history if r.val_loss is not None]
+    summary: dict[str, Any] = {
+        "steps": trainer.step,
+        "tokens_per_s": round(last.tokens_per_s, 1) if last else 0.0,
+        "train_loss": evals[-1].eval_train_loss if evals else (last.train_loss if last else None),
+        "val_loss": evals[-1].val_loss if evals else None,
+        "last_batch_loss": last.train_loss if last else None,
+        "parameters": model.num_params(),
+        "vocab_size": corpus.tokenizer.vocab_size,
+        "corpus_tokens": corpus.n_tokens,
+        "device": str(trainer.device),
+        "checkpoint": str(path),
+    }
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(
+            f"saved {path} after {summary['steps']} steps: train loss "
+            f"{_fmt(summary['train_loss'])}, val loss {_fmt(summary['val_loss'])}, "
+            f"{summary['tokens_per_s']:,.0f} tokens/s"
+        )
+    return 0
+
+
+def _history(trainer) -> list[dict[str, Any]]:
+    return [r.to_dict() for r in trainer.history]
+
+
+def _fmt(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.4f}"
+
+
+# --------------------------------------------------------------------------- tokenize
+def cmd_tokenize(args: argparse.Namespace) -> int:
+    from .corpus import read_text
+    from .tokenizers import build_tokenizer
+
+    text = args.text if args.text is not None else read_text(args.file)[0]
+    tok = build_tokenizer(args.tokenizer, text)
+    compact = tok.encode(text)
+    ids = tok.to_original(compact)
+    pieces = [tok.piece(int(i)) for i in compact]
+    counts = Counter(ids.tolist())
+    top = [
+        {"id": i, "piece": tok.piece(int(tok.to_compact(np.array([i]))[0])), "count": c}
+        for i, c in counts.most_common(20)
+    ]
+    stats = {
+        "tokenizer": tok.name,
+        "characters": len(text),
+        "tokens": int(len(ids)),
+        "distinct": len(counts),
+        "chars_per_token": round(len(text) / max(len(ids), 1), 3),
+    }
+    if args.json:
+        print(json.dumps({**stats, "ids": ids.tolist(), "pieces": pieces, "most_common": top},
+                         ensure_ascii=False))
+        return 0
+    print(" ".join(f"{piece}[{i}]" for piece, i in zip(pieces[: args.limit], ids.tolist())))
+    if len(ids) > args.limit:
+        print(f"... ({len(ids) - args.limit:,} more; --limit N to show more)")
+    print(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in stats.items()))
+    print("most common: " + ", ".join(f"{t['piece']} x{t['count']}" for t in top[:10]))
+    return 0
+
+
+# --------------------------------------------------------------------------- inspect
+def _encode_prompt(ckpt, prompt: str) -> np.ndarray:
+    ids = ckpt.tokenizer.encode(prompt)
+    if len(ids) == 0:
+        raise UsageError("the prompt is empty")
+    T = ckpt.model_config.context_length
+    if len(ids) > T:
+        print(f"{PROG}: prompt has {len(ids)} tokens; using the first {T} (the model's context)",
+              file=sys.stderr)
+        ids = ids[:T]
+    return ids
+
+
+def _parse_heads(spec: str) -> list[tuple[int, int]]:
+    heads = []
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        try:
+            layer, head = (int(x) for x in part.split(":"))
+        except ValueError:
+            raise UsageError(f"--ablate expects LAYER:HEAD pairs like 0:1,2:3, got {part!r}")
+        heads.append((layer, head))
+    return heads
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from .checkpoint import load_checkpoint
+    from .trace import run_trace
+
+    ckpt = load_checkpoint(args.checkpoint)
+    ids = _encode_prompt(ckpt, args.prompt)
+    trace = run_trace(ckpt.model, ids, ablate=_parse_heads(args.ablate))
+    tok = ckpt.tokenizer
+    pieces = [tok.piece(int(i)) for i in ids]
+    if args.json:
+        steps = []
+        for step in trace:
+            values, axes = step.values, list(step.axes)
+            if axes and axes[0] == "batch":  # a single prompt: drop the batch of one
+                values, axes = values[0], axes[1:]
+            steps.append({
+                "name": step.name, "title": step.title, "formula": step.formula,
+                "axes": axes, "shape": list(values.shape), "values": values.tolist(),
+            })
+        out = {
+            "tokens": {"ids": tok.to_original(ids).tolist(), "compact_ids": ids.tolist(),
+                       "pieces": pieces},
+            "steps": steps,
+        }
+        # -inf (the causal mask) is written as -Infinity, which Python's json reads back.
+        json.dump(out, sys.stdout, ensure_ascii=False)
+        print()
+        return 0
+    print("tokens: " + " ".join(f"{p}[{i}]" for p, i in zip(pieces, tok.to_original(ids))))
+    with np.printoptions(precision=4, suppress=True, linewidth=110, threshold=200, edgeitems=3):
+        for n, step in enumerate(trace, 1):
+            values = step.values[0] if step.axes[0] == "batch" else step.values
+            axes = step.axes[1:] if step.axes[0] == "batch" else step.axes
+            shape = ", ".join(f"{a} {s}" for a, s in zip(axes, values.shape))
+            print(f"\n{n:3d}. {step.name} — {step.title}\n     {step.formula}\n     [{shape}]")
+            print("     " + str(values).replace("\n", "\n     "))
+    return 0
+
+
+# --------------------------------------------------------------------------- sample
+def cmd_sample(args: argparse.Namespace) -> int:
+    from .checkpoint import load_checkpoint
+    from .sample import generate
+
+    if args.tokens <= 0:
+        raise UsageError("--tokens must be a positive number")
+    ckpt = load_checkpoint(args.checkpoint)
+    steps = generate(
+        ckpt.model, ckpt.tokenizer, args.prompt, args.tokens, temperature=args.temperature,
+        top_k=args.top_k, top_p=args.top_p, seed=args.seed,
+    )
+    records = []
+    if not args.json:
+        sys.stdout.write(args.prompt)
+    shown = ""
+    for step in steps:
+        records.append(step)
+        if args.json:
+            continue
+        if args.show_probs:
+            cands = "  ".join(f"{piece} {p:.3f}" for _, piece, p in step.candidates[:5])
+            print(f"\n[{step.piece} p={step.prob:.3f}]  {cands}", end="")
+        else:
+            # Print only what is now complete text; a Chinese character may span tokens.
+            sys.stdout.write(step.text[len(shown):])
+            shown = step.text
+        sys.stdout.flush()
+    if args.json:
+        text = records[-1].text if records else ""
+        print(json.dumps({
+            "prompt": args.prompt, "text": text,
+            "tokens": [{"id": r.token_id, "piece": r.piece, "prob": r.prob} for r in records],
+        }, ensure_ascii=False))
+    else:
+        print()
+    return 0
+
+
+# --------------------------------------------------------------------------- info
+def cmd_info(args: argparse.Namespace) -> int:
+    from .checkpoint import checkpoint_info
+
+    info = checkpoint_info(args.checkpoint)
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False, default=str))
+        return 0
+    for key, value in info.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items())
+        elif isinstance(value, float) and math.isfinite(value):
+            value = f"{value:.4f}"
+        print(f"{key:>16}: {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
