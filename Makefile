@@ -35,7 +35,7 @@ bench: setup
 # Regenerates the bundled model from the bundled corpus with our own CLI (seeded).
 model: setup
 	$(VENV)/bin/transformer-explorer-cli train resources/corpus/transformer_guide.txt \
-		--out resources/model --steps 3000 --batch 16 --seed 1337 --bundle
+		--out resources/model/default.safetensors --steps 3000 --batch 16 --seed 1337 --bundle
 
 clean:
 	rm -rf $(VENV) build *.egg-info
