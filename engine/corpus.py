@@ -1,0 +1,321 @@
+"""The user's text file as training data: reading it, tokenizing it, and cutting batches.
+
+Files can be hundreds of MB, so they are decoded and tokenized in chunks into a growing uint32
+array (4 bytes/token), then stored as compact ids (2 bytes/token for vocabularies up to 65,535).
+"""
+from __future__ import annotations
+
+import codecs
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from engine.tokenizers import DEFAULT_TOKENIZER, BaseEncoder, Tokenizer, get_base
+
+Progress = Callable[[int, int], None]
+
+_SNIFF_BYTES = 8 << 10  # NUL bytes in here mean binary (unless the file is UTF-16)
+_SAMPLE_BYTES = 1 << 20  # encodings are decided on this much before decoding everything
+_BLOCK = 1 << 20  # ids handled per numpy block, so temporaries stay small
+
+# encoding name -> (Python codec, bytes of byte-order mark to skip)
+_CODECS = {
+    "utf-8": ("utf-8", 0),
+    "utf-8-sig": ("utf-8", len(codecs.BOM_UTF8)),
+    "utf-16-le": ("utf-16-le", 2),
+    "utf-16-be": ("utf-16-be", 2),
+    "gb18030": ("gb18030", 0),  # a superset of GBK and GB2312
+}
+
+
+class CorpusError(ValueError):
+    """The file cannot be used as training text; the message says why and what to do."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading text in whatever encoding our users save it.
+
+
+def _check_file(path: Path) -> int:
+    if not path.exists():
+        raise CorpusError(f"'{path}' does not exist; choose an existing text file")
+    if path.is_dir():
+        raise CorpusError(f"'{path}' is a folder; choose a text file inside it")
+    size = path.stat().st_size
+    if size == 0:
+        raise CorpusError(f"'{path.name}': file is empty; choose a file with some text in it")
+    return size
+
+
+def _binary(path: Path) -> CorpusError:
+    return CorpusError(
+        f"'{path.name}' looks like a binary file, not text (it is not UTF-8, UTF-16 or "
+        "GBK/GB18030); choose a plain-text file"
+    )
+
+
+def _decodes(sample: bytes, codec: str, final: bool) -> bool:
+    try:
+        # An incremental decoder tolerates a sample that ends inside a character.
+        codecs.getincrementaldecoder(codec)("strict").decode(sample, final=final)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _detect(path: Path, sample: bytes, whole: bool) -> str:
+    """Encoding name of a file from its first bytes (`whole`: the sample is the entire file)."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith(codecs.BOM_UTF16_LE):
+        return "utf-16-le"
+    if sample.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16-be"
+    if b"\0" in sample[:_SNIFF_BYTES]:
+        raise _binary(path)
+    for name in ("utf-8", "gb18030"):  # UTF-8 first: valid UTF-8 is rarely anything else
+        if _decodes(sample, name, final=whole):
+            return name
+    raise _binary(path)
+
+
+def read_text(path: str | Path) -> tuple[str, str]:
+    """The exact text of a file and its encoding name; CorpusError if it is not usable text."""
+    path = Path(path)
+    _check_file(path)
+    data = path.read_bytes()
+    encoding = _detect(path, data[:_SAMPLE_BYTES], whole=len(data) <= _SAMPLE_BYTES)
+    for name in (encoding, "gb18030") if encoding == "utf-8" else (encoding,):
+        codec, bom = _CODECS[name]
+        try:
+            text = data[bom:].decode(codec)
+        except UnicodeDecodeError:
+            continue  # valid UTF-8 at the start only: the rest decides
+        if not text:
+            raise CorpusError(f"'{path.name}': file is empty; choose a file with some text in it")
+        return text, name
+    raise _binary(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tokenizing a large file in chunks.
+
+
+class _IdBuffer:
+    """A growing uint32 array (no Python lists: 4 bytes per token)."""
+
+    def __init__(self, capacity: int):
+        self._data = np.empty(max(capacity, 1024), dtype=np.uint32)
+        self.n = 0
+
+    def extend(self, ids: np.ndarray) -> None:
+        need = self.n + len(ids)
+        if need > len(self._data):
+            grown = np.empty(max(need, len(self._data) * 3 // 2), dtype=np.uint32)
+            grown[: self.n] = self._data[: self.n]
+            self._data = grown
+        self._data[self.n : need] = ids
+        self.n = need
+
+    def result(self) -> np.ndarray:
+        # Shrinking in place (realloc) avoids a second full-size copy.
+        self._data.resize(self.n, refcheck=False)
+        return self._data
+
+
+def _stream(
+    path: Path, encoding: str, base: BaseEncoder, progress: Progress | None, chunk_bytes: int,
+    size: int,
+) -> tuple[np.ndarray, int]:
+    """(original ids as uint32, number of characters) of a file; UnicodeDecodeError if invalid."""
+    codec, bom = _CODECS[encoding]
+    decoder = codecs.getincrementaldecoder(codec)("strict")
+    out = _IdBuffer(size // 3)  # about 4 bytes of English or 1.5 Chinese characters per token
+    carry, n_chars, done = "", 0, bom
+    with open(path, "rb") as f:
+        f.seek(bom)
+        while True:
+            raw = f.read(chunk_bytes)
+            final = not raw
+            text = carry + decoder.decode(raw, final=final)
+            cut = len(text) if final else base.safe_cut(text, 0, len(text))
+            if cut <= 0 and len(text) > 4 * chunk_bytes:
+                # No safe place in a huge run (one endless line): cut anyway; at worst the
+                # tokens right at this seam differ from a whole-file encode.
+                cut = len(text)
+            if cut > 0:
+                out.extend(base.encode_large(text[:cut]))
+                n_chars += cut
+                carry = text[cut:]
+            else:
+                carry = text
+            done += len(raw)
+            if progress is not None:
+                progress(done, size)
+            if final:
+                return out.result(), n_chars
+
+
+def _tokenize_path(
+    path: str | Path, base: BaseEncoder, progress: Progress | None, chunk_bytes: int
+) -> tuple[np.ndarray, str, int]:
+    """(original ids, encoding name, number of characters) of a text file."""
+    path = Path(path)
+    size = _check_file(path)
+    with open(path, "rb") as f:
+        sample = f.read(_SAMPLE_BYTES)
+    encoding = _detect(path, sample, whole=len(sample) == size)
+    for name in (encoding, "gb18030") if encoding == "utf-8" else (encoding,):
+        try:
+            ids, n_chars = _stream(path, name, base, progress, chunk_bytes, size)
+        except UnicodeDecodeError:
+            continue  # valid UTF-8 at the start only: start again as GB18030
+        if n_chars == 0:
+            raise CorpusError(f"'{path.name}': file is empty; choose a file with some text in it")
+        return ids, name, n_chars
+    raise _binary(path)
+
+
+def tokenize_file(
+    path: str | Path,
+    base_name: str = DEFAULT_TOKENIZER,
+    progress: Progress | None = None,
+    chunk_bytes: int = 4 << 20,
+) -> np.ndarray:
+    """Original ids (uint32) of a text file, read in chunks; progress(bytes_done, bytes_total)."""
+    return _tokenize_path(path, get_base(base_name), progress, chunk_bytes)[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# The corpus: compact ids split into training and validation.
+
+
+def _id_dtype(vocab_size: int) -> type:
+    return np.uint16 if vocab_size <= 65535 else np.uint32
+
+
+def _used_ids(ids: np.ndarray) -> np.ndarray:
+    """Sorted distinct values of a large uint32 array, counted block by block."""
+    if not len(ids):
+        return np.zeros(0, dtype=np.int64)
+    counts = np.zeros(int(ids.max()) + 1, dtype=np.int64)
+    for start in range(0, len(ids), _BLOCK):
+        block = ids[start : start + _BLOCK]
+        counts += np.bincount(block, minlength=len(counts))
+    return np.flatnonzero(counts)
+
+
+def _to_compact(tokenizer: Tokenizer, ids: np.ndarray) -> np.ndarray:
+    """Compact ids of a large array of original ids, stored in the smallest dtype."""
+    out = np.empty(len(ids), dtype=_id_dtype(tokenizer.vocab_size))
+    for start in range(0, len(ids), _BLOCK):
+        out[start : start + _BLOCK] = tokenizer.to_compact(ids[start : start + _BLOCK])
+    return out
+
+
+def min_tokens(context_length: int, val_fraction: float) -> int:
+    """Fewest tokens for which both splits hold at least context_length + 1 tokens."""
+    need = context_length + 1
+    n = max(2 * need, math.ceil(need / val_fraction) - 1)
+    while not (_n_val(n, val_fraction) >= need and n - _n_val(n, val_fraction) >= need):
+        n += 1
+    return n
+
+
+def _n_val(n_tokens: int, val_fraction: float) -> int:
+    return int(n_tokens * val_fraction + 1e-9)  # 1e-9: 170 * 0.1 must give 17, not 16
+
+
+@dataclass
+class Corpus:
+    """Compact token ids of one text, split into training and validation parts."""
+
+    tokenizer: Tokenizer
+    train: np.ndarray  # compact ids, uint16 (or uint32 for vocabularies over 65,535)
+    val: np.ndarray  # the last val_fraction of the text
+    source: str  # file path, or a name such as "<text>"
+    encoding: str  # how the file was decoded, e.g. "utf-8", "gb18030"
+    n_chars: int  # characters of text the ids came from
+
+    @property
+    def n_tokens(self) -> int:
+        """Tokens in both splits."""
+        return len(self.train) + len(self.val)
+
+    def get_batch(
+        self, split: str, batch_size: int, context_length: int, generator: torch.Generator,
+        device: str | torch.device = "cpu",
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Random windows x (B, T) int64 and their next tokens y = x shifted by one."""
+        if split not in ("train", "val"):
+            raise ValueError(f"split must be 'train' or 'val', not {split!r}")
+        data = self.train if split == "train" else self.val
+        if len(data) < context_length + 1:
+            raise ValueError(
+                f"the {split} split has {len(data)} tokens; context {context_length} needs "
+                f"{context_length + 1}"
+            )
+        # Offsets come from the caller's generator, so a seeded run sees the same batches.
+        starts = torch.randint(len(data) - context_length, (batch_size,), generator=generator)
+        idx = starts.numpy()[:, None] + np.arange(context_length + 1)  # (B, T+1)
+        windows = torch.from_numpy(data[idx].astype(np.int64))  # (B, T+1)
+        x = windows[:, :-1]  # (B, T)
+        y = windows[:, 1:]  # (B, T)
+        return x.contiguous().to(device), y.contiguous().to(device)
+
+
+def _make_corpus(
+    ids: np.ndarray, name: str, source: str, label: str, encoding: str, n_chars: int,
+    context_length: int, val_fraction: float, vocab_from: Tokenizer | None,
+) -> Corpus:
+    """Compact vocabulary, compact ids and the train/val split of original ids."""
+    if not 0 < val_fraction < 1:
+        raise CorpusError(f"val_fraction must be between 0 and 1, not {val_fraction}")
+    if context_length < 1:
+        raise CorpusError(f"context_length must be at least 1, not {context_length}")
+    need = min_tokens(context_length, val_fraction)
+    if len(ids) < need:
+        raise CorpusError(
+            f"'{label}' has only {len(ids)} tokens; training with context {context_length} "
+            f"needs at least {need} tokens (choose a longer file or a smaller context)"
+        )
+    tokenizer = vocab_from if vocab_from is not None else Tokenizer(name, _used_ids(ids))
+    compact = _to_compact(tokenizer, ids)
+    n_val = _n_val(len(compact), val_fraction)
+    split = len(compact) - n_val
+    # Views of one array: no copy at the moment memory peaks (uint32 ids + compact ids).
+    return Corpus(tokenizer, compact[:split], compact[split:], source, encoding, n_chars)
+
+
+def load_corpus(
+    path: str | Path,
+    tokenizer: str = DEFAULT_TOKENIZER,
+    context_length: int = 16,
+    val_fraction: float = 0.1,
+    progress: Progress | None = None,
+    vocab_from: Tokenizer | None = None,
+) -> Corpus:
+    """Tokenize a text file into a Corpus; with `vocab_from`, keep that vocabulary (rest = unk)."""
+    name = vocab_from.name if vocab_from is not None else tokenizer
+    ids, encoding, n_chars = _tokenize_path(path, get_base(name), progress, 4 << 20)
+    return _make_corpus(ids, name, str(path), Path(path).name, encoding, n_chars,
+                        context_length, val_fraction, vocab_from)
+
+
+def corpus_from_text(
+    text: str,
+    name: str = "<text>",
+    tokenizer: str = DEFAULT_TOKENIZER,
+    context_length: int = 16,
+    val_fraction: float = 0.1,
+    vocab_from: Tokenizer | None = None,
+) -> Corpus:
+    """A Corpus of an in-memory text (for tests and text typed into the GUI)."""
+    base_name = vocab_from.name if vocab_from is not None else tokenizer
+    ids = get_base(base_name).encode_large(text)
+    return _make_corpus(ids, base_name, name, name, "text", len(text), context_length,
+                        val_fraction, vocab_from)
