@@ -8,7 +8,6 @@ import argparse
 import json
 import math
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any, Sequence
@@ -147,6 +146,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .checkpoint import load_checkpoint, save_checkpoint
     from .config import ModelConfig, TrainConfig
     from .corpus import load_corpus
+    from .devices import resolve_device
     from .model import GPT
     from .train import Trainer
 
@@ -157,6 +157,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         grad_clip=args.grad_clip, eval_interval=args.eval_interval,
         eval_batches=args.eval_batches, seed=args.seed, device=args.device,
     ).validate()
+    resolve_device(args.device)  # an absent device is refused before a long tokenization
     ckpt = load_checkpoint(args.resume) if args.resume else None
     if ckpt is not None:
         mcfg = ckpt.model_config
