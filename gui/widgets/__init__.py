@@ -1,0 +1,100 @@
+"""Reusable view pieces: the labelled `Heatmap`, and `EmptyState`, a panel's "nothing to show
+yet" page, so no panel is ever a blank rectangle."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QLabel,
+    QSizePolicy,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
+
+from .heatmap import Heatmap, elide, format_value
+
+__all__ = ["EmptyState", "Heatmap", "NoteLabel", "elide", "fill_table", "format_value"]
+
+
+class EmptyState(QStackedWidget):
+    """Either a centred explanation (page 0) or the panel's content (page 1)."""
+
+    def __init__(self, content: QWidget, message: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._default = message
+        self.message = QLabel(message)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        self.message.setMargin(24)
+        self.message.setStyleSheet("color: #555; font-size: 13pt;")
+        self.addWidget(self.message)
+        self.addWidget(content)
+
+    def show_empty(self, message: str | None = None) -> None:
+        """Show the explanation (this one, or the default) instead of the content."""
+        self.message.setText(message if message is not None else self._default)
+        self.setCurrentIndex(0)
+
+    def show_content(self) -> None:
+        self.setCurrentIndex(1)
+
+    def is_empty(self) -> bool:
+        return self.currentIndex() == 0
+
+
+def fill_table(table: QTableWidget, rows: Sequence[Sequence[str]], numeric_from: int = 1) -> None:
+    """Put text rows into a table, reusing its items; columns >= numeric_from align right.
+
+    Item-by-item updates with per-change column sizing cost ~1 ms each; filling with updates
+    off and sizing the columns once keeps a context edit within its redraw budget.
+    """
+    table.setUpdatesEnabled(False)
+    try:
+        table.setRowCount(len(rows))
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        for r, cells in enumerate(rows):
+            for c, text in enumerate(cells):
+                item = table.item(r, c)
+                if item is None:
+                    item = QTableWidgetItem(text)
+                    if c >= numeric_from:
+                        item.setTextAlignment(right)
+                    table.setItem(r, c, item)
+                elif item.text() != text:
+                    item.setText(text)
+        table.resizeColumnsToContents()
+    finally:
+        table.setUpdatesEnabled(True)
+
+
+class NoteLabel(QLabel):
+    """A label whose changing text never changes its size: a fixed number of lines, any width.
+
+    Labels that grow with their text make the layout move every plot around them, and each
+    moved plot repaints its axes: on a context edit that alone cost more than the redraw.
+    """
+
+    def __init__(self, text: str = "", lines: int = 1, parent: QWidget | None = None):
+        super().__init__(text, parent)
+        self.setWordWrap(lines > 1)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self._lines = lines
+        self._fit()
+
+    def _fit(self) -> None:
+        m = self.contentsMargins()
+        line = self.fontMetrics().lineSpacing()
+        self.setFixedHeight(line * self._lines + m.top() + m.bottom() + 2)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() in (event.Type.FontChange, event.Type.StyleChange):
+            self._fit()
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt API)
+        super().setText(text)
+        self.setToolTip(text if len(text) > 80 else "")  # the whole text, if it is cut

@@ -1,0 +1,205 @@
+"""The walkthrough panel: stepping through every step, checks, article mode, table, export."""
+import numpy as np
+import pytest
+import torch
+from PySide6.QtCore import QSettings, Qt, QThread
+from PySide6.QtWidgets import QApplication
+
+from engine.config import ModelConfig
+from engine.corpus import corpus_from_text
+from engine.model import GPT
+from engine.trace import run_trace
+from gui import dialogs
+from gui.panels.walkthrough import WalkthroughPanel
+from gui.session import Session
+from gui.workers import running_threads
+
+TEXT = ("The cat sat on the mat. The dog sat on the log. 猫坐在垫子上。" * 12)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path):
+    """QSettings go to a temporary folder, so tests never touch the user's settings."""
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    yield
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return corpus_from_text(TEXT, tokenizer="cl100k_base", context_length=16)
+
+
+def _session(corpus, **cfg):
+    torch.manual_seed(0)
+    config = dict(vocab_size=corpus.tokenizer.vocab_size, d_model=16, n_head=2, n_layer=2,
+                  context_length=12, d_ff=32)
+    config.update(cfg)
+    model = GPT(ModelConfig(**config))
+    s = Session()
+    s.set_model(model, corpus.tokenizer)
+    s.context_text = "The cat sat on the log."
+    s.set_trace(run_trace(model, s.context_ids()))
+    return s
+
+
+def _panel(qtbot, session):
+    panel = WalkthroughPanel(session)
+    qtbot.addWidget(panel)
+    panel.resize(1200, 800)
+    return panel
+
+
+@pytest.mark.parametrize("norm", ["post", "pre"])
+def test_next_walks_every_step_once_in_order_and_every_check_passes(qtbot, corpus, norm):
+    session = _session(corpus, norm=norm, activation="gelu" if norm == "pre" else "relu")
+    panel = _panel(qtbot, session)
+    focused = []
+    session.focus_changed.connect(focused.append)
+    seen = [panel.current_name()]
+    while True:
+        before = panel.current_name()
+        panel.next()
+        if panel.current_name() == before:
+            break
+        seen.append(panel.current_name())
+        assert "✓" in panel.check_label_text(), (panel.current_name(), panel.check_label_text())
+    assert seen == session.trace.names()
+    assert focused == seen[1:]
+    assert panel.check_result().passed
+    panel.previous()
+    assert panel.current_name() == seen[-2] and session.focus == seen[-2]
+
+
+def test_keys_and_list_move_and_focus_follows(qtbot, corpus):
+    session = _session(corpus)
+    panel = _panel(qtbot, session)
+    names = session.trace.names()
+    with qtbot.waitSignal(session.focus_changed) as sig:
+        qtbot.keyClick(panel, Qt.Key.Key_Right)
+    assert sig.args == [names[1]] and panel.current_name() == names[1]
+    qtbot.keyClick(panel.step_list, Qt.Key.Key_Right)
+    assert panel.current_name() == names[2]
+    qtbot.keyClick(panel.step_list, Qt.Key.Key_Left)
+    assert panel.current_name() == names[1]
+    panel.go_to("embed.sum")
+    qtbot.keyClick(panel.step_list, Qt.Key.Key_Down)  # crosses the "Block 0" header
+    assert panel.current_name() == "blocks.0.attn.q"
+    qtbot.keyClick(panel.step_list, Qt.Key.Key_Up)
+    assert panel.current_name() == "embed.sum"
+    session.set_focus("blocks.1.attn.pattern")  # another panel moved: the walkthrough follows
+    assert panel.current_name() == "blocks.1.attn.pattern"
+    item = panel.step_list.currentItem()
+    assert item.text().startswith(f"{names.index('blocks.1.attn.pattern') + 1}. Block 1: ")
+    assert item.text().endswith("[1,2,7,7]")
+
+
+def test_table_shows_the_numbers_at_the_chosen_precision(qtbot, corpus):
+    session = _session(corpus)
+    panel = _panel(qtbot, session)
+    panel.go_to("blocks.0.attn.masked")
+    panel.set_slice(batch=0, head=1)
+    panel.set_precision(3)
+    model = panel.table_model()
+    values = session.trace.values("blocks.0.attn.masked")[0, 1]
+    assert model.rowCount() == model.columnCount() == values.shape[0]
+    idx = model.index(4, 2)
+    assert model.data(idx) == f"{values[4, 2]:.3f}"
+    assert model.data(model.index(2, 4)) == "-inf"
+    panel.set_precision(6)
+    assert model.data(idx) == f"{values[4, 2]:.6f}"
+    pieces = corpus.tokenizer.pieces(session.trace.ids[0])
+    assert model.headerData(3, Qt.Orientation.Vertical) == f"3 {pieces[3]}"
+    np.testing.assert_array_equal(panel.heatmap.current_image(), values)
+    # The precision is remembered by the next panel.
+    again = _panel(qtbot, session)
+    assert again.table_model().precision() == 6
+    # Changing the head redraws table and heatmap.
+    panel.set_slice(head=0)
+    np.testing.assert_array_equal(panel.heatmap.current_image(),
+                                  session.trace.values("blocks.0.attn.masked")[0, 0])
+    panel.go_to("embed.position")  # 2-D: no selectors
+    assert panel.batch_spin.isHidden() and panel.head_spin.isHidden()
+
+
+def test_corrupted_value_shows_a_red_cross(qtbot, corpus):
+    session = _session(corpus)
+    trace = session.trace
+    trace["blocks.1.ffn.hidden"].values[0, 0, 0] += 0.5
+    panel = _panel(qtbot, session)
+    panel.go_to("blocks.1.ffn.hidden")
+    assert panel.check_label_text().startswith("✗") and "FAILED" in panel.check_label_text()
+    panel.go_to("blocks.1.ffn.act")  # computed from the corrupted step
+    panel.go_to("blocks.1.attn.q")
+    assert panel.check_label_text().startswith("✓")
+
+
+def test_article_mode_reproduces_the_article_shapes(qtbot, corpus):
+    session = _session(corpus, d_model=64, n_head=4, context_length=16, n_layer=1, d_ff=64)
+    session.corpus = corpus
+    panel = _panel(qtbot, session)
+    panel.go_to("blocks.0.attn.q")
+    on_gui_thread = []
+    session.trace_changed.connect(
+        lambda: on_gui_thread.append(QThread.currentThread() == QApplication.instance().thread()))
+    with qtbot.waitSignal(session.trace_changed, timeout=20000):
+        panel.article_button.click()
+    assert on_gui_thread == [True]  # the result came back to the GUI thread
+    qtbot.waitUntil(lambda: not running_threads(), timeout=5000)
+    trace = session.trace
+    assert trace["embed.sum"].shape == (4, 16, 64)
+    assert trace["blocks.0.attn.q"].shape == (4, 4, 16, 16)
+    assert trace["blocks.0.attn.scores"].shape == (4, 4, 16, 16)
+    assert panel.current_name() == "blocks.0.attn.q"
+    assert "[batch 4, context 16, d_model 64]" in panel.shapes.text()
+    assert "[batch 4, heads 4, context 16, head_size 16]" in panel.shapes.text()
+    assert "view [4,16,4,16] then transpose(1,2)" in panel.note.text()
+    assert "[4,4,16,16]" in panel.banner.text() and panel.banner.isVisibleTo(panel)
+    assert panel.check_label_text().startswith("✓")
+    panel.set_slice(batch=3, head=2)
+    np.testing.assert_array_equal(panel.table_model().matrix(), trace.values("blocks.0.attn.q")[3, 2])
+
+
+def test_article_mode_explains_when_the_model_cannot(qtbot, corpus):
+    session = _session(corpus)  # d_model 16, 2 heads, context 12
+    panel = _panel(qtbot, session)
+    before = session.trace
+    panel.article_button.click()
+    assert session.trace is before
+    text = panel.banner.text()
+    assert "d_model is 16" in text and "2 heads" in text and "context is 12" in text
+
+
+def test_exports_go_through_the_dialog(qtbot, corpus, tmp_path, monkeypatch):
+    session = _session(corpus)
+    panel = _panel(qtbot, session)
+    panel.go_to("blocks.0.attn.pattern")
+    targets = iter([tmp_path / "p.csv", tmp_path / "p.npy", tmp_path / "p.png",
+                    tmp_path / "p.svg"])
+    monkeypatch.setattr(dialogs, "ask_save_path", lambda *a: str(next(targets)))
+    assert panel.export_csv().endswith("p.csv")
+    assert (tmp_path / "p.csv").read_text(encoding="utf-8").startswith("# blocks.0.attn.pattern")
+    panel.export_npy()
+    np.testing.assert_array_equal(np.load(tmp_path / "p.npy"),
+                                  session.trace.values("blocks.0.attn.pattern"))
+    panel.export_image("png")
+    assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+    panel.export_image("svg")
+    assert "<svg" in (tmp_path / "p.svg").read_text(encoding="utf-8")
+    monkeypatch.setattr(dialogs, "ask_save_path", lambda *a: "")  # cancelled
+    assert panel.export_csv() == ""
+
+
+def test_language_and_empty_state(qtbot, corpus):
+    session = Session()
+    panel = _panel(qtbot, session)
+    assert panel.empty.is_empty() and panel.current_name() == ""
+    panel.next()  # nothing to do, no crash
+    s2 = _session(corpus)
+    p2 = _panel(qtbot, s2)
+    p2.go_to("blocks.0.attn.scores")
+    english = p2.explanation.toPlainText()
+    p2.set_language("zh")
+    assert p2.next_button.text() == "下一步 ▶"
+    assert p2.explanation.toPlainText() != english
+    assert "通过" in p2.check_label_text()
