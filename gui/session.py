@@ -15,11 +15,53 @@ from engine.tokenizers import Tokenizer
 from engine.trace import Trace
 
 
+def _guard_singletons() -> bool:
+    """Work around PySide6 6.12.0 dropping references to None and True on Python < 3.12.
+
+    Measured here: every call of a void Qt method (setObjectName, QTimer.singleShot, ...) or
+    one returning a null object (parent(), sender()) takes one reference from None, and every
+    `Signal.emit()` one from True (it returns True without a reference). After some 50,000
+    such calls CPython aborts ("Fatal Python error: none_dealloc"). PySide6 6.11.2 and Python
+    >= 3.12 (where these objects are immortal) are unaffected. When the leak is detected, the
+    three singletons get 2**40 extra references, which makes them as immortal as 3.12 does.
+    Lives here because every GUI module imports the session first.
+    """
+    import ctypes
+    import sys
+
+    if sys.version_info >= (3, 12):
+        return False
+
+    class _Probe(QObject):
+        ping = Signal()
+
+    probe = _Probe()
+    none_before, true_before = sys.getrefcount(None), sys.getrefcount(True)
+    for _ in range(8):
+        probe.setObjectName("probe")
+        probe.ping.emit()
+    leaks = none_before > sys.getrefcount(None) or true_before > sys.getrefcount(True)
+    if leaks:
+        for obj in (None, True, False):
+            # ob_refcnt is the first field of every object in release builds of CPython.
+            ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 40
+    return leaks
+
+
+QT_REFCOUNT_GUARD = _guard_singletons()
+
+
 class Session(QObject):
     model_changed = Signal()  # model and/or tokenizer replaced: config and vocab may differ
     trace_changed = Signal()  # `trace` replaced (context edited, weights updated, ablation...)
     focus_changed = Signal(str)  # a step name the walkthrough moved to, e.g. blocks.2.attn.masked
     history_changed = Signal()  # training records appended or replaced
+    # Added for the application shell:
+    weights_changed = Signal()  # same config and vocab, new weights (training snapshot)
+    context_changed = Signal(str)  # the context box text was edited
+    corpus_changed = Signal()  # the training text (corpus_path / corpus) was replaced
+    training_changed = Signal(bool)  # training started (True) or ended (False)
+    snapshots_changed = Signal()  # the SnapshotStore was replaced or holds new snapshots
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -31,6 +73,12 @@ class Session(QObject):
         self.model_path: str | None = None  # where the model was loaded from / saved to
         self.corpus_path: str | None = None
         self.focus: str = ""
+        self.corpus = None  # engine.corpus.Corpus of corpus_path once tokenized, else None
+        self.train_config = None  # engine.config.TrainConfig the model was trained with, if known
+        self.training: bool = False  # a training run is active (running or paused)
+        self.dirty: bool = False  # the model has changes that were not saved
+        self.lang: str = "en"  # language of explanations: "en" or "zh"
+        self.snapshots = None  # engine.snapshots.SnapshotStore of the training run, if any
 
     # -- setters: the only places that emit -------------------------------------------------
     def set_model(self, model: GPT, tokenizer: Tokenizer, history: list[dict] | None = None) -> None:
@@ -54,6 +102,36 @@ class Session(QObject):
     def append_history(self, rows: list[dict[str, Any]]) -> None:
         self.history.extend(rows)
         self.history_changed.emit()
+
+    def update_weights(self, state_dict: dict) -> None:
+        """Copy new weights into the current model in place (same config), e.g. from training."""
+        if self.model is None:
+            return
+        self.model.load_state_dict(state_dict)
+        self.model.eval()
+        self.weights_changed.emit()
+
+    def set_context_text(self, text: str) -> None:
+        """The text being inspected; the window re-traces it (debounced) after this."""
+        if text != self.context_text:
+            self.context_text = text
+            self.context_changed.emit(text)
+
+    def set_corpus(self, path: str | None, corpus=None) -> None:
+        """The training text: its path, and the tokenized Corpus if already made."""
+        self.corpus_path = path
+        self.corpus = corpus
+        self.corpus_changed.emit()
+
+    def set_snapshots(self, store) -> None:
+        """The training run's SnapshotStore (or None); call again after adding snapshots."""
+        self.snapshots = store
+        self.snapshots_changed.emit()
+
+    def set_training(self, active: bool) -> None:
+        if active != self.training:
+            self.training = active
+            self.training_changed.emit(active)
 
     # -- derived, read-only -------------------------------------------------------------------
     def context_ids(self) -> np.ndarray:
