@@ -1,0 +1,381 @@
+"""One `.safetensors` file per model: weights, optimizer state, RNG states and a JSON header.
+
+safetensors holds only tensors and a str->str metadata map, so loading can never run code (a
+pickle can). Layout:
+  model.<name>              weights (a tied matrix once, under its first name)
+  optim.state.<i>.<key>     AdamW moments and step counts, i = parameter index
+  rng.generator             the trainer's batch generator (uint8)
+  rng.global.<device>       the trainer's global RNG states for dropout (uint8)
+  metadata["transformer-explorer"] = JSON: format, version, model_config, tokenizer,
+      train_config, step, history, corpus, optimizer (non-tensor parts), trainer, checksum
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import safetensors
+import safetensors.torch
+import torch
+
+from .config import ConfigError, ModelConfig, TrainConfig
+from .devices import resolve_device
+from .model import GPT
+from .tokenizers import Tokenizer
+from .train import Trainer
+
+FORMAT = "transformer-explorer"
+VERSION = 1
+META_KEY = "transformer-explorer"  # the safetensors metadata entry holding our JSON
+DEFAULT_NAME = "model.safetensors"  # file written when a directory is given
+_MAX_HEADER = 100_000_000  # safetensors' own limit on the JSON header
+# Top-level keys `extra` may not replace: they define how the file is read back.
+_RESERVED = ("format", "version", "model_config", "tokenizer", "train_config", "step",
+             "optimizer", "trainer", "checksum")
+
+
+class CheckpointError(ValueError):
+    """A file that is not a readable Transformer Explorer checkpoint; one-line message."""
+
+
+@dataclass
+class Checkpoint:
+    model: GPT  # in eval mode, on the requested device
+    tokenizer: Tokenizer
+    model_config: ModelConfig
+    train_config: TrainConfig | None
+    step: int
+    history: list[dict[str, Any]]  # StepRecord.to_dict() of every record
+    trainer_state: dict[str, Any] | None  # for Trainer.load_state_dict; None in a bundle
+    path: Path
+    metadata: dict[str, Any]  # the whole JSON header
+
+
+# ---------------------------------------------------------------------------------------------
+# Saving
+
+
+def _output_path(path: str | Path) -> Path:
+    path = Path(path)
+    if path.is_dir() or (not path.exists() and path.suffix != ".safetensors"):
+        return path / DEFAULT_NAME
+    return path
+
+
+def _unique_weights(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Drop later names of a shared tensor (tied weights): safetensors refuses shared memory."""
+    seen: set[tuple[int, int]] = set()
+    out = {}
+    for name, t in state.items():
+        key = (t.untyped_storage().data_ptr(), t.storage_offset())
+        if key in seen:
+            continue
+        seen.add(key)
+        out[f"model.{name}"] = t.detach().to("cpu").contiguous()
+    return out
+
+
+def _checksum(tensors: dict[str, torch.Tensor]) -> str:
+    """sha256 over names and raw bytes in name order (independent of the file layout)."""
+    h = hashlib.sha256()
+    for name in sorted(tensors):
+        t = tensors[name].detach().to("cpu").contiguous().reshape(-1)
+        h.update(name.encode())
+        h.update(str(t.dtype).encode())
+        h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()
+
+
+def _split_trainer_state(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict, dict]:
+    """Trainer.state_dict() -> (tensors, optimizer JSON, other JSON)."""
+    tensors: dict[str, torch.Tensor] = {}
+    optim_state: dict[str, dict[str, Any]] = {}
+    for i, entry in state["optimizer"]["state"].items():
+        plain = {}
+        for key, value in entry.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"optim.state.{i}.{key}"] = value.detach().to("cpu").contiguous()
+            else:
+                plain[key] = value
+        optim_state[str(i)] = plain
+    optimizer = {"param_groups": state["optimizer"]["param_groups"], "state": optim_state}
+    tensors["rng.generator"] = state["generator"]
+    for device, rng in state["rng"].items():
+        tensors[f"rng.global.{device}"] = rng
+    other = {"tokens": state["tokens"], "elapsed": state["elapsed"], "scaler": state["scaler"],
+             "rng_devices": sorted(state["rng"])}
+    return tensors, optimizer, other
+
+
+def save_checkpoint(
+    path: str | Path,
+    model: GPT,
+    tokenizer: Tokenizer,
+    trainer: Trainer | None = None,
+    train_cfg: TrainConfig | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write one .safetensors file (into `<dir>/model.safetensors` for a directory)."""
+    out = _output_path(path)
+    if tokenizer.vocab_size > model.config.vocab_size:
+        raise ValueError(
+            f"tokenizer has {tokenizer.vocab_size} ids but the model only "
+            f"{model.config.vocab_size} rows"
+        )
+    meta: dict[str, Any] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "model_config": model.config.to_dict(),
+        "tokenizer": tokenizer.to_dict(),
+        "train_config": None,
+        "step": 0,
+        "history": [],
+        "corpus": None,
+    }
+    if trainer is not None:
+        if trainer.model is not model:
+            raise ValueError("the trainer trains a different model than the one being saved")
+        state = trainer.state_dict(with_weights=True)  # weights and state from the same step
+        tensors = _unique_weights(state.pop("model"))
+        more, meta["optimizer"], meta["trainer"] = _split_trainer_state(state)
+        tensors.update(more)
+        meta["step"] = state["step"]
+        meta["history"] = state["history"]
+        meta["corpus"] = getattr(trainer.corpus, "source", None)
+        train_cfg = train_cfg or trainer.cfg
+    else:
+        tensors = _unique_weights(model.state_dict())
+    if train_cfg is not None:
+        meta["train_config"] = train_cfg.to_dict()
+    for key, value in (extra or {}).items():
+        if key in _RESERVED:
+            raise ValueError(f"extra may not replace the checkpoint's {key!r}")
+        meta[key] = value
+    meta["checksum"] = _checksum(tensors)
+    metadata = {"format": "pt", META_KEY: json.dumps(meta)}
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # A temporary file in the same folder, then an atomic rename: a crash never leaves half a
+    # checkpoint under the real name (and never destroys the previous one).
+    tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        safetensors.torch.save_file(tensors, str(tmp), metadata=metadata)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def _input_path(path: str | Path) -> Path:
+    path = Path(path)
+    if path.is_dir():
+        path = path / DEFAULT_NAME
+    if not path.is_file():
+        raise CheckpointError(f"'{path}' does not exist; choose a saved model (.safetensors)")
+    return path
+
+
+def _read_header(path: Path) -> tuple[dict[str, Any], dict[str, Any], int]:
+    """(safetensors header, our metadata, file size); CheckpointError for anything else."""
+    size = path.stat().st_size
+    name = path.name
+    if size == 0:
+        raise CheckpointError(f"'{name}' is empty (0 bytes); it is not a saved model")
+    with open(path, "rb") as f:
+        head = f.read(8)
+        if len(head) > 1 and head[0] == 0x80 and 2 <= head[1] <= 5:  # pickle protocol 2-5
+            raise CheckpointError(
+                f"'{name}' is a Python pickle, not a safetensors model; pickles are never "
+                "loaded because they can run code"
+            )
+        if head.startswith(b"PK\x03\x04"):
+            raise CheckpointError(
+                f"'{name}' is a zip archive (e.g. a PyTorch .pt file), not a safetensors model; "
+                "such files are never loaded because they can run code"
+            )
+        if size < 8:
+            raise CheckpointError(f"'{name}' is too short ({size} bytes) to be a saved model")
+        (n,) = struct.unpack("<Q", head)
+        if n > _MAX_HEADER or n < 2:
+            raise CheckpointError(f"'{name}' is not a safetensors file (invalid header length)")
+        raw = f.read(n)
+    if len(raw) < n:
+        if raw.lstrip().startswith(b"{"):
+            raise CheckpointError(f"'{name}' is truncated (the header is incomplete)")
+        raise CheckpointError(f"'{name}' is not a safetensors file (invalid header length)")
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise CheckpointError(f"'{name}' is not a safetensors file (its header is not JSON)")
+    if not isinstance(header, dict):
+        raise CheckpointError(f"'{name}' is not a safetensors file (its header is not a map)")
+    extent = 0
+    for key, entry in header.items():
+        if key == "__metadata__":
+            continue
+        try:
+            extent = max(extent, int(entry["data_offsets"][1]))
+        except (TypeError, KeyError, IndexError, ValueError):
+            raise CheckpointError(f"'{name}' is corrupt (bad entry for tensor {key!r})")
+    if 8 + n + extent > size:
+        raise CheckpointError(
+            f"'{name}' is truncated ({size} bytes, the header describes {8 + n + extent})"
+        )
+    stored = (header.get("__metadata__") or {}).get(META_KEY)
+    if stored is None:
+        raise CheckpointError(
+            f"'{name}' is a safetensors file from another program (no {META_KEY!r} metadata); "
+            "only models saved by Transformer Explorer can be opened"
+        )
+    try:
+        meta = json.loads(stored)
+    except ValueError:
+        raise CheckpointError(f"'{name}' is corrupt (its {META_KEY!r} metadata is not JSON)")
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError(f"'{name}' is corrupt (unexpected metadata format)")
+    version = meta.get("version")
+    if not isinstance(version, int) or version > VERSION:
+        raise CheckpointError(
+            f"'{name}' has format version {version!r}, newer than this program reads "
+            f"({VERSION}); update Transformer Explorer"
+        )
+    for key in ("model_config", "tokenizer"):
+        if not isinstance(meta.get(key), dict):
+            raise CheckpointError(f"'{name}' is corrupt (metadata has no {key})")
+    return header, meta, size
+
+
+def _rebuild_trainer_state(
+    meta: dict[str, Any], tensors: dict[str, torch.Tensor], name: str
+) -> dict[str, Any] | None:
+    """Inverse of _split_trainer_state: the dict Trainer.load_state_dict accepts."""
+    if "optimizer" not in meta or "trainer" not in meta:
+        return None
+    try:
+        optim = meta["optimizer"]
+        state: dict[int, dict[str, Any]] = {int(i): dict(v) for i, v in optim["state"].items()}
+        for key, t in tensors.items():
+            if key.startswith("optim.state."):
+                i, field = key[len("optim.state."):].split(".", 1)
+                state.setdefault(int(i), {})[field] = t
+        groups = []
+        for g in optim["param_groups"]:
+            g = dict(g)
+            if isinstance(g.get("betas"), list):
+                g["betas"] = tuple(g["betas"])
+            groups.append(g)
+        other = meta["trainer"]
+        return {
+            "step": int(meta["step"]),
+            "tokens": int(other["tokens"]),
+            "elapsed": float(other["elapsed"]),
+            "optimizer": {"state": state, "param_groups": groups},
+            "generator": tensors["rng.generator"],
+            "rng": {d: tensors[f"rng.global.{d}"] for d in other["rng_devices"]},
+            "scaler": other.get("scaler"),
+            "history": list(meta.get("history") or []),
+        }
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise CheckpointError(f"'{name}' is corrupt (incomplete training state)") from None
+
+
+def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Checkpoint:
+    """Read a model saved by save_checkpoint (no code runs); CheckpointError if unusable."""
+    path = _input_path(path)
+    name = path.name
+    _, meta, _ = _read_header(path)
+    try:
+        tensors = safetensors.torch.load_file(str(path), device="cpu")
+    except (safetensors.SafetensorError, OSError, RuntimeError, ValueError) as e:
+        raise CheckpointError(f"'{name}' is corrupt ({' '.join(str(e).split())})") from None
+    if meta.get("checksum") is not None and _checksum(tensors) != meta["checksum"]:
+        raise CheckpointError(f"'{name}' is corrupt (tensor data does not match its checksum)")
+    try:
+        model_config = ModelConfig.from_dict(meta["model_config"])
+        tokenizer = Tokenizer.from_dict(meta["tokenizer"])
+        train_config = (
+            TrainConfig.from_dict(meta["train_config"]) if meta.get("train_config") else None
+        )
+    except (ConfigError, ValueError, TypeError) as e:
+        raise CheckpointError(f"'{name}' has an invalid configuration: {e}") from None
+    if tokenizer.vocab_size > model_config.vocab_size:
+        raise CheckpointError(
+            f"'{name}' is corrupt (tokenizer has {tokenizer.vocab_size} ids, the model "
+            f"{model_config.vocab_size} rows)"
+        )
+
+    # Building the model draws initial weights; the caller's random stream must not move.
+    with torch.random.fork_rng(devices=[]):
+        model = GPT(model_config)
+    weights = {k[len("model."):]: t for k, t in tensors.items() if k.startswith("model.")}
+    # A tied matrix was saved once, under its first name: point its other names at it.
+    first: dict[tuple[int, int], str] = {}
+    for key, t in model.state_dict().items():
+        ptr = (t.untyped_storage().data_ptr(), t.storage_offset())
+        if ptr in first and key not in weights and first[ptr] in weights:
+            weights[key] = weights[first[ptr]]
+        first.setdefault(ptr, key)
+    try:
+        model.load_state_dict(weights, strict=True)
+    except RuntimeError as e:
+        detail = " ".join(str(e).split())
+        raise CheckpointError(
+            f"'{name}' does not match its model configuration: {detail}"
+        ) from None
+    model.to(resolve_device(device)).eval()
+    return Checkpoint(
+        model=model,
+        tokenizer=tokenizer,
+        model_config=model_config,
+        train_config=train_config,
+        step=int(meta.get("step") or 0),
+        history=list(meta.get("history") or []),
+        trainer_state=_rebuild_trainer_state(meta, tensors, name),
+        path=path,
+        metadata=meta,
+    )
+
+
+def checkpoint_info(path: str | Path) -> dict[str, Any]:
+    """A summary read from the header alone (no tensor data): for `info` and file dialogs."""
+    path = _input_path(path)
+    header, meta, size = _read_header(path)
+    n_params = 0
+    for key, entry in header.items():
+        if key.startswith("model."):
+            shape = entry.get("shape", [])
+            count = 1
+            for d in shape:
+                count *= int(d)
+            n_params += count
+    history = meta.get("history") or []
+    evals = [r for r in history if isinstance(r, dict) and r.get("val_loss") is not None]
+    tok = meta["tokenizer"]
+    return {
+        "path": str(path),
+        "file_size": size,
+        "format": f"{meta['format']} v{meta['version']}",
+        "step": int(meta.get("step") or 0),
+        "parameters": n_params,
+        "model_config": meta["model_config"],
+        "tokenizer": {"name": tok.get("name"), "vocab_size": len(tok.get("vocab") or []) + 1},
+        "train_config": meta.get("train_config"),
+        "corpus": meta.get("corpus"),
+        "resumable": "optimizer" in meta,
+        "train_loss": evals[-1].get("eval_train_loss") if evals else None,
+        "val_loss": evals[-1].get("val_loss") if evals else None,
+        "records": len(history),
+    }

@@ -1,0 +1,96 @@
+"""Which devices this machine can train on, and how to pick one by name.
+
+Names are what users type: "auto", "cpu", "cuda", "cuda:1", "mps". "auto" prefers a GPU.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from typing import ContextManager
+
+import torch
+
+
+class DeviceError(ValueError):
+    """A device name that is unknown or not present on this machine; one-line message."""
+
+
+@dataclass
+class DeviceInfo:
+    name: str  # what resolve_device accepts: "cpu", "cuda:0", "mps"
+    label: str  # for menus: "CPU (8 cores)", "cuda:0 - NVIDIA RTX 4090 (24.0 GB)"
+    memory_bytes: int | None  # total device memory (system RAM for the CPU), None if unknown
+
+
+def _system_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not on every platform (e.g. Windows)
+        return None
+
+
+def _mps_available() -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return bool(mps is not None and mps.is_available())
+
+
+def list_devices() -> list[DeviceInfo]:
+    """Every device training can use here: the CPU always, then each CUDA GPU, then MPS."""
+    cores = os.cpu_count() or 1
+    devices = [DeviceInfo("cpu", f"CPU ({cores} cores)", _system_memory())]
+    if torch.cuda.is_available():
+        for i in range(torch.cuda.device_count()):
+            props = torch.cuda.get_device_properties(i)
+            gb = props.total_memory / 1e9
+            devices.append(DeviceInfo(f"cuda:{i}", f"cuda:{i} - {props.name} ({gb:.1f} GB)",
+                                      props.total_memory))
+    if _mps_available():
+        devices.append(DeviceInfo("mps", "Apple GPU (mps)", None))
+    return devices
+
+
+def resolve_device(name: str | torch.device) -> torch.device:
+    """"auto" -> cuda:0, else mps, else cpu; any other name must exist on this machine."""
+    if isinstance(name, torch.device):
+        name = str(name)
+    name = name.strip().lower()
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda:0")
+        return torch.device("mps") if _mps_available() else torch.device("cpu")
+    available = [d.name for d in list_devices()]
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise DeviceError(
+            f"unknown device {name!r}; available: {', '.join(available)}"
+        ) from None
+    present = device.type == "cpu" or (
+        device.type == "cuda"
+        and torch.cuda.is_available()
+        and (device.index or 0) < torch.cuda.device_count()
+    ) or (device.type == "mps" and _mps_available())
+    if not present:
+        raise DeviceError(
+            f"device {name!r} is not available on this machine; available: {', '.join(available)}"
+        )
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda:0")  # an explicit index, so state and RNG calls agree
+    return device
+
+
+def amp_dtype(device: torch.device) -> torch.dtype | None:
+    """The autocast dtype used on `device`: bf16 (or fp16 on older GPUs) on CUDA, else None."""
+    if device.type != "cuda":
+        # CPU autocast (bf16) is slower than fp32 for models this small; MPS autocast is young.
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def autocast_context(device: torch.device, enabled: bool = True) -> ContextManager:
+    """Mixed precision on CUDA (bf16 if supported, else fp16); a no-op context elsewhere."""
+    dtype = amp_dtype(device)
+    if not enabled or dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=dtype)
