@@ -168,6 +168,7 @@ def save_checkpoint(
         safetensors.torch.save_file(tensors, str(tmp), metadata=metadata)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # safetensors creates files private (0600); a model is shareable
         os.replace(tmp, out)
     finally:
         if tmp.exists():
