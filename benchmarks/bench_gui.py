@@ -1,0 +1,239 @@
+"""GUI responsiveness while training, training throughput with and without the GUI, the
+context-edit -> all-panels-redrawn latency, and the launch time. Prints one JSON object.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui.py [--steps 400]
+
+Targets (issue 3): event-loop stall p99 <= 50 ms and max <= 200 ms while training; GUI
+throughput >= 90 % of a headless Trainer in the same process; edit -> redraw <= 150 ms for 64
+tokens (a model with context 64); launch -> window with the default model shown <= 4 s.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as gui.launcher does for the app
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+PROBE_MS = 10
+
+
+def _percentile(values: list[float], q: float) -> float:
+    import numpy as np
+
+    return float(np.percentile(np.asarray(values), q)) if values else 0.0
+
+
+def measure_launch() -> dict:
+    """Seconds from spawning the app until its window shows the default model's trace."""
+    code = (
+        "import time, sys\n"
+        "from gui.app import create_app, create_window\n"
+        "app = create_app()\n"
+        "w = create_window(restore_layout=False)\n"
+        "w.show()\n"
+        "def shown():\n"
+        "    print('SHOWN', time.time(), flush=True)\n"
+        "    w.close(); app.exit(0)\n"
+        "w.first_trace_shown.connect(shown)\n"
+        "sys.exit(app.exec())\n"
+    )
+    env = dict(os.environ, XDG_CONFIG_HOME=str(Path("/tmp") / "bench_gui_settings"))
+    t0 = time.time()
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True,
+                         text=True, timeout=300)
+    shown = [line for line in out.stdout.splitlines() if line.startswith("SHOWN")]
+    if not shown:
+        raise RuntimeError(f"launch failed: {out.stderr[-2000:]}")
+    return {"launch_to_default_shown_s": round(float(shown[0].split()[1]) - t0, 2)}
+
+
+def _form(panel, steps: int, eval_interval: int) -> None:
+    """The article's configuration (the form's defaults) with a shorter run."""
+    from engine.config import ModelConfig, TrainConfig
+
+    m, t = ModelConfig(), TrainConfig()
+    for key in ("d_model", "n_head", "n_layer", "context_length", "d_ff", "dropout",
+                "positional", "norm", "activation"):
+        panel.set_value(key, getattr(m, key))
+    panel.set_value("tokenizer", "cl100k_base")
+    for key in ("batch_size", "lr", "warmup_steps", "seed"):
+        panel.set_value(key, getattr(t, key))
+    panel.set_value("steps", steps)
+    panel.set_value("eval_interval", eval_interval)
+    panel.device_box.setCurrentIndex(panel.device_box.findData("cpu"))
+
+
+def measure_headless(corpus, steps: int, eval_interval: int) -> float:
+    """Tokens/s (wall clock, evaluations included) of a Trainer with nobody listening."""
+    import torch
+
+    from engine.config import ModelConfig, TrainConfig
+    from engine.model import GPT
+    from engine.train import Trainer
+
+    cfg = TrainConfig(steps=steps, eval_interval=eval_interval, device="cpu")
+    cfg.warmup_steps = min(cfg.warmup_steps, steps)
+    cfg.min_lr = cfg.lr / 10
+    torch.manual_seed(cfg.seed)
+    model = GPT(ModelConfig(vocab_size=corpus.tokenizer.vocab_size))
+    trainer = Trainer(model, corpus, cfg, device="cpu")
+    t0 = time.perf_counter()
+    for record in trainer.run():
+        pass
+    wall = time.perf_counter() - t0
+    return trainer.tokens / wall
+
+
+def measure_training(window, qtbot_wait, steps: int, eval_interval: int) -> dict:
+    """Event-loop stalls (10 ms probe) and tokens/s while the GUI trains the default config."""
+    from PySide6.QtCore import QTimer
+
+    panel = window.training_panel
+    _form(panel, steps, eval_interval)
+    intervals: list[float] = []
+    last = [time.perf_counter()]
+
+    def probe() -> None:
+        now = time.perf_counter()
+        intervals.append((now - last[0]) * 1000)
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(PROBE_MS)
+    timer.timeout.connect(probe)
+    started = {}
+    panel.training_started.connect(lambda: started.setdefault("t", time.perf_counter()))
+    assert panel.start(), panel.form_error.text()
+    last[0] = time.perf_counter()
+    timer.start()
+    qtbot_wait(lambda: panel.state == "idle", 600)
+    end = time.perf_counter()
+    timer.stop()
+    result = panel.last_result
+    stalls = [max(0.0, i - PROBE_MS) for i in intervals]
+    # Wall clock from the first step to the end, like the headless measurement.
+    tokens = result.trainer.tokens
+    return {
+        "outcome": result.outcome,
+        "steps": result.trainer.step,
+        "stall_p50_ms": round(_percentile(stalls, 50), 1),
+        "stall_p99_ms": round(_percentile(stalls, 99), 1),
+        "stall_max_ms": round(max(stalls), 1),
+        "probe_ticks": len(intervals),
+        "gui_tokens_per_s": round(tokens / (end - started["t"]), 1),
+        "corpus": result.corpus,
+    }
+
+
+def measure_edit_latency(window, qtbot_wait, repeats: int = 20) -> dict:
+    """Context edit -> trace -> every panel updated and painted, for 64 tokens (context 64)."""
+    import torch
+    from PySide6.QtWidgets import QApplication
+
+    from engine.config import ModelConfig
+    from engine.model import GPT
+
+    s = window.session
+    torch.manual_seed(0)
+    model = GPT(ModelConfig(vocab_size=s.tokenizer.vocab_size, context_length=64))
+    s.set_model(model, s.tokenizer, history=[])
+    qtbot_wait(lambda: s.trace is not None and s.trace.ids.shape[1] > 0, 30)
+    base = ("Attention lets every position gather information from the positions before it, "
+            "and a small feed-forward network reworks each position on its own. ") * 3
+    handled: dict[str, float] = {}
+    s.trace_changed.connect(lambda: handled.setdefault("t", time.perf_counter()))
+    traced, painted, tokens = [], [], []
+    for i in range(repeats):
+        text = f"{i} {base}"
+        time.sleep(0.2)  # a pause between edits, as between a reader's changes
+        QApplication.processEvents()
+        handled.clear()
+        t0 = time.perf_counter()
+        window.context_edit.setPlainText(text)
+        qtbot_wait(lambda: "t" in handled, 10)
+        QApplication.processEvents()  # the paint events the panels' updates posted
+        t2 = time.perf_counter()
+        traced.append((handled["t"] - t0) * 1000)
+        painted.append((t2 - t0) * 1000)
+        tokens.append(int(s.trace.ids.shape[1]))
+    return {
+        "edit_tokens": tokens[-1],
+        "edit_to_trace_handled_ms_median": round(_percentile(traced, 50), 1),
+        "edit_to_redrawn_ms_median": round(_percentile(painted, 50), 1),
+        "edit_to_redrawn_ms_p90": round(_percentile(painted, 90), 1),
+        "edit_to_redrawn_ms_max": round(max(painted), 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=400)
+    parser.add_argument("--eval-interval", type=int, default=100)
+    parser.add_argument("--skip-launch", action="store_true")
+    args = parser.parse_args()
+
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope,
+                      "/tmp/bench_gui_settings")
+    out: dict = {}
+    if not args.skip_launch:
+        out.update(measure_launch())
+
+    from gui import dialogs
+    from gui.app import create_app
+    from gui.main_window import MainWindow
+
+    app = create_app()
+    dialogs.show_error = lambda parent, title, message, details=None: print(
+        f"dialog: {title}: {message}", file=sys.stderr)
+    dialogs.ask_save_changes = lambda parent: "discard"
+    dialogs.ask_close_during_training = lambda parent: "discard"
+
+    def wait(condition, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not condition():
+            if time.monotonic() > deadline:
+                raise TimeoutError("benchmark step timed out")
+            app.processEvents()
+            time.sleep(0.002)
+
+    window = MainWindow(restore_layout=False)
+    window.resize(1600, 1000)
+    window.show()
+    wait(lambda: window.session.trace is not None, 120)
+
+    import torch
+
+    out["torch_threads"] = torch.get_num_threads()
+    training = measure_training(window, wait, args.steps, args.eval_interval)
+    corpus = training.pop("corpus")
+    headless = measure_headless(corpus, args.steps, args.eval_interval)
+    training["headless_tokens_per_s"] = round(headless, 1)
+    training["gui_vs_headless"] = round(training["gui_tokens_per_s"] / headless, 3)
+    out.update(training)
+    out.update(measure_edit_latency(window, wait))
+    window.close()
+    app.processEvents()
+    out["targets_met"] = {
+        "stall_p99<=50ms": out["stall_p99_ms"] <= 50,
+        "stall_max<=200ms": out["stall_max_ms"] <= 200,
+        "throughput>=90%": out["gui_vs_headless"] >= 0.9,
+        "edit_to_redrawn<=150ms": out["edit_to_redrawn_ms_median"] <= 150,
+        "launch<=4s": out.get("launch_to_default_shown_s", 0) <= 4,
+    }
+    print(json.dumps(out, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+"""Every dialog the app shows, in one place, so that tests can replace them (monkeypatch).
+
+Callers always go through the module (`dialogs.show_error(...)`), never `from ... import`, so a
+test that patches `gui.dialogs.show_error` captures the message instead of blocking on it.
+Messages say what happened and what to do; tracebacks stay behind a "Show Details..." button.
+"""
+from __future__ import annotations
+
+import sys
+import threading
+import traceback
+from typing import Callable
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+# What to do about each engine error, keyed by class name so that this module needs no engine
+# import (and a renamed class falls back to the generic advice rather than crashing).
+_ADVICE: dict[str, tuple[str, str]] = {
+    "CorpusError": (
+        "This text file can't be used",
+        "Choose a plain-text file (UTF-8 or GBK) with at least a few sentences of text.",
+    ),
+    "CheckpointError": (
+        "This model file can't be opened",
+        "Choose a .safetensors file saved by Transformer Explorer (File → Save model), "
+        "or a folder containing model.safetensors.",
+    ),
+    "ConfigError": (
+        "Invalid setting",
+        "Correct the named field in the Training panel and try again.",
+    ),
+    "DeviceError": (
+        "Device not available",
+        "Pick another device in the Training panel; CPU always works.",
+    ),
+    "TokenizerUnavailable": (
+        "Tokenizer not available",
+        "Choose cl100k_base or char in the Training panel; both work offline.",
+    ),
+    "TrainingDiverged": (
+        "Training diverged",
+        "The last good weights were kept. Lower the learning rate or use more warm-up "
+        "steps, then press Start again.",
+    ),
+    "TrainingError": (
+        "Training stopped with an error",
+        "The last good weights were kept. If the device ran out of memory, use a smaller "
+        "batch, context or model, or train on the CPU.",
+    ),
+    "PermissionError": (
+        "Permission denied",
+        "Choose a file or folder you are allowed to read and write.",
+    ),
+    "FileNotFoundError": (
+        "File not found",
+        "The file may have been moved or deleted; open it again from its new place.",
+    ),
+    "OSError": ("The file could not be read or written", "Check the path and try again."),
+}
+
+
+def explain(exc: BaseException) -> tuple[str, str]:
+    """(title, message) for an exception: its own one-line message plus what to do next."""
+    for cls in type(exc).__mro__:
+        if cls.__name__ in _ADVICE:
+            title, advice = _ADVICE[cls.__name__]
+            break
+    else:
+        title, advice = "Something went wrong", "Your work is still open; you can try again."
+    text = str(exc).strip() or type(exc).__name__
+    return title, f"{text}\n\n{advice}"
+
+
+def show_error(parent: QWidget | None, title: str, message: str, details: str | None = None) -> None:
+    """A modal error box; `details` (e.g. a traceback) stays collapsed until asked for."""
+    box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    if details:
+        box.setDetailedText(details)
+    box.exec()
+
+
+def show_exception(parent: QWidget | None, exc: BaseException, doing: str = "") -> None:
+    """Explain an expected failure (bad file, bad setting...) in a dialog, without a traceback."""
+    title, message = explain(exc)
+    if doing:
+        message = f"{doing} failed.\n\n{message}"
+    show_error(parent, title, message)
+
+
+def show_info(parent: QWidget | None, title: str, text: str) -> None:
+    """An informational box (About, notes); rich text allowed."""
+    QMessageBox.about(parent, title, text)
+
+
+def ask_close_during_training(parent: QWidget | None) -> str:
+    """Training is running and the window is closing: "save", "discard" or "cancel"."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle("Training is running")
+    box.setText("Training is still running. Stop it and save the model before quitting?")
+    save = box.addButton("Save && quit", QMessageBox.ButtonRole.AcceptRole)
+    discard = box.addButton("Quit without saving", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(save)
+    box.exec()
+    clicked = box.clickedButton()
+    return "save" if clicked is save else "discard" if clicked is discard else "cancel"
+
+
+def ask_save_changes(parent: QWidget | None) -> str:
+    """The trained model was not saved and the window is closing: "save", "discard", "cancel"."""
+    answer = QMessageBox.question(
+        parent, "Save the trained model?",
+        "The model was trained but not saved. Save it before quitting?",
+        QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+        | QMessageBox.StandardButton.Cancel,
+        QMessageBox.StandardButton.Save,
+    )
+    if answer == QMessageBox.StandardButton.Save:
+        return "save"
+    return "discard" if answer == QMessageBox.StandardButton.Discard else "cancel"
+
+
+def ask_open_path(parent: QWidget | None, title: str, directory: str, filters: str) -> str:
+    """A file-open dialog; "" when cancelled."""
+    path, _ = QFileDialog.getOpenFileName(parent, title, directory, filters)
+    return path
+
+
+def ask_save_path(parent: QWidget | None, title: str, directory: str, filters: str) -> str:
+    """A file-save dialog (it asks before overwriting); "" when cancelled."""
+    path, _ = QFileDialog.getSaveFileName(parent, title, directory, filters)
+    return path
+
+
+# -- unexpected errors ------------------------------------------------------------------------
+
+class _ExceptionRelay(QObject):
+    """Lives on the GUI thread; carries exceptions from any thread to a dialog there."""
+
+    raised = Signal(str, str)  # message, formatted traceback
+
+    def __init__(self, parent_widget: Callable[[], QWidget | None]):
+        super().__init__()
+        self._parent_widget = parent_widget
+        self._showing = False
+        # The relay lives on the GUI thread, so emits from workers arrive queued.
+        self.raised.connect(self._show, Qt.ConnectionType.QueuedConnection)
+
+    def _show(self, message: str, details: str) -> None:
+        if self._showing:  # an error inside the error dialog: stderr only, no dialog storm
+            return
+        self._showing = True
+        try:
+            show_error(
+                self._parent_widget(),
+                "Unexpected error",
+                f"{message}\n\nThe app is still running. If this keeps happening, save your "
+                "model and restart, and please report the details below.",
+                details,
+            )
+        finally:
+            self._showing = False
+
+
+_relay: _ExceptionRelay | None = None
+
+
+def install_excepthook(parent: Callable[[], QWidget | None] = lambda: None) -> None:
+    """Show uncaught exceptions in a dialog (details collapsed) instead of killing the app.
+
+    Call on the GUI thread once a QApplication exists. Exceptions raised in worker threads
+    are relayed to the GUI thread; the traceback is also printed to stderr.
+    """
+    global _relay
+    _relay = _ExceptionRelay(parent)
+
+    def hook(exc_type, exc, tb) -> None:
+        if issubclass(exc_type, (KeyboardInterrupt, SystemExit)):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        details = "".join(traceback.format_exception(exc_type, exc, tb))
+        sys.stderr.write(details)
+        if _relay is not None:
+            _relay.raised.emit(f"{exc_type.__name__}: {exc}", details)
+
+    sys.excepthook = hook
+    threading.excepthook = lambda args: hook(args.exc_type, args.exc_value, args.exc_traceback)
+
+
+def uninstall_excepthook() -> None:
+    """Restore Python's default hook (used when the app exits, and by tests)."""
+    global _relay
+    sys.excepthook = sys.__excepthook__
+    threading.excepthook = threading.__excepthook__
+    if _relay is not None:
+        _relay.deleteLater()
+    _relay = None

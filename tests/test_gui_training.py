@@ -1,0 +1,221 @@
+"""Training from the GUI: form validation, live plots, pause/resume/stop, failures, closing.
+
+A tiny model (char tokenizer, d_model 16, one layer) keeps every run short on 2 shared cores.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, QThreadPool, QTimer
+
+from gui import dialogs
+from gui.workers import TrainingControl, TrainingRequest, running_threads, training_job
+
+TINY = dict(tokenizer="char", d_model=16, n_head=2, n_layer=1, context_length=8, d_ff=32,
+            dropout=0.0, batch_size=4, warmup_steps=2, eval_interval=10, seed=7)
+
+
+@pytest.fixture(autouse=True)
+def no_leftovers(tmp_path_factory, monkeypatch):
+    """Isolated settings, dialogs that record, and no thread left running afterwards."""
+    settings_dir = tmp_path_factory.mktemp("settings")
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(settings_dir))
+    shown: list[tuple] = []
+    monkeypatch.setattr(dialogs, "show_error",
+                        lambda parent, title, message, details=None:
+                        shown.append((title, message, details)))
+    monkeypatch.setattr(dialogs, "ask_close_during_training", lambda parent: "discard")
+    monkeypatch.setattr(dialogs, "ask_save_changes", lambda parent: "discard")
+
+    def no_file_dialog(*args):
+        raise AssertionError("a file dialog would block the test")
+
+    monkeypatch.setattr(dialogs, "ask_open_path", no_file_dialog)
+    monkeypatch.setattr(dialogs, "ask_save_path", no_file_dialog)
+    yield shown
+    assert running_threads() == [], "a worker thread was left running"
+    assert QThreadPool.globalInstance().activeThreadCount() == 0
+
+
+@pytest.fixture
+def text_file(tmp_path) -> Path:
+    path = tmp_path / "train.txt"
+    path.write_text("the cat sat on the mat. the dog sat on the log. " * 60, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def window(qtbot, text_file):
+    """A window with a tiny untrained model on a small text, ready to train."""
+    from gui.app import create_app
+    from gui.main_window import MainWindow
+
+    create_app()
+    w = MainWindow(restore_layout=False, load_default=False)
+    w.show()
+    for key, value in TINY.items():
+        w.training_panel.set_value(key, value)
+    with qtbot.waitSignal(w.session.trace_changed, timeout=30_000):
+        w.open_path(str(text_file))
+    yield w
+    w.close()
+    qtbot.wait(10)
+    assert not [t for t in w.findChildren(QTimer) if t.isActive()]
+    assert running_threads() == []
+    w.deleteLater()
+    qtbot.wait(1)
+
+
+def _start(window, qtbot, steps: int) -> None:
+    panel = window.training_panel
+    panel.set_value("steps", steps)
+    assert panel.start_button.isEnabled()
+    with qtbot.waitSignal(panel.training_started, timeout=30_000):
+        assert panel.start()
+
+
+def _wait_idle(window, qtbot, timeout: int = 60_000) -> None:
+    qtbot.waitUntil(lambda: window.training_panel.state == "idle", timeout=timeout)
+
+
+def test_a_short_run_fills_the_plots_and_updates_the_session(window, qtbot):
+    panel, s = window.training_panel, window.session
+    before = s.model
+    _start(window, qtbot, steps=30)
+    assert s.training and s.model is not before  # a fresh model for this run
+    _wait_idle(window, qtbot)
+    result = panel.last_result
+    assert result.outcome == "done" and result.trainer.step == 30
+    assert not s.training and s.dirty
+    steps = [r["step"] for r in s.history if r["event"] in ("step", "eval")]
+    assert steps[-1] == 30
+    assert panel.loss_points() == len(steps)
+    assert len(panel.curve_val.getData()[0]) == 3  # evaluations at 10, 20, 30
+    assert panel.sample_view.toPlainText().startswith("step 30")
+    # The session's model holds the trained weights and the trace was made from them.
+    trained = result.trainer.weights_snapshot()
+    for key, value in s.model.state_dict().items():
+        np.testing.assert_array_equal(value.numpy(), trained[key].numpy())
+    T = s.model.config.context_length
+    np.testing.assert_array_equal(s.trace.ids[0], s.tokenizer.encode(s.context_text)[:T])
+    assert "trained 30 steps" in window.step_label.text()
+    assert "Save it" in panel.progress_label.text()
+
+
+def test_pause_resume_and_stop(window, qtbot):
+    panel, s = window.training_panel, window.session
+    _start(window, qtbot, steps=100_000)
+    qtbot.waitUntil(lambda: panel.loss_points() > 5, timeout=30_000)
+    panel.pause()
+    qtbot.waitUntil(lambda: panel.state == "paused", timeout=10_000)
+    assert panel.pause_button.text() == "Resume"
+    frozen = len(s.history)
+    qtbot.wait(300)
+    assert len(s.history) == frozen, "no steps while paused"
+    # While paused the training thread still traces context edits.
+    with qtbot.waitSignal(s.trace_changed, timeout=10_000):
+        window.context_edit.setPlainText("a dog")
+    assert s.trace.ids.shape[1] == len("a dog")
+    panel.resume()
+    qtbot.waitUntil(lambda: len(s.history) > frozen + 5, timeout=10_000)
+    panel.stop()
+    _wait_idle(window, qtbot)
+    assert panel.last_result.outcome == "stopped"
+    assert s.history[-1]["event"] == "stopped"
+    assert panel.start_button.isEnabled() and not panel.stop_button.isEnabled()
+
+
+def test_context_edits_while_training_are_traced_by_the_training_thread(window, qtbot,
+                                                                          monkeypatch):
+    panel, s = window.training_panel, window.session
+
+    real_request = window.trace_service.request
+
+    def guarded(*args, **kwargs):
+        assert not panel.is_active(), "GUI-side tracing must not compete with a training step"
+        return real_request(*args, **kwargs)
+
+    _start(window, qtbot, steps=100_000)
+    monkeypatch.setattr(window.trace_service, "request", guarded)
+    window.context_edit.setPlainText("a mat")
+    qtbot.waitUntil(lambda: s.trace.ids.shape[1] == 5, timeout=10_000)
+    panel.stop()
+    _wait_idle(window, qtbot)
+
+
+def test_invalid_settings_are_shown_inline_and_block_start(window):
+    panel = window.training_panel
+    panel.set_value("d_model", 30)
+    panel.set_value("n_head", 4)
+    assert not panel.start_button.isEnabled()
+    assert panel.form_error.isVisibleTo(panel)
+    assert "d_model" in panel.form_error.text() and "n_head" in panel.form_error.text()
+    assert not panel.start()
+    panel.set_value("n_head", 3)
+    assert panel.start_button.isEnabled() and not panel.form_error.isVisibleTo(panel)
+
+
+def test_a_diverging_run_keeps_the_window_and_the_weights(window, qtbot, monkeypatch,
+                                                          no_leftovers):
+    from engine import train
+
+    real_run = train.Trainer.run
+
+    def diverging(self, *args, **kwargs):
+        for i, record in enumerate(real_run(self, *args, **kwargs)):
+            if i == 3:
+                raise train.TrainingDiverged("loss became NaN at step 4")
+            yield record
+
+    monkeypatch.setattr(train.Trainer, "run", diverging)
+    _start(window, qtbot, steps=50)
+    _wait_idle(window, qtbot)
+    result = window.training_panel.last_result
+    assert result.outcome == "diverged" and result.model is not None
+    title, message, _ = no_leftovers[0]
+    assert title == "Training diverged" and "learning rate" in message
+    assert window.isVisible() and window.session.trace is not None
+    assert "diverged" in window.training_panel.progress_label.text()
+
+
+def test_closing_during_training_stops_and_saves(window, qtbot, monkeypatch, tmp_path):
+    from engine.checkpoint import load_checkpoint
+
+    target = tmp_path / "model.safetensors"
+    monkeypatch.setattr(dialogs, "ask_close_during_training", lambda parent: "save")
+    monkeypatch.setattr(dialogs, "ask_save_path", lambda *a: str(target))
+    _start(window, qtbot, steps=100_000)
+    qtbot.waitUntil(lambda: window.training_panel.loss_points() > 3, timeout=30_000)
+    window.close()
+    assert not window.isVisible()
+    assert running_threads() == []
+    ckpt = load_checkpoint(target)
+    assert ckpt.step > 0 and ckpt.trainer_state is not None
+    assert ckpt.tokenizer.name == "char"
+
+
+def test_the_training_job_runs_without_qt_widgets(text_file):
+    """The generator behind the worker: messages in order, stop honoured between steps."""
+    from engine.config import ModelConfig, TrainConfig
+
+    request = TrainingRequest(
+        ModelConfig(vocab_size=1, d_model=16, n_head=2, n_layer=1, context_length=8, d_ff=32),
+        TrainConfig(batch_size=4, steps=1000, warmup_steps=2, eval_interval=5, eval_batches=2),
+        device="cpu", corpus_path=str(text_file), tokenizer="char", sample_tokens=8,
+        refresh_interval_s=0.0)
+    control = TrainingControl("the cat")
+    job = training_job(request, control)
+    kinds = []
+    try:
+        while True:
+            message = next(job)
+            kinds.append(message[0])
+            if kinds.count("records") == 3:
+                control.stop()
+    except StopIteration as stop:
+        result = stop.value
+    assert kinds[:2] == ["status", "progress"] or "started" in kinds
+    assert "snapshot" in kinds and "sample" in kinds
+    assert result.outcome == "stopped" and result.trainer.step < 1000
