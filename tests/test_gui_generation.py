@@ -2,30 +2,20 @@
 import numpy as np
 import pytest
 import torch
+from helpers import CAT_TEXT, tiny_model, traced_session
 
-from engine.config import ModelConfig
 from engine.model import GPT
 from engine.sample import generate, next_token_probs
 from engine.tokenizers import build_tokenizer
-from engine.trace import run_trace
 from gui.panels.generation import GenerationPanel
 from gui.session import Session
 from gui.workers import running_threads
 
-TEXT = "the cat sat on the mat. the dog sat on the log.\n" * 8
-
 
 @pytest.fixture
 def session():
-    tok = build_tokenizer("char", TEXT)
-    torch.manual_seed(0)
-    model = GPT(ModelConfig(vocab_size=tok.vocab_size, d_model=16, n_head=2, n_layer=2,
-                            context_length=16, d_ff=32))
-    s = Session()
-    s.set_model(model, tok)
-    s.context_text = "the cat sat\nsecond line"
-    s.set_trace(run_trace(model, s.context_ids()))
-    return s
+    tok = build_tokenizer("char", CAT_TEXT)
+    return traced_session(tiny_model(tok.vocab_size), tok, "the cat sat\nsecond line")
 
 
 @pytest.fixture

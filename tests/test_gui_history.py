@@ -1,38 +1,27 @@
 """The history panel: scrubbing snapshots sets their exact trace, compare shows B − A, Live."""
 import numpy as np
 import pytest
-import torch
+from helpers import CAT_TEXT, tiny_model, traced_session
 
-from engine.config import ModelConfig
-from engine.model import GPT
 from engine.sample import generate
 from engine.snapshots import SnapshotStore
 from engine.tokenizers import build_tokenizer
 from engine.trace import run_trace
 from gui.panels.history import (SAMPLE_SEED, SAMPLE_TEMPERATURE, SAMPLE_TOKENS, SAMPLE_TOP_K,
                                 HistoryPanel)
-from gui.session import Session
 from gui.workers import running_threads
 
-TEXT = "the cat sat on the mat. the dog sat on the log.\n" * 8
 STEPS = (0, 50, 100)
 
 
 def _model(tok, seed):
-    torch.manual_seed(seed)
-    return GPT(ModelConfig(vocab_size=tok.vocab_size, d_model=16, n_head=2, n_layer=2,
-                           context_length=16, d_ff=32))
+    return tiny_model(tok.vocab_size, seed)
 
 
 @pytest.fixture
 def session():
-    tok = build_tokenizer("char", TEXT)
-    model = _model(tok, 0)
-    s = Session()
-    s.set_model(model, tok)
-    s.context_text = "the cat sat on the mat."
-    s.set_trace(run_trace(model, s.context_ids()))
-    return s
+    tok = build_tokenizer("char", CAT_TEXT)
+    return traced_session(_model(tok, 0), tok, "the cat sat on the mat.")
 
 
 @pytest.fixture

@@ -2,35 +2,25 @@
 import numpy as np
 import pytest
 import torch
+from helpers import CAT_TEXT, tiny_model, traced_session
 
-from engine.config import ModelConfig
 from engine.corpus import corpus_from_text
 from engine.lens import ablation_effect, per_token_loss
-from engine.model import GPT
 from engine.tokenizers import build_tokenizer
 from engine.trace import run_trace
 from gui.panels.insights import InsightsPanel
-from gui.session import Session
 from gui.workers import running_threads
-
-TEXT = "the cat sat on the mat. the dog sat on the log.\n" * 8
 
 
 @pytest.fixture
 def session():
-    tok = build_tokenizer("char", TEXT)
-    torch.manual_seed(0)
-    model = GPT(ModelConfig(vocab_size=tok.vocab_size, d_model=16, n_head=2, n_layer=2,
-                            context_length=16, d_ff=32))
+    tok = build_tokenizer("char", CAT_TEXT)
+    model = tiny_model(tok.vocab_size)
     # Larger output projections than the GPT-2 init, so switching a head off visibly matters.
     with torch.no_grad():
         for block in model.blocks:
             block.attn.proj.weight.normal_(0, 0.5)
-    s = Session()
-    s.set_model(model, tok)
-    s.context_text = "the cat sat on the mat."
-    s.set_trace(run_trace(model, s.context_ids()))
-    return s
+    return traced_session(model, tok, "the cat sat on the mat.")
 
 
 @pytest.fixture
@@ -58,9 +48,11 @@ def test_lens_final_row_is_the_traced_prediction(panel, session):
         assert panel.lens.cell_text(2, 0).startswith(session.tokenizer.piece(int(top[0])))
 
 
-def test_ablating_a_head_sets_a_trace_with_that_head_zeroed(panel, session):
+def test_ablating_a_head_sets_a_trace_with_that_head_zeroed(qtbot, panel, session):
     panel.tabs.setCurrentIndex(1)
     panel.ablation.checkbox(1, 0).setChecked(True)
+    # Re-traced on a worker: the GUI thread only sets the result.
+    qtbot.waitUntil(lambda: session.trace.ablated == ((1, 0),), timeout=10_000)
     trace = session.trace
     assert trace.ablated == ((1, 0),)
     weighted = trace.values("blocks.1.attn.weighted")  # (B, nh, T, hs)
@@ -71,6 +63,7 @@ def test_ablating_a_head_sets_a_trace_with_that_head_zeroed(panel, session):
     shift = panel.ablation.shift()
     assert shift["before"] != shift["after"]
     panel.ablation.reset()
+    qtbot.waitUntil(lambda: session.trace.ablated == (), timeout=10_000)
     assert session.trace.ablated == () and "L1H0" not in panel.ablation.note.text()
     # A trace made elsewhere is mirrored by the boxes.
     session.set_trace(run_trace(session.model, session.context_ids(), ablate=[(0, 1)]))
@@ -81,7 +74,7 @@ def test_measure_runs_ablation_effect_off_the_gui_thread(qtbot, panel, session):
     panel.tabs.setCurrentIndex(1)
     panel.ablation.measure()  # no corpus: says so instead of measuring
     assert "corpus" in panel.ablation.result_label.text()
-    corpus = corpus_from_text(TEXT, tokenizer="char", context_length=16,
+    corpus = corpus_from_text(CAT_TEXT, tokenizer="char", context_length=16,
                               vocab_from=session.tokenizer)
     session.set_corpus("<text>", corpus)
     panel.ablation.set_heads([(0, 0), (1, 1)])

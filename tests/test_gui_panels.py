@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 import torch
+from helpers import tiny_model, traced_session
 from PySide6.QtCore import QPointF, Qt
 
 from engine.analysis import nearest_tokens
@@ -21,16 +22,8 @@ ZH = "我喜欢学习变换器模型"  # cl100k_base cuts 喜, 欢 and 习 into 
 
 
 def make_session(positional: str = "sinusoidal", text: str = TEXT) -> Session:
-    torch.manual_seed(0)
     tok = build_tokenizer("char", text)
-    cfg = ModelConfig(vocab_size=tok.vocab_size, d_model=16, n_head=2, n_layer=2,
-                      context_length=16, d_ff=32, positional=positional)
-    model = GPT(cfg)
-    session = Session()
-    session.context_text = text
-    session.set_model(model, tok)
-    session.set_trace(run_trace(model, session.context_ids()))
-    return session
+    return traced_session(tiny_model(tok.vocab_size, positional=positional), tok, text)
 
 
 def retrace(session: Session, text: str) -> None:

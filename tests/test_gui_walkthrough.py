@@ -1,14 +1,11 @@
 """The walkthrough panel: stepping through every step, checks, article mode, table, export."""
 import numpy as np
 import pytest
-import torch
+from helpers import tiny_model, traced_session
 from PySide6.QtCore import QSettings, Qt, QThread
 from PySide6.QtWidgets import QApplication
 
-from engine.config import ModelConfig
 from engine.corpus import corpus_from_text
-from engine.model import GPT
-from engine.trace import run_trace
 from gui import dialogs
 from gui.panels.walkthrough import WalkthroughPanel
 from gui.session import Session
@@ -31,16 +28,9 @@ def corpus():
 
 
 def _session(corpus, **cfg):
-    torch.manual_seed(0)
-    config = dict(vocab_size=corpus.tokenizer.vocab_size, d_model=16, n_head=2, n_layer=2,
-                  context_length=12, d_ff=32)
-    config.update(cfg)
-    model = GPT(ModelConfig(**config))
-    s = Session()
-    s.set_model(model, corpus.tokenizer)
-    s.context_text = "The cat sat on the log."
-    s.set_trace(run_trace(model, s.context_ids()))
-    return s
+    cfg.setdefault("context_length", 12)
+    model = tiny_model(corpus.tokenizer.vocab_size, **cfg)
+    return traced_session(model, corpus.tokenizer, "The cat sat on the log.")
 
 
 def _panel(qtbot, session):

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -27,18 +27,24 @@ from PySide6.QtWidgets import (
 
 from engine.model import causal_mask
 from engine.trace import step_kind, step_layer
-from gui.panels.tokens import context_pieces, trace_fits_model
+from gui.panels.tokens import context_pieces, show_if_traced
 from gui.session import Session
-from gui.widgets import EmptyState, Heatmap, NoteLabel
+from gui.widgets import (
+    PATTERN_CMAP,
+    SIGNED_CMAP,
+    EmptyState,
+    Heatmap,
+    LazyPanel,
+    NoteLabel,
+    symmetric_levels,
+)
 
 TRACED_STAGES = ("scores", "scaled", "masked", "pattern")
 STAGES = (*TRACED_STAGES, "mask")
-SIGNED_CMAP = "CET-D1"  # blue < 0 < red: scores are signed, white is zero
-PATTERN_CMAP = "viridis"
 MASK_CMAP = pg.ColorMap([0.0, 1.0], [(70, 70, 70), (255, 236, 150)])  # blocked dark, allowed light
 
 
-class AttentionPanel(QWidget):
+class AttentionPanel(LazyPanel):
     """Per-head attention matrices of one layer and stage, with hover values and a big view."""
 
     def __init__(self, session: Session, parent: QWidget | None = None):
@@ -50,7 +56,6 @@ class AttentionPanel(QWidget):
         self._heads: list[Heatmap] = []
         self._labels: list[str] = []
         self._mask = np.zeros((0, 0), dtype=np.float32)
-        self._stale = False  # a change arrived while hidden: redraw when shown
         self._bar_cmap: str | None = PATTERN_CMAP  # colour map the shared bar shows
 
         self.layer_combo = QComboBox()
@@ -272,35 +277,10 @@ class AttentionPanel(QWidget):
                 self.tr("Hover a cell for its value; click a head to enlarge it."))
 
     # -- drawing ---------------------------------------------------------------------------
-    def _redraw(self, *_args) -> None:
-        if not self.isVisible():
-            self._stale = True  # hidden (e.g. a tabbed dock): draw when shown
-            return
-        self._stale = False
-        self._rebuild()
-
-    def _flush(self) -> None:
-        if self._stale:
-            self._stale = False
-            self._rebuild()
-
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
-        # Constant, so new content never makes the surrounding layout resize every plot.
-        return QSize(900, 600)
-
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().showEvent(event)
-        self._flush()
-
     def _rebuild(self) -> None:
         s = self.session
-        if s.model is None or s.trace is None:
-            self.empty.show_empty()
+        if not show_if_traced(s, self.empty):
             return
-        if not trace_fits_model(s):
-            self.empty.show_empty(self.tr("Waiting for a trace of the new model…"))
-            return
-        self.empty.show_content()
         self._labels = context_pieces(s)
         if self._stage == "mask":
             self._draw_mask()
@@ -361,10 +341,7 @@ class AttentionPanel(QWidget):
         """Colour map and levels shared by all heads of the shown stage."""
         if self._stage == "pattern":
             return PATTERN_CMAP, (0.0, 1.0)
-        finite = heads[np.isfinite(heads)]
-        top = float(np.abs(finite).max()) if finite.size else 1.0
-        top = top if top > 0 else 1.0
-        return SIGNED_CMAP, (-top, top)  # symmetric, so white means exactly zero
+        return SIGNED_CMAP, symmetric_levels(heads)
 
     def _stage_note(self) -> str:
         return {

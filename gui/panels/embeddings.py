@@ -7,11 +7,9 @@ model's token table, analysed by engine.analysis once per set of weights.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QSize, Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -25,11 +23,21 @@ from PySide6.QtWidgets import (
 )
 
 from engine.analysis import nearest_tokens, pca_2d, spread_subset
-from gui.panels.tokens import context_pieces, piece, trace_fits_model
+from gui.panels.tokens import context_pieces, piece, show_if_traced
 from gui.session import Session
-from gui.widgets import EmptyState, Heatmap, NoteLabel, fill_table, format_value
+from gui.widgets import (
+    SIGNED_CMAP,
+    EmptyState,
+    Heatmap,
+    LazyPanel,
+    NoteLabel,
+    fill_table,
+    fix_axes,
+    format_value,
+    static_plot,
+    symmetric_levels,
+)
 
-SIGNED_CMAP = "CET-D1"
 N_NEAREST = 10
 N_SPREAD_LABELS = 60  # vocabulary labels spread over the map (all of them if the vocab is small)
 SMALL_VOCAB = 120
@@ -53,7 +61,7 @@ class _TableAnalysis:
         return model is self.model and model.embed.wte.weight._version == self.version
 
 
-class EmbeddingsPanel(QWidget):
+class EmbeddingsPanel(LazyPanel):
     """The rows of E looked up for the context, one token's vector and its neighbours."""
 
     def __init__(self, session: Session, parent: QWidget | None = None):
@@ -67,7 +75,6 @@ class EmbeddingsPanel(QWidget):
         self._neighbours: list[tuple[int, float]] = []
         self._spread_labels: list[pg.TextItem] = []
         self._context_labels: list[pg.TextItem] = []
-        self._stale = False  # a change arrived while hidden: redraw when shown
         self._label_font = QFont()
         self._label_font.setPointSizeF(8.5)
 
@@ -78,15 +85,9 @@ class EmbeddingsPanel(QWidget):
         self.heatmap.clicked.connect(lambda r, _c: self.select_row(r))
 
         # One token's vector as bars.
-        self.bar_plot = pg.PlotWidget(background="w")
-        self.bar_plot.setMouseEnabled(x=False, y=False)
-        self.bar_plot.setMenuEnabled(False)
-        self.bar_plot.hideButtons()
-        self.bar_plot.showGrid(y=True, alpha=0.3)
-        self.bar_plot.setLabel("bottom", self.tr("dimension"))
-        # Fixed axis sizes: auto-expanding axes re-lay out the plot on new tick labels, which
-        # paints it twice per context edit.
-        _fixed_axes(self.bar_plot, left_width=56)
+        self.bar_plot = static_plot(bottom_label=self.tr("dimension"), tick_pt=None,
+                                    grid_alpha=0.3)
+        fix_axes(self.bar_plot, left_width=56)
         self.bars = pg.BarGraphItem(x=[0], height=[0], width=0.8)
         self.bar_plot.addItem(self.bars)
         self.bar_readout = NoteLabel(self.tr("Hover a bar for its exact value."))
@@ -96,7 +97,7 @@ class EmbeddingsPanel(QWidget):
         self.map_plot = pg.PlotWidget(background="w")
         self.map_plot.setMenuEnabled(False)
         self.map_plot.showGrid(x=True, y=True, alpha=0.2)
-        _fixed_axes(self.map_plot, left_width=56)
+        fix_axes(self.map_plot, left_width=56)
         self.vocab_points = pg.ScatterPlotItem(size=5, pen=None,
                                                brush=pg.mkBrush(120, 120, 120, 110))
         self.vocab_points.sigClicked.connect(self._on_point_clicked)
@@ -242,35 +243,10 @@ class EmbeddingsPanel(QWidget):
             self._draw_vocabulary()
         return self._analysis
 
-    def _redraw(self, *_args) -> None:
-        if not self.isVisible():
-            self._stale = True  # hidden (e.g. a tabbed dock): draw when shown
-            return
-        self._stale = False
-        self._rebuild()
-
-    def _flush(self) -> None:
-        if self._stale:
-            self._stale = False
-            self._rebuild()
-
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
-        # Constant, so new content never makes the surrounding layout resize every plot.
-        return QSize(900, 600)
-
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().showEvent(event)
-        self._flush()
-
     def _rebuild(self) -> None:
         s = self.session
-        if s.model is None or s.trace is None:
-            self.empty.show_empty()
+        if not show_if_traced(s, self.empty):
             return
-        if not trace_fits_model(s):
-            self.empty.show_empty(self.tr("Waiting for a trace of the new model…"))
-            return
-        self.empty.show_content()
         a = self._ensure_analysis()
         step = s.trace["embed.token"]
         rows = step.values[0]  # (T, C), batch row 0
@@ -279,7 +255,7 @@ class EmbeddingsPanel(QWidget):
         labels = context_pieces(s)
         self._context_ids = ids.astype(np.int64)
         self.heatmap.set_matrix(rows, labels, [str(j) for j in range(C)], SIGNED_CMAP,
-                                _symmetric(rows),
+                                symmetric_levels(rows),
                                 title=self.tr("E[ids]: the {0} rows looked up for the context "
                                               "[{0} × {1}]").format(T, C))
         self.lookup_note.setText(self.tr("table E: {0} tokens × {1} dimensions").format(
@@ -412,21 +388,3 @@ class EmbeddingsPanel(QWidget):
             (self._piece(j), str(j), str(o) if o >= 0 else "–", f"{cos:.6f}")
             for (j, cos), o in zip(self._neighbours, original)
         ])
-
-
-def _fixed_axes(plot: pg.PlotWidget, left_width: int) -> None:
-    """Axes that never resize themselves; no SI prefix ("(x0.001)" only confuses)."""
-    for name in ("left", "bottom"):
-        axis = plot.getAxis(name)
-        axis.setStyle(autoExpandTextSpace=False, autoReduceTextSpace=False)
-        axis.enableAutoSIPrefix(False)
-        axis.setTextPen(pg.mkPen(30, 30, 30))
-    plot.getAxis("left").setWidth(left_width)
-
-
-def _symmetric(values: np.ndarray) -> tuple[float, float]:
-    """Levels centred on zero, so the diverging map's white means exactly 0."""
-    finite = values[np.isfinite(values)]
-    top = float(np.abs(finite).max()) if finite.size else 1.0
-    top = top if top > 0 and math.isfinite(top) else 1.0
-    return (-top, top)

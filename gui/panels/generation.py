@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from engine.model import GPT, CausalSelfAttention
 from engine.sample import SampleStep, generate, next_token_probs
 from gui.session import Session
-from gui.widgets import EmptyState
+from gui.widgets import EmptyState, elide, static_plot
 from gui.workers import FunctionWorker, GeneratorWorker, start_worker
 
 TOP_N = 10  # candidates drawn as bars
@@ -255,28 +255,17 @@ class GenerationPanel(QWidget):
         # -- distribution: items created once, only their data changes ----------------------
         self.caption = QLabel()
         self.caption.setWordWrap(True)
-        self.plot_widget = pg.PlotWidget(background="w")
+        self.plot_widget = static_plot(self.tr("probability"), tick_pt=10.0, axis_pen=(90, 90, 90))
         plot = self.plot_widget.getPlotItem()
-        plot.setMouseEnabled(x=False, y=False)
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
-        plot.showGrid(y=True, alpha=0.25)
-        plot.setLabel("left", self.tr("probability"))
-        plot.getAxis("left").enableAutoSIPrefix(False)
-        tick_font = QFont()
-        tick_font.setPointSizeF(10.0)
-        for name in ("left", "bottom"):
-            axis = plot.getAxis(name)
-            axis.setStyle(tickFont=tick_font)
-            axis.setPen(pg.mkPen(90, 90, 90))
-            axis.setTextPen(pg.mkPen(30, 30, 30))
+        value_font = QFont()  # the numbers above the bars, as large as the tick labels
+        value_font.setPointSizeF(10.0)
         self.bars = pg.BarGraphItem(x=np.zeros(0), height=np.zeros(0), width=0.7,
                                     pen=pg.mkPen(80, 80, 80))
         plot.addItem(self.bars)
         self._value_labels: list[pg.TextItem] = []
         for _ in range(TOP_N + 1):
             t = pg.TextItem(color=(30, 30, 30), anchor=(0.5, 1.0))
-            t.setFont(tick_font)
+            t.setFont(value_font)
             t.hide()
             plot.addItem(t)
             self._value_labels.append(t)
@@ -561,7 +550,7 @@ class GenerationPanel(QWidget):
         self.empty.show_content()
         self.top_k_spin.setMaximum(s.tokenizer.vocab_size)
         if not self._prompt_edited:
-            self.prompt_edit.setText(_first_line(s.context_text))
+            self.prompt_edit.setText(first_line(s.context_text))
         self._reset(self.prompt_edit.text())
         self._update_buttons()
         self._request_preview()
@@ -579,7 +568,7 @@ class GenerationPanel(QWidget):
     def _on_context_changed(self, text: str) -> None:
         if self._prompt_edited or self._sampling_busy():
             return
-        line = _first_line(text)
+        line = first_line(text)
         if line != self.prompt_edit.text():
             self.prompt_edit.setText(line)
             self._prompt_timer.start()
@@ -689,7 +678,7 @@ class GenerationPanel(QWidget):
         plot = self.plot_widget.getPlotItem()
         plot.setXRange(-0.6, max(len(values), 1) - 0.4, padding=0)
         plot.setYRange(0, top, padding=0)
-        plot.getAxis("bottom").setTicks([[(i, _tick(s)) for i, s in enumerate(labels)]])
+        plot.getAxis("bottom").setTicks([[(i, elide(s, 10)) for i, s in enumerate(labels)]])
         for i, label in enumerate(self._value_labels):
             if i < len(values):
                 label.setText(f"{values[i]:.3f}")
@@ -722,7 +711,8 @@ class GenerationPanel(QWidget):
         return f"{head}<br>{shown}"
 
 
-def _first_line(text: str) -> str:
+def first_line(text: str) -> str:
+    """The first line of `text` that is not blank ('' if none): a prompt taken from a context."""
     for line in text.splitlines():
         if line.strip():
             return line
@@ -731,7 +721,3 @@ def _first_line(text: str) -> str:
 
 def _html(text: str) -> str:
     return html.escape(text).replace("\n", "<br>")
-
-
-def _tick(piece: str, max_chars: int = 10) -> str:
-    return piece if len(piece) <= max_chars else piece[: max_chars - 1] + "…"

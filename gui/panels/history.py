@@ -37,9 +37,9 @@ from PySide6.QtWidgets import (
 from engine.model import GPT
 from engine.sample import generate
 from engine.trace import Trace, run_trace
-from gui.panels.generation import PanelThreads, private_model_copy
+from gui.panels.generation import PanelThreads, first_line, private_model_copy
 from gui.session import Session
-from gui.widgets import EmptyState, Heatmap
+from gui.widgets import PATTERN_CMAP, SIGNED_CMAP, EmptyState, Heatmap
 from gui.workers import GeneratorWorker
 
 THROTTLE_MS = 60  # while dragging, at most one load request per this many ms
@@ -49,8 +49,6 @@ SAMPLE_TOKENS = 48
 SAMPLE_SEED = 0
 SAMPLE_TEMPERATURE = 0.8
 SAMPLE_TOP_K = 40
-PATTERN_CMAP = "viridis"
-DIFF_CMAP = "CET-D1"  # blue < 0 < red, white at zero
 
 
 class SnapshotCache:
@@ -484,7 +482,7 @@ class HistoryPanel(QWidget):
             return
         step = self._steps[self.slider.value()]
         self._mode = "snapshot"
-        prompt = _first_line(self.session.context_text) or "\n"
+        prompt = first_line(self.session.context_text) or "\n"
         req = self._submit("scrub", {"step": step, "ids": ids, "prompt": prompt,
                                      "tokenizer": self.session.tokenizer})
         self._requested_at[req] = time.perf_counter()
@@ -550,7 +548,7 @@ class HistoryPanel(QWidget):
                 "<b>Sample at step {0}</b> (seed {1}, temperature {2:g}, top-k {3}), after the "
                 "context's first line:").format(data["step"], SAMPLE_SEED, SAMPLE_TEMPERATURE,
                                                 SAMPLE_TOP_K))
-            self._sample_prompt = _first_line(self.session.context_text)
+            self._sample_prompt = first_line(self.session.context_text)
             self._show_sample("", False)
             self.snapshot_shown.emit(data["step"])
         elif kind == "sample":
@@ -675,16 +673,9 @@ class HistoryPanel(QWidget):
         self.heatmap_b.set_matrix(pb, labels, labels, PATTERN_CMAP, levels=(0.0, 1.0),
                                   title=self.tr("step {0}").format(c["b"]))
         m = max(float(np.abs(diff).max()), 1e-6)
-        self.heatmap_diff.set_matrix(diff, labels, labels, DIFF_CMAP, levels=(-m, m),
+        self.heatmap_diff.set_matrix(diff, labels, labels, SIGNED_CMAP, levels=(-m, m),
                                      title=self.tr("B − A (step {0} − step {1})").format(c["b"], c["a"]))
         self.compare_caption.setText(self.tr(
             "Attention pattern (softmax) of block {0}, head {1} on the current context at step "
             "{2} (A) and step {3} (B); right: B − A, red where B attends more, blue where less "
             "(largest change {4:.3f}).").format(layer, head, c["a"], c["b"], m))
-
-
-def _first_line(text: str) -> str:
-    for line in text.splitlines():
-        if line.strip():
-            return line
-    return ""

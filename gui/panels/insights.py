@@ -7,8 +7,10 @@
   distribution before/after, and on request the validation loss with and without them.
 - Per-token loss: each token of the context coloured by how surprised the model was to see it.
 
-All numbers come from engine functions, run on a private copy of the model so that nothing here
-can interfere with a trace another thread is running on the session's model.
+All numbers come from engine functions, run on private copies of the model so that nothing here
+can interfere with a trace another thread is running on the session's model. The ablation's
+re-trace, next-token shift and loss measurement run on worker threads; the GUI thread only
+applies their results, and only the newest request's.
 """
 from __future__ import annotations
 
@@ -46,7 +48,7 @@ from engine.model import GPT
 from engine.trace import run_trace
 from gui.panels.generation import PanelThreads, private_model_copy
 from gui.session import Session
-from gui.widgets import EmptyState
+from gui.widgets import EmptyState, static_plot
 from gui.workers import FunctionWorker
 
 LENS_CMAP = pg.ColorMap([0.0, 1.0], [(255, 255, 255), (33, 102, 172)])  # p = 0 white, 1 blue
@@ -54,6 +56,7 @@ LOSS_CMAP = pg.ColorMap([0.0, 0.35, 0.7, 1.0],
                         [(200, 240, 205), (255, 240, 160), (250, 150, 90), (205, 45, 45)])
 BEFORE_COLOUR = (120, 150, 200)
 AFTER_COLOUR = (235, 130, 40)
+SHIFT_TOP_K = 8  # next-token guesses drawn per side in the ablation chart
 
 
 def head_name(layer: int, head: int) -> str:
@@ -248,6 +251,15 @@ class LensView(QWidget):
 # Head ablation
 
 
+def _shift_job(report, model: GPT, ids: np.ndarray, heads: list[tuple[int, int]],
+               retrace: bool) -> dict:
+    """Worker side of a tick: the ablated trace of `ids` (if asked) and the next-token shift."""
+    report(0, 1)
+    trace = run_trace(model, ids, ablate=heads) if retrace else None
+    shift = next_token_shift(model, ids[0], heads, top_k=SHIFT_TOP_K)
+    return {"trace": trace, "shift": shift}
+
+
 def _measure_job(report, model: GPT, corpus, heads: list[tuple[int, int]]) -> dict:
     report(0, 1)
     result = ablation_effect(model, corpus, heads)
@@ -263,11 +275,16 @@ class AblationView(QWidget):
     def __init__(self, session: Session, models: _ModelCopy, parent: QWidget | None = None):
         super().__init__(parent)
         self.session = session
-        self._models = models
+        self._models = models  # used by one shift job at a time, on its worker thread only
         self._boxes: dict[tuple[int, int], QCheckBox] = {}
-        self._worker: FunctionWorker | None = None
+        self._worker: FunctionWorker | None = None  # measuring the validation loss
         self._threads = PanelThreads()
+        self._shift_worker: FunctionWorker | None = None  # re-tracing / computing the shift
+        self._shift_req = 0  # newest shift request; results of older ones are dropped
+        self._shift_running: tuple | None = None  # (request, trace it was made from)
+        self._shift_pending: tuple | None = None  # (request, trace, ids, heads, retrace)
         self._shift: dict | None = None
+        self._shift_trace = None  # the session trace `_shift` belongs to
         self._result: dict | None = None
         self._applying = False
         self._measuring_heads: list[tuple[int, int]] = []
@@ -311,19 +328,8 @@ class AblationView(QWidget):
 
         self.shift_caption = QLabel()
         self.shift_caption.setWordWrap(True)
-        self.plot_widget = pg.PlotWidget(background="w")
+        self.plot_widget = static_plot(self.tr("probability"), tick_pt=10.0)
         plot = self.plot_widget.getPlotItem()
-        plot.setMouseEnabled(x=False, y=False)
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
-        plot.showGrid(y=True, alpha=0.25)
-        plot.setLabel("left", self.tr("probability"))
-        plot.getAxis("left").enableAutoSIPrefix(False)
-        tick_font = QFont()
-        tick_font.setPointSizeF(10.0)
-        for name in ("left", "bottom"):
-            plot.getAxis(name).setStyle(tickFont=tick_font)
-            plot.getAxis(name).setTextPen(pg.mkPen(30, 30, 30))
         legend = plot.addLegend(offset=(-10, 10))
         self.before_bars = pg.BarGraphItem(x=np.zeros(0), height=np.zeros(0), width=0.38,
                                            brush=pg.mkBrush(*BEFORE_COLOUR))
@@ -348,7 +354,8 @@ class AblationView(QWidget):
         return sorted(k for k, b in self._boxes.items() if b.isChecked())
 
     def set_heads(self, heads) -> None:
-        """Tick exactly these heads and apply the ablation (re-trace, set the session's trace)."""
+        """Tick exactly these heads and apply the ablation: re-traced on a worker, the trace is
+        set on the session when it arrives (see is_updating)."""
         wanted = {tuple(h) for h in heads}
         for key, box in self._boxes.items():
             box.blockSignals(True)
@@ -373,6 +380,10 @@ class AblationView(QWidget):
 
     def is_measuring(self) -> bool:
         return self._worker is not None
+
+    def is_updating(self) -> bool:
+        """A re-trace or shift computation is running or waiting."""
+        return self._shift_worker is not None or self._shift_pending is not None
 
     @Slot()
     def measure(self) -> None:
@@ -401,9 +412,15 @@ class AblationView(QWidget):
         self._threads.start(worker, "ablation-measure")
 
     def shutdown(self) -> None:
-        """Abort a measurement and wait for its thread."""
+        """Abort a measurement and a shift job, drop waiting requests, and wait for the threads."""
+        self._shift_pending = None
+        self._shift_req += 1  # whatever is still on its way is stale now
+        if self._shift_worker is not None:
+            self._shift_worker.quit()
         self._threads.stop(self._worker)
         self._worker = None
+        self._shift_worker = None
+        self._shift_running = None
 
     # -- grid ---------------------------------------------------------------------------------
     def on_model_changed(self) -> None:
@@ -414,6 +431,7 @@ class AblationView(QWidget):
                 w.deleteLater()
         self._boxes = {}
         self._shift = None
+        self._shift_trace = None
         self._result = None
         self.result_label.clear()
         model = self.session.model
@@ -440,6 +458,9 @@ class AblationView(QWidget):
         """Show the truth: the boxes follow the ablation of whatever trace is current."""
         if self._applying:
             return
+        # Someone else's trace: a tick or shift still on its way was made from the old one.
+        self._shift_pending = None
+        self._shift_req += 1
         trace = self.session.trace
         ablated = set(trace.ablated) if trace is not None else set()
         for key, box in self._boxes.items():
@@ -453,20 +474,10 @@ class AblationView(QWidget):
 
     def _apply(self) -> None:
         s = self.session
-        model = self._models.get()
         ids = _trace_ids(s)
-        if model is None or ids.shape[1] == 0:
-            self._update_note()
-            return
-        heads = self.heads()
-        trace = run_trace(model, ids, ablate=heads)
-        self._applying = True
-        try:
-            s.set_trace(trace)
-        finally:
-            self._applying = False
         self._update_note()
-        self.update_shift()
+        if s.model is not None and ids.shape[1] > 0:
+            self._request_shift(ids, retrace=True)
 
     def _names(self, heads) -> str:
         return ", ".join(head_name(*h) for h in heads) if heads else self.tr("no heads")
@@ -484,15 +495,74 @@ class AblationView(QWidget):
         self.measure_button.setEnabled(bool(heads) and not self.is_measuring())
 
     def update_shift(self) -> None:
+        """Next-token guesses with and without the ticked heads, for the session's trace."""
         s = self.session
-        model = self._models.get()
         ids = _trace_ids(s)
-        if model is None or ids.shape[1] == 0 or s.tokenizer is None:
-            self._shift = None
+        if s.model is None or ids.shape[1] == 0 or s.tokenizer is None:
+            self._shift = self._shift_trace = None
             self._draw_shift()
             return
-        self._shift = next_token_shift(model, ids[0], self.heads(), top_k=8)
+        if self._shift is not None and s.trace is not None and self._shift_trace is s.trace:
+            self._draw_shift()  # computed together with this (our own ablated) trace
+            return
+        self._request_shift(ids, retrace=False)
+
+    # -- shift jobs ---------------------------------------------------------------------------
+    def _request_shift(self, ids: np.ndarray, retrace: bool) -> None:
+        """Queue a shift job (re-tracing with the ticked heads when `retrace`); the newest
+        request replaces a waiting one and makes a running one's result stale."""
+        self._shift_req += 1
+        self._shift_pending = (self._shift_req, self.session.trace, ids, self.heads(), retrace)
+        if self._shift_worker is None:
+            self._start_shift()
+
+    def _start_shift(self) -> None:
+        job, self._shift_pending = self._shift_pending, None
+        model = self._models.get()
+        if job is None or model is None:
+            return
+        req, base, ids, heads, retrace = job
+        worker = FunctionWorker(_shift_job, model, ids, heads, retrace)
+        worker.returned.connect(self._on_shift_done, Qt.ConnectionType.QueuedConnection)
+        worker.errored.connect(self._on_shift_failed, Qt.ConnectionType.QueuedConnection)
+        worker.finished.connect(self._on_shift_finished, Qt.ConnectionType.QueuedConnection)
+        self._shift_worker = worker
+        self._shift_running = (req, base)
+        self._threads.start(worker, "ablation-shift")
+
+    def _shift_is_current(self) -> bool:
+        """The running job is the newest request and its trace is still the session's."""
+        if self.sender() is not self._shift_worker or self._shift_running is None:
+            return False
+        req, base = self._shift_running
+        return req == self._shift_req and base is self.session.trace
+
+    def _on_shift_done(self, result: dict) -> None:
+        if not self._shift_is_current():
+            return
+        trace = result["trace"]
+        self._shift = result["shift"]
+        self._shift_trace = trace if trace is not None else self.session.trace
+        if trace is not None:
+            self._applying = True
+            try:
+                self.session.set_trace(trace)
+            finally:
+                self._applying = False
+            self._update_note()
         self._draw_shift()
+
+    def _on_shift_failed(self, exc: BaseException) -> None:
+        if not self._shift_is_current():
+            return
+        self.shift_caption.setText(self.tr("Could not apply the ablation: {0}").format(exc))
+
+    def _on_shift_finished(self) -> None:
+        if self.sender() is not self._shift_worker:
+            return  # a job stopped by shutdown() whose last signal arrives late
+        self._shift_worker = None
+        self._shift_running = None
+        self._start_shift()
 
     def _draw_shift(self) -> None:
         plot = self.plot_widget.getPlotItem()
@@ -521,7 +591,8 @@ class AblationView(QWidget):
         last = self.session.trace.ids.shape[1] - 1 if self.session.trace is not None else 0
         self.shift_caption.setText(self.tr(
             "<b>Next-token guesses after the last position ({0})</b>: intact model (blue) vs. "
-            "with {1} switched off (orange); top 8 of each.").format(last, self._names(self.heads())))
+            "with {1} switched off (orange); top {2} of each.").format(
+            last, self._names(self.heads()), SHIFT_TOP_K))
 
     # -- measuring ----------------------------------------------------------------------------
     def _on_measured(self, result: dict) -> None:
@@ -717,20 +788,9 @@ class LossView(QWidget):
         self.summary.setWordWrap(True)
 
         # The same losses as bars per position: exact heights next to the coloured text.
-        self.plot_widget = pg.PlotWidget(background="w")
+        self.plot_widget = static_plot(self.tr("loss"), self.tr("target token (position)"),
+                                       tick_pt=9.0)
         plot = self.plot_widget.getPlotItem()
-        plot.setMouseEnabled(x=False, y=False)
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
-        plot.showGrid(y=True, alpha=0.25)
-        plot.setLabel("left", self.tr("loss"))
-        plot.setLabel("bottom", self.tr("target token (position)"))
-        plot.getAxis("left").enableAutoSIPrefix(False)
-        tick_font = QFont()
-        tick_font.setPointSizeF(9.0)
-        for name in ("left", "bottom"):
-            plot.getAxis(name).setStyle(tickFont=tick_font)
-            plot.getAxis(name).setTextPen(pg.mkPen(30, 30, 30))
         self.loss_bars = pg.BarGraphItem(x=np.zeros(0), height=np.zeros(0), width=0.8,
                                          pen=pg.mkPen(120, 120, 120))
         plot.addItem(self.loss_bars)
@@ -817,11 +877,12 @@ class InsightsPanel(QWidget):
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(parent)
         self.session = session
-        self._models = _ModelCopy(session)
+        self._models = _ModelCopy(session)  # lens and loss, on the GUI thread
+        self._job_models = _ModelCopy(session)  # ablation jobs, on their worker thread
         self._stale = {0: True, 1: True, 2: True}
 
         self.lens = LensView(session, self._models)
-        self.ablation = AblationView(session, self._models)
+        self.ablation = AblationView(session, self._job_models)
         self.loss = LossView(session, self._models)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.lens, self.tr("Logit lens"))
@@ -844,7 +905,7 @@ class InsightsPanel(QWidget):
         self._on_model_changed()
 
     def shutdown(self) -> None:
-        """Stop the measuring worker, if any, and wait for its thread."""
+        """Stop the ablation's workers, if any, and wait for their threads."""
         self.ablation.shutdown()
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
@@ -854,6 +915,7 @@ class InsightsPanel(QWidget):
     @Slot()
     def _on_model_changed(self) -> None:
         self._models.invalidate()
+        self._job_models.invalidate()
         s = self.session
         if s.model is None or s.tokenizer is None:
             self.empty.show_empty()
@@ -865,6 +927,7 @@ class InsightsPanel(QWidget):
     @Slot()
     def _on_weights_changed(self) -> None:
         self._models.invalidate()
+        self._job_models.invalidate()
 
     @Slot()
     def _on_trace_changed(self) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QSpinBox,
-    QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -29,16 +28,23 @@ from engine.config import MAX_CONTEXT
 from engine.model import sinusoidal_table
 from gui.panels.tokens import context_pieces, trace_fits_model
 from gui.session import Session
-from gui.widgets import EmptyState, Heatmap, NoteLabel, format_value
+from gui.widgets import (
+    SIGNED_CMAP,
+    EmptyState,
+    Heatmap,
+    LazyPanel,
+    NoteLabel,
+    format_value,
+    symmetric_levels,
+)
 
 DEFAULT_DIMS = (0, 1, 2, 3, 8, 9)
-SIGNED_CMAP = "CET-D1"
 # Distinct, print-safe line colours (matplotlib's tab10), readable on white.
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf")
 
 
-class PositionalPanel(QWidget):
+class PositionalPanel(LazyPanel):
     """Positional encodings of the current model and context."""
 
     def __init__(self, session: Session, parent: QWidget | None = None):
@@ -47,7 +53,6 @@ class PositionalPanel(QWidget):
         self._curves: dict[int, pg.PlotDataItem] = {}
         self._wave_table = np.zeros((0, 0), dtype=np.float32)  # (positions, C) drawn as waves
         self._table_row = 1  # row of the PE table printed in full (the article prints row 1)
-        self._stale = False  # a change arrived while hidden: redraw when shown
 
         # -- Waves tab ---------------------------------------------------------------------
         self.dim_list = QListWidget()
@@ -297,26 +302,6 @@ class PositionalPanel(QWidget):
         self.context_line.setValue(T - 1)
         self.context_line.label.setFormat(self.tr("context ends (T = {0})").format(T))
 
-    def _redraw(self, *_args) -> None:
-        if not self.isVisible():
-            self._stale = True  # hidden (e.g. a tabbed dock): draw when shown
-            return
-        self._stale = False
-        self._rebuild()
-
-    def _flush(self) -> None:
-        if self._stale:
-            self._stale = False
-            self._rebuild()
-
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
-        # Constant, so new content never makes the surrounding layout resize every plot.
-        return QSize(900, 600)
-
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().showEvent(event)
-        self._flush()
-
     def _rebuild(self) -> None:
         s = self.session
         if s.model is None:
@@ -343,17 +328,17 @@ class PositionalPanel(QWidget):
         dims = [str(j) for j in range(C)]
         pos_labels = [str(t) for t in range(T)]
         tok_labels = context_pieces(s)
-        pe_levels = _symmetric(pe)
+        pe_levels = symmetric_levels(pe)
         self.table.set_matrix(
             pe, pos_labels, dims, SIGNED_CMAP, pe_levels,
             title=self.tr("PE table ({0}) for the context: [{1} × {2}]").format(kind, T, C))
         self.show_table_row(min(self._table_row, T - 1))
 
         if self.shared_scale.isChecked():
-            shared = _symmetric(np.concatenate([tok.ravel(), pe.ravel(), x.ravel()]))
+            shared = symmetric_levels(np.concatenate([tok.ravel(), pe.ravel(), x.ravel()]))
             levels = (shared, shared, shared)
         else:
-            levels = (_symmetric(tok), pe_levels, _symmetric(x))
+            levels = (symmetric_levels(tok), pe_levels, symmetric_levels(x))
         self.sum_token.set_matrix(tok, tok_labels, dims, SIGNED_CMAP, levels[0],
                                   title=self.tr("token embedding E[ids]"))
         self.sum_position.set_matrix(pe, pos_labels, dims, SIGNED_CMAP, levels[1],
@@ -365,9 +350,3 @@ class PositionalPanel(QWidget):
             "([{0} × {1}] + [{0} × {1}] = [{0} × {1}]). Largest |value|: token {2}, position {3}."
         ).format(T, C, format_value(float(np.abs(tok).max())),
                  format_value(float(np.abs(pe).max()))))
-
-
-def _symmetric(values: np.ndarray) -> tuple[float, float]:
-    """Levels centred on zero, so the diverging map's white means exactly 0."""
-    top = float(np.abs(values).max()) if values.size else 1.0
-    return (-top, top) if top > 0 else (-1.0, 1.0)

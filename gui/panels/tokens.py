@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QPointF, QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -37,7 +37,7 @@ from engine.tokenizers import (
     get_base,
 )
 from gui.session import Session
-from gui.widgets import EmptyState, NoteLabel, fill_table
+from gui.widgets import EmptyState, LazyPanel, NoteLabel, fill_table
 
 PASTELS = ("#ffe0b2", "#c8e6c9", "#bbdefb", "#f8bbd0", "#fff59d", "#d1c4e9")
 OUTSIDE = ("#eeeeee", "#dcdcdc")  # tokens after the model's context window, alternating
@@ -102,6 +102,19 @@ def trace_fits_model(session: Session) -> bool:
     )
 
 
+def show_if_traced(session: Session, empty: EmptyState) -> bool:
+    """Show a trace view's content if the session holds a trace of its current model, else
+    say why not; True when the content is shown."""
+    if session.model is None or session.trace is None:
+        empty.show_empty()
+        return False
+    if not trace_fits_model(session):
+        empty.show_empty(empty.tr("Waiting for a trace of the new model…"))
+        return False
+    empty.show_content()
+    return True
+
+
 def _utf16_len(text: str) -> int:
     """Length in QTextDocument positions (UTF-16 code units: an emoji counts 2)."""
     return len(text.encode("utf-16-le")) // 2
@@ -126,7 +139,7 @@ class TokenRow:
             return True
 
 
-class TokensPanel(QWidget):
+class TokensPanel(LazyPanel):
     """The current context, tokenized by the model's tokenizer or any other available one."""
 
     def __init__(self, session: Session, parent: QWidget | None = None):
@@ -137,11 +150,10 @@ class TokensPanel(QWidget):
         self._window = 0  # tokens inside the model's context window
         self._text = ""
         self._tokenizer_name = ""
-        self._stale = False  # a change arrived while hidden: redraw when shown
 
         self.combo = QComboBox()
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.combo.currentIndexChanged.connect(self._refresh)
+        self.combo.currentIndexChanged.connect(self._redraw)
         self.note = NoteLabel(lines=2)
         self.note.setStyleSheet("color: #444;")
 
@@ -204,7 +216,7 @@ class TokensPanel(QWidget):
         outer.addWidget(self.empty)
 
         session.model_changed.connect(self._on_model_changed)
-        session.trace_changed.connect(self._refresh)
+        session.trace_changed.connect(self._redraw)
         self._on_model_changed()
 
     # -- public accessors (tests, other views) -----------------------------------------------
@@ -283,27 +295,7 @@ class TokensPanel(QWidget):
         default = tok.name if tok is not None else names[0]
         self.combo.setCurrentIndex(max(self.combo.findData(default), 0))
         self.combo.blockSignals(False)
-        self._refresh()
-
-    def _refresh(self, *_args) -> None:
-        if not self.isVisible():
-            self._stale = True  # hidden (e.g. a tabbed dock): draw when shown
-            return
-        self._stale = False
-        self._rebuild()
-
-    def _flush(self) -> None:
-        if self._stale:
-            self._stale = False
-            self._rebuild()
-
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
-        # Constant, so new content never makes the surrounding layout resize every plot.
-        return QSize(900, 600)
-
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().showEvent(event)
-        self._flush()
+        self._redraw()
 
     def _current_text(self) -> str:
         s = self.session

@@ -54,7 +54,7 @@ from engine.export import step_to_csv, step_to_npy
 from engine.trace import Step, Trace, run_trace, step_kind
 from gui import dialogs
 from gui.session import Session
-from gui.widgets import EmptyState, Heatmap
+from gui.widgets import PATTERN_CMAP, SIGNED_CMAP, EmptyState, Heatmap, symmetric_levels
 from gui.workers import FunctionWorker, start_worker, stop_worker
 
 SETTINGS_ORG = "Transformer Explorer"
@@ -1045,13 +1045,10 @@ def _trace_job(_report: Any, model: Any, ids: np.ndarray) -> Trace:
 def _colour_scale(kind: str, m: np.ndarray) -> tuple[str, tuple[float, float] | None]:
     """Probabilities on a 0-based sequential scale; signed values on a diverging scale around 0."""
     if kind == "attn.pattern":
-        return "viridis", (0.0, 1.0)
+        return PATTERN_CMAP, (0.0, 1.0)
     if kind in ("probs", "tokens"):
-        return "viridis", None
-    finite = m[np.isfinite(m)]
-    top = float(np.abs(finite).max()) if finite.size else 1.0
-    top = top if top > 0 else 1.0
-    return "CET-D1", (-top, top)
+        return PATTERN_CMAP, None
+    return SIGNED_CMAP, symmetric_levels(m)
 
 
 def _escape(text: str) -> str:

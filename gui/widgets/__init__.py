@@ -1,5 +1,6 @@
-"""Reusable view pieces: the labelled `Heatmap`, and `EmptyState`, a panel's "nothing to show
-yet" page, so no panel is ever a blank rectangle."""
+"""Reusable view pieces: the labelled `Heatmap`, `EmptyState` (a panel's "nothing to show yet"
+page, so no panel is ever a blank rectangle), `LazyPanel` (draw only while visible) and the
+plot set-up in `plots`."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -14,9 +15,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .heatmap import Heatmap, elide, format_value
+from .heatmap import PATTERN_CMAP, SIGNED_CMAP, Heatmap, elide, format_value, symmetric_levels
+from .lazy import LazyPanel
+from .plots import fix_axes, static_plot
 
-__all__ = ["EmptyState", "Heatmap", "NoteLabel", "elide", "fill_table", "format_value"]
+__all__ = ["PATTERN_CMAP", "SIGNED_CMAP", "EmptyState", "Heatmap", "LazyPanel", "NoteLabel",
+           "elide", "fill_table", "fix_axes", "format_value", "static_plot", "symmetric_levels"]
 
 
 class EmptyState(QStackedWidget):

@@ -16,6 +16,8 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 MASKED_TEXT = "−∞ (masked)"
+SIGNED_CMAP = "CET-D1"  # blue < 0 < red, white at exactly zero (with symmetric_levels)
+PATTERN_CMAP = "viridis"  # probabilities, 0 to 1
 _WIDTHS: dict[str, int] = {}  # tick label -> pixel width in the (shared) 9 pt tick font
 _MASK_FILL = QColor(205, 205, 205)
 _MASK_HATCH = QColor(140, 140, 140)
@@ -35,6 +37,17 @@ def format_value(v: float) -> str:
     if np.isnan(v):
         return "nan"
     return f"{float(v):.6g}"
+
+
+def symmetric_levels(values: np.ndarray) -> tuple[float, float]:
+    """Levels centred on zero, so the diverging map's white means exactly 0.
+
+    Only finite values count (−∞ cells are drawn masked); all-zero or empty data get (−1, 1).
+    """
+    finite = values[np.isfinite(values)]
+    top = float(np.abs(finite).max()) if finite.size else 1.0
+    top = top if top > 0 else 1.0
+    return (-top, top)
 
 
 def _cell_text(v: float, decimals: int) -> str:
@@ -179,16 +192,9 @@ class Heatmap(QWidget):
             plot.setLabel("bottom", col_title)
 
         # Masked cells are NaN in the image (transparent), so this hatch shows through them.
-        self._mask_fill = QGraphicsRectItem(0, 0, 1, 1)
-        self._mask_fill.setPen(QPen(Qt.PenStyle.NoPen))
-        self._mask_fill.setBrush(QBrush(_MASK_FILL))
-        self._mask_fill.setZValue(-20)
-        self._mask_hatch = QGraphicsRectItem(0, 0, 1, 1)
-        self._mask_hatch.setPen(QPen(Qt.PenStyle.NoPen))
-        self._mask_hatch.setBrush(QBrush(_MASK_HATCH, Qt.BrushStyle.BDiagPattern))
-        self._mask_hatch.setZValue(-19)
-        plot.addItem(self._mask_fill, ignoreBounds=True)
-        plot.addItem(self._mask_hatch, ignoreBounds=True)
+        self._mask_fill = _overlay(plot, -20, brush=QBrush(_MASK_FILL))
+        self._mask_hatch = _overlay(plot, -19,
+                                    brush=QBrush(_MASK_HATCH, Qt.BrushStyle.BDiagPattern))
 
         self.image = pg.ImageItem(axisOrder="row-major")
         plot.addItem(self.image)
@@ -198,21 +204,10 @@ class Heatmap(QWidget):
         self._cells.setVisible(cell_values)
         plot.addItem(self._cells, ignoreBounds=True)
 
-        self._selection = QGraphicsRectItem(0, 0, 1, 1)
-        pen = pg.mkPen(255, 40, 40, width=2)
-        pen.setCosmetic(True)
-        self._selection.setPen(pen)
-        self._selection.setZValue(10)
+        self._selection = _overlay(plot, 10, pen=pg.mkPen(255, 40, 40, width=2))
         self._selection.hide()
-        plot.addItem(self._selection, ignoreBounds=True)
-
-        self._hover_box = QGraphicsRectItem(0, 0, 1, 1)
-        hpen = pg.mkPen(255, 255, 255, width=1.5)
-        hpen.setCosmetic(True)
-        self._hover_box.setPen(hpen)
-        self._hover_box.setZValue(11)
+        self._hover_box = _overlay(plot, 11, pen=pg.mkPen(255, 255, 255, width=1.5))
         self._hover_box.hide()
-        plot.addItem(self._hover_box, ignoreBounds=True)
 
         self.colorbar: pg.ColorBarItem | None = None
         if colorbar:
@@ -481,6 +476,22 @@ class Heatmap(QWidget):
             self._hover_text = ""
             self.hovered.emit("")
         super().leaveEvent(event)
+
+
+def _overlay(plot: pg.PlotItem, z: float, pen: QPen | None = None,
+             brush: QBrush | None = None) -> QGraphicsRectItem:
+    """A rectangle drawn over (or, z < 0, under) the image; outlines keep their pixel width."""
+    item = QGraphicsRectItem(0, 0, 1, 1)
+    if pen is None:
+        item.setPen(QPen(Qt.PenStyle.NoPen))
+    else:
+        pen.setCosmetic(True)
+        item.setPen(pen)
+    if brush is not None:
+        item.setBrush(brush)
+    item.setZValue(z)
+    plot.addItem(item, ignoreBounds=True)
+    return item
 
 
 def _step(n: int, pixels: float, per_label: float) -> int:
