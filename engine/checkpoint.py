@@ -120,8 +120,13 @@ def save_checkpoint(
     trainer: Trainer | None = None,
     train_cfg: TrainConfig | None = None,
     extra: dict[str, Any] | None = None,
+    step: int | None = None,
 ) -> Path:
-    """Write one .safetensors file (into `<dir>/model.safetensors` for a directory)."""
+    """Write one .safetensors file (into `<dir>/model.safetensors` for a directory).
+
+    Without a trainer only the weights are saved (not resumable); `step` then records how far
+    the model was trained, so a bundled or re-saved model still says so.
+    """
     out = _output_path(path)
     if tokenizer.vocab_size > model.config.vocab_size:
         raise ValueError(
@@ -151,6 +156,7 @@ def save_checkpoint(
         train_cfg = train_cfg or trainer.cfg
     else:
         tensors = _unique_weights(model.state_dict())
+        meta["step"] = int(step or 0)
     if train_cfg is not None:
         meta["train_config"] = train_cfg.to_dict()
     for key, value in (extra or {}).items():

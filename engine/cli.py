@@ -218,6 +218,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     path = save_checkpoint(
         args.out, model, corpus.tokenizer, trainer=None if args.bundle else trainer,
         train_cfg=tcfg, extra={"corpus": str(args.file), "history": _history(trainer)},
+        step=trainer.step,
     )
     evals = [r for r in trainer.history if r.val_loss is not None]
     summary: dict[str, Any] = {

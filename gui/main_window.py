@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -31,6 +31,9 @@ from PySide6.QtWidgets import (
 from gui import dialogs, resources
 from gui.panels.attention import AttentionPanel
 from gui.panels.embeddings import EmbeddingsPanel
+from gui.panels.generation import GenerationPanel
+from gui.panels.history import HistoryPanel
+from gui.panels.insights import InsightsPanel
 from gui.panels.positional import PositionalPanel
 from gui.panels.tokens import TokensPanel
 from gui.panels.training import TrainingPanel
@@ -44,13 +47,14 @@ TEXT_FILTER = "Text files (*.txt *.md *.csv *.tsv *.json *.log);;All files (*)"
 MODEL_FILTER = "Transformer Explorer models (*.safetensors);;All files (*)"
 DEBOUNCE_MS = 150  # context edits closer together than this are traced once
 MAX_RECENT = 8
-LAYOUT_VERSION = 1  # bump when the docks change, so an old saved layout is not restored
+LAYOUT_VERSION = 2  # bump when the docks change, so an old saved layout is not restored
 
 # Dock titles and menu names in Chinese (--lang zh); explanations come from engine.guide.
 _ZH = {
     "Context": "上下文", "Tokens": "分词", "Embeddings": "词嵌入",
     "Positional encoding": "位置编码", "Attention": "注意力", "Training": "训练",
-    "Walkthrough": "逐步讲解",
+    "Walkthrough": "逐步讲解", "Generation": "生成", "Looking inside": "模型内部",
+    "Training history": "训练历史", "&Language": "语言(&L)",
     "&File": "文件(&F)", "&View": "视图(&V)", "&Training": "训练(&T)", "&Help": "帮助(&H)",
 }
 
@@ -187,6 +191,10 @@ class MainWindow(QMainWindow):
         self.attention_panel = AttentionPanel(s)
         self.training_panel = TrainingPanel(s)
         self.walkthrough_panel = WalkthroughPanel(s)
+        self.walkthrough_panel.set_language(self.lang)
+        self.generation_panel = GenerationPanel(s)
+        self.insights_panel = InsightsPanel(s)
+        self.history_panel = HistoryPanel(s)
         self.docks: dict[str, QDockWidget] = {
             "context": self.context_dock,
             "tokens": self._dock("Tokens", self.tokens_panel, "dock_tokens"),
@@ -196,14 +204,18 @@ class MainWindow(QMainWindow):
             "attention": self._dock("Attention", self.attention_panel, "dock_attention"),
             "training": self._dock("Training", self.training_panel, "dock_training"),
             "walkthrough": self._dock("Walkthrough", self.walkthrough_panel, "dock_walkthrough"),
+            "generation": self._dock("Generation", self.generation_panel, "dock_generation"),
+            "insights": self._dock("Looking inside", self.insights_panel, "dock_insights"),
+            "history": self._dock("Training history", self.history_panel, "dock_history"),
         }
         self._arrange_docks()
 
     def _arrange_docks(self) -> None:
         """Default layout for ~1600x1000: context on top, then three columns.
 
-        Left: the step-by-step walkthrough (tabbed with tokens) above the attention heads;
-        middle: positional encoding above embeddings; right: training. Six panels at once.
+        Left: the step-by-step walkthrough (tabbed with tokens) above the attention heads
+        (tabbed with logit lens / ablation / per-token loss); middle: positional encoding
+        (tabbed with generation) above embeddings; right: training (tabbed with its history).
         """
         d = self.docks
         for dock in d.values():
@@ -216,7 +228,11 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(d["walkthrough"], d["attention"], Qt.Orientation.Vertical)
         self.splitDockWidget(d["positional"], d["embeddings"], Qt.Orientation.Vertical)
         self.tabifyDockWidget(d["walkthrough"], d["tokens"])
-        d["walkthrough"].raise_()
+        self.tabifyDockWidget(d["attention"], d["insights"])
+        self.tabifyDockWidget(d["positional"], d["generation"])
+        self.tabifyDockWidget(d["training"], d["history"])
+        for key in ("walkthrough", "attention", "positional", "training"):
+            d[key].raise_()
         self.resizeDocks([d["walkthrough"], d["positional"], d["training"]], [790, 440, 350],
                          Qt.Orientation.Horizontal)
         self.resizeDocks([d["walkthrough"], d["attention"]], [330, 510], Qt.Orientation.Vertical)
@@ -279,10 +295,18 @@ class MainWindow(QMainWindow):
 
         view_menu = bar.addMenu(self._t("&View"))
         for key in ("context", "walkthrough", "tokens", "embeddings", "positional", "attention",
-                    "training"):
+                    "insights", "generation", "training", "history"):
             view_menu.addAction(self.docks[key].toggleViewAction())
         view_menu.addSeparator()
         view_menu.addAction(self.reset_layout_action)
+        lang_menu = view_menu.addMenu(self._t("&Language"))
+        group = QActionGroup(self)
+        for code, label in (("en", "English"), ("zh", "中文")):
+            action = group.addAction(label)
+            action.setCheckable(True)
+            action.setChecked(code == self.lang)
+            action.triggered.connect(lambda _checked=False, c=code: self.set_language(c))
+            lang_menu.addAction(action)
 
         help_menu = bar.addMenu(self._t("&Help"))
         help_menu.addAction(self.about_action)
@@ -324,6 +348,19 @@ class MainWindow(QMainWindow):
         s = QSettings()
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/state", self.saveState(LAYOUT_VERSION))
+
+    def set_language(self, lang: str) -> None:
+        """Switch dock titles and explanations between English and Chinese (remembered)."""
+        self.lang = self.session.lang = lang
+        QSettings().setValue("ui/lang", lang)
+        titles = {"context": "Context", "tokens": "Tokens", "embeddings": "Embeddings",
+                  "positional": "Positional encoding", "attention": "Attention",
+                  "training": "Training", "walkthrough": "Walkthrough",
+                  "generation": "Generation", "insights": "Looking inside",
+                  "history": "Training history"}
+        for key, title in titles.items():
+            self.docks[key].setWindowTitle(self._t(title))
+        self.walkthrough_panel.set_language(lang)
 
     def reset_layout(self) -> None:
         """Back to the default arrangement of the docks."""
@@ -563,7 +600,9 @@ class MainWindow(QMainWindow):
         if default or not s.context_text.strip():
             self._set_context(self._default_context(ckpt.tokenizer, corpus_path,
                                                     ckpt.model.config.context_length))
-        steps = ckpt.step or 0
+        # A bundle saved without its trainer has step 0 but keeps the history of its run.
+        history_steps = [r.get("step", 0) for r in (ckpt.history or []) if isinstance(r, dict)]
+        steps = max([ckpt.step or 0, *history_steps])
         what = "the bundled model" if default else Path(path).name
         self.show_status(
             f"Opened {what}: {ckpt.model.num_params():,} parameters, trained {steps:,} steps, "
@@ -638,8 +677,9 @@ class MainWindow(QMainWindow):
                                         train_cfg=s.train_config)
             else:
                 extra = {"history": s.history, "corpus": s.corpus_path}
+                step = max((int(r.get("step", 0)) for r in s.history), default=0)
                 saved = save_checkpoint(path, s.model, s.tokenizer, train_cfg=s.train_config,
-                                        extra=extra)
+                                        extra=extra, step=step)
         except (ValueError, OSError) as exc:
             QApplication.restoreOverrideCursor()
             dialogs.show_exception(self, exc, "Saving the model")
@@ -830,7 +870,13 @@ class MainWindow(QMainWindow):
         self._trace_timer.stop()
         self.statusBar().clearMessage()  # its timeout timer
         self.training_panel.shutdown()
+        for panel in (self.walkthrough_panel, self.generation_panel, self.insights_panel,
+                      self.history_panel):
+            panel.shutdown()
         if self._worker is not None:
             stop_worker(self._worker)
             self._worker = None
         self.trace_service.shutdown()
+        # Panels' own pending timers (debounces, re-reads) have nothing left to update.
+        for timer in self.findChildren(QTimer):
+            timer.stop()
