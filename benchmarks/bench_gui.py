@@ -71,8 +71,14 @@ def _form(panel, steps: int, eval_interval: int) -> None:
     panel.device_box.setCurrentIndex(panel.device_box.findData("cpu"))
 
 
-def measure_headless(corpus, steps: int, eval_interval: int) -> float:
-    """Tokens/s (wall clock, evaluations included) of a Trainer with nobody listening."""
+def measure_headless(corpus, steps: int, eval_interval: int, threads: int | None) -> float:
+    """Tokens/s (wall clock, evaluations included) of a Trainer with nobody listening.
+
+    `threads`: run on a plain Python thread with that many torch threads (the policy the GUI's
+    training thread uses); None: on the main thread with torch's default, like the CLI.
+    """
+    import threading
+
     import torch
 
     from engine.config import ModelConfig, TrainConfig
@@ -82,14 +88,26 @@ def measure_headless(corpus, steps: int, eval_interval: int) -> float:
     cfg = TrainConfig(steps=steps, eval_interval=eval_interval, device="cpu")
     cfg.warmup_steps = min(cfg.warmup_steps, steps)
     cfg.min_lr = cfg.lr / 10
-    torch.manual_seed(cfg.seed)
-    model = GPT(ModelConfig(vocab_size=corpus.tokenizer.vocab_size))
-    trainer = Trainer(model, corpus, cfg, device="cpu")
-    t0 = time.perf_counter()
-    for record in trainer.run():
-        pass
-    wall = time.perf_counter() - t0
-    return trainer.tokens / wall
+    box = {}
+
+    def run() -> None:
+        if threads is not None:
+            torch.set_num_threads(threads)
+        torch.manual_seed(cfg.seed)
+        model = GPT(ModelConfig(vocab_size=corpus.tokenizer.vocab_size))
+        trainer = Trainer(model, corpus, cfg, device="cpu")
+        t0 = time.perf_counter()
+        for _record in trainer.run():
+            pass
+        box["rate"] = trainer.tokens / (time.perf_counter() - t0)
+
+    if threads is None:
+        run()
+    else:
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join()
+    return box["rate"]
 
 
 def measure_training(window, qtbot_wait, steps: int, eval_interval: int) -> dict:
@@ -129,6 +147,8 @@ def measure_training(window, qtbot_wait, steps: int, eval_interval: int) -> dict
         "stall_max_ms": round(max(stalls), 1),
         "probe_ticks": len(intervals),
         "gui_tokens_per_s": round(tokens / (end - started["t"]), 1),
+        "training_thread_gui_work_s": {k: round(v, 2) for k, v in result.gui_work.items()},
+        "training_wall_s": round(end - started["t"], 2),
         "corpus": result.corpus,
     }
 
@@ -214,11 +234,19 @@ def main() -> int:
 
     import torch
 
-    out["torch_threads"] = torch.get_num_threads()
+    from gui.workers import TrainingRequest
+
+    policy = TrainingRequest(None, None, "cpu", None, "char").torch_threads
+    out["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    out["torch_threads_default"] = torch.get_num_threads()
+    out["torch_threads_training"] = policy
     training = measure_training(window, wait, args.steps, args.eval_interval)
     corpus = training.pop("corpus")
-    headless = measure_headless(corpus, args.steps, args.eval_interval)
+    # Same process, same thread policy as the GUI's training thread; and the CLI's default.
+    headless = measure_headless(corpus, args.steps, args.eval_interval, threads=policy)
     training["headless_tokens_per_s"] = round(headless, 1)
+    training["headless_default_threads_tokens_per_s"] = round(
+        measure_headless(corpus, args.steps, args.eval_interval, threads=None), 1)
     training["gui_vs_headless"] = round(training["gui_tokens_per_s"] / headless, 3)
     out.update(training)
     out.update(measure_edit_latency(window, wait))

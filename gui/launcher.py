@@ -16,6 +16,7 @@ from typing import Sequence
 CLI_COMMANDS = ("train", "tokenize", "inspect", "sample", "info")
 PANELS = (
     "context", "walkthrough", "tokens", "embeddings", "positional", "attention", "training",
+    "generation", "insights", "history",
 )
 
 

@@ -47,7 +47,15 @@ from gui.workers import (
 )
 
 EMA_ALPHA = 0.05  # smoothing of the per-step loss curve (about the last 20 records)
-REDRAW_MS = 200  # plots redraw at most 5 times a second (each repaint of the three costs ~20 ms)
+# Plots redraw at most twice a second: a repaint after new data costs ~20 ms when idle, and
+# 60-110 ms on 2 cores while a training thread competes for the GIL (each QPainter call lets go
+# of it); at 5 Hz these repaints alone pushed the event loop's p99 stall to ~115 ms.
+REDRAW_MS = 500
+LABEL_MS = 500  # progress text and ETA change at most twice a second
+# Live panel refreshes while training: as often as every MIN_REFRESH_S, but the GUI thread may
+# spend at most REFRESH_DUTY of its time redrawing the panels. Measured: one refresh costs the
+# GUI thread 0.1-0.3 s (most of it the embeddings map), so about every 2-6 s.
+MIN_REFRESH_S, MAX_REFRESH_S, REFRESH_DUTY = 2.0, 10.0, 0.05
 
 # Form fields: (key, label, kind, default, min, max, tooltip). Defaults are the article's.
 _M, _T = ModelConfig(), TrainConfig()
@@ -122,6 +130,7 @@ class TrainingPanel(QWidget):
         self._state = "idle"  # "idle" | "preparing" | "running" | "paused" | "stopping"
         self._total_steps = 0
         self._rate: list[tuple[float, int]] = []  # (time, step) of recent records, for the ETA
+        self._label_time = 0.0
         self._consumed = 0  # rows of session.history already in the plots
         self._history_id = 0
         self._ema: float | None = None
@@ -265,10 +274,13 @@ class TrainingPanel(QWidget):
         self.loss_plot = self.plots.addPlot(row=0, col=0)
         self.loss_plot.setLabel("left", "loss")
         self.loss_plot.showGrid(x=True, y=True, alpha=0.2)
-        self.loss_plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
+        legend = self.loss_plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
+        legend.setBrush(pg.mkBrush(255, 255, 255, 210))  # readable over the curves
         self.lr_plot = self.plots.addPlot(row=1, col=0)
         self.lr_plot.setLabel("left", "lr")
         self.lr_plot.setXLink(self.loss_plot)
+        for plot in (self.loss_plot, self.lr_plot):
+            plot.hideAxis("bottom")  # one step axis, under the last plot: fewer axes to redraw
         self.speed_plot = self.plots.addPlot(row=2, col=0)
         self.speed_plot.setLabel("left", "tokens/s")
         self.speed_plot.setLabel("bottom", "step")
@@ -402,7 +414,6 @@ class TrainingPanel(QWidget):
         self.form_error.setVisible(problem is not None)
         self._form_ok = problem is None
         self._update_buttons()
-        self._save_settings()
         return self._form_ok
 
     def apply_model_settings(self) -> None:
@@ -490,6 +501,7 @@ class TrainingPanel(QWidget):
         """Train a new model with the form's settings on the session's text; False if refused."""
         if self._state != "idle" or not self._validate():
             return False
+        self._save_settings()  # remembered form values: saved when used and when closing
         session = self.session
         tokenizer = self.tokenizer_name()
         corpus = session.corpus
@@ -566,9 +578,14 @@ class TrainingPanel(QWidget):
             self._update_progress(rows[-1])
         elif kind == "snapshot":
             _, state, trace = message
+            t0 = time.perf_counter()
             session.update_weights(state)
             if trace is not None:
                 session.set_trace(trace)
+            cost = time.perf_counter() - t0
+            if self.control is not None:
+                self.control.refresh_interval_s = min(
+                    MAX_REFRESH_S, max(MIN_REFRESH_S, cost / REFRESH_DUTY))
         elif kind == "sample":
             _, step, text = message
             self.sample_view.setPlainText(f"step {step:,}, continuing the context:\n{text}")
@@ -607,6 +624,9 @@ class TrainingPanel(QWidget):
         step = int(row["step"])
         self.progress.setValue(min(step, self.progress.maximum()))
         now = time.monotonic()
+        if now - self._label_time < LABEL_MS / 1000 and row.get("event") == "step":
+            return
+        self._label_time = now
         self._rate.append((now, step))
         self._rate = [r for r in self._rate if now - r[0] <= 10.0]  # rate over the last 10 s
         eta = math.inf
@@ -727,6 +747,7 @@ class TrainingPanel(QWidget):
     def shutdown(self) -> None:
         """Stop training (if any) and the redraw timer; called when the window closes."""
         self._redraw_timer.stop()
+        self._save_settings()
         if self.control is not None:
             self.control.stop()
         self.wait_finished()
