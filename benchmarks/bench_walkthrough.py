@@ -31,23 +31,7 @@ from gui.session import Session  # noqa: E402
 TARGET_MS = 50.0
 
 
-def _guard_singleton_refcounts() -> bool:
-    """PySide6 6.12's abi3 wheels on CPython 3.11 drop references to None (on every call of a
-    C++ method returning void, e.g. QLabel.setText) and to True/False (some pyqtgraph and item
-    view calls): after ~60,000 calls None is freed and the process aborts ("none_dealloc",
-    "bool_dealloc"). CPython 3.12+ makes these objects immortal, so this only matters on 3.11:
-    give them a huge refcount, as 3.12 does, so the benchmark can finish."""
-    if sys.version_info >= (3, 12):
-        return False
-    import ctypes
-
-    for obj in (None, True, False):
-        ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 40
-    return True
-
-
 def main() -> None:
-    guarded = _guard_singleton_refcounts()
     torch.set_num_threads(1)
     app = QApplication.instance() or QApplication([])
     text = (Path(__file__).resolve().parent.parent / "resources" / "corpus" /
@@ -116,7 +100,6 @@ def main() -> None:
         "checks_passed": sum(c.passed for c in checks),
         "checks_total": len(checks),
         "max_abs_diff": max(c.max_abs_diff for c in checks),
-        "singleton_refcount_guard": guarded,
         "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
         "load_average_1min": round(os.getloadavg()[0], 2),
         "cpus": os.cpu_count(),

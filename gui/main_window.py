@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QProgressDialog,
     QScrollArea,
     QStyle,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -553,6 +552,7 @@ class MainWindow(QMainWindow):
         s.train_config = None
         s.dirty = False
         panel.last_result = None
+        s.set_snapshots(None)  # they belong to another model
         s.set_model(model, corpus.tokenizer, history=[])
         self._set_context(first_lines(corpus.tokenizer.decode(corpus.train[:512]),
                                       corpus.tokenizer, cfg.context_length))
@@ -593,6 +593,7 @@ class MainWindow(QMainWindow):
                 corpus_path = saved
         if corpus_path is not None and corpus_path != s.corpus_path:
             s.set_corpus(corpus_path, None)  # tokenized when training starts
+        s.set_snapshots(None)  # they belong to another model
         s.set_model(ckpt.model, ckpt.tokenizer, history=list(ckpt.history or []))
         if not default:
             self.training_panel.apply_model_settings()

@@ -15,42 +15,6 @@ from engine.tokenizers import Tokenizer
 from engine.trace import Trace
 
 
-def _guard_singletons() -> bool:
-    """Work around PySide6 6.12.0 dropping references to None and True on Python < 3.12.
-
-    Measured here: every call of a void Qt method (setObjectName, QTimer.singleShot, ...) or
-    one returning a null object (parent(), sender()) takes one reference from None, and every
-    `Signal.emit()` one from True (it returns True without a reference). After some 50,000
-    such calls CPython aborts ("Fatal Python error: none_dealloc"). PySide6 6.11.2 and Python
-    >= 3.12 (where these objects are immortal) are unaffected. When the leak is detected, the
-    three singletons get 2**40 extra references, which makes them as immortal as 3.12 does.
-    Lives here because every GUI module imports the session first.
-    """
-    import ctypes
-    import sys
-
-    if sys.version_info >= (3, 12):
-        return False
-
-    class _Probe(QObject):
-        ping = Signal()
-
-    probe = _Probe()
-    none_before, true_before = sys.getrefcount(None), sys.getrefcount(True)
-    for _ in range(8):
-        probe.setObjectName("probe")
-        probe.ping.emit()
-    leaks = none_before > sys.getrefcount(None) or true_before > sys.getrefcount(True)
-    if leaks:
-        for obj in (None, True, False):
-            # ob_refcnt is the first field of every object in release builds of CPython.
-            ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 40
-    return leaks
-
-
-QT_REFCOUNT_GUARD = _guard_singletons()
-
-
 class Session(QObject):
     model_changed = Signal()  # model and/or tokenizer replaced: config and vocab may differ
     trace_changed = Signal()  # `trace` replaced (context edited, weights updated, ablation...)

@@ -335,7 +335,7 @@ class TrainingRequest:
     def __init__(self, model_config, train_config, device: str, corpus_path: str | None,
                  tokenizer: str, corpus=None, refresh_interval_s: float = 2.0,
                  emit_interval_s: float = 0.2, sample_tokens: int = 48,
-                 torch_threads: int | None = None) -> None:
+                 torch_threads: int | None = None, snapshot_dir: str | None = None) -> None:
         self.model_config = model_config  # vocab_size is replaced by the corpus's
         self.train_config = train_config
         self.device = device
@@ -343,6 +343,8 @@ class TrainingRequest:
         self.tokenizer = tokenizer
         self.corpus = corpus  # reused when it was made with the same tokenizer
         self.refresh_interval_s = refresh_interval_s  # live trace of the panels while training
+        # Weights saved at step 0 and at every evaluation, for the Training history panel.
+        self.snapshot_dir = snapshot_dir
         self.emit_interval_s = emit_interval_s  # records are batched: ~5 deliveries per second
         self.sample_tokens = sample_tokens  # generated at each evaluation (0: no samples)
         # One core stays with the GUI thread (see the measurements above training_job).
@@ -400,7 +402,7 @@ def training_job(req: TrainingRequest, control: TrainingControl):
 
     Messages: ("status", text), ("progress", done, total), ("started", info dict),
     ("records", [row dicts]), ("snapshot", state_dict, trace | None),
-    ("sample", step, text), ("paused", step).
+    ("sample", step, text), ("paused", step), ("snapshots", SnapshotStore).
     """
     import torch
 
@@ -490,6 +492,14 @@ def _train(req: TrainingRequest, control: TrainingControl):
         gui_work["samples"] += 1
         return text
 
+    store = None
+    if req.snapshot_dir:
+        from engine.snapshots import SnapshotStore
+
+        store = SnapshotStore(req.snapshot_dir)
+        store.add(0, trainer.weights_snapshot(), {"step": 0})  # the untrained starting point
+        yield ("snapshots", store)
+
     outcome, error = "done", None
     try:
         for rec in trainer.run():
@@ -508,6 +518,13 @@ def _train(req: TrainingRequest, control: TrainingControl):
             if control.take_refresh() or refresh_due or final or control.paused:
                 yield ("snapshot",) + refresh()
                 last_refresh = time.monotonic()
+            if rec.event == "eval" and store is not None:
+                # ~3 MB written per evaluation for the default model; the store thins itself
+                # to at most 40 files, so a long run stays bounded on disk.
+                store.add(rec.step, trainer.weights_snapshot(), {
+                    "step": rec.step, "val_loss": rec.val_loss,
+                    "train_loss": rec.eval_train_loss})
+                yield ("snapshots", store)
             if rec.event == "eval" and req.sample_tokens > 0:
                 view.load_state_dict(trainer.weights_snapshot())
                 yield ("sample", rec.step, sample())

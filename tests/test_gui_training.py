@@ -102,6 +102,15 @@ def test_a_short_run_fills_the_plots_and_updates_the_session(window, qtbot):
     np.testing.assert_array_equal(s.trace.ids[0], s.tokenizer.encode(s.context_text)[:T])
     assert "trained 30 steps" in window.step_label.text()
     assert "Save it" in panel.progress_label.text()
+    # Snapshots at the start and at each evaluation feed the Training history panel, and the
+    # last one holds exactly the trained weights.
+    assert s.snapshots.steps() == [0, 10, 20, 30]
+    assert window.history_panel.steps() == [0, 10, 20, 30]
+    last = s.snapshots.load(30)
+    for key, value in trained.items():
+        np.testing.assert_array_equal(last[key].numpy(), value.numpy())
+    last_eval = [r for r in s.history if r["val_loss"] is not None][-1]
+    assert s.snapshots.metrics(30)["val_loss"] == last_eval["val_loss"]
 
 
 def test_pause_resume_and_stop(window, qtbot):

@@ -1,15 +1,26 @@
-"""Guards against a Qt binding that corrupts Python's reference counts (PySide6 6.12.0 on
-Python 3.11 dropped a reference to None per void call and aborted the app after ~60k calls)."""
+"""Guards against a Qt binding that corrupts Python's reference counts: PySide6 6.12.0 on
+Python 3.11 dropped a reference to None per void call and to True per Signal.emit(), and the
+app aborted ("none_dealloc") after tens of thousands of calls. 6.11.3 is pinned for this."""
 import sys
 
+from PySide6.QtCore import QObject, Signal
 
-def test_void_qt_calls_keep_none_alive(qtbot):
+
+class _Probe(QObject):
+    ping = Signal()
+
+
+def test_void_qt_calls_and_emits_keep_singletons_alive(qtbot):
     from PySide6.QtWidgets import QLabel
 
     label = QLabel()
     qtbot.addWidget(label)
-    before = sys.getrefcount(None)
+    probe = _Probe()
+    none_before, true_before = sys.getrefcount(None), sys.getrefcount(True)
     for _ in range(2000):
         label.setText("a")
         label.setEnabled(True)
-    assert sys.getrefcount(None) >= before - 10
+        probe.setObjectName("probe")
+        probe.ping.emit()
+    assert sys.getrefcount(None) >= none_before - 10
+    assert sys.getrefcount(True) >= true_before - 10

@@ -1,0 +1,1 @@
+"""One module per panel; each panel is a QWidget taking the shared `Session` in its constructor."""

@@ -8,6 +8,8 @@ come from the same thread, so the other panels follow the training live.
 from __future__ import annotations
 
 import math
+import shutil
+import tempfile
 import time
 from dataclasses import fields
 from typing import Any
@@ -497,6 +499,18 @@ class TrainingPanel(QWidget):
             if box is not None:
                 box.setEnabled(not active)
 
+    def _new_snapshot_dir(self) -> str:
+        """A fresh folder for this run's snapshots; the previous run's is removed (bounded disk)."""
+        self._remove_snapshot_dir()
+        self._snapshot_dir = tempfile.mkdtemp(prefix="transformer-explorer-snapshots-")
+        return self._snapshot_dir
+
+    def _remove_snapshot_dir(self) -> None:
+        old = getattr(self, "_snapshot_dir", None)
+        if old:
+            shutil.rmtree(old, ignore_errors=True)
+            self._snapshot_dir = None
+
     def start(self) -> bool:
         """Train a new model with the form's settings on the session's text; False if refused."""
         if self._state != "idle" or not self._validate():
@@ -509,6 +523,7 @@ class TrainingPanel(QWidget):
             model_config=self.model_config(), train_config=self.train_config(),
             device=self.device_name(), corpus_path=session.corpus_path, tokenizer=tokenizer,
             corpus=corpus if corpus is not None and corpus.tokenizer.name == tokenizer else None,
+            snapshot_dir=self._new_snapshot_dir(),
         )
         self._total_steps = request.train_config.steps
         self._rate = []
@@ -586,6 +601,8 @@ class TrainingPanel(QWidget):
             if self.control is not None:
                 self.control.refresh_interval_s = min(
                     MAX_REFRESH_S, max(MIN_REFRESH_S, cost / REFRESH_DUTY))
+        elif kind == "snapshots":
+            session.set_snapshots(message[1])
         elif kind == "sample":
             _, step, text = message
             self.sample_view.setPlainText(f"step {step:,}, continuing the context:\n{text}")
@@ -751,3 +768,4 @@ class TrainingPanel(QWidget):
         if self.control is not None:
             self.control.stop()
         self.wait_finished()
+        self._remove_snapshot_dir()
