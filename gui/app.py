@@ -63,7 +63,9 @@ def run(path: str | None = None, screenshot: str | None = None, panel: str | Non
 
 def _arrange_screenshot(app: QApplication, window, png: str, panel: str | None, t0: float) -> None:
     """Once the first trace is drawn: raise `panel`, grab the window into `png`, quit."""
-    window.resize(1600, 1000)
+    from gui.main_window import DEFAULT_SIZE
+
+    window.resize(*DEFAULT_SIZE)
 
     def grab() -> None:
         app.processEvents()

@@ -46,7 +46,8 @@ TEXT_FILTER = "Text files (*.txt *.md *.csv *.tsv *.json *.log);;All files (*)"
 MODEL_FILTER = "Transformer Explorer models (*.safetensors);;All files (*)"
 DEBOUNCE_MS = 150  # context edits closer together than this are traced once
 MAX_RECENT = 8
-LAYOUT_VERSION = 2  # bump when the docks change, so an old saved layout is not restored
+DEFAULT_SIZE = (1800, 1050)  # fits a 1920x1080 screen; shows five panels with readable labels
+LAYOUT_VERSION = 3  # bump when the docks change, so an old saved layout is not restored
 
 # Dock titles and menu names in Chinese (--lang zh); explanations come from engine.guide.
 _ZH = {
@@ -116,10 +117,16 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_toolbar()
         self._build_status_bar()
+        screen = QApplication.primaryScreen()
+        width, height = DEFAULT_SIZE
+        if screen is not None:  # never larger than the screen's free area
+            free = screen.availableGeometry()
+            width, height = min(width, free.width()), min(height, free.height())
+        self.resize(width, height)
         self._default_state = self.saveState(LAYOUT_VERSION)
-        self.resize(1600, 1000)
-        if restore_layout:
-            self._restore_layout()
+        # Dock proportions only take once the window is laid out: on first show, unless a
+        # remembered layout was restored.
+        self._size_on_show = not (restore_layout and self._restore_layout())
 
         self._trace_timer = QTimer(self)
         self._trace_timer.setSingleShot(True)
@@ -171,6 +178,8 @@ class MainWindow(QMainWindow):
             "Type or paste the text to look at; every panel shows how the model processes it.")
         self.context_edit.setTabChangesFocus(True)
         self.context_edit.setMinimumHeight(44)
+        # A few lines are enough to edit the context; the panels below need the height.
+        box.setMaximumHeight(150)
         self.context_edit.textChanged.connect(self._on_context_edited)
         self.context_info = QLabel()
         self.context_info.setWordWrap(True)
@@ -210,7 +219,7 @@ class MainWindow(QMainWindow):
         self._arrange_docks()
 
     def _arrange_docks(self) -> None:
-        """Default layout for ~1600x1000: context on top, then three columns.
+        """Default layout for DEFAULT_SIZE: context on top, then three columns.
 
         Left: the step-by-step walkthrough (tabbed with tokens) above the attention heads
         (tabbed with logit lens / ablation / per-token loss); middle: positional encoding
@@ -232,11 +241,15 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(d["training"], d["history"])
         for key in ("walkthrough", "attention", "positional", "training"):
             d[key].raise_()
-        self.resizeDocks([d["walkthrough"], d["positional"], d["training"]], [790, 440, 350],
-                         Qt.Orientation.Horizontal)
-        self.resizeDocks([d["walkthrough"], d["attention"]], [330, 510], Qt.Orientation.Vertical)
-        self.resizeDocks([d["positional"], d["embeddings"]], [400, 430], Qt.Orientation.Vertical)
+
+    def _size_docks(self) -> None:
+        """Default dock proportions; only meaningful once the window has its size."""
+        d = self.docks
         self.resizeDocks([d["context"]], [80], Qt.Orientation.Vertical)
+        self.resizeDocks([d["walkthrough"], d["positional"], d["training"]], [880, 500, 400],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([d["walkthrough"], d["attention"]], [340, 560], Qt.Orientation.Vertical)
+        self.resizeDocks([d["positional"], d["embeddings"]], [420, 480], Qt.Orientation.Vertical)
 
     def _action(self, text: str, slot, shortcut=None, icon=None, tip: str = "") -> QAction:
         action = QAction(text, self)
@@ -334,14 +347,22 @@ class MainWindow(QMainWindow):
 
     # -- layout and settings -----------------------------------------------------------------------
 
-    def _restore_layout(self) -> None:
+    def _restore_layout(self) -> bool:
+        """The remembered geometry and docks; False if there was no usable saved layout."""
         s = QSettings()
         geometry = s.value("window/geometry")
         state = s.value("window/state")
         if isinstance(geometry, (QByteArray, bytes)):
             self.restoreGeometry(geometry)
         if isinstance(state, (QByteArray, bytes)):
-            self.restoreState(state, LAYOUT_VERSION)
+            return self.restoreState(state, LAYOUT_VERSION)
+        return False
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if self._size_on_show:
+            self._size_on_show = False
+            QTimer.singleShot(0, self._size_docks)
 
     def _save_layout(self) -> None:
         s = QSettings()
@@ -366,6 +387,7 @@ class MainWindow(QMainWindow):
         self.restoreState(self._default_state, LAYOUT_VERSION)
         for dock in self.docks.values():
             dock.show()
+        self._size_docks()
 
     def dock(self, name: str) -> QDockWidget:
         """The dock of a panel by short name: context, tokens, embeddings, positional, ..."""
