@@ -276,6 +276,9 @@ class MainWindow(QMainWindow):
             P.SP_DialogSaveButton, "Save the model, its tokenizer and its training history")
         self.save_as_action = self._action(
             "Save model &as…", self.save_model_as, QKeySequence.StandardKey.SaveAs)
+        self.export_history_action = self._action(
+            "Export training &history (CSV)…", self.export_history,
+            tip="Every training record (step, losses, learning rate, tokens/s) as a CSV table")
         self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         tp = self.training_panel
@@ -298,6 +301,7 @@ class MainWindow(QMainWindow):
         file_menu.addMenu(self.recent_menu)
         file_menu.addSeparator()
         file_menu.addActions([self.save_action, self.save_as_action])
+        file_menu.addAction(self.export_history_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         self._rebuild_recent_menu()
@@ -682,6 +686,27 @@ class MainWindow(QMainWindow):
         if not path.lower().endswith(".safetensors"):
             path += ".safetensors"
         return self._save_to(path)
+
+    def export_history(self) -> bool:
+        """Write the loss history of the current model to a CSV file the user picks."""
+        from engine.export import history_to_csv
+
+        if not self.session.history:
+            dialogs.show_error(self, "No training history",
+                               "This model has no training records yet. Train it first (F5).")
+            return False
+        start = str(Path(self._last_dir()) / "training_history.csv")
+        path = dialogs.ask_save_path(self, "Export training history", start,
+                                     "CSV files (*.csv);;All files (*)")
+        if not path:
+            return False
+        try:
+            history_to_csv(self.session.history, path)
+        except OSError as exc:
+            dialogs.show_exception(self, exc, "Exporting the training history")
+            return False
+        self.show_status(f"Exported {len(self.session.history):,} training records to {path}")
+        return True
 
     def _save_to(self, path: str) -> bool:
         from engine.checkpoint import save_checkpoint

@@ -132,6 +132,20 @@ def test_default_layout_fits_1600_by_1000(window):
     assert len(visible) >= 5
 
 
+def test_training_history_exports_to_csv(window, monkeypatch, tmp_path):
+    import csv
+
+    target = tmp_path / "history.csv"
+    monkeypatch.setattr(dialogs, "ask_save_path", lambda *a, **k: str(target))
+    assert window.session.history, "the bundled model carries its loss history"
+    assert window.export_history()
+    with open(target, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == len(window.session.history)
+    assert int(rows[-1]["step"]) == window.session.history[-1]["step"]
+    assert {"train_loss", "val_loss", "lr", "tokens_per_s"} <= set(rows[0])
+
+
 def test_editing_the_context_retraces_off_the_gui_thread(window, qtbot):
     s = window.session
     text = "Attention lets each position look back."
