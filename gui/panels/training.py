@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 from engine.config import ACTIVATIONS, NORMS, POSITIONAL, ConfigError, ModelConfig, TrainConfig
 from gui import dialogs
 from gui.session import Session
+from gui.widgets.export import install_export_menu
 from gui.workers import (
     GeneratorWorker,
     TrainingControl,
@@ -273,6 +274,7 @@ class TrainingPanel(QWidget):
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground("w")
         self.plots.setMinimumHeight(180)
+        install_export_menu(self.plots, "training curves")
         self.loss_plot = self.plots.addPlot(row=0, col=0)
         self.loss_plot.setLabel("left", "loss")
         self.loss_plot.showGrid(x=True, y=True, alpha=0.2)

@@ -1,0 +1,86 @@
+"""Saving any plot or heatmap as PNG or SVG, and the right-click menu that offers it.
+
+pyqtgraph's own "Export..." entry lives in the view-box menu, which our plots switch off (they
+are not for zooming), so every pyqtgraph view gets this small menu instead.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyqtgraph as pg
+import pyqtgraph.exporters as exporters
+from PySide6.QtCore import QPoint, QRect, QSize, Qt
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import QMenu, QWidget
+
+from gui import dialogs
+
+PNG_FILTER = "PNG image (*.png)"
+SVG_FILTER = "SVG drawing (*.svg)"
+
+
+def export_view(view: pg.GraphicsView, path: str) -> str:
+    """Write everything `view` shows (plot, ticks, colour bar) to `path` (.png or .svg)."""
+    if isinstance(view, pg.PlotWidget):
+        item = view.getPlotItem()
+    elif hasattr(view, "ci"):  # GraphicsLayoutWidget: the whole layout
+        item = view.ci
+    else:
+        item = view.scene()
+    if path.lower().endswith(".svg"):
+        try:
+            exporters.SVGExporter(item).export(path)
+        except ValueError:
+            # pyqtgraph's SVGExporter cannot parse the closed paths ("... Z") Qt 6 writes
+            # (pyqtgraph issue #3495); Qt's own SVG generator draws the same widget as vectors.
+            _render_svg(view, path)
+        return path
+    exporter = exporters.ImageExporter(item)
+    # Twice the on-screen size (at least 800 px wide), so a saved heatmap stays sharp.
+    exporter.parameters()["width"] = max(int(item.boundingRect().width()) * 2, 800)
+    exporter.export(path)
+    return path
+
+
+def _render_svg(widget: QWidget, path: str) -> None:
+    from PySide6.QtSvg import QSvgGenerator
+
+    gen = QSvgGenerator()
+    gen.setFileName(path)
+    gen.setSize(QSize(widget.width(), widget.height()))
+    gen.setViewBox(QRect(0, 0, widget.width(), widget.height()))
+    gen.setTitle("Transformer Explorer")
+    painter = QPainter(gen)
+    try:
+        widget.render(painter)
+    finally:
+        painter.end()
+
+
+def ask_and_export(view: pg.GraphicsView, fmt: str, name: str = "plot") -> str:
+    """Ask where to save, then export; returns the path, or "" if cancelled or failed."""
+    filters = PNG_FILTER if fmt == "png" else SVG_FILTER
+    path = dialogs.ask_save_path(view, f"Save {name} as {fmt.upper()}", f"{name}.{fmt}",
+                                 filters)
+    if not path:
+        return ""
+    if Path(path).suffix.lower() != f".{fmt}":
+        path += f".{fmt}"
+    try:
+        return export_view(view, path)
+    except (OSError, ValueError) as exc:
+        dialogs.show_exception(view, exc, f"saving the {name}")
+        return ""
+
+
+def install_export_menu(view: pg.GraphicsView, name: str = "plot") -> None:
+    """Right-click on `view` offers "Save as PNG…" and "Save as SVG…"."""
+    view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+
+    def show_menu(pos: QPoint) -> None:
+        menu = QMenu(view)
+        menu.addAction("Save as PNG…", lambda: ask_and_export(view, "png", name))
+        menu.addAction("Save as SVG…", lambda: ask_and_export(view, "svg", name))
+        menu.exec(view.mapToGlobal(pos))
+
+    view.customContextMenuRequested.connect(show_menu)
