@@ -7,6 +7,8 @@ model's token table, analysed by engine.analysis once per set of weights.
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
@@ -45,6 +47,9 @@ CONTEXT_COLOUR = (230, 120, 0)
 SELECTED_COLOUR = (220, 20, 60)
 
 
+MAP_INTERVAL_S = 3.0  # while training, the vocabulary map is re-projected at most this often
+
+
 class _TableAnalysis:
     """The token table and its PCA, kept while the weights they came from are unchanged."""
 
@@ -56,9 +61,19 @@ class _TableAnalysis:
         self.coords, self.explained = pca_2d(table)  # (V, 2), (2,)
         k = table.shape[0] if table.shape[0] <= SMALL_VOCAB else N_SPREAD_LABELS
         self.spread = spread_subset(self.coords, k)
+        self.map_version = self.version  # the weights the map (coords, spread) was made from
+        self.map_time = time.monotonic()
 
     def matches(self, model) -> bool:
         return model is self.model and model.embed.wte.weight._version == self.version
+
+    def map_current(self) -> bool:
+        return self.map_version == self.version
+
+    def update_table(self, table: np.ndarray) -> None:
+        """New weights for the table only: the map keeps the projection it was made from."""
+        self.version = self.model.embed.wte.weight._version
+        self.table = table
 
 
 class EmbeddingsPanel(LazyPanel):
@@ -108,6 +123,9 @@ class EmbeddingsPanel(LazyPanel):
                                                  brush=None)
         for item in (self.vocab_points, self.context_points, self.selected_point):
             self.map_plot.addItem(item)
+        self.map_plot.setToolTip(self.tr(
+            "While training, the map is re-projected at most every {0:.0f} s; the lookups, the "
+            "bars and the nearest tokens always use the newest weights.").format(MAP_INTERVAL_S))
         self.map_note = NoteLabel(lines=3)
         self.map_note.setStyleSheet("color: #444;")
 
@@ -179,6 +197,7 @@ class EmbeddingsPanel(LazyPanel):
 
         session.model_changed.connect(self._on_model_changed)
         session.trace_changed.connect(self._redraw)
+        session.training_changed.connect(self._on_training_changed)
         self._on_model_changed()
 
     # -- public ----------------------------------------------------------------------------
@@ -231,16 +250,28 @@ class EmbeddingsPanel(LazyPanel):
         self._analysis = None
         self._selected_id = self._selected_row = None
         for item in self._spread_labels:
-            self.map_plot.removeItem(item)
-        self._spread_labels = []
+            item.setVisible(False)  # kept for the next map: creating labels is the costly part
         self._redraw()
+
+    def _on_training_changed(self, active: bool) -> None:
+        # The last weights of a run may have arrived while the map was being throttled.
+        if not active and self._analysis is not None and not self._analysis.map_current():
+            self._redraw()
 
     def _ensure_analysis(self) -> _TableAnalysis:
         model = self.session.model
-        if self._analysis is None or not self._analysis.matches(model):
+        a = self._analysis
+        if a is None or not a.matches(model):
             table = model.embed.wte.weight.detach().cpu().numpy().astype(np.float32)
-            self._analysis = _TableAnalysis(model, table)
-            self._draw_vocabulary()
+            # Re-projecting and re-labelling the map costs far more than the rest of a redraw;
+            # while training sends new weights every few seconds, the map follows more slowly.
+            # The table itself (lookups, neighbours, bars) always has the newest weights.
+            if (a is not None and a.model is model and self.session.training
+                    and time.monotonic() - a.map_time < MAP_INTERVAL_S):
+                a.update_table(table)
+            else:
+                self._analysis = _TableAnalysis(model, table)
+                self._draw_vocabulary()
         return self._analysis
 
     def _rebuild(self) -> None:
@@ -308,15 +339,22 @@ class EmbeddingsPanel(LazyPanel):
             100 * a.explained[0]))
         self.map_plot.setLabel("left", self.tr("PC2 ({0:.1f}% of variance)").format(
             100 * a.explained[1]))
-        for item in self._spread_labels:
-            self.map_plot.removeItem(item)
-        self._spread_labels = []
-        for i in a.spread.tolist():
-            item = pg.TextItem(self._piece(i), color=(70, 70, 70), anchor=(0.5, 1.0))
+        spread = a.spread.tolist()
+        # Labels are created once and re-used: making and adding ~60 TextItems cost ~70 ms of
+        # every weight update (measured); moving them and changing only new texts is cheap.
+        while len(self._spread_labels) < len(spread):
+            item = pg.TextItem("", color=(70, 70, 70), anchor=(0.5, 1.0))
             item.setFont(self._label_font)
-            item.setPos(float(xy[i, 0]), float(xy[i, 1]))
             self.map_plot.addItem(item)
             self._spread_labels.append(item)
+        for k, item in enumerate(self._spread_labels):
+            if k < len(spread):
+                i = spread[k]
+                text = self._piece(i)
+                if item.toPlainText() != text:
+                    item.setText(text)
+                item.setPos(float(xy[i, 0]), float(xy[i, 1]))
+            item.setVisible(k < len(spread))
         self.map_note.setText(self.tr(
             "Every token of the vocabulary ({0}) projected on the two main axes of the table "
             "(PCA). Orange: tokens of the context. Grey labels: a spread-out sample. Click a "
@@ -345,8 +383,9 @@ class EmbeddingsPanel(LazyPanel):
                 item.setVisible(False)
         # A context token that is also a sample label would be written twice.
         in_context = set(unique)
-        for i, item in zip(a.spread.tolist(), self._spread_labels):
-            item.setVisible(i not in in_context)
+        spread = a.spread.tolist()
+        for k, item in enumerate(self._spread_labels):
+            item.setVisible(k < len(spread) and spread[k] not in in_context)
 
     def _show_selection(self) -> None:
         a, i = self._analysis, self._selected_id

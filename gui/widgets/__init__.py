@@ -16,11 +16,12 @@ from PySide6.QtWidgets import (
 )
 
 from .heatmap import PATTERN_CMAP, SIGNED_CMAP, Heatmap, elide, format_value, symmetric_levels
-from .lazy import LazyPanel
+from .lazy import LazyPanel, on_screen
 from .plots import fix_axes, static_plot
 
 __all__ = ["PATTERN_CMAP", "SIGNED_CMAP", "EmptyState", "Heatmap", "LazyPanel", "NoteLabel",
-           "elide", "fill_table", "fix_axes", "format_value", "static_plot", "symmetric_levels"]
+           "elide", "fill_table", "fix_axes", "format_value", "on_screen", "static_plot",
+           "symmetric_levels"]
 
 
 class EmptyState(QStackedWidget):

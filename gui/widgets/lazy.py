@@ -1,14 +1,24 @@
-"""`LazyPanel`: a panel that draws only while it is visible.
+"""`LazyPanel`: a panel that draws only while it is on screen.
 
 Every context edit changes the trace, and most panels sit hidden in tabbed docks. Redrawing
 those would cost the edit its redraw budget for nothing, so a change that arrives while a panel
 is hidden only marks it stale; it catches up when it is shown, or when a public accessor needs
 what it would draw (call `_flush()` first).
+
+"Hidden" has to mean "not on screen", not `not isVisible()`: Qt 6 keeps the docks behind a tab
+visible and only moves them outside the window (measured: the tabbed-away panels all had
+`isVisible()` true, an empty `visibleRegion()` and negative dock coordinates), and brings them
+back with a move, not a show. So a stale panel catches up on its first paint as well.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, QTimer
 from PySide6.QtWidgets import QWidget
+
+
+def on_screen(widget: QWidget) -> bool:
+    """True if some part of `widget` can be seen (visible, and not moved away behind a tab)."""
+    return widget.isVisible() and not widget.visibleRegion().isEmpty()
 
 
 class LazyPanel(QWidget):
@@ -17,14 +27,15 @@ class LazyPanel(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._stale = False  # a change arrived while hidden: rebuild when shown
+        self._flush_posted = False
 
     def _rebuild(self) -> None:
         """Draw everything from the session's current state (the subclass's one drawing path)."""
         raise NotImplementedError
 
     def _redraw(self, *_args) -> None:
-        """Rebuild now if visible, else when next shown or flushed (usable as any slot)."""
-        if not self.isVisible():
+        """Rebuild now if on screen, else when next shown or flushed (usable as any slot)."""
+        if not on_screen(self):
             self._stale = True
             return
         self._stale = False
@@ -42,4 +53,16 @@ class LazyPanel(QWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
+        self._flush()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().paintEvent(event)
+        # Painted while stale: its tab was brought to the front. Rebuilding inside a paint
+        # event would re-enter painting, so it happens right after.
+        if self._stale and not self._flush_posted:
+            self._flush_posted = True
+            QTimer.singleShot(0, self, self._posted_flush)
+
+    def _posted_flush(self) -> None:
+        self._flush_posted = False
         self._flush()
