@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         self._last_trace_request = 0.0
         self._first_trace_done = False
         self._closing = False
+        self._counted_model = False  # the model whose parameter count the status bar shows
 
         self.setWindowTitle(APP_TITLE)
         self.setAcceptDrops(True)
@@ -835,10 +836,11 @@ class MainWindow(QMainWindow):
         panel = self.training_panel
         device = panel.device_box.currentText() or "cpu"
         self.device_label.setText(f"Device: {device}")
-        if s.model is not None:
-            self.params_label.setText(f"{s.model.num_params():,} parameters")
-        else:
-            self.params_label.setText("no model")
+        # Called for every batch of training records: count parameters once per model.
+        if s.model is not self._counted_model:
+            self._counted_model = s.model
+            count = "no model" if s.model is None else f"{s.model.num_params():,} parameters"
+            self.params_label.setText(count)
         step = int(s.history[-1]["step"]) if s.history else 0
         if s.training:
             total = panel._total_steps or 1

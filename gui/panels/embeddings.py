@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.analysis import nearest_tokens, pca_2d, spread_subset
+from gui.widgets.export import install_export_menu
 from gui.panels.tokens import context_pieces, piece, show_if_traced
 from gui.session import Session
 from gui.widgets import (
@@ -110,6 +111,7 @@ class EmbeddingsPanel(LazyPanel):
 
         # Vocabulary map.
         self.map_plot = pg.PlotWidget(background="w")
+        install_export_menu(self.map_plot, "vocabulary map")
         self.map_plot.setMenuEnabled(False)
         self.map_plot.showGrid(x=True, y=True, alpha=0.2)
         fix_axes(self.map_plot, left_width=56)

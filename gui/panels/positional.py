@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from engine.config import MAX_CONTEXT
 from engine.model import sinusoidal_table
+from gui.widgets.export import install_export_menu
 from gui.panels.tokens import context_pieces, trace_fits_model
 from gui.session import Session
 from gui.widgets import (
@@ -63,6 +64,7 @@ class PositionalPanel(LazyPanel):
         self.positions.setKeyboardTracking(False)
         self.positions.valueChanged.connect(self._draw_waves)
         self.wave_plot = pg.PlotWidget(background="w")
+        install_export_menu(self.wave_plot, "positional waves")
         self.wave_plot.setMenuEnabled(False)
         self.wave_plot.showGrid(x=True, y=True, alpha=0.25)
         self.wave_plot.setLabel("bottom", self.tr("position"))

@@ -53,6 +53,7 @@ from engine.checks import Check, check_step, step_inputs
 from engine.export import step_to_csv, step_to_npy
 from engine.trace import Step, Trace, run_trace, step_kind
 from gui import dialogs
+from gui.widgets.export import export_view
 from gui.session import Session
 from gui.widgets import PATTERN_CMAP, SIGNED_CMAP, EmptyState, Heatmap, symmetric_levels
 from gui.workers import FunctionWorker, start_worker, stop_worker
@@ -980,28 +981,14 @@ class WalkthroughPanel(QWidget):
 
     def export_image(self, fmt: str) -> str:
         """Save the heatmap as PNG or SVG (pyqtgraph exporters); returns the path or ''."""
-        import pyqtgraph.exporters as exporters
-
         if not self.current_name():
             return ""
         filters = "PNG image (*.png)" if fmt == "png" else "SVG drawing (*.svg)"
         path = self._ask_path(self._t(fmt), fmt, filters)
         if not path:
             return ""
-        scene_item = self.heatmap.graphics.ci  # the whole layout: plot, ticks and colour bar
-        exporter = (exporters.ImageExporter(scene_item) if fmt == "png"
-                    else exporters.SVGExporter(scene_item))
-        if fmt == "png":
-            exporter.parameters()["width"] = max(int(scene_item.boundingRect().width()) * 2, 800)
         try:
-            try:
-                exporter.export(path)
-            except ValueError:
-                if fmt != "svg":
-                    raise
-                # pyqtgraph's SVGExporter cannot parse the closed paths ("… Z") Qt 6 writes
-                # (pyqtgraph issue #3495); Qt's own SVG generator draws the same widget.
-                _render_svg(self.heatmap.graphics, path)
+            export_view(self.heatmap.graphics, path)
         except (OSError, ValueError) as exc:
             dialogs.show_exception(self, exc, "exporting the heatmap")
             return ""
@@ -1015,26 +1002,6 @@ def _show(widget: QWidget, on: bool) -> None:
     """setVisible only on a change: each call re-lays out the panel even when nothing changes."""
     if widget.isHidden() == on:
         widget.setVisible(on)
-
-
-def _render_svg(widget: QWidget, path: str) -> None:
-    """Draw a widget into an SVG file with QtSvg (text and lines stay vectors)."""
-    from PySide6.QtCore import QRect, QSize
-    from PySide6.QtGui import QPainter
-    from PySide6.QtSvg import QSvgGenerator
-
-    gen = QSvgGenerator()
-    gen.setFileName(path)
-    gen.setSize(QSize(widget.width(), widget.height()))
-    gen.setViewBox(QRect(0, 0, widget.width(), widget.height()))
-    gen.setTitle("Transformer Explorer heatmap")
-    painter = QPainter(gen)
-    try:
-        widget.render(painter)
-    finally:
-        painter.end()
-    if not os.path.exists(path):
-        raise OSError(f"could not write {path}")
 
 
 def _trace_job(_report: Any, model: Any, ids: np.ndarray) -> Trace:

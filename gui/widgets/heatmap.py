@@ -15,6 +15,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from gui.widgets.export import install_export_menu
+
 MASKED_TEXT = "−∞ (masked)"
 SIGNED_CMAP = "CET-D1"  # blue < 0 < red, white at exactly zero (with symmetric_levels)
 PATTERN_CMAP = "viridis"  # probabilities, 0 to 1
@@ -167,6 +169,7 @@ class Heatmap(QWidget):
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("w")
+        install_export_menu(self.graphics, "heatmap")
         self.graphics.ci.setContentsMargins(2, 2, 2, 2)
         self.plot: pg.PlotItem = self.graphics.addPlot()
         plot = self.plot

@@ -4,6 +4,8 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtGui import QFont
 
+from gui.widgets.export import install_export_menu
+
 TEXT_PEN = (30, 30, 30)  # tick labels: near black, readable on white
 
 
@@ -17,6 +19,7 @@ def static_plot(left_label: str = "", bottom_label: str = "", tick_pt: float | N
     probability only confuses.
     """
     widget = pg.PlotWidget(background="w")
+    install_export_menu(widget, left_label or "plot")
     plot = widget.getPlotItem()
     plot.setMouseEnabled(x=False, y=False)
     plot.setMenuEnabled(False)
