@@ -18,9 +18,10 @@ def main() -> int:
             failed.append(script.name)
             results[script.stem] = {"error": proc.stderr.strip().splitlines()[-1:]}
             continue
-        # Each benchmark prints one JSON object as its last line of output.
-        last = proc.stdout.strip().splitlines()[-1]
-        results[script.stem] = json.loads(last)
+        # Each benchmark ends its output with one JSON object (on one line or indented).
+        lines = proc.stdout.rstrip().splitlines()
+        start = max(i for i, line in enumerate(lines) if line.startswith("{"))
+        results[script.stem] = json.loads("\n".join(lines[start:]))
     print(json.dumps(results, indent=2))
     return 1 if failed else 0
 
