@@ -54,6 +54,7 @@ from engine.export import step_to_csv, step_to_npy
 from engine.trace import Step, Trace, run_trace, step_kind
 from gui import dialogs
 from gui.widgets.export import export_view
+from gui.widgets.lazy import FitsDock
 from gui.session import Session
 from gui.widgets import PATTERN_CMAP, SIGNED_CMAP, EmptyState, Heatmap, symmetric_levels
 from gui.workers import FunctionWorker, start_worker, stop_worker
@@ -319,7 +320,7 @@ class StepTableModel(QAbstractTableModel):
 # ---------------------------------------------------------------------------------------------
 
 
-class WalkthroughPanel(QWidget):
+class WalkthroughPanel(FitsDock, QWidget):
     """Every step of the session's trace, one at a time, with its numbers, picture and check."""
 
     def __init__(self, session: Session, parent: QWidget | None = None):

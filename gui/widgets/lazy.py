@@ -21,7 +21,20 @@ def on_screen(widget: QWidget) -> bool:
     return widget.isVisible() and not widget.visibleRegion().isEmpty()
 
 
-class LazyPanel(QWidget):
+class FitsDock:
+    """Mixin for a panel shown in a dock's scroll area: it fills the dock instead of scrolling.
+
+    The scroll area asks for the height at its width, and a layout holding a word-wrapped label
+    answers with its *preferred* height (two rows of 480 px heatmaps: 1,100 px in a 510 px dock,
+    measured). A panel fills the space it is given, so it needs only its minimum; below that
+    the dock scrolls.
+    """
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt override)
+        return self.minimumSizeHint().height()
+
+
+class LazyPanel(FitsDock, QWidget):
     """Base of the trace views: connect changes to `_redraw`, implement `_rebuild`."""
 
     def __init__(self, parent: QWidget | None = None):
