@@ -99,7 +99,7 @@ class Session(QObject):
 
     # -- derived, read-only -------------------------------------------------------------------
     def context_ids(self) -> np.ndarray:
-        """Compact ids of the context text, cropped to the model's context length (the first T tokens)."""
+        """Compact ids of the context text: its first context_length tokens."""
         if self.tokenizer is None or self.model is None:
             return np.zeros(0, dtype=np.int64)
         ids = self.tokenizer.encode(self.context_text)
