@@ -6,6 +6,7 @@ module path, as TransformerLens names its hooks) copy each tensor out. The order
 """
 from __future__ import annotations
 
+import copy
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -180,6 +181,21 @@ def capture(
             h.remove()
         for attn in attns:
             attn.explicit = False
+
+
+def private_copy(model: GPT) -> GPT:
+    """A copy of `model` for other work (e.g. another thread): same weights, eval mode, no hooks.
+
+    `model` may be inside `capture()` at this moment (hooks added, attention on its explicit
+    path); the copy inherits neither, and forwards on it never disturb the original.
+    """
+    clone = copy.deepcopy(model)
+    for m in clone.modules():
+        m._forward_hooks.clear()
+        m._forward_pre_hooks.clear()
+        if isinstance(m, CausalSelfAttention):
+            m.explicit = False
+    return clone.eval()
 
 
 @torch.no_grad()

@@ -61,6 +61,12 @@ class _Worker(QObject):
     def abort_requested(self) -> bool:
         return self._abort.is_set()
 
+    def _end(self) -> None:
+        self.finished.emit()
+        # Quit from inside: a `finished -> thread.quit` connection would be queued to the
+        # GUI thread, which may be blocked waiting for this very thread (closing the app).
+        self.thread().quit()
+
     def _fail(self, exc: BaseException) -> None:
         exc.details = traceback.format_exc()  # type: ignore[attr-defined]
         self.errored.emit(exc)
@@ -93,10 +99,7 @@ class GeneratorWorker(_Worker):
         except Exception as exc:  # noqa: BLE001 - handed to the GUI thread to show
             self._fail(exc)
         finally:
-            self.finished.emit()
-            # Quit from inside: a `finished -> thread.quit` connection would be queued to the
-            # GUI thread, which may be blocked waiting for this very thread (closing the app).
-            self.thread().quit()
+            self._end()
 
 
 class FunctionWorker(_Worker):
@@ -128,10 +131,7 @@ class FunctionWorker(_Worker):
         except Exception as exc:  # noqa: BLE001 - handed to the GUI thread to show
             self._fail(exc)
         finally:
-            self.finished.emit()
-            # Quit from inside: a `finished -> thread.quit` connection would be queued to the
-            # GUI thread, which may be blocked waiting for this very thread (closing the app).
-            self.thread().quit()
+            self._end()
 
 
 def start_worker(worker: _Worker, name: str = "worker") -> QThread:
@@ -556,3 +556,32 @@ def _train(req: TrainingRequest, control: TrainingControl):
     result = TrainingResult(outcome, view, tokenizer, corpus, trainer, train_cfg, history, error)
     result.gui_work = gui_work  # seconds the training thread spent on the GUI's behalf
     return result
+
+
+class PanelThreads:
+    """The QThreads one panel started: abort their work and wait for every one on shutdown.
+
+    A finished worker's thread is still running until its queued quit() is processed on the GUI
+    thread, so a panel cannot just forget a thread when its work ends.
+    """
+
+    def __init__(self) -> None:
+        self._threads: list[QThread] = []
+
+    def start(self, worker: GeneratorWorker | FunctionWorker, name: str) -> None:
+        self._threads = [t for t in self._threads if not t.isFinished()]
+        self._threads.append(start_worker(worker, name))
+
+    def running(self) -> list[QThread]:
+        return [t for t in self._threads if t.isRunning()]
+
+    def stop(self, worker: GeneratorWorker | FunctionWorker | None = None,
+             timeout_ms: int = 10_000) -> None:
+        """Abort `worker` (if given) and wait until every thread of the panel has ended."""
+        if worker is not None:
+            worker.quit()
+        for thread in self._threads:
+            # quit() directly: the queued one would wait for the GUI thread we are blocking.
+            thread.quit()
+            thread.wait(timeout_ms)
+        self._threads = [t for t in self._threads if not t.isFinished()]

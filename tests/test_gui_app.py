@@ -12,38 +12,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QThreadPool, QTimer, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent
 
 from gui import dialogs, resources
 from gui.workers import running_threads
+from helpers import no_leftovers  # noqa: F401 - autouse fixture
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-
-
-@pytest.fixture(autouse=True)
-def no_leftovers(tmp_path_factory, monkeypatch):
-    """Isolated settings, dialogs that record, and no thread left running afterwards."""
-    settings_dir = tmp_path_factory.mktemp("settings")
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(settings_dir))
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(settings_dir))
-    shown: list[tuple] = []
-    monkeypatch.setattr(dialogs, "show_error",
-                        lambda parent, title, message, details=None:
-                        shown.append((title, message, details)))
-    monkeypatch.setattr(dialogs, "show_info", lambda *a: shown.append(("info",) + a[1:]))
-    monkeypatch.setattr(dialogs, "ask_close_during_training", lambda parent: "discard")
-    monkeypatch.setattr(dialogs, "ask_save_changes", lambda parent: "discard")
-
-    def no_file_dialog(*args):
-        raise AssertionError("a file dialog would block the test")
-
-    monkeypatch.setattr(dialogs, "ask_open_path", no_file_dialog)
-    monkeypatch.setattr(dialogs, "ask_save_path", no_file_dialog)
-    yield shown
-    assert running_threads() == [], "a worker thread was left running"
-    assert QThreadPool.globalInstance().activeThreadCount() == 0
 
 
 def _make_window(qtbot, load_default: bool):

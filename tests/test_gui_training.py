@@ -8,35 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, QThreadPool, QTimer
+from PySide6.QtCore import QTimer
 
 from gui import dialogs
 from gui.workers import TrainingControl, TrainingRequest, running_threads, training_job
+from helpers import no_leftovers  # noqa: F401 - autouse fixture
 
 TINY = dict(tokenizer="char", d_model=16, n_head=2, n_layer=1, context_length=8, d_ff=32,
             dropout=0.0, batch_size=4, warmup_steps=2, eval_interval=10, seed=7)
-
-
-@pytest.fixture(autouse=True)
-def no_leftovers(tmp_path_factory, monkeypatch):
-    """Isolated settings, dialogs that record, and no thread left running afterwards."""
-    settings_dir = tmp_path_factory.mktemp("settings")
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(settings_dir))
-    shown: list[tuple] = []
-    monkeypatch.setattr(dialogs, "show_error",
-                        lambda parent, title, message, details=None:
-                        shown.append((title, message, details)))
-    monkeypatch.setattr(dialogs, "ask_close_during_training", lambda parent: "discard")
-    monkeypatch.setattr(dialogs, "ask_save_changes", lambda parent: "discard")
-
-    def no_file_dialog(*args):
-        raise AssertionError("a file dialog would block the test")
-
-    monkeypatch.setattr(dialogs, "ask_open_path", no_file_dialog)
-    monkeypatch.setattr(dialogs, "ask_save_path", no_file_dialog)
-    yield shown
-    assert running_threads() == [], "a worker thread was left running"
-    assert QThreadPool.globalInstance().activeThreadCount() == 0
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ worker runs that forward after each batch of tokens); nothing here computes mode
 """
 from __future__ import annotations
 
-import copy
 import html
 import threading
 import time
@@ -19,7 +18,7 @@ from typing import Iterator
 import numpy as np
 import pyqtgraph as pg
 import torch
-from PySide6.QtCore import QCoreApplication, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
@@ -34,11 +33,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.model import GPT, CausalSelfAttention
+from engine.model import GPT
 from engine.sample import SampleStep, generate, next_token_probs
+from engine.trace import private_copy
 from gui.session import Session
 from gui.widgets import EmptyState, elide, on_screen, static_plot
-from gui.workers import FunctionWorker, GeneratorWorker, start_worker
+from gui.workers import GeneratorWorker, PanelThreads
 
 TOP_N = 10  # candidates drawn as bars
 REDRAW_MS = 33  # tokens can arrive much faster than a screen refresh: redraw at most ~30 Hz
@@ -47,51 +47,6 @@ BAR_COLOUR = QColor(150, 170, 200)
 CHOSEN_COLOUR = QColor(230, 120, 30)
 GENERATED_BG = ("#fff3c4", "#ffe0a3")  # alternating, so token boundaries stay visible
 NEWEST_BG = "#ffb74d"
-
-
-def private_model_copy(model: GPT) -> GPT:
-    """A copy of `model` for one panel's own (background) work: same weights, eval mode, no hooks.
-
-    Another thread (the window's trace service) may be tracing `model` at this moment, which
-    adds forward hooks and switches attention to its explicit path; the copy inherits neither,
-    and forwards on the copy can never disturb what other panels read.
-    """
-    clone = copy.deepcopy(model)
-    for m in clone.modules():
-        m._forward_hooks.clear()
-        m._forward_pre_hooks.clear()
-        if isinstance(m, CausalSelfAttention):
-            m.explicit = False
-    return clone.eval()
-
-
-class PanelThreads:
-    """The QThreads one panel started: abort their work and wait for every one on shutdown.
-
-    A finished worker's thread is still running until its queued quit() is processed on the GUI
-    thread, so a panel cannot just forget a thread when its work ends.
-    """
-
-    def __init__(self) -> None:
-        self._threads: list[QThread] = []
-
-    def start(self, worker: GeneratorWorker | FunctionWorker, name: str) -> None:
-        self._threads = [t for t in self._threads if not t.isFinished()]
-        self._threads.append(start_worker(worker, name))
-
-    def running(self) -> list[QThread]:
-        return [t for t in self._threads if t.isRunning()]
-
-    def stop(self, worker: GeneratorWorker | FunctionWorker | None = None,
-             timeout_ms: int = 10_000) -> None:
-        """Abort `worker` (if given) and wait until every thread of the panel has ended."""
-        if worker is not None:
-            worker.quit()
-        for thread in self._threads:
-            # quit() directly: the queued one would wait for the GUI thread we are blocking.
-            thread.quit()
-            thread.wait(timeout_ms)
-        self._threads = [t for t in self._threads if not t.isFinished()]
 
 
 @dataclass
@@ -443,7 +398,7 @@ class GenerationPanel(QWidget):
         """The engine generator for the current text and settings (rebuilt when they changed)."""
         s = self.session
         if self._model is None:
-            self._model = private_model_copy(s.model)
+            self._model = private_copy(s.model)
         settings = self.sampling()
         key = (id(self._model), tuple(sorted(settings.items())), self.seed_spin.value())
         if self._steps is not None and key == self._steps_key:
@@ -465,7 +420,7 @@ class GenerationPanel(QWidget):
     def _start_job(self, n: int) -> None:
         s = self.session
         if self._model is None:
-            self._model = private_model_copy(s.model)
+            self._model = private_copy(s.model)
         if not self._ids:
             self.status.setText(self.tr("The prompt is empty and the vocabulary has no newline to start from."))
             return

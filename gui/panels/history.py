@@ -37,7 +37,9 @@ from PySide6.QtWidgets import (
 from engine.model import GPT
 from engine.sample import generate
 from engine.trace import Trace, run_trace
-from gui.panels.generation import PanelThreads, first_line, private_model_copy
+from engine.trace import private_copy
+from gui.panels.generation import first_line
+from gui.workers import PanelThreads
 from gui.session import Session
 from gui.widgets import PATTERN_CMAP, SIGNED_CMAP, EmptyState, Heatmap
 from gui.workers import GeneratorWorker
@@ -518,7 +520,7 @@ class HistoryPanel(QWidget):
             self._pending.clear()
             return
         if self._loader is None:
-            self._loader = _Loader(private_model_copy(self.session.model))
+            self._loader = _Loader(private_copy(self.session.model))
         worker = GeneratorWorker(_history_job, kind, req, self._loader, self._cache, args)
         worker.yielded.connect(self._on_item, Qt.ConnectionType.QueuedConnection)
         worker.errored.connect(self._on_error, Qt.ConnectionType.QueuedConnection)

@@ -10,7 +10,6 @@ float64 recomputation of the step (engine.checks) with its largest difference.
 """
 from __future__ import annotations
 
-import copy
 import os
 from typing import Any
 
@@ -51,7 +50,7 @@ from engine.article import (
 )
 from engine.checks import Check, check_step, step_inputs
 from engine.export import step_to_csv, step_to_npy
-from engine.trace import Step, Trace, run_trace, step_kind
+from engine.trace import Step, Trace, private_copy, run_trace, step_kind
 from gui import dialogs
 from gui.widgets.export import export_view
 from gui.widgets.lazy import FitsDock
@@ -904,7 +903,7 @@ class WalkthroughPanel(FitsDock, QWidget):
             return
         stop_worker(self._article_worker)
         # A private copy: the worker must never touch the model other panels are reading.
-        snapshot = copy.deepcopy(model).eval()
+        snapshot = private_copy(model)
         worker = FunctionWorker(_trace_job, snapshot, ids)
         self._article_source = source
         # Bound methods of this panel: queued, so they run on the GUI thread, which owns the
