@@ -19,6 +19,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as gui.launcher does for the app
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
@@ -71,11 +72,11 @@ def _form(panel, steps: int, eval_interval: int) -> None:
     panel.device_box.setCurrentIndex(panel.device_box.findData("cpu"))
 
 
-def measure_headless(corpus, steps: int, eval_interval: int, threads: int | None) -> float:
+def measure_headless(corpus, steps: int, eval_interval: int, threads: int) -> float:
     """Tokens/s (wall clock, evaluations included) of a Trainer with nobody listening.
 
-    `threads`: run on a plain Python thread with that many torch threads (the policy the GUI's
-    training thread uses); None: on the main thread with torch's default, like the CLI.
+    On a plain thread of this (otherwise idle) process with `threads` torch threads, the
+    policy of the GUI's training process.
     """
     import threading
 
@@ -91,8 +92,7 @@ def measure_headless(corpus, steps: int, eval_interval: int, threads: int | None
     box = {}
 
     def run() -> None:
-        if threads is not None:
-            torch.set_num_threads(threads)
+        torch.set_num_threads(threads)
         torch.manual_seed(cfg.seed)
         model = GPT(ModelConfig(vocab_size=corpus.tokenizer.vocab_size))
         trainer = Trainer(model, corpus, cfg, device="cpu")
@@ -101,12 +101,9 @@ def measure_headless(corpus, steps: int, eval_interval: int, threads: int | None
             pass
         box["rate"] = trainer.tokens / (time.perf_counter() - t0)
 
-    if threads is None:
-        run()
-    else:
-        worker = threading.Thread(target=run)
-        worker.start()
-        worker.join()
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join()
     return box["rate"]
 
 
@@ -138,18 +135,17 @@ def measure_training(window, qtbot_wait, steps: int, eval_interval: int) -> dict
     result = panel.last_result
     stalls = [max(0.0, i - PROBE_MS) for i in intervals]
     # Wall clock from the first step to the end, like the headless measurement.
-    tokens = result.trainer.tokens
+    tokens = result.tokens
     return {
         "outcome": result.outcome,
-        "steps": result.trainer.step,
+        "steps": result.step,
         "stall_p50_ms": round(_percentile(stalls, 50), 1),
         "stall_p99_ms": round(_percentile(stalls, 99), 1),
         "stall_max_ms": round(max(stalls), 1),
         "probe_ticks": len(intervals),
         "gui_tokens_per_s": round(tokens / (end - started["t"]), 1),
-        "training_thread_gui_work_s": {k: round(v, 2) for k, v in result.gui_work.items()},
         "training_wall_s": round(end - started["t"], 2),
-        "corpus": result.corpus,
+        "corpus": window.session.corpus,
     }
 
 
@@ -233,7 +229,7 @@ def main() -> int:
 
     import torch
 
-    from gui.workers import TrainingRequest
+    from engine.job import TrainingRequest
 
     policy = TrainingRequest(None, None, "cpu", None, "char").torch_threads
     out["load_average"] = [round(x, 2) for x in os.getloadavg()]
@@ -241,11 +237,9 @@ def main() -> int:
     out["torch_threads_training"] = policy
     training = measure_training(window, wait, args.steps, args.eval_interval)
     corpus = training.pop("corpus")
-    # Same process, same thread policy as the GUI's training thread; and the CLI's default.
+    # The same thread policy as the GUI's training process, with nobody listening.
     headless = measure_headless(corpus, args.steps, args.eval_interval, threads=policy)
     training["headless_tokens_per_s"] = round(headless, 1)
-    training["headless_default_threads_tokens_per_s"] = round(
-        measure_headless(corpus, args.steps, args.eval_interval, threads=None), 1)
     training["gui_vs_headless"] = round(training["gui_tokens_per_s"] / headless, 3)
     out.update(training)
     out.update(measure_edit_latency(window, wait))

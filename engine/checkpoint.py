@@ -121,11 +121,14 @@ def save_checkpoint(
     train_cfg: TrainConfig | None = None,
     extra: dict[str, Any] | None = None,
     step: int | None = None,
+    trainer_state: dict[str, Any] | None = None,
 ) -> Path:
     """Write one .safetensors file (into `<dir>/model.safetensors` for a directory).
 
-    Without a trainer only the weights are saved (not resumable); `step` then records how far
-    the model was trained, so a bundled or re-saved model still says so.
+    `trainer`, or `trainer_state` (its `state_dict(with_weights=True)`, e.g. sent by a training
+    process), makes the file resumable; the weights are then the state's. Without either only
+    the model's weights are saved; `step` then records how far the model was trained, so a
+    bundled or re-saved model still says so.
     """
     out = _output_path(path)
     if tokenizer.vocab_size > model.config.vocab_size:
@@ -146,14 +149,17 @@ def save_checkpoint(
     if trainer is not None:
         if trainer.model is not model:
             raise ValueError("the trainer trains a different model than the one being saved")
-        state = trainer.state_dict(with_weights=True)  # weights and state from the same step
+        trainer_state = trainer.state_dict(with_weights=True)  # weights, state: the same step
+    if trainer_state is not None:
+        state = dict(trainer_state)
         tensors = _unique_weights(state.pop("model"))
         more, meta["optimizer"], meta["trainer"] = _split_trainer_state(state)
         tensors.update(more)
         meta["step"] = state["step"]
         meta["history"] = state["history"]
-        meta["corpus"] = getattr(trainer.corpus, "source", None)
-        train_cfg = train_cfg or trainer.cfg
+        if trainer is not None:
+            meta["corpus"] = getattr(trainer.corpus, "source", None)
+            train_cfg = train_cfg or trainer.cfg
     else:
         tensors = _unique_weights(model.state_dict())
         meta["step"] = int(step or 0)

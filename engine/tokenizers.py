@@ -457,6 +457,11 @@ class Tokenizer:
         """Display strings of many compact ids."""
         return [self.piece(i) for i in np.asarray(ids).ravel().tolist()]
 
+    def __reduce__(self) -> tuple:
+        # Pickled as (name, vocab): the base encoder is rebuilt on the other side (a training
+        # process), since tiktoken's Rust core cannot be pickled.
+        return (Tokenizer, (self.name, self.vocab))
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable mapping, saved with a model."""
         return {"kind": self.kind, "name": self.name, "vocab": self.vocab.tolist()}

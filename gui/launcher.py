@@ -67,6 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # pool on a busy 2-core machine a 2,586 x 64 SVD (the embeddings map) took 1.4 s instead of
     # 27 ms. The app's matrices are small, so one BLAS thread is faster everywhere.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    # This process's own torch work (traces, samples, ablations of a small model) is fastest on
+    # one thread (a 64-token trace: 9.3 ms at 1, 10.9 ms at 2), and training runs in its own
+    # process on the other cores (engine.job), which two pools here would fight for.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     from gui.app import run
 
     return run(path=options.path, screenshot=options.screenshot, panel=options.panel,

@@ -135,7 +135,7 @@ class MainWindow(QMainWindow):
 
         s = self.session
         s.model_changed.connect(self._on_model_changed)
-        s.weights_changed.connect(self._update_status)
+        s.weights_changed.connect(self._on_weights_changed)
         s.history_changed.connect(self._update_status)
         s.trace_changed.connect(self._on_trace_changed)
         s.training_changed.connect(self._on_training_changed)
@@ -716,14 +716,15 @@ class MainWindow(QMainWindow):
         if s.model is None:
             return False
         result = self.training_panel.last_result
-        trainer = result.trainer if result is not None and result.model is not None else None
+        state = result.state if result is not None else None
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            if trainer is not None:
-                # The trainer's own model (same weights as the session's copy) so the optimizer
-                # state, step and history are saved with it and `train --resume` can continue.
-                saved = save_checkpoint(path, trainer.model, s.tokenizer, trainer=trainer,
-                                        train_cfg=s.train_config)
+            if state is not None:
+                # The run's final trainer state (its weights are the session's) so the
+                # optimizer state, step and history are saved and training can continue.
+                saved = save_checkpoint(path, s.model, s.tokenizer, trainer_state=state,
+                                        train_cfg=s.train_config,
+                                        extra={"corpus": s.corpus_path})
             else:
                 extra = {"history": s.history, "corpus": s.corpus_path}
                 step = max((int(r.get("step", 0)) for r in s.history), default=0)
@@ -766,11 +767,7 @@ class MainWindow(QMainWindow):
         self._update_context_info(len(all_ids), len(ids))
         if not len(ids):
             return
-        if self.training_panel.is_active() and self.training_panel.control is not None:
-            # The training thread traces between steps: two torch pools must not share 2 cores.
-            self.training_panel.set_context(s.context_text)
-        else:
-            self.trace_service.request(s.model, ids)
+        self.trace_service.request(s.model, ids)
 
     def _update_context_info(self, n_all: int, n_used: int) -> None:
         s = self.session
@@ -792,7 +789,10 @@ class MainWindow(QMainWindow):
         self.context_info.setStyleSheet("")
 
     def _on_traced(self, trace) -> None:
+        t0 = time.perf_counter()
         self.session.set_trace(trace)
+        if self.session.training:
+            self.training_panel.note_redraw_cost(time.perf_counter() - t0)
 
     def _on_trace_failed(self, exc: BaseException) -> None:
         self.context_info.setText(f"Could not trace this text: {exc}")
@@ -807,8 +807,13 @@ class MainWindow(QMainWindow):
     def _on_model_changed(self) -> None:
         self._update_status()
         self._update_title()
-        if self.session.model is not None and not self.training_panel.is_active():
+        if self.session.model is not None:
             self._trace_timer.start(0)
+
+    def _on_weights_changed(self) -> None:
+        """New weights (training): the context is traced through them at once."""
+        self._update_status()
+        self._trace_timer.start(0)
 
     # -- training ----------------------------------------------------------------------------------
 
@@ -823,8 +828,6 @@ class MainWindow(QMainWindow):
     def _on_training_finished(self, result) -> None:
         self._update_status()
         self._update_title()
-        # The final trace came from the training thread; later edits trace here again.
-        self._trace_timer.start(0)
 
     # -- status ------------------------------------------------------------------------------------
 

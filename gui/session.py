@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, Signal
 
 from engine.model import GPT
 from engine.tokenizers import Tokenizer
-from engine.trace import Trace
+from engine.trace import Trace, private_copy
 
 
 class Session(QObject):
@@ -68,11 +68,16 @@ class Session(QObject):
         self.history_changed.emit()
 
     def update_weights(self, state_dict: dict) -> None:
-        """Copy new weights into the current model in place (same config), e.g. from training."""
+        """New weights for the current model (same config), e.g. from training.
+
+        The session's model becomes a new object holding them: a trace or sample still running
+        on another thread keeps reading the old one, never half-loaded weights.
+        """
         if self.model is None:
             return
-        self.model.load_state_dict(state_dict)
-        self.model.eval()
+        model = private_copy(self.model)
+        model.load_state_dict(state_dict)
+        self.model = model
         self.weights_changed.emit()
 
     def set_context_text(self, text: str) -> None:

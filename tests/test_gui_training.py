@@ -4,14 +4,19 @@ A tiny model (char tokenizer, d_model 16, one layer) keeps every run short on 2 
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PySide6.QtCore import QTimer
 
+from engine.trace import run_trace
+
+import training_faults
+from engine.job import TrainingControl, TrainingRequest, training_job
 from gui import dialogs
-from gui.workers import TrainingControl, TrainingRequest, running_threads, training_job
+from gui.workers import running_threads
 from helpers import no_leftovers  # noqa: F401 - autouse fixture
 
 TINY = dict(tokenizer="char", d_model=16, n_head=2, n_layer=1, context_length=8, d_ff=32,
@@ -66,19 +71,24 @@ def test_a_short_run_fills_the_plots_and_updates_the_session(window, qtbot):
     assert s.training and s.model is not before  # a fresh model for this run
     _wait_idle(window, qtbot)
     result = panel.last_result
-    assert result.outcome == "done" and result.trainer.step == 30
+    assert result.outcome == "done" and result.step == 30
     assert not s.training and s.dirty
     steps = [r["step"] for r in s.history if r["event"] in ("step", "eval")]
     assert steps[-1] == 30
     assert panel.loss_points() == len(steps)
     assert len(panel.curve_val.getData()[0]) == 3  # evaluations at 10, 20, 30
-    assert panel.sample_view.toPlainText().startswith("step 30")
+    # The sample of the last evaluation is written off the GUI thread, from its weights.
+    qtbot.waitUntil(lambda: panel.sample_view.toPlainText().startswith("step 30"),
+                    timeout=10_000)
     # The session's model holds the trained weights and the trace was made from them.
-    trained = result.trainer.weights_snapshot()
+    trained = result.state["model"]
     for key, value in s.model.state_dict().items():
         np.testing.assert_array_equal(value.numpy(), trained[key].numpy())
+    qtbot.waitUntil(lambda: not window.trace_service.pending, timeout=10_000)
     T = s.model.config.context_length
-    np.testing.assert_array_equal(s.trace.ids[0], s.tokenizer.encode(s.context_text)[:T])
+    ids = s.tokenizer.encode(s.context_text)[:T]
+    np.testing.assert_array_equal(s.trace.ids[0], ids)
+    np.testing.assert_array_equal(s.trace.values("logits"), run_trace(s.model, ids).values("logits"))
     assert "trained 30 steps" in window.step_label.text()
     assert "Save it" in panel.progress_label.text()
     # Snapshots at the start and at each evaluation feed the Training history panel, and the
@@ -102,7 +112,7 @@ def test_pause_resume_and_stop(window, qtbot):
     frozen = len(s.history)
     qtbot.wait(300)
     assert len(s.history) == frozen, "no steps while paused"
-    # While paused the training thread still traces context edits.
+    # While paused, context edits are still traced (by this process, through the paused weights).
     with qtbot.waitSignal(s.trace_changed, timeout=10_000):
         window.context_edit.setPlainText("a dog")
     assert s.trace.ids.shape[1] == len("a dog")
@@ -115,22 +125,33 @@ def test_pause_resume_and_stop(window, qtbot):
     assert panel.start_button.isEnabled() and not panel.stop_button.isEnabled()
 
 
-def test_context_edits_while_training_are_traced_by_the_training_thread(window, qtbot,
-                                                                          monkeypatch):
+def test_training_runs_in_its_own_process_and_leaves_none(window, qtbot):
+    """The trainer never waits for this process's interpreter lock; no process outlives a run."""
     panel, s = window.training_panel, window.session
-
-    real_request = window.trace_service.request
-
-    def guarded(*args, **kwargs):
-        assert not panel.is_active(), "GUI-side tracing must not compete with a training step"
-        return real_request(*args, **kwargs)
-
     _start(window, qtbot, steps=100_000)
-    monkeypatch.setattr(window.trace_service, "request", guarded)
+    pid = panel.worker.pid
+    assert pid is not None and pid != os.getpid()
+    os.kill(pid, 0)  # alive (raises if not)
+    # Context edits while training are traced here, through the newest weights sent over.
     window.context_edit.setPlainText("a mat")
     qtbot.waitUntil(lambda: s.trace.ids.shape[1] == 5, timeout=10_000)
     panel.stop()
     _wait_idle(window, qtbot)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_a_training_process_that_dies_leaves_the_window_and_the_weights(
+        window, qtbot, monkeypatch, no_leftovers):
+    from gui.panels import training
+
+    monkeypatch.setattr(training, "serve", training_faults.dying_serve)
+    _start(window, qtbot, steps=100_000)
+    _wait_idle(window, qtbot)
+    title, message, _ = no_leftovers[0]
+    assert "ended unexpectedly" in message
+    assert window.isVisible() and window.session.model is not None
+    assert window.training_panel.start_button.isEnabled()
 
 
 def test_invalid_settings_are_shown_inline_and_block_start(window):
@@ -147,21 +168,15 @@ def test_invalid_settings_are_shown_inline_and_block_start(window):
 
 def test_a_diverging_run_keeps_the_window_and_the_weights(window, qtbot, monkeypatch,
                                                           no_leftovers):
-    from engine import train
+    from gui.panels import training
 
-    real_run = train.Trainer.run
-
-    def diverging(self, *args, **kwargs):
-        for i, record in enumerate(real_run(self, *args, **kwargs)):
-            if i == 3:
-                raise train.TrainingDiverged("loss became NaN at step 4")
-            yield record
-
-    monkeypatch.setattr(train.Trainer, "run", diverging)
+    monkeypatch.setattr(training, "serve", training_faults.diverging_serve)
     _start(window, qtbot, steps=50)
     _wait_idle(window, qtbot)
     result = window.training_panel.last_result
-    assert result.outcome == "diverged" and result.model is not None
+    assert result.outcome == "diverged" and result.state is not None
+    for key, value in window.session.model.state_dict().items():
+        np.testing.assert_array_equal(value.numpy(), result.state["model"][key].numpy())
     title, message, _ = no_leftovers[0]
     assert title == "Training diverged" and "learning rate" in message
     assert window.isVisible() and window.session.trace is not None
@@ -185,25 +200,26 @@ def test_closing_during_training_stops_and_saves(window, qtbot, monkeypatch, tmp
 
 
 def test_the_training_job_runs_without_qt_widgets(text_file):
-    """The generator behind the worker: messages in order, stop honoured between steps."""
+    """The generator behind the process: messages in order, stop honoured between steps."""
     from engine.config import ModelConfig, TrainConfig
 
     request = TrainingRequest(
         ModelConfig(vocab_size=1, d_model=16, n_head=2, n_layer=1, context_length=8, d_ff=32),
         TrainConfig(batch_size=4, steps=1000, warmup_steps=2, eval_interval=5, eval_batches=2),
-        device="cpu", corpus_path=str(text_file), tokenizer="char", sample_tokens=8,
-        refresh_interval_s=0.0)
-    control = TrainingControl("the cat")
+        device="cpu", corpus_path=str(text_file), tokenizer="char", refresh_interval_s=0.0)
+    control = TrainingControl()
     job = training_job(request, control)
-    kinds = []
+    messages = []
     try:
         while True:
-            message = next(job)
-            kinds.append(message[0])
-            if kinds.count("records") == 3:
+            messages.append(next(job))
+            if [m[0] for m in messages].count("records") == 3:
                 control.stop()
     except StopIteration as stop:
         result = stop.value
-    assert kinds[:2] == ["status", "progress"] or "started" in kinds
-    assert "snapshot" in kinds and "sample" in kinds
-    assert result.outcome == "stopped" and result.trainer.step < 1000
+    kinds = [m[0] for m in messages]
+    assert kinds[:2] == ["status", "progress"] and "started" in kinds
+    reasons = {m[3] for m in messages if m[0] == "weights"}
+    assert reasons == {"refresh", "eval"}
+    assert result.outcome == "stopped" and 0 < result.step < 1000
+    assert set(result.state) >= {"model", "optimizer", "step"}

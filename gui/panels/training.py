@@ -1,9 +1,11 @@
 """The Training panel: a validated form, the device, Start/Pause/Stop, and live loss plots.
 
-Training runs in `gui.workers.training_job` on its own QThread. Records arrive batched (about
-ten times a second) and go into `session.history`; the plots read the history and redraw on a
-timer (create curves once, then setData). Snapshots of the weights, with a trace of the context,
-come from the same thread, so the other panels follow the training live.
+Training runs `engine.job.training_job` in a child process (`gui.workers.ProcessWorker`), so
+redraws here never hold the trainer's interpreter lock. Records arrive batched (about five times
+a second) and go into `session.history`; the plots read the history and redraw on a timer
+(create curves once, then setData). The newest weights arrive every few seconds and at each
+evaluation; the window re-traces the context through them and this panel writes a sample from
+them, both on this process's threads, so the other panels follow the training live.
 """
 from __future__ import annotations
 
@@ -37,16 +39,17 @@ from PySide6.QtWidgets import (
 )
 
 from engine.config import ACTIVATIONS, NORMS, POSITIONAL, ConfigError, ModelConfig, TrainConfig
+from engine.job import TrainingRequest, serve
 from gui import dialogs
 from gui.session import Session
 from gui.widgets.export import install_export_menu
 from gui.workers import (
-    GeneratorWorker,
-    TrainingControl,
-    TrainingRequest,
+    Cancelled,
+    FunctionWorker,
+    PanelThreads,
+    ProcessWorker,
     start_worker,
     stop_worker,
-    training_job,
 )
 
 EMA_ALPHA = 0.05  # smoothing of the per-step loss curve (about the last 20 records)
@@ -57,8 +60,9 @@ REDRAW_MS = 500
 LABEL_MS = 500  # progress text and ETA change at most twice a second
 # Live panel refreshes while training: as often as every MIN_REFRESH_S, but the GUI thread may
 # spend at most REFRESH_DUTY of its time redrawing the panels. Measured: one refresh costs the
-# GUI thread 0.1-0.3 s (most of it the embeddings map), so about every 2-6 s.
+# GUI thread 40-100 ms, so about every 2 s.
 MIN_REFRESH_S, MAX_REFRESH_S, REFRESH_DUTY = 2.0, 10.0, 0.05
+SAMPLE_TOKENS = 48  # generated from the context at each evaluation
 
 # Form fields: (key, label, kind, default, min, max, tooltip). Defaults are the article's.
 _M, _T = ModelConfig(), TrainConfig()
@@ -121,15 +125,16 @@ class TrainingPanel(QWidget):
     """Form, device, controls, progress and live plots of one training run."""
 
     training_started = Signal()
-    training_finished = Signal(object)  # gui.workers.TrainingResult
+    training_finished = Signal(object)  # engine.job.TrainingResult
     status_message = Signal(str)
 
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(parent)
         self.session = session
-        self.control: TrainingControl | None = None
-        self.worker: GeneratorWorker | None = None
-        self.last_result = None  # TrainingResult of the last run (its trainer can be saved)
+        self.worker: ProcessWorker | None = None
+        self.last_result = None  # TrainingResult of the last run (its state can be saved)
+        self._samples = PanelThreads()
+        self._sample_worker: FunctionWorker | None = None
         self._state = "idle"  # "idle" | "preparing" | "running" | "paused" | "stopping"
         self._total_steps = 0
         self._rate: list[tuple[float, int]] = []  # (time, step) of recent records, for the ETA
@@ -519,18 +524,15 @@ class TrainingPanel(QWidget):
             return False
         self._save_settings()  # remembered form values: saved when used and when closing
         session = self.session
-        tokenizer = self.tokenizer_name()
-        corpus = session.corpus
         request = TrainingRequest(
             model_config=self.model_config(), train_config=self.train_config(),
-            device=self.device_name(), corpus_path=session.corpus_path, tokenizer=tokenizer,
-            corpus=corpus if corpus is not None and corpus.tokenizer.name == tokenizer else None,
+            device=self.device_name(), corpus_path=session.corpus_path,
+            tokenizer=self.tokenizer_name(), corpus=session.corpus,
             snapshot_dir=self._new_snapshot_dir(),
         )
         self._total_steps = request.train_config.steps
         self._rate = []
-        self.control = TrainingControl(session.context_text)
-        self.worker = GeneratorWorker(training_job, request, self.control)
+        self.worker = ProcessWorker(serve, request)
         # Explicitly queued: these run on the GUI thread whatever PySide6 infers from the slot.
         queued = Qt.ConnectionType.QueuedConnection
         self.worker.yielded.connect(self._on_message, queued)
@@ -538,11 +540,9 @@ class TrainingPanel(QWidget):
         self.worker.errored.connect(self._on_errored, queued)
         self.worker.finished.connect(self._on_worker_finished, queued)
         self._set_state("preparing")
-        self.progress.setRange(0, self._total_steps)
-        self.progress.setValue(0)
-        self.progress.setFormat("%v / %m steps")
-        self.progress.setTextVisible(True)
-        self.progress_label.setText("Preparing…")
+        self.progress.setRange(0, 0)  # busy until the process reports
+        self.progress.setTextVisible(False)
+        self.progress_label.setText("Starting the training process…")
         self.sample_view.clear()
         session.set_training(True)
         start_worker(self.worker, "training")
@@ -555,36 +555,38 @@ class TrainingPanel(QWidget):
             self.resume()
 
     def pause(self) -> None:
-        if self.control is not None and self._state == "running":
-            self.control.pause()
+        if self.worker is not None and self._state == "running":
+            self.worker.send("pause")
             self.progress_label.setText("Pausing after this step…")
 
     def resume(self) -> None:
-        if self.control is not None and self._state == "paused":
-            self.control.resume()
+        if self.worker is not None and self._state == "paused":
+            self.worker.send("resume")
             self._rate = []
             self._set_state("running")
 
     def stop(self) -> None:
         """Stop after the current step; the run ends with its weights so far."""
-        if self.control is not None and self._state in ("preparing", "running", "paused"):
-            self.control.stop()
+        if self.worker is not None and self._state in ("preparing", "running", "paused"):
+            self.worker.send("stop")
             self._set_state("stopping")
             self.progress_label.setText("Stopping…")
 
-    def set_context(self, text: str) -> None:
-        """Context edited while training: the training thread traces it between steps."""
-        if self.control is not None:
-            self.control.set_context(text)
+    def note_redraw_cost(self, seconds: float) -> None:
+        """The window redrew every panel from new weights in `seconds`: pace the next ones."""
+        if self.worker is not None:
+            self.worker.send("interval", min(MAX_REFRESH_S,
+                                             max(MIN_REFRESH_S, seconds / REFRESH_DUTY)))
 
     def wait_finished(self, timeout_ms: int = 30_000) -> bool:
-        """Block until the training thread has ended (used when quitting)."""
+        """Block until the training process and its thread have ended (used when quitting)."""
+        self._samples.stop(self._sample_worker)
         if self.worker is None:
             return True
-        # No abort: after control.stop() the job ends at a step boundary and returns its result.
+        # No abort: after a stop request the job ends at a step boundary and returns its result.
         return stop_worker(self.worker, timeout_ms, abort=False)
 
-    # -- messages from the training thread (GUI thread) ----------------------------------------
+    # -- messages from the training process (GUI thread) ---------------------------------------
 
     def _on_message(self, message: tuple) -> None:
         kind = message[0]
@@ -593,21 +595,15 @@ class TrainingPanel(QWidget):
             rows = message[1]
             session.append_history(rows)
             self._update_progress(rows[-1])
-        elif kind == "snapshot":
-            _, state, trace = message
-            t0 = time.perf_counter()
-            session.update_weights(state)
-            if trace is not None:
-                session.set_trace(trace)
-            cost = time.perf_counter() - t0
-            if self.control is not None:
-                self.control.refresh_interval_s = min(
-                    MAX_REFRESH_S, max(MIN_REFRESH_S, cost / REFRESH_DUTY))
+        elif kind == "weights":
+            _, step, state, reason = message
+            session.update_weights(state)  # the window re-traces the context through them
+            if reason == "eval":
+                self._write_sample(step)
         elif kind == "snapshots":
-            session.set_snapshots(message[1])
-        elif kind == "sample":
-            _, step, text = message
-            self.sample_view.setPlainText(f"step {step:,}, continuing the context:\n{text}")
+            from engine.snapshots import SnapshotStore
+
+            session.set_snapshots(SnapshotStore(message[1]))
         elif kind == "paused":
             self._set_state("paused")
             self.progress_label.setText(f"Paused at step {message[1]:,}. Resume or Stop.")
@@ -618,26 +614,63 @@ class TrainingPanel(QWidget):
                 self.progress.setRange(0, 1000)
                 self.progress.setValue(int(1000 * done / total))
                 self.progress.setFormat(f"tokenizing {100 * done / total:.0f}%")
+                self.progress.setTextVisible(True)
         elif kind == "status":
             self.progress_label.setText(message[1])
             self.status_message.emit(message[1])
         elif kind == "started":
-            info = message[1]
-            session.train_config = info["train_config"]
-            corpus = info["corpus"]
-            if session.corpus is not corpus:
-                session.corpus = corpus  # same file, now tokenized with the form's tokenizer
-            session.set_model(info["model"], info["tokenizer"], history=[])
-            session.dirty = True
-            self.progress.setRange(0, self._total_steps)
-            self.progress.setFormat("%v / %m steps")
-            self.progress.setValue(0)
-            if self._state == "preparing":
-                self._set_state("running")
-            self.progress_label.setText(
-                f"Training {info['params']:,} parameters on {info['device']}…")
-            self.status_message.emit(f"Training on {info['device']}")
-            self.training_started.emit()
+            self._on_started(message[1])
+
+    def _on_started(self, info: dict) -> None:
+        from engine.model import GPT
+
+        session = self.session
+        session.train_config = info["train_config"]
+        if info["corpus"] is not None:
+            session.corpus = info["corpus"]  # same file, now tokenized with the form's tokenizer
+        model = GPT(info["model_config"])
+        model.load_state_dict(info["weights"])
+        session.set_model(model, info["tokenizer"], history=[])
+        session.dirty = True
+        self.progress.setRange(0, self._total_steps)
+        self.progress.setFormat("%v / %m steps")
+        self.progress.setValue(info["step"])
+        self.progress.setTextVisible(True)
+        if self._state == "preparing":
+            self._set_state("running")
+        self.progress_label.setText(
+            f"Training {info['params']:,} parameters on {info['device']}…")
+        self.status_message.emit(f"Training on {info['device']}")
+        self.training_started.emit()
+
+    def _write_sample(self, step: int) -> None:
+        """Text generated from the context by the weights of evaluation `step`, off this thread.
+
+        A sample still being written is abandoned for the newer weights.
+        """
+        from engine.trace import private_copy
+
+        session = self.session
+        if session.model is None:
+            return
+        if self._sample_worker is not None:
+            self._sample_worker.quit()
+        seed = session.train_config.seed if session.train_config else 0
+        worker = FunctionWorker(_sample_job, private_copy(session.model), session.tokenizer,
+                                session.context_text or "\n", SAMPLE_TOKENS, seed, step)
+        # A bound method (not a lambda): the panel is the receiver, so it runs on this thread.
+        worker.returned.connect(self._on_sample, Qt.ConnectionType.QueuedConnection)
+        worker.errored.connect(self._on_sample_failed, Qt.ConnectionType.QueuedConnection)
+        self._sample_worker = worker
+        self._samples.start(worker, "training-sample")
+
+    def _on_sample(self, result: tuple[int, str]) -> None:
+        step, text = result
+        self.sample_view.setPlainText(f"step {step:,}, continuing the context:\n{text}")
+
+    def _on_sample_failed(self, exc: BaseException) -> None:
+        if not isinstance(exc, Cancelled):  # abandoned for newer weights: nothing to say
+            self.sample_view.setPlainText(f"No sample: {exc}")
 
     def _update_progress(self, row: dict) -> None:
         step = int(row["step"])
@@ -661,17 +694,18 @@ class TrainingPanel(QWidget):
     def _on_returned(self, result) -> None:
         self.last_result = result
         session = self.session
-        if result.model is not None:
+        if result.state is not None:
             session.train_config = result.train_config
+            session.update_weights(result.state["model"])  # the last good weights
         outcome = result.outcome
-        steps = result.trainer.step if result.trainer is not None else 0
+        steps = result.step
         text = {
             "done": f"Training finished after {steps:,} steps.",
             "stopped": f"Training stopped at step {steps:,}; the weights so far are kept.",
             "diverged": f"Training diverged at step {steps:,}; the last good weights are kept.",
             "failed": f"Training failed at step {steps:,}; the last good weights are kept.",
         }[outcome]
-        if result.model is not None:
+        if result.state is not None:
             text += " Save it with File → Save model (Ctrl+S)."
         self.progress_label.setText(text)
         self.status_message.emit(text)
@@ -700,7 +734,7 @@ class TrainingPanel(QWidget):
             dialogs.show_error(self, title, message, getattr(exc, "details", None))
 
     def _on_worker_finished(self) -> None:
-        self.control = None
+        self.worker = None
         self._redraw()  # the last records, without waiting for the timer
         self._redraw_timer.stop()
         if self._state != "idle":
@@ -767,7 +801,20 @@ class TrainingPanel(QWidget):
         """Stop training (if any) and the redraw timer; called when the window closes."""
         self._redraw_timer.stop()
         self._save_settings()
-        if self.control is not None:
-            self.control.stop()
+        if self.worker is not None:
+            self.worker.send("stop")
         self.wait_finished()
         self._remove_snapshot_dir()
+
+
+def _sample_job(report, model, tokenizer, prompt: str, n: int, seed: int, step: int
+                ) -> tuple[int, str]:
+    """(step, text generated after `prompt`), on a worker thread; `report` aborts it."""
+    from engine.sample import generate
+
+    text = ""
+    for i, sampled in enumerate(generate(model, tokenizer, prompt, max_new_tokens=n,
+                                         temperature=0.8, top_k=40, seed=seed, top_n=0)):
+        report(i + 1, n)
+        text = sampled.text
+    return step, text

@@ -1,0 +1,339 @@
+"""A training run for a viewer: a generator of messages, and the child process it runs in.
+
+`training_job` tokenizes the text, trains, and reports what a viewer needs to follow along;
+it knows nothing about Qt. The desktop app runs it in its own process through `serve`, so the
+viewer's Python work (redraws, traces, samples) never holds the trainer's interpreter lock.
+
+Measured on this 2-core machine, default config, 400 steps, window open (benchmarks/bench_gui):
+the same job on a thread of the GUI process reached 0.67-0.81 of headless tokens/s, because
+every redraw on the GUI thread kept the training thread waiting for the GIL between its many
+small torch calls. Starting a process costs ~1.8 s of imports, once per run.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field, replace
+from typing import Any, Generator
+
+from .config import ModelConfig, TrainConfig
+from .corpus import Corpus
+from .tokenizers import Tokenizer
+
+
+class Cancelled(Exception):
+    """Raised inside a progress callback once the run was stopped."""
+
+
+@dataclass
+class StartFrom:
+    """An existing model to keep training: its weights, and its trainer state when saved."""
+
+    model_config: ModelConfig
+    tokenizer: Tokenizer
+    weights: dict  # name -> CPU tensor
+    trainer_state: dict | None = None  # Trainer.state_dict(): an exact resume; None: new optimizer
+
+
+@dataclass
+class TrainingRequest:
+    """Everything a training run needs, decided by the viewer before it starts."""
+
+    model_config: ModelConfig  # vocab_size is replaced by the corpus's
+    train_config: TrainConfig
+    device: str
+    corpus_path: str | None
+    tokenizer: str
+    corpus: Corpus | None = None  # reused when it was made with the same tokenizer
+    start_from: StartFrom | None = None  # continue this model instead of a new one
+    snapshot_dir: str | None = None  # weights at step 0 and each evaluation (history panel)
+    refresh_interval_s: float = 2.0  # newest weights sent to the viewer at most this often
+    emit_interval_s: float = 0.2  # records are batched: ~5 deliveries per second
+    # The viewer keeps one core (its redraws and traces); the model is too small for a second
+    # training thread to pay anyway: headless 1 thread 3,538 tokens/s, 2 threads 3,284.
+    torch_threads: int = field(default_factory=lambda: max(1, (os.cpu_count() or 2) - 1))
+
+
+@dataclass
+class TrainingResult:
+    """How a run ended. `state` is Trainer.state_dict(with_weights=True), or None."""
+
+    outcome: str  # "done", "stopped", "diverged", "failed"
+    step: int = 0
+    tokens: int = 0
+    device: str = "cpu"
+    train_config: TrainConfig | None = None
+    state: dict | None = None  # weights ("model"), optimizer, RNG, history: enough to save
+    error: BaseException | None = None
+
+
+class TrainingControl:
+    """Thread-safe requests to a running job: pause, resume, stop, refresh interval."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self.paused = False
+        self.stopped = False
+        self.refresh_interval_s: float | None = None  # set by the viewer from its redraw cost
+        self.trainer = None  # set by the job once the Trainer exists
+
+    def pause(self) -> None:
+        with self._cond:
+            self.paused = True
+            self._cond.notify_all()
+
+    def resume(self) -> None:
+        with self._cond:
+            self.paused = False
+            self._cond.notify_all()
+
+    def stop(self) -> None:
+        with self._cond:
+            self.stopped = True
+            self.paused = False
+            trainer = self.trainer
+            self._cond.notify_all()
+        if trainer is not None:
+            trainer.request_stop()
+
+    def wait(self, timeout: float) -> None:
+        """Sleep until any request arrives (or `timeout` seconds pass)."""
+        with self._cond:
+            self._cond.wait(timeout)
+
+    def apply(self, message: tuple) -> None:
+        """A request sent as a tuple: ("pause",), ("resume",), ("stop",), ("interval", s)."""
+        kind = message[0]
+        if kind == "interval":
+            self.refresh_interval_s = float(message[1])
+        elif kind in ("pause", "resume", "stop"):
+            getattr(self, kind)()
+        else:
+            raise ValueError(f"unknown training request {kind!r}")
+
+
+# -- the job ------------------------------------------------------------------------------------
+
+
+def _load_corpus_in_background(req: TrainingRequest, control: TrainingControl,
+                               vocab_from: Tokenizer | None):
+    """Tokenize on a helper thread, yielding ("progress", done, total) meanwhile."""
+    from .corpus import load_corpus
+
+    box: dict[str, Any] = {"progress": (0, 0)}
+
+    def progress(done: int, total: int) -> None:
+        if control.stopped:
+            raise Cancelled()
+        box["progress"] = (done, total)
+
+    def work() -> None:
+        try:
+            box["corpus"] = load_corpus(
+                req.corpus_path, tokenizer=req.tokenizer,
+                context_length=req.model_config.context_length,
+                val_fraction=req.train_config.val_fraction, progress=progress,
+                vocab_from=vocab_from)
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the job's thread
+            box["error"] = exc
+
+    helper = threading.Thread(target=work, name="tokenize", daemon=True)
+    helper.start()
+    while helper.is_alive():
+        helper.join(0.1)
+        yield ("progress",) + box["progress"]
+    if "error" in box:
+        raise box["error"]
+    return box["corpus"]
+
+
+def _reusable(corpus: Corpus | None, req: TrainingRequest) -> bool:
+    """The viewer's corpus has the ids this run needs (same tokenizer, same vocabulary)."""
+    if corpus is None or corpus.tokenizer.name != req.tokenizer:
+        return False
+    start = req.start_from
+    return start is None or (
+        len(start.tokenizer.vocab) == len(corpus.tokenizer.vocab)
+        and bool((start.tokenizer.vocab == corpus.tokenizer.vocab).all()))
+
+
+def training_job(req: TrainingRequest, control: TrainingControl
+                 ) -> Generator[tuple, None, TrainingResult]:
+    """Train; yields ("kind", ...) messages for the viewer and returns a TrainingResult.
+
+    Messages: ("status", text), ("progress", done, total) while tokenizing,
+    ("started", info dict), ("records", [row dicts]), ("weights", step, state, reason) with
+    reason "refresh" (at most every refresh interval, and when pausing) or "eval",
+    ("snapshots", directory) after a snapshot was written, ("paused", step).
+    """
+    import torch
+
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(req.torch_threads)
+    try:
+        return (yield from _train(req, control))
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def _train(req: TrainingRequest, control: TrainingControl):
+    import torch
+
+    from .model import GPT
+    from .train import Trainer, TrainingDiverged, TrainingError
+
+    start = req.start_from
+    if start is not None:
+        req = replace(req, tokenizer=start.tokenizer.name,
+                      model_config=replace(start.model_config))
+    corpus = req.corpus if _reusable(req.corpus, req) else None
+    if corpus is None:
+        yield ("status", f"Tokenizing {req.corpus_path} with {req.tokenizer}…")
+        try:
+            corpus = yield from _load_corpus_in_background(
+                req, control, start.tokenizer if start else None)
+        except Cancelled:
+            return TrainingResult("stopped", train_config=req.train_config)
+    tokenizer = start.tokenizer if start is not None else corpus.tokenizer
+    train_cfg = req.train_config
+    if start is not None:
+        model = GPT(req.model_config.validate())
+        model.load_state_dict(start.weights)
+    else:
+        model_cfg = replace(req.model_config, vocab_size=tokenizer.vocab_size).validate()
+        torch.manual_seed(train_cfg.seed)  # the same seed gives the same initial weights
+        model = GPT(model_cfg)
+    trainer = Trainer(model, corpus, train_cfg, device=req.device)
+    if start is not None and start.trainer_state is not None:
+        trainer.load_state_dict(start.trainer_state)
+    control.trainer = trainer
+    if control.stopped:  # Stop pressed while tokenizing
+        trainer.request_stop()
+    yield ("started", {
+        "model_config": model.config, "tokenizer": tokenizer, "step": trainer.step,
+        "corpus": None if corpus is req.corpus else corpus,
+        "device": str(trainer.device), "params": model.num_params(),
+        "train_config": train_cfg, "weights": trainer.weights_snapshot(),
+    })
+
+    store = None
+    if req.snapshot_dir:
+        from .snapshots import SnapshotStore
+
+        store = SnapshotStore(req.snapshot_dir)
+        store.add(trainer.step, trainer.weights_snapshot(), {"step": trainer.step})
+        yield ("snapshots", req.snapshot_dir)
+
+    pending: list[dict] = []
+    last_emit = last_refresh = time.monotonic()
+    outcome, error = "done", None
+    try:
+        for rec in trainer.run():
+            pending.append(rec.to_dict())
+            now = time.monotonic()
+            final = rec.event in ("done", "stopped")
+            if rec.event == "eval" or final or now - last_emit >= req.emit_interval_s:
+                yield ("records", pending)
+                pending, last_emit = [], now
+            interval = control.refresh_interval_s or req.refresh_interval_s
+            if rec.event == "eval":
+                state = trainer.weights_snapshot()
+                if store is not None:
+                    # ~3 MB per evaluation for the default model; the store thins itself to
+                    # at most 40 files, so a long run stays bounded on disk.
+                    store.add(rec.step, state, {
+                        "step": rec.step, "val_loss": rec.val_loss,
+                        "train_loss": rec.eval_train_loss})
+                    yield ("snapshots", req.snapshot_dir)
+                yield ("weights", rec.step, state, "eval")
+                last_refresh = now
+            elif not final and (now - last_refresh >= interval or control.paused):
+                yield ("weights", rec.step, trainer.weights_snapshot(), "refresh")
+                last_refresh = now
+            if rec.event == "stopped":
+                outcome = "stopped"
+            if control.paused and not final:
+                yield ("paused", rec.step)
+                while control.paused and not control.stopped:
+                    control.wait(0.2)
+    except (TrainingDiverged, TrainingError) as exc:
+        # The trainer restored the last good weights; the viewer shows them and says why.
+        outcome, error = "diverged" if isinstance(exc, TrainingDiverged) else "failed", exc
+    except Exception as exc:  # noqa: BLE001 - the viewer must keep its window and weights
+        exc.details = traceback.format_exc()  # type: ignore[attr-defined]
+        outcome, error = "failed", exc
+    if pending:
+        yield ("records", pending)
+    try:
+        state = trainer.state_dict(with_weights=True)
+    except Exception:  # noqa: BLE001 - the viewer keeps the last weights it was sent
+        state = None
+    return TrainingResult(outcome, step=trainer.step, tokens=trainer.tokens,
+                          device=str(trainer.device), train_config=train_cfg, state=state,
+                          error=error)
+
+
+# -- the child process --------------------------------------------------------------------------
+
+
+def portable(exc: BaseException) -> BaseException:
+    """`exc` if it survives pickling, else a RuntimeError with its message and traceback."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:  # noqa: BLE001 - any exception type may fail to rebuild
+        plain = RuntimeError(f"{type(exc).__name__}: {exc}")
+        plain.details = getattr(exc, "details", None)  # type: ignore[attr-defined]
+        return plain
+
+
+def _listen(conn, control: TrainingControl) -> None:
+    """Apply the viewer's requests; a closed pipe (the viewer is gone) stops the run."""
+    while True:
+        try:
+            control.apply(conn.recv())
+        except (EOFError, OSError):
+            control.stop()
+            return
+
+
+def send(conn, message: Any) -> None:
+    """Send with plain pickle: tensors travel as bytes. (multiprocessing's pickler, as torch
+    extends it, would pass shared-memory handles that die with this process, often first.)"""
+    conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def receive(conn) -> Any:
+    """The next message `send` wrote; EOFError once the sender is gone."""
+    return pickle.loads(conn.recv_bytes())
+
+
+def serve(req: TrainingRequest, out, requests) -> None:
+    """Entry point of the training process: run the job, sending every message through `out`.
+
+    `out` gets ("yielded", message) for each message, then ("returned", TrainingResult) or
+    ("errored", exception with `.details`), written by `send`. `requests` delivers
+    TrainingControl.apply tuples.
+    """
+    control = TrainingControl()
+    threading.Thread(target=_listen, args=(requests, control), daemon=True).start()
+    try:
+        job = training_job(req, control)
+        while True:
+            try:
+                message = next(job)
+            except StopIteration as stop:
+                result = stop.value
+                if result.error is not None:
+                    result.error = portable(result.error)
+                send(out, ("returned", result))
+                return
+            send(out, ("yielded", message))
+    except Exception as exc:  # noqa: BLE001 - shown by the viewer
+        exc.details = traceback.format_exc()  # type: ignore[attr-defined]
+        send(out, ("errored", portable(exc)))
+    finally:
+        out.close()
