@@ -11,7 +11,6 @@ small torch calls. Starting a process costs ~1.8 s of imports, once per run.
 """
 from __future__ import annotations
 
-import os
 import pickle
 import threading
 import time
@@ -19,6 +18,7 @@ import traceback
 from dataclasses import dataclass, field, replace
 from typing import Any, Generator
 
+from . import cores
 from .config import ModelConfig, TrainConfig
 from .corpus import Corpus
 from .tokenizers import Tokenizer
@@ -54,7 +54,7 @@ class TrainingRequest:
     emit_interval_s: float = 0.2  # records are batched: ~5 deliveries per second
     # The viewer keeps one core (its redraws and traces); the model is too small for a second
     # training thread to pay anyway: headless 1 thread 3,538 tokens/s, 2 threads 3,284.
-    torch_threads: int = field(default_factory=lambda: max(1, (os.cpu_count() or 2) - 1))
+    torch_threads: int = field(default_factory=lambda: len(cores.split()[1]))
 
 
 @dataclass

@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, Signal
 
 from engine.model import GPT
 from engine.tokenizers import Tokenizer
-from engine.trace import Trace, private_copy
+from engine.trace import Trace
 
 
 class Session(QObject):
@@ -67,17 +67,15 @@ class Session(QObject):
         self.history.extend(rows)
         self.history_changed.emit()
 
-    def update_weights(self, state_dict: dict) -> None:
-        """New weights for the current model (same config), e.g. from training.
+    def set_weights(self, model: GPT) -> None:
+        """The current model with new weights (same config and vocab), e.g. from training.
 
-        The session's model becomes a new object holding them: a trace or sample still running
-        on another thread keeps reading the old one, never half-loaded weights.
+        `model` is a new object, never changed afterwards: a trace or sample still running on
+        another thread keeps reading the old one, never half-loaded weights.
         """
         if self.model is None:
             return
-        model = private_copy(self.model)
-        model.load_state_dict(state_dict)
-        self.model = model
+        self.model = model.eval()
         self.weights_changed.emit()
 
     def set_context_text(self, text: str) -> None:

@@ -274,8 +274,15 @@ class ProcessWorker(_Worker):
     yielded = Signal(object)
     KILL_AFTER_S = 10.0
 
-    def __init__(self, target: Callable[..., None], *args: Any):
+    def __init__(self, target: Callable[..., None], *args: Any,
+                 prepare: Callable[[Any], Any] | None = None,
+                 child_cores: set[int] | None = None):
         super().__init__()
+        # The child runs on these cores from its first instruction (its ~2 s of imports too).
+        self._child_cores = child_cores
+        # Called on this worker's thread with each yielded message before it is emitted: work
+        # such as building a model from weights then never holds the GUI thread.
+        self._prepare = prepare
         from engine.job import receive  # noqa: F401 - fail here, not on the worker thread
         # "spawn": a forked copy of a process running Qt threads is not safe to use.
         self._ctx = multiprocessing.get_context("spawn")
@@ -294,8 +301,11 @@ class ProcessWorker(_Worker):
 
     @Slot()
     def run(self) -> None:
+        from engine.cores import lower_thread_priority, pin_thread
         from engine.job import receive
 
+        # Relaying (and preparing) messages can wait for the event loop's redraws.
+        lower_thread_priority()
         self.started.emit()
         out_r, out_w = self._ctx.Pipe(duplex=False)
         proc = self._ctx.Process(target=self._target,
@@ -303,7 +313,13 @@ class ProcessWorker(_Worker):
                                  name="transformer-explorer-training", daemon=True)
         ended, stop_sent = False, None
         try:
-            proc.start()
+            # A child inherits the affinity of the thread that starts it.
+            previous = pin_thread(self._child_cores) if self._child_cores else None
+            try:
+                proc.start()
+            finally:
+                if previous is not None:
+                    pin_thread(previous)
             self.pid = proc.pid
             out_w.close()  # the child holds the only writer: its exit gives EOF here
             self._requests_r.close()
@@ -321,7 +337,7 @@ class ProcessWorker(_Worker):
                 except (EOFError, OSError):
                     break
                 if kind == "yielded":
-                    self.yielded.emit(payload)
+                    self.yielded.emit(self._prepare(payload) if self._prepare else payload)
                 elif kind == "returned":
                     ended = True
                     self.returned.emit(payload)

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine import cores
 from engine.config import ACTIVATIONS, NORMS, POSITIONAL, ConfigError, ModelConfig, TrainConfig
 from engine.job import TrainingRequest, serve
 from gui import dialogs
@@ -62,7 +63,10 @@ LABEL_MS = 500  # progress text and ETA change at most twice a second
 # spend at most REFRESH_DUTY of its time redrawing the panels. Measured: one refresh costs the
 # GUI thread 40-100 ms, so about every 2 s.
 MIN_REFRESH_S, MAX_REFRESH_S, REFRESH_DUTY = 2.0, 10.0, 0.05
-SAMPLE_TOKENS = 48  # generated from the context at each evaluation
+# Samples at each evaluation: up to SAMPLE_TOKENS, fewer (at least 8) when writing them would
+# take more than SAMPLE_BUDGET of the time between evaluations. Measured: 48 tokens of the
+# default model took ~0.3 s of the core this process shares with its redraws.
+SAMPLE_TOKENS, SAMPLE_BUDGET = 48, 0.05
 
 # Form fields: (key, label, kind, default, min, max, tooltip). Defaults are the article's.
 _M, _T = ModelConfig(), TrainConfig()
@@ -134,6 +138,12 @@ class TrainingPanel(QWidget):
         self.worker: ProcessWorker | None = None
         self.last_result = None  # TrainingResult of the last run (its state can be saved)
         self._samples = PanelThreads()
+        self._all_cores = cores.available()  # this process's cores again after a run
+        self._refresh_interval = MIN_REFRESH_S  # between live refreshes of the other panels
+        self._last_refresh = 0.0
+        self._shown_step = -1  # step of the weights the session holds
+        self._sample_s_per_token = 0.0  # measured on the last sample
+        self._last_sample = 0.0
         self._sample_worker: FunctionWorker | None = None
         self._state = "idle"  # "idle" | "preparing" | "running" | "paused" | "stopping"
         self._total_steps = 0
@@ -524,15 +534,20 @@ class TrainingPanel(QWidget):
             return False
         self._save_settings()  # remembered form values: saved when used and when closing
         session = self.session
+        viewer_cores, training_cores = cores.split(self._all_cores)
         request = TrainingRequest(
             model_config=self.model_config(), train_config=self.train_config(),
             device=self.device_name(), corpus_path=session.corpus_path,
             tokenizer=self.tokenizer_name(), corpus=session.corpus,
             snapshot_dir=self._new_snapshot_dir(),
         )
+        # This process (redraws, traces, samples) keeps to its core while the run lasts.
+        cores.pin_process(viewer_cores)
         self._total_steps = request.train_config.steps
         self._rate = []
-        self.worker = ProcessWorker(serve, request)
+        self._shown_step = -1
+        self.worker = ProcessWorker(serve, request, prepare=_ModelBuilder(),
+                                    child_cores=training_cores)
         # Explicitly queued: these run on the GUI thread whatever PySide6 infers from the slot.
         queued = Qt.ConnectionType.QueuedConnection
         self.worker.yielded.connect(self._on_message, queued)
@@ -574,9 +589,9 @@ class TrainingPanel(QWidget):
 
     def note_redraw_cost(self, seconds: float) -> None:
         """The window redrew every panel from new weights in `seconds`: pace the next ones."""
+        self._refresh_interval = min(MAX_REFRESH_S, max(MIN_REFRESH_S, seconds / REFRESH_DUTY))
         if self.worker is not None:
-            self.worker.send("interval", min(MAX_REFRESH_S,
-                                             max(MIN_REFRESH_S, seconds / REFRESH_DUTY)))
+            self.worker.send("interval", self._refresh_interval)
 
     def wait_finished(self, timeout_ms: int = 30_000) -> bool:
         """Block until the training process and its thread have ended (used when quitting)."""
@@ -596,14 +611,20 @@ class TrainingPanel(QWidget):
             session.append_history(rows)
             self._update_progress(rows[-1])
         elif kind == "weights":
-            _, step, state, reason = message
-            session.update_weights(state)  # the window re-traces the context through them
+            _, step, models, reason = message
+            now = time.monotonic()
+            if reason == "refresh" or now - self._last_refresh >= self._refresh_interval:
+                self._last_refresh, self._shown_step = now, step
+                session.set_weights(models[0])  # the window re-traces the context through them
             if reason == "eval":
-                self._write_sample(step)
+                self._write_sample(step, models[1])
         elif kind == "snapshots":
             from engine.snapshots import SnapshotStore
 
-            session.set_snapshots(SnapshotStore(message[1]))
+            store = session.snapshots
+            if store is None or str(store.directory) != message[1]:
+                store = SnapshotStore(message[1])  # a new run; later ones only add files
+            session.set_snapshots(store)
         elif kind == "paused":
             self._set_state("paused")
             self.progress_label.setText(f"Paused at step {message[1]:,}. Resume or Stop.")
@@ -622,15 +643,11 @@ class TrainingPanel(QWidget):
             self._on_started(message[1])
 
     def _on_started(self, info: dict) -> None:
-        from engine.model import GPT
-
         session = self.session
         session.train_config = info["train_config"]
         if info["corpus"] is not None:
             session.corpus = info["corpus"]  # same file, now tokenized with the form's tokenizer
-        model = GPT(info["model_config"])
-        model.load_state_dict(info["weights"])
-        session.set_model(model, info["tokenizer"], history=[])
+        session.set_model(info["model"], info["tokenizer"], history=[])
         session.dirty = True
         self.progress.setRange(0, self._total_steps)
         self.progress.setFormat("%v / %m steps")
@@ -643,29 +660,31 @@ class TrainingPanel(QWidget):
         self.status_message.emit(f"Training on {info['device']}")
         self.training_started.emit()
 
-    def _write_sample(self, step: int) -> None:
-        """Text generated from the context by the weights of evaluation `step`, off this thread.
-
-        A sample still being written is abandoned for the newer weights.
+    def _write_sample(self, step: int, model) -> None:
+        """Text generated from the context by `model` (the weights of evaluation `step`, a copy
+        of its own), off this thread. A sample still being written is abandoned for newer ones.
         """
-        from engine.trace import private_copy
-
         session = self.session
-        if session.model is None:
-            return
         if self._sample_worker is not None:
             self._sample_worker.quit()
         seed = session.train_config.seed if session.train_config else 0
-        worker = FunctionWorker(_sample_job, private_copy(session.model), session.tokenizer,
-                                session.context_text or "\n", SAMPLE_TOKENS, seed, step)
+        now = time.monotonic()
+        n = SAMPLE_TOKENS
+        if self._sample_s_per_token > 0:
+            budget = SAMPLE_BUDGET * (now - self._last_sample)
+            n = max(8, min(n, int(budget / self._sample_s_per_token)))
+        self._last_sample = now
+        worker = FunctionWorker(_sample_job, model, session.tokenizer,
+                                session.context_text or "\n", n, seed, step)
         # A bound method (not a lambda): the panel is the receiver, so it runs on this thread.
         worker.returned.connect(self._on_sample, Qt.ConnectionType.QueuedConnection)
         worker.errored.connect(self._on_sample_failed, Qt.ConnectionType.QueuedConnection)
         self._sample_worker = worker
         self._samples.start(worker, "training-sample")
 
-    def _on_sample(self, result: tuple[int, str]) -> None:
-        step, text = result
+    def _on_sample(self, result: tuple[int, str, float]) -> None:
+        step, text, s_per_token = result
+        self._sample_s_per_token = s_per_token
         self.sample_view.setPlainText(f"step {step:,}, continuing the context:\n{text}")
 
     def _on_sample_failed(self, exc: BaseException) -> None:
@@ -694,9 +713,12 @@ class TrainingPanel(QWidget):
     def _on_returned(self, result) -> None:
         self.last_result = result
         session = self.session
-        if result.state is not None:
+        if result.state is not None and session.model is not None:
             session.train_config = result.train_config
-            session.update_weights(result.state["model"])  # the last good weights
+            # A finished run's last weights are usually its last evaluation's, shown already;
+            # a failed one may have gone back to earlier weights.
+            if result.outcome not in ("done", "stopped") or self._shown_step != result.step:
+                session.set_weights(_model(session.model.config, result.state["model"]))
         outcome = result.outcome
         steps = result.step
         text = {
@@ -735,6 +757,7 @@ class TrainingPanel(QWidget):
 
     def _on_worker_finished(self) -> None:
         self.worker = None
+        cores.pin_process(self._all_cores)
         self._redraw()  # the last records, without waiting for the timer
         self._redraw_timer.stop()
         if self._state != "idle":
@@ -808,13 +831,49 @@ class TrainingPanel(QWidget):
 
 
 def _sample_job(report, model, tokenizer, prompt: str, n: int, seed: int, step: int
-                ) -> tuple[int, str]:
-    """(step, text generated after `prompt`), on a worker thread; `report` aborts it."""
+                ) -> tuple[int, str, float]:
+    """(step, text generated after `prompt`, seconds per token), on a worker thread;
+    `report` aborts it."""
     from engine.sample import generate
 
+    t0 = time.perf_counter()
+    cores.lower_thread_priority()  # it shares this process's core with the panels' redraws
     text = ""
     for i, sampled in enumerate(generate(model, tokenizer, prompt, max_new_tokens=n,
                                          temperature=0.8, top_k=40, seed=seed, top_n=0)):
         report(i + 1, n)
         text = sampled.text
-    return step, text
+    return step, text, (time.perf_counter() - t0) / max(1, n)
+
+
+def _model(config: ModelConfig, weights: dict):
+    """A model of `config` holding `weights`, in eval mode."""
+    from engine.model import GPT
+
+    model = GPT(config)
+    model.load_state_dict(weights)
+    return model.eval()
+
+
+class _ModelBuilder:
+    """Turns the training process's weights into models, on the worker's thread (~12 ms each).
+
+    "started" gains info["model"]; ("weights", step, state, reason) becomes
+    ("weights", step, (model, sample_model | None), reason): an evaluation's weights get a
+    second copy for the sample, since a trace adds hooks to the model it reads.
+    """
+
+    def __init__(self) -> None:
+        self.config: ModelConfig | None = None
+
+    def __call__(self, message: tuple) -> tuple:
+        if message[0] == "started":
+            info = message[1]
+            self.config = info["model_config"]
+            info["model"] = _model(self.config, info.pop("weights"))
+        elif message[0] == "weights":
+            _, step, state, reason = message
+            models = (_model(self.config, state),
+                      _model(self.config, state) if reason == "eval" else None)
+            return ("weights", step, models, reason)
+        return message

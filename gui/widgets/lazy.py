@@ -35,7 +35,12 @@ class FitsDock:
 
 
 class LazyPanel(FitsDock, QWidget):
-    """Base of the trace views: connect changes to `_redraw`, implement `_rebuild`."""
+    """Base of the trace views: connect changes to `_redraw`, implement `_rebuild`.
+
+    Subclasses keep their Session in `self.session`. While it trains, each panel redraws in an
+    event-loop turn of its own: one refresh then never holds the loop for every panel at once
+    (measured p99 stall while training: see benchmarks/bench_gui.py).
+    """
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -50,6 +55,10 @@ class LazyPanel(FitsDock, QWidget):
         """Rebuild now if on screen, else when next shown or flushed (usable as any slot)."""
         if not on_screen(self):
             self._stale = True
+            return
+        if self.session.training:
+            self._stale = True
+            self._post_flush()
             return
         self._stale = False
         self._rebuild()
@@ -72,7 +81,11 @@ class LazyPanel(FitsDock, QWidget):
         super().paintEvent(event)
         # Painted while stale: its tab was brought to the front. Rebuilding inside a paint
         # event would re-enter painting, so it happens right after.
-        if self._stale and not self._flush_posted:
+        if self._stale:
+            self._post_flush()
+
+    def _post_flush(self) -> None:
+        if not self._flush_posted:
             self._flush_posted = True
             QTimer.singleShot(0, self, self._posted_flush)
 
