@@ -214,6 +214,7 @@ def _train(req: TrainingRequest, control: TrainingControl):
         trainer.request_stop()
     yield ("started", {
         "model_config": model.config, "tokenizer": tokenizer, "step": trainer.step,
+        "history": [r.to_dict() for r in trainer.history],  # the earlier runs', continuing
         "corpus": None if corpus is req.corpus else corpus,
         "device": str(trainer.device), "params": model.num_params(),
         "train_config": train_cfg, "weights": trainer.weights_snapshot(),

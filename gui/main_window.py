@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.job import StartFrom
 from gui import dialogs, resources
 from gui.panels.attention import AttentionPanel
 from gui.panels.embeddings import EmbeddingsPanel
@@ -199,6 +200,7 @@ class MainWindow(QMainWindow):
         self.positional_panel = PositionalPanel(s)
         self.attention_panel = AttentionPanel(s)
         self.training_panel = TrainingPanel(s)
+        self.training_panel.set_language(self.lang)
         self.walkthrough_panel = WalkthroughPanel(s)
         self.walkthrough_panel.set_language(self.lang)
         self.generation_panel = GenerationPanel(s)
@@ -386,6 +388,7 @@ class MainWindow(QMainWindow):
         for key, title in titles.items():
             self.docks[key].setWindowTitle(self._t(title))
         self.walkthrough_panel.set_language(lang)
+        self.training_panel.set_language(lang)
 
     def reset_layout(self) -> None:
         """Back to the default arrangement of the docks."""
@@ -579,6 +582,7 @@ class MainWindow(QMainWindow):
         s.train_config = None
         s.dirty = False
         panel.last_result = None
+        panel.set_resumable(None)
         s.set_snapshots(None)  # they belong to another model
         s.set_model(model, corpus.tokenizer, history=[])
         self._set_context(first_lines(corpus.tokenizer.decode(corpus.train[:512]),
@@ -614,6 +618,8 @@ class MainWindow(QMainWindow):
         s.train_config = ckpt.train_config
         s.dirty = False
         self.training_panel.last_result = None
+        self.training_panel.set_resumable(None if ckpt.trainer_state is None else StartFrom(
+            ckpt.model_config, ckpt.tokenizer, ckpt.model.state_dict(), ckpt.trainer_state))
         if corpus_path is None:
             saved = (getattr(ckpt, "metadata", None) or {}).get("corpus")
             if isinstance(saved, str) and Path(saved).is_file() and s.corpus_path is None:

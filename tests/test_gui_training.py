@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QLabel
 
 from engine.trace import run_trace
 
@@ -223,3 +224,42 @@ def test_the_training_job_runs_without_qt_widgets(text_file):
     assert reasons == {"refresh", "eval"}
     assert result.outcome == "stopped" and 0 < result.step < 1000
     assert set(result.state) >= {"model", "optimizer", "step"}
+
+
+def test_continue_training_picks_up_where_the_run_stopped(window, qtbot, tmp_path, monkeypatch):
+    panel, s = window.training_panel, window.session
+    assert not panel.continue_box.isEnabled()  # a new, untrained model has no trainer state
+    _start(window, qtbot, steps=20)
+    _wait_idle(window, qtbot)
+    first = [dict(r) for r in s.history]
+    after_20 = {k: v.clone() for k, v in s.model.state_dict().items()}
+    assert panel.continue_box.isEnabled()
+    panel.continue_box.setChecked(True)
+    assert panel.start_button.text() == "Continue" and not panel.model_box.isEnabled()
+    _start(window, qtbot, steps=10)  # ten more
+    _wait_idle(window, qtbot)
+    result = panel.last_result
+    assert result.outcome == "done" and result.step == 30
+    steps = [r["step"] for r in s.history if r["event"] in ("step", "eval")]
+    assert steps == sorted(steps) and steps[0] == 1 and steps[-1] == 30
+    assert s.history[: len(first)] == first  # the earlier run's records are kept
+    assert any(not np.array_equal(v.numpy(), after_20[k].numpy())
+               for k, v in s.model.state_dict().items())
+    # Saved, reopened: still continuable, from step 30.
+    target = tmp_path / "continued.safetensors"
+    monkeypatch.setattr(dialogs, "ask_save_path", lambda *a: str(target))
+    assert window.save_model()
+    with qtbot.waitSignal(s.model_changed, timeout=30_000):
+        window.open_path(str(target))
+    assert panel.resumable is not None and panel.resumable.trainer_state["step"] == 30
+
+
+def test_the_form_speaks_chinese(window):
+    panel = window.training_panel
+    window.set_language("zh")
+    labels = {w.text() for w in panel.findChildren(QLabel)}
+    assert {"分词器", "层数", "学习率", "设备"} <= labels
+    assert panel.start_button.text() == "开始" and panel.model_box.title() == "模型"
+    window.set_language("en")
+    assert panel.start_button.text() == "Start" and panel.model_box.title() == "Model"
+    assert "learning rate" in {w.text() for w in panel.findChildren(QLabel)}

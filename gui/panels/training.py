@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 
 from engine import cores
 from engine.config import ACTIVATIONS, NORMS, POSITIONAL, ConfigError, ModelConfig, TrainConfig
-from engine.job import TrainingRequest, serve
+from engine.job import StartFrom, TrainingRequest, serve
 from gui import dialogs
 from gui.session import Session
 from gui.widgets.export import install_export_menu
@@ -94,6 +94,25 @@ TRAIN_FIELDS = [
 ]
 
 
+# The form in Chinese (View → Language). Symbols of the articles' formulas (d_model, d_ff)
+# stay as they are, so the form still reads next to the walkthrough's equations.
+_ZH = {
+    "Model": "模型", "Training": "训练", "tokenizer": "分词器", "heads": "注意力头数",
+    "layers": "层数", "context": "上下文长度", "dropout": "丢弃率", "positional": "位置编码",
+    "norm": "归一化", "activation": "激活函数",
+    "tie token table and output layer": "词嵌入表与输出层共享权重",
+    "batch": "批大小", "steps": "步数", "learning rate": "学习率", "warm-up": "预热步数",
+    "eval every": "评估间隔", "seed": "随机种子", "device": "设备",
+    "Start": "开始", "Continue": "接着训练", "Pause": "暂停", "Resume": "继续", "Stop": "停止",
+    "Continue training the current model (steps = more steps)":
+        "接着训练当前模型（步数 = 再训练的步数）",
+    "Sample at the last evaluation": "最近一次评估时生成的样例", "Not training.": "未在训练。",
+    "loss": "损失", "tokens/s": "词元/秒", "step": "步",
+    "Text generated from the context at each evaluation.": "每次评估时，从上下文接着生成的文字。",
+    "train (per step)": "训练（每步）", "train (smoothed)": "训练（平滑）", "validation": "验证",
+}
+
+
 def _fmt_duration(seconds: float) -> str:
     if not math.isfinite(seconds) or seconds < 0:
         return "–"
@@ -137,6 +156,9 @@ class TrainingPanel(QWidget):
         self.session = session
         self.worker: ProcessWorker | None = None
         self.last_result = None  # TrainingResult of the last run (its state can be saved)
+        # The session's model with its trainer state, when it can keep training exactly: the
+        # last run's result, or a model opened from a file saved with its optimizer state.
+        self.resumable: StartFrom | None = None
         self._samples = PanelThreads()
         self._all_cores = cores.available()  # this process's cores again after a run
         self._refresh_interval = MIN_REFRESH_S  # between live refreshes of the other panels
@@ -202,11 +224,14 @@ class TrainingPanel(QWidget):
         self.tokenizer_box.currentIndexChanged.connect(self._validate)
         self._inputs["tokenizer"] = self.tokenizer_box
 
+        self.lang = "en"
+        self._texts: list[tuple[Any, str]] = []  # (widget, English text) relabelled by language
         model_box = QGroupBox("Model")
+        self._texts.append((model_box, "Model"))
         grid = QGridLayout(model_box)
         grid.setContentsMargins(6, 4, 6, 4)
         grid.setVerticalSpacing(3)
-        grid.addWidget(QLabel("tokenizer"), 0, 0)
+        grid.addWidget(self._label("tokenizer"), 0, 0)
         grid.addWidget(self.tokenizer_box, 0, 1, 1, 3)
         cells = [(key, label, self._spin(kind, d, lo, hi, tip))
                  for key, label, kind, d, lo, hi, tip in MODEL_FIELDS]
@@ -217,6 +242,7 @@ class TrainingPanel(QWidget):
             box.currentIndexChanged.connect(self._validate)
             cells.append((key, label, box))
         self.tied_box = QCheckBox("tie token table and output layer")
+        self._texts.append((self.tied_box, "tie token table and output layer"))
         self.tied_box.toggled.connect(self._validate)
         self._add_cells(grid, cells, first_row=1)
         grid.addWidget(self.tied_box, grid.rowCount(), 0, 1, 4)
@@ -224,6 +250,7 @@ class TrainingPanel(QWidget):
         self.model_box = model_box
 
         train_box = QGroupBox("Training")
+        self._texts.append((train_box, "Training"))
         grid = QGridLayout(train_box)
         grid.setContentsMargins(6, 4, 6, 4)
         grid.setVerticalSpacing(3)
@@ -235,7 +262,7 @@ class TrainingPanel(QWidget):
         self.device_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.device_box.setMinimumContentsLength(8)
         row = grid.rowCount()
-        grid.addWidget(QLabel("device"), row, 0)
+        grid.addWidget(self._label("device"), row, 0)
         grid.addWidget(self.device_box, row, 1, 1, 3)
         self.train_box = train_box
         self._fill_devices()
@@ -245,11 +272,42 @@ class TrainingPanel(QWidget):
         self.form_error.setStyleSheet("color: #b00020;")
         self.form_error.hide()
 
+    def _label(self, text: str) -> QLabel:
+        label = QLabel(text)
+        self._texts.append((label, text))
+        return label
+
+    def _t(self, text: str) -> str:
+        return _ZH.get(text, text) if getattr(self, "lang", "en") == "zh" else text
+
+    def set_language(self, lang: str) -> None:
+        """Labels, buttons and plot axes in English ("en") or Chinese ("zh")."""
+        self.lang = lang
+        for widget, text in self._texts:
+            if widget is self.progress_label and self._state != "idle":
+                continue  # it shows the run's progress, not its idle text
+            if isinstance(widget, QGroupBox):
+                widget.setTitle(self._t(text))
+            else:
+                widget.setText(self._t(text))
+        for plot, side, text in ((self.loss_plot, "left", "loss"), (self.lr_plot, "left", "lr"),
+                                 (self.speed_plot, "left", "tokens/s"),
+                                 (self.speed_plot, "bottom", "step")):
+            plot.setLabel(side, self._t(text))
+        self.sample_view.setPlaceholderText(
+            self._t("Text generated from the context at each evaluation."))
+        legend = self.loss_plot.legend
+        for curve, text in ((self.curve_raw, "train (per step)"),
+                            (self.curve_ema, "train (smoothed)"), (self.curve_val, "validation")):
+            legend.removeItem(curve)
+            legend.addItem(curve, self._t(text))
+        self._update_buttons()
+
     def _add_cells(self, grid: QGridLayout, cells: list, first_row: int) -> None:
         """Two label/input pairs per row, so the form stays short in a narrow dock."""
         for i, (key, label, widget) in enumerate(cells):
             row, col = first_row + i // 2, (i % 2) * 2
-            lab = QLabel(label)
+            lab = self._label(label)
             lab.setToolTip(widget.toolTip())
             grid.addWidget(lab, row, col)
             grid.addWidget(widget, row, col + 1)
@@ -272,6 +330,13 @@ class TrainingPanel(QWidget):
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("Stop after the current step; the weights so far are kept")
         self.start_button.clicked.connect(self.start)
+        self.continue_box = QCheckBox("Continue training the current model (steps = more steps)")
+        self.continue_box.setToolTip(
+            "Keep training the model shown, from its saved optimizer state and step, on the open "
+            "text. Its architecture stays; the training settings apply from here on.")
+        self.continue_box.toggled.connect(self._update_buttons)
+        self._texts.append((self.continue_box,
+                            "Continue training the current model (steps = more steps)"))
         self.pause_button.clicked.connect(self._toggle_pause)
         self.stop_button.clicked.connect(self.stop)
         for b in (self.start_button, self.pause_button, self.stop_button):
@@ -281,6 +346,7 @@ class TrainingPanel(QWidget):
         self.progress.setValue(0)
         self.progress.setTextVisible(False)  # no "0 / 1 steps" before the first run
         self.progress_label = QLabel("Not training.")
+        self._texts.append((self.progress_label, "Not training."))
         self.progress_label.setWordWrap(True)
         self._update_buttons()
 
@@ -343,6 +409,7 @@ class TrainingPanel(QWidget):
         v.addWidget(self.model_box)
         v.addWidget(self.train_box)
         v.addWidget(self.form_error)
+        v.addWidget(self.continue_box)
         buttons = QHBoxLayout()
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.pause_button)
@@ -355,7 +422,7 @@ class TrainingPanel(QWidget):
         b = QVBoxLayout(bottom)
         b.setContentsMargins(0, 0, 0, 0)
         b.addWidget(self.plots, 4)
-        sample_label = QLabel("Sample at the last evaluation")
+        sample_label = self._label("Sample at the last evaluation")
         b.addWidget(sample_label)
         b.addWidget(self.sample_view, 1)
 
@@ -510,11 +577,29 @@ class TrainingPanel(QWidget):
         active = self._state != "idle"
         self.start_button.setEnabled(not active and getattr(self, "_form_ok", False))
         self.pause_button.setEnabled(self._state in ("running", "paused"))
-        self.pause_button.setText("Resume" if self._state == "paused" else "Pause")
+        self.pause_button.setText(self._t("Resume" if self._state == "paused" else "Pause"))
+        self.stop_button.setText(self._t("Stop"))
         self.stop_button.setEnabled(self._state in ("preparing", "running", "paused"))
+        resumable = getattr(self, "resumable", None) is not None
+        if hasattr(self, "continue_box"):
+            self.continue_box.setEnabled(not active and resumable)
+            if not resumable:
+                self.continue_box.setChecked(False)
+        continuing = self.continuing()
         for box in (getattr(self, "model_box", None), getattr(self, "train_box", None)):
             if box is not None:
-                box.setEnabled(not active)
+                box.setEnabled(not active and not (continuing and box is self.model_box))
+        self.start_button.setText(self._t("Continue" if continuing else "Start"))
+
+    def continuing(self) -> bool:
+        """Start continues the current model (instead of training a new one)."""
+        box = getattr(self, "continue_box", None)
+        return box is not None and box.isChecked() and getattr(self, "resumable", None) is not None
+
+    def set_resumable(self, start: StartFrom | None) -> None:
+        """The session's model can (or, with None, can no longer) continue training."""
+        self.resumable = start
+        self._update_buttons()
 
     def _new_snapshot_dir(self) -> str:
         """A fresh folder for this run's snapshots; the previous run's is removed (bounded disk)."""
@@ -535,10 +620,14 @@ class TrainingPanel(QWidget):
         self._save_settings()  # remembered form values: saved when used and when closing
         session = self.session
         viewer_cores, training_cores = cores.split(self._all_cores)
+        start_from = self.resumable if self.continuing() else None
+        train_config = self.train_config()
+        if start_from is not None:  # the form's steps are more steps from where it stopped
+            train_config.steps += int(start_from.trainer_state["step"])
         request = TrainingRequest(
-            model_config=self.model_config(), train_config=self.train_config(),
+            model_config=self.model_config(), train_config=train_config,
             device=self.device_name(), corpus_path=session.corpus_path,
-            tokenizer=self.tokenizer_name(), corpus=session.corpus,
+            tokenizer=self.tokenizer_name(), corpus=session.corpus, start_from=start_from,
             snapshot_dir=self._new_snapshot_dir(),
         )
         # This process (redraws, traces, samples) keeps to its core while the run lasts.
@@ -647,7 +736,7 @@ class TrainingPanel(QWidget):
         session.train_config = info["train_config"]
         if info["corpus"] is not None:
             session.corpus = info["corpus"]  # same file, now tokenized with the form's tokenizer
-        session.set_model(info["model"], info["tokenizer"], history=[])
+        session.set_model(info["model"], info["tokenizer"], history=info["history"])
         session.dirty = True
         self.progress.setRange(0, self._total_steps)
         self.progress.setFormat("%v / %m steps")
@@ -715,6 +804,8 @@ class TrainingPanel(QWidget):
         session = self.session
         if result.state is not None and session.model is not None:
             session.train_config = result.train_config
+            self.set_resumable(StartFrom(session.model.config, session.tokenizer,
+                                         result.state["model"], result.state))
             # A finished run's last weights are usually its last evaluation's, shown already;
             # a failed one may have gone back to earlier weights.
             if result.outcome not in ("done", "stopped") or self._shown_step != result.step:
