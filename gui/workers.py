@@ -19,6 +19,10 @@ from typing import Any, Callable, Generator, Iterable
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 _threads: set[QThread] = set()
+# The worker each thread runs, kept alive until that thread has finished: a panel may drop its
+# reference to a worker it replaced (e.g. an abandoned sample) while the work is still ending,
+# and a QObject deleted under its running thread crashes the process (seen in the test suite).
+_workers: dict[QThread, QObject] = {}
 
 
 def _stop_all_threads() -> None:
@@ -146,7 +150,9 @@ def start_worker(worker: _Worker, name: str = "worker") -> QThread:
     # QThread aborts the process); finished ones are pruned here.
     for old in [t for t in _threads if t.isFinished()]:
         _threads.discard(old)
+        _workers.pop(old, None)
     _threads.add(thread)
+    _workers[thread] = worker
     thread.start()
     return thread
 
@@ -165,6 +171,7 @@ def stop_worker(worker: _Worker | None, timeout_ms: int = 10_000, abort: bool = 
     ok = thread.wait(timeout_ms) if thread.isRunning() else True
     if ok:
         _threads.discard(thread)
+        _workers.pop(thread, None)
     return ok
 
 
