@@ -9,6 +9,7 @@ them, both on this process's threads, so the other panels follow the training li
 """
 from __future__ import annotations
 
+import gc
 import math
 import shutil
 import tempfile
@@ -632,6 +633,7 @@ class TrainingPanel(QWidget):
         )
         # This process (redraws, traces, samples) keeps to its core while the run lasts.
         cores.pin_process(viewer_cores)
+        gc.freeze()  # see gui.main_window.freeze_garbage_collector: what exists now stays
         self._total_steps = request.train_config.steps
         self._rate = []
         self._shown_step = -1
