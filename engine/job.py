@@ -7,7 +7,9 @@ viewer's Python work (redraws, traces, samples) never holds the trainer's interp
 Measured on this 2-core machine, default config, 400 steps, window open (benchmarks/bench_gui):
 the same job on a thread of the GUI process reached 0.67-0.81 of headless tokens/s, because
 every redraw on the GUI thread kept the training thread waiting for the GIL between its many
-small torch calls. Starting a process costs ~1.8 s of imports, once per run.
+small torch calls. In its own process, with the window held on the other core (engine.cores),
+the median of 5 rounds was 1.10 (0.85-1.14 on this noisy machine). Starting a process costs
+~1.8 s of imports, once per run.
 """
 from __future__ import annotations
 
