@@ -229,6 +229,7 @@ def test_the_training_job_runs_without_qt_widgets(text_file):
 def test_continue_training_picks_up_where_the_run_stopped(window, qtbot, tmp_path, monkeypatch):
     panel, s = window.training_panel, window.session
     assert not panel.continue_box.isEnabled()  # a new, untrained model has no trainer state
+    assert "optimizer state" in panel.continue_box.toolTip()  # it says why
     _start(window, qtbot, steps=20)
     _wait_idle(window, qtbot)
     first = [dict(r) for r in s.history]

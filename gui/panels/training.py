@@ -114,6 +114,13 @@ _ZH = {
 }
 
 
+_CONTINUE_TIP = ("Keep training the model shown, from its saved optimizer state and step, on the "
+                 "open text. Its architecture stays; the training settings apply from here on.")
+_NO_CONTINUE_TIP = ("Available after a training run, or for a model file saved after training "
+                    "(it holds the optimizer state). A new model, or one saved without that state "
+                    "such as the bundled model, starts with Start.")
+
+
 def _fmt_duration(seconds: float) -> str:
     if not math.isfinite(seconds) or seconds < 0:
         return "–"
@@ -332,9 +339,6 @@ class TrainingPanel(QWidget):
         self.stop_button.setToolTip("Stop after the current step; the weights so far are kept")
         self.start_button.clicked.connect(self.start)
         self.continue_box = QCheckBox("Continue training the current model (steps = more steps)")
-        self.continue_box.setToolTip(
-            "Keep training the model shown, from its saved optimizer state and step, on the open "
-            "text. Its architecture stays; the training settings apply from here on.")
         self.continue_box.toggled.connect(self._update_buttons)
         self._texts.append((self.continue_box,
                             "Continue training the current model (steps = more steps)"))
@@ -586,6 +590,7 @@ class TrainingPanel(QWidget):
             self.continue_box.setEnabled(not active and resumable)
             if not resumable:
                 self.continue_box.setChecked(False)
+            self.continue_box.setToolTip(_CONTINUE_TIP if resumable else _NO_CONTINUE_TIP)
         continuing = self.continuing()
         for box in (getattr(self, "model_box", None), getattr(self, "train_box", None)):
             if box is not None:
