@@ -177,7 +177,10 @@ def measure_edit_latency(window, qtbot_wait, repeats: int = 20) -> dict:
     from engine.config import ModelConfig
     from engine.model import GPT
 
+    from gui.widgets.lazy import LazyPanel
+
     s = window.session
+    lazy = window.findChildren(LazyPanel)
     torch.manual_seed(0)
     model = GPT(ModelConfig(vocab_size=s.tokenizer.vocab_size, context_length=64))
     s.set_model(model, s.tokenizer, history=[])
@@ -195,7 +198,9 @@ def measure_edit_latency(window, qtbot_wait, repeats: int = 20) -> dict:
         t0 = time.perf_counter()
         window.context_edit.setPlainText(text)
         qtbot_wait(lambda: "t" in handled, 10)
-        QApplication.processEvents()  # the paint events the panels' updates posted
+        # Every panel has redrawn (each in its own event-loop turn), then the paint events.
+        qtbot_wait(lambda: not any(p._flush_posted for p in lazy), 10)
+        QApplication.processEvents()
         t2 = time.perf_counter()
         traced.append((handled["t"] - t0) * 1000)
         painted.append((t2 - t0) * 1000)

@@ -167,8 +167,9 @@ def training_job(req: TrainingRequest, control: TrainingControl
     """Train; yields ("kind", ...) messages for the viewer and returns a TrainingResult.
 
     Messages: ("status", text), ("progress", done, total) while tokenizing,
-    ("started", info dict), ("records", [row dicts]), ("weights", step, state, reason) with
-    reason "refresh" (at most every refresh interval, and when pausing) or "eval",
+    ("started", info dict), ("records", [row dicts]), ("weights", step, state, reason, show)
+    with reason "refresh" or "eval" (every evaluation, e.g. for a sample) and `show` True when
+    the viewer should redraw from them (at most every refresh interval, and when pausing),
     ("snapshots", directory) after a snapshot was written, ("paused", step).
     """
     import torch
@@ -214,12 +215,13 @@ def _train(req: TrainingRequest, control: TrainingControl):
     control.trainer = trainer
     if control.stopped:  # Stop pressed while tokenizing
         trainer.request_stop()
+    initial = trainer.weights_snapshot()
     yield ("started", {
         "model_config": model.config, "tokenizer": tokenizer, "step": trainer.step,
         "history": [r.to_dict() for r in trainer.history],  # the earlier runs', continuing
         "corpus": None if corpus is req.corpus else corpus,
         "device": str(trainer.device), "params": model.num_params(),
-        "train_config": train_cfg, "weights": trainer.weights_snapshot(),
+        "train_config": train_cfg, "weights": initial,
     })
 
     store = None
@@ -227,7 +229,7 @@ def _train(req: TrainingRequest, control: TrainingControl):
         from .snapshots import SnapshotStore
 
         store = SnapshotStore(req.snapshot_dir)
-        store.add(trainer.step, trainer.weights_snapshot(), {"step": trainer.step})
+        store.add(trainer.step, initial, {"step": trainer.step})
         yield ("snapshots", req.snapshot_dir)
 
     pending: list[dict] = []
@@ -242,6 +244,9 @@ def _train(req: TrainingRequest, control: TrainingControl):
                 yield ("records", pending)
                 pending, last_emit = [], now
             interval = control.refresh_interval_s or req.refresh_interval_s
+            show = not final and (now - last_refresh >= interval or control.paused)
+            if show:
+                last_refresh = now
             if rec.event == "eval":
                 state = trainer.weights_snapshot()
                 if store is not None:
@@ -251,11 +256,9 @@ def _train(req: TrainingRequest, control: TrainingControl):
                         "step": rec.step, "val_loss": rec.val_loss,
                         "train_loss": rec.eval_train_loss})
                     yield ("snapshots", req.snapshot_dir)
-                yield ("weights", rec.step, state, "eval")
-                last_refresh = now
-            elif not final and (now - last_refresh >= interval or control.paused):
-                yield ("weights", rec.step, trainer.weights_snapshot(), "refresh")
-                last_refresh = now
+                yield ("weights", rec.step, state, "eval", show)
+            elif show:
+                yield ("weights", rec.step, trainer.weights_snapshot(), "refresh", True)
             if rec.event == "stopped":
                 outcome = "stopped"
             if control.paused and not final:

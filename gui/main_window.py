@@ -6,7 +6,6 @@ prepares a new, untrained model for it; opening a model file shows that model.
 """
 from __future__ import annotations
 
-import gc
 import time
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from engine.job import StartFrom
 from gui import dialogs, resources
+from gui.app import freeze_garbage_collector
 from gui.panels.attention import AttentionPanel
 from gui.panels.embeddings import EmbeddingsPanel
 from gui.panels.generation import GenerationPanel
@@ -83,16 +83,6 @@ def first_lines(text: str, tokenizer, n_tokens: int, max_chars: int = 400) -> st
             and not body[len(head):len(head) + 1].isspace():
         head = head[:cut]  # do not end in the middle of a word
     return head.rstrip()[:max_chars]
-
-
-def freeze_garbage_collector() -> None:
-    """Exempt every object alive now (modules, widgets, plot items) from the cyclic collector.
-
-    A full collection walks all ~350,000 of them while holding the interpreter lock: measured
-    24-254 ms, in whichever thread happened to allocate, which made the event loop's longest
-    stalls while training. What is frozen is still freed by reference counting.
-    """
-    gc.freeze()
 
 
 class MainWindow(QMainWindow):

@@ -60,3 +60,8 @@ def no_leftovers(tmp_path_factory, monkeypatch):
     yield shown
     assert running_threads() == [], "a worker thread was left running"
     assert QThreadPool.globalInstance().activeThreadCount() == 0
+
+
+def redrawn(qtbot, *views) -> None:
+    """Wait until each LazyPanel has run the rebuild its last change posted."""
+    qtbot.waitUntil(lambda: not any(v._flush_posted for v in views), timeout=5_000)

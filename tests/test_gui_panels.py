@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 import torch
-from helpers import tiny_model, traced_session
+from helpers import redrawn, tiny_model, traced_session
 from PySide6.QtCore import QPointF, Qt
 
 from engine.analysis import nearest_tokens
@@ -124,6 +124,7 @@ def test_attention_follows_focus_and_enlarges(qtbot, session):
     view = shown(qtbot, AttentionPanel(session))
     trace = session.trace
     session.set_focus("blocks.1.attn.scaled")
+    redrawn(qtbot, view)
     assert (view.layer(), view.stage()) == (1, "scaled")
     assert view.layer_combo.currentIndex() == 1 and view.stage_buttons["scaled"].isChecked()
     assert np.array_equal(view.head_image(0), trace["blocks.1.attn.scaled"].values[0, 0])
@@ -133,12 +134,15 @@ def test_attention_follows_focus_and_enlarges(qtbot, session):
     assert view.layer() == 0
 
     view.enlarge(1)
+    redrawn(qtbot, view)
     assert view.pages.currentWidget() is view.single_page
     assert np.array_equal(view.single.current_image(), trace["blocks.0.attn.scaled"].values[0, 1])
     view.show_grid()
+    redrawn(qtbot, view)
     assert view.pages.currentWidget() is view.grid_page
 
     view.set_stage("mask")
+    redrawn(qtbot, view)
     T = trace.ids.shape[1]
     assert np.array_equal(view.head_image(0), causal_mask(T).numpy())
     assert str(T) in view.single_note.text()
@@ -178,15 +182,18 @@ def test_embeddings_pca_cached_per_weights(qtbot, session):
     view = shown(qtbot, EmbeddingsPanel(session))
     first = view._analysis
     retrace(session, "not to be")
+    redrawn(qtbot, view)
     assert view._analysis is first  # a context edit does not recompute the map
     assert np.array_equal(view.lookup_image(), session.trace["embed.token"].values[0])
     with torch.no_grad():
         session.model.embed.wte.weight.mul_(2.0)  # e.g. a training step, in place
     retrace(session, "not to be")
+    redrawn(qtbot, view)
     assert view._analysis is not first
     assert np.allclose(view.pca_coords(), 2 * first.coords, atol=1e-5)
     again = view._analysis
     session.set_model(session.model, session.tokenizer)
+    redrawn(qtbot, view)
     assert view._analysis is not again
 
 
@@ -291,10 +298,12 @@ def test_new_model_before_its_trace(qtbot, session):
                       context_length=16, d_ff=64)
     model = GPT(cfg)
     session.set_model(model, tok)  # the old trace (2 heads, width 16) is still there
+    redrawn(qtbot, *views)
     attention = views[3]
     assert attention.empty.is_empty() and "new model" in attention.empty.message.text()
     assert views[1].empty.is_empty()
     session.set_trace(run_trace(model, session.context_ids()))
+    redrawn(qtbot, *views)
     assert not attention.empty.is_empty() and attention.n_heads() == 4
     assert attention.layer_combo.count() == 3
     assert np.array_equal(attention.head_image(3),

@@ -9,7 +9,6 @@ them, both on this process's threads, so the other panels follow the training li
 """
 from __future__ import annotations
 
-import gc
 import math
 import shutil
 import tempfile
@@ -43,6 +42,7 @@ from engine import cores
 from engine.config import ACTIVATIONS, NORMS, POSITIONAL, ConfigError, ModelConfig, TrainConfig
 from engine.job import StartFrom, TrainingRequest, serve
 from gui import dialogs
+from gui.app import freeze_garbage_collector
 from gui.session import Session
 from gui.widgets.export import install_export_menu
 from gui.workers import (
@@ -169,8 +169,6 @@ class TrainingPanel(QWidget):
         self.resumable: StartFrom | None = None
         self._samples = PanelThreads()
         self._all_cores = cores.available()  # this process's cores again after a run
-        self._refresh_interval = MIN_REFRESH_S  # between live refreshes of the other panels
-        self._last_refresh = 0.0
         self._shown_step = -1  # step of the weights the session holds
         self._sample_s_per_token = 0.0  # measured on the last sample
         self._last_sample = 0.0
@@ -638,7 +636,7 @@ class TrainingPanel(QWidget):
         )
         # This process (redraws, traces, samples) keeps to its core while the run lasts.
         cores.pin_process(viewer_cores)
-        gc.freeze()  # see gui.main_window.freeze_garbage_collector: what exists now stays
+        freeze_garbage_collector()  # what exists now (e.g. the opened model) stays
         self._total_steps = request.train_config.steps
         self._rate = []
         self._shown_step = -1
@@ -685,9 +683,9 @@ class TrainingPanel(QWidget):
 
     def note_redraw_cost(self, seconds: float) -> None:
         """The window redrew every panel from new weights in `seconds`: pace the next ones."""
-        self._refresh_interval = min(MAX_REFRESH_S, max(MIN_REFRESH_S, seconds / REFRESH_DUTY))
         if self.worker is not None:
-            self.worker.send("interval", self._refresh_interval)
+            self.worker.send("interval",
+                             min(MAX_REFRESH_S, max(MIN_REFRESH_S, seconds / REFRESH_DUTY)))
 
     def wait_finished(self, timeout_ms: int = 30_000) -> bool:
         """Block until the training process and its thread have ended (used when quitting)."""
@@ -707,13 +705,12 @@ class TrainingPanel(QWidget):
             session.append_history(rows)
             self._update_progress(rows[-1])
         elif kind == "weights":
-            _, step, models, reason = message
-            now = time.monotonic()
-            if reason == "refresh" or now - self._last_refresh >= self._refresh_interval:
-                self._last_refresh, self._shown_step = now, step
-                session.set_weights(models[0])  # the window re-traces the context through them
-            if reason == "eval":
-                self._write_sample(step, models[1])
+            _, step, (model, sample_model), _reason, _show = message
+            if model is not None:
+                self._shown_step = step
+                session.set_weights(model)  # the window re-traces the context through them
+            if sample_model is not None:
+                self._write_sample(step, sample_model)
         elif kind == "snapshots":
             from engine.snapshots import SnapshotStore
 
@@ -956,9 +953,10 @@ def _model(config: ModelConfig, weights: dict):
 class _ModelBuilder:
     """Turns the training process's weights into models, on the worker's thread (~12 ms each).
 
-    "started" gains info["model"]; ("weights", step, state, reason) becomes
-    ("weights", step, (model, sample_model | None), reason): an evaluation's weights get a
-    second copy for the sample, since a trace adds hooks to the model it reads.
+    "started" gains info["model"]; ("weights", step, state, reason, show) becomes
+    ("weights", step, (model | None, sample_model | None), reason, show): a model to show when
+    `show`, and a separate one for an evaluation's sample, since a trace adds hooks to the
+    model it reads. Weights nobody will use are not built.
     """
 
     def __init__(self) -> None:
@@ -970,8 +968,8 @@ class _ModelBuilder:
             self.config = info["model_config"]
             info["model"] = _model(self.config, info.pop("weights"))
         elif message[0] == "weights":
-            _, step, state, reason = message
-            models = (_model(self.config, state),
+            _, step, state, reason, show = message
+            models = (_model(self.config, state) if show else None,
                       _model(self.config, state) if reason == "eval" else None)
-            return ("weights", step, models, reason)
+            return ("weights", step, models, reason, show)
         return message

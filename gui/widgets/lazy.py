@@ -37,9 +37,11 @@ class FitsDock:
 class LazyPanel(FitsDock, QWidget):
     """Base of the trace views: connect changes to `_redraw`, implement `_rebuild`.
 
-    Subclasses keep their Session in `self.session`. While it trains, each panel redraws in an
-    event-loop turn of its own: one refresh then never holds the loop for every panel at once
-    (measured p99 stall while training: see benchmarks/bench_gui.py).
+    A change only marks the panel stale and posts its rebuild: each panel redraws in an
+    event-loop turn of its own, so one new trace never holds the loop for every panel at once
+    (the p99 stall while training went from ~55 to ~20 ms, benchmarks/bench_gui.py), and
+    changes that arrive together (a new model, then its trace) cost one rebuild. Public
+    accessors call `_flush()` first, so they always answer for the current state.
     """
 
     def __init__(self, parent: QWidget | None = None):
@@ -52,16 +54,11 @@ class LazyPanel(FitsDock, QWidget):
         raise NotImplementedError
 
     def _redraw(self, *_args) -> None:
-        """Rebuild now if on screen, else when next shown or flushed (usable as any slot)."""
-        if not on_screen(self):
-            self._stale = True
-            return
-        if self.session.training:
-            self._stale = True
+        """Rebuild in the next event-loop turn if on screen, else when next shown or flushed
+        (usable as any slot)."""
+        self._stale = True
+        if on_screen(self):
             self._post_flush()
-            return
-        self._stale = False
-        self._rebuild()
 
     def _flush(self) -> None:
         """Catch up on a change that arrived while hidden."""
