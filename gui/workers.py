@@ -18,6 +18,9 @@ from typing import Any, Callable, Generator, Iterable
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from engine.cores import lower_thread_priority, pin_thread
+from engine.job import receive
+
 _threads: set[QThread] = set()
 # The worker each thread runs, kept alive until that thread has finished: a panel may drop its
 # reference to a worker it replaced (e.g. an abandoned sample) while the work is still ending,
@@ -290,7 +293,6 @@ class ProcessWorker(_Worker):
         # Called on this worker's thread with each yielded message before it is emitted: work
         # such as building a model from weights then never holds the GUI thread.
         self._prepare = prepare
-        from engine.job import receive  # noqa: F401 - fail here, not on the worker thread
         # "spawn": a forked copy of a process running Qt threads is not safe to use.
         self._ctx = multiprocessing.get_context("spawn")
         self._target, self._args = target, args
@@ -308,9 +310,6 @@ class ProcessWorker(_Worker):
 
     @Slot()
     def run(self) -> None:
-        from engine.cores import lower_thread_priority, pin_thread
-        from engine.job import receive
-
         # Relaying (and preparing) messages can wait for the event loop's redraws.
         lower_thread_priority()
         self.started.emit()

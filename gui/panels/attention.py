@@ -145,13 +145,8 @@ class AttentionPanel(LazyPanel):
         layout.addLayout(top)
         layout.addWidget(self.formula)
         layout.addWidget(self.pages, 1)
-        self.empty = EmptyState(
-            content, self.tr("No model yet: create or load a model, then type a context to "
-                             "see its attention.")
-        )
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(4, 4, 4, 4)
-        outer.addWidget(self.empty)
+        self.empty = EmptyState.fill(self, content, self.tr(
+            "No model yet: create or load a model, then type a context to see its attention."))
 
         session.model_changed.connect(self._on_model_changed)
         session.trace_changed.connect(self._redraw)

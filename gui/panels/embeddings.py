@@ -268,12 +268,9 @@ class EmbeddingsPanel(LazyPanel):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.views, 1)
-        self.empty = EmptyState(
-            content, self.tr("No model yet: create or load a model, then type a context to see "
-                             "its token embeddings."))
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(4, 4, 4, 4)
-        outer.addWidget(self.empty)
+        self.empty = EmptyState.fill(self, content, self.tr(
+            "No model yet: create or load a model, then type a context to see its token "
+            "embeddings."))
 
         session.model_changed.connect(self._on_model_changed)
         session.trace_changed.connect(self._redraw)

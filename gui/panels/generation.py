@@ -247,11 +247,8 @@ class GenerationPanel(QWidget):
         layout.addLayout(prompt_row)
         layout.addLayout(controls)
         layout.addWidget(splitter, 1)
-        self.empty = EmptyState(content, self.tr(
+        self.empty = EmptyState.fill(self, content, self.tr(
             "No model yet: open or train a model, then generate text from it here."))
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(4, 4, 4, 4)
-        outer.addWidget(self.empty)
 
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setSingleShot(True)

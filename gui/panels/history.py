@@ -290,10 +290,7 @@ class HistoryPanel(QWidget):
         layout.addWidget(self.sample_title)
         layout.addWidget(self.sample_view)
         layout.addStretch(0)
-        self.empty = EmptyState(content, self._empty_message())
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(4, 4, 4, 4)
-        outer.addWidget(self.empty)
+        self.empty = EmptyState.fill(self, content, self._empty_message())
 
         self._throttle = QTimer(self)
         self._throttle.setSingleShot(True)

@@ -160,12 +160,8 @@ class PositionalPanel(LazyPanel):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
         layout.addWidget(self.tabs, 1)
-        self.empty = EmptyState(
-            content, self.tr("No model yet: create or load a model to see its positional "
-                             "encodings."))
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(4, 4, 4, 4)
-        outer.addWidget(self.empty)
+        self.empty = EmptyState.fill(self, content, self.tr(
+            "No model yet: create or load a model to see its positional encodings."))
 
         session.model_changed.connect(self._on_model_changed)
         session.trace_changed.connect(self._redraw)

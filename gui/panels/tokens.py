@@ -208,12 +208,8 @@ class TokensPanel(LazyPanel):
         layout.addLayout(top)
         layout.addWidget(self.note)
         layout.addWidget(splitter, 1)
-        self.empty = EmptyState(
-            content, self.tr("No text yet: load a model and type a context to see its tokens.")
-        )
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(4, 4, 4, 4)
-        outer.addWidget(self.empty)
+        self.empty = EmptyState.fill(self, content, self.tr(
+            "No text yet: load a model and type a context to see its tokens."))
 
         session.model_changed.connect(self._on_model_changed)
         session.trace_changed.connect(self._redraw)

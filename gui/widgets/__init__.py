@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -37,6 +38,15 @@ class EmptyState(QStackedWidget):
         self.message.setStyleSheet("color: #555; font-size: 13pt;")
         self.addWidget(self.message)
         self.addWidget(content)
+
+    @classmethod
+    def fill(cls, panel: QWidget, content: QWidget, message: str) -> EmptyState:
+        """An EmptyState of `content` that fills `panel` (its only child, 4 px margins)."""
+        empty = cls(content, message)
+        outer = QVBoxLayout(panel)
+        outer.setContentsMargins(4, 4, 4, 4)
+        outer.addWidget(empty)
+        return empty
 
     def show_empty(self, message: str | None = None) -> None:
         """Show the explanation (this one, or the default) instead of the content."""
