@@ -252,7 +252,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([d["context"]], [80], Qt.Orientation.Vertical)
         self.resizeDocks([d["walkthrough"], d["positional"], d["training"]], [880, 500, 400],
                          Qt.Orientation.Horizontal)
-        self.resizeDocks([d["walkthrough"], d["attention"]], [340, 560], Qt.Orientation.Vertical)
+        self.resizeDocks([d["walkthrough"], d["attention"]], [400, 500], Qt.Orientation.Vertical)
         self.resizeDocks([d["positional"], d["embeddings"]], [420, 480], Qt.Orientation.Vertical)
 
     def _action(self, text: str, slot, shortcut=None, icon=None, tip: str = "") -> QAction:

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QTableWidget,
@@ -193,35 +192,6 @@ class _MapLabels(pg.GraphicsObject):
         p.restore()
 
 
-class _ElidedLabel(QLabel):
-    """One line of text that ends in "…" when the label is too narrow; the whole text is its
-    tooltip. Its size never follows its text, so new text does not re-lay out the plots."""
-
-    def __init__(self, text: str = "", parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self._full = ""
-        self.set_full_text(text)
-
-    def full_text(self) -> str:
-        return self._full
-
-    def set_full_text(self, text: str) -> None:
-        self._full = text
-        self.setToolTip(text)
-        self._elide()
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().resizeEvent(event)
-        self._elide()
-
-    def _elide(self) -> None:
-        room = max(self.contentsRect().width(), 0)
-        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, room)
-        if shown != self.text():
-            self.setText(shown)
-
-
 class EmbeddingsPanel(LazyPanel):
     """The rows of E looked up for the context, one token's vector and its neighbours."""
 
@@ -279,7 +249,7 @@ class EmbeddingsPanel(LazyPanel):
 
     def _build_lookup_page(self) -> QWidget:
         """The [T × d_model] lookup above the selected token's vector as bars."""
-        self.lookup_caption = _ElidedLabel()
+        self.lookup_caption = NoteLabel()
         self.lookup_caption.setStyleSheet("color: #222;")
         # One readout line under both plots of the page: a line each cost the bars their height.
         self.heatmap = Heatmap(row_title=self.tr("position · token"),
@@ -288,7 +258,7 @@ class EmbeddingsPanel(LazyPanel):
         self.heatmap.clicked.connect(lambda r, _c: self.select_row(r))
         self.heatmap.hovered.connect(self._show_readout)
 
-        self.vector_title = _ElidedLabel()
+        self.vector_title = NoteLabel()
         self.vector_title.setStyleSheet("font-weight: bold;")
         self.bar_plot = static_plot(bottom_label=self.tr("dimension"), tick_pt=None,
                                     grid_alpha=0.3)
@@ -341,7 +311,7 @@ class EmbeddingsPanel(LazyPanel):
         self.nearest.verticalHeader().setDefaultSectionSize(22)
         self.nearest.horizontalHeader().setStretchLastSection(True)
         self.nearest.cellDoubleClicked.connect(self._on_nearest_clicked)
-        near_title = _ElidedLabel(self.tr("Nearest tokens by cosine similarity "
+        near_title = NoteLabel(self.tr("Nearest tokens by cosine similarity "
                                           "(double-click one to show it):"))
 
         page = QSplitter(Qt.Orientation.Vertical)
@@ -465,7 +435,7 @@ class EmbeddingsPanel(LazyPanel):
         self._context_ids = ids.astype(np.int64)
         self.heatmap.set_matrix(rows, labels, [str(j) for j in range(C)], SIGNED_CMAP,
                                 symmetric_levels(rows))
-        self.lookup_caption.set_full_text(self.tr(
+        self.lookup_caption.setText(self.tr(
             "E[ids]: the {0} rows looked up for the context [{0} × {1}]; click a row for its "
             "vector").format(T, C))
         self.lookup_note.setText(self.tr("table E: {0} tokens × {1} dimensions").format(
@@ -576,7 +546,7 @@ class EmbeddingsPanel(LazyPanel):
         self.bar_plot.getViewBox().prepareForPaint()
         where = (self.tr("context position {0}").format(self._selected_row)
                  if self._selected_row is not None else self.tr("not in the context"))
-        self.vector_title.set_full_text(self.tr(
+        self.vector_title.setText(self.tr(
             "E[{0}] = vector of “{1}” ({2}), {3} values").format(i, self._piece(i), where, C))
         self.heatmap.select_row(self._selected_row)
         if self._selected_row is not None and self.token_combo.currentIndex() != self._selected_row:

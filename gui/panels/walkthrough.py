@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QSpinBox,
+    QScrollArea,
     QSplitter,
     QTableView,
     QTextBrowser,
@@ -416,7 +417,6 @@ class WalkthroughPanel(FitsDock, QWidget):
         self.check_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.explanation = QTextBrowser()
         self.explanation.setOpenExternalLinks(False)
-        self.explanation.setMaximumHeight(120)
         self.explanation.setFrameShape(QTextBrowser.Shape.NoFrame)
         self.explanation.setStyleSheet("background: transparent;")
 
@@ -463,14 +463,35 @@ class WalkthroughPanel(FitsDock, QWidget):
         values.setStretchFactor(1, 1)
         values.setSizes([520, 600])
 
-        detail = QWidget()
-        dl = QVBoxLayout(detail)
-        dl.setContentsMargins(6, 0, 0, 0)
+        # The step's words (title, formula, shapes, check, guide text) above its numbers, in a
+        # splitter: in the default layout the dock is ~300 px tall, and a fixed column of words
+        # left the table one row and the heatmap a sliver. The words scroll; the numbers keep
+        # most of the height, and the user can drag the line.
+        words = QWidget()
+        wl = QVBoxLayout(words)
+        wl.setContentsMargins(0, 0, 0, 0)
         for w in (self.title, self.formula, self.shapes, self.weights, self.note,
-                  self.check_label, self.explanation):
-            dl.addWidget(w)
-        dl.addLayout(selectors)
-        dl.addWidget(values, 1)
+                  self.check_label):
+            wl.addWidget(w)
+        wl.addWidget(self.explanation, 1)
+        self.explanation.setMinimumHeight(60)
+        words_scroll = QScrollArea()
+        words_scroll.setWidget(words)
+        words_scroll.setWidgetResizable(True)
+        words_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        numbers = QWidget()
+        nl = QVBoxLayout(numbers)
+        nl.setContentsMargins(0, 0, 0, 0)
+        nl.addLayout(selectors)
+        nl.addWidget(values, 1)
+        detail = QSplitter(Qt.Orientation.Vertical)
+        detail.setContentsMargins(6, 0, 0, 0)
+        detail.addWidget(words_scroll)
+        detail.addWidget(numbers)
+        detail.setStretchFactor(0, 1)
+        detail.setStretchFactor(1, 1)
+        detail.setSizes([170, 150])  # the default dock: the check and guide text's first lines
+        detail.setChildrenCollapsible(False)
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.step_list)

@@ -90,15 +90,18 @@ class NoteLabel(QLabel):
 
     Labels that grow with their text make the layout move every plot around them, and each
     moved plot repaints its axes: on a context edit that alone cost more than the redraw.
+    A one-line note too narrow for its text ends in "…"; the whole text is always its tooltip.
     """
 
     def __init__(self, text: str = "", lines: int = 1, parent: QWidget | None = None):
-        super().__init__(text, parent)
+        super().__init__(parent)
         self.setWordWrap(lines > 1)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self._lines = lines
+        self._full = ""
         self._fit()
+        self.setText(text)
 
     def _fit(self) -> None:
         m = self.contentsMargins()
@@ -111,5 +114,22 @@ class NoteLabel(QLabel):
             self._fit()
 
     def setText(self, text: str) -> None:  # noqa: N802 (Qt API)
-        super().setText(text)
-        self.setToolTip(text if len(text) > 80 else "")  # the whole text, if it is cut
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def full_text(self) -> str:
+        """The text as set (`text()` is what fits, for a one-line note)."""
+        return self._full
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        shown = self._full
+        if self._lines == 1 and self.width() > 0:
+            room = max(self.contentsRect().width(), 0)
+            shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, room)
+        if shown != self.text():
+            super().setText(shown)
