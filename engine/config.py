@@ -82,7 +82,7 @@ class TrainConfig:
     batch_size: int = 4  # windows per step (B)
     steps: int = 2000  # optimizer steps in total
     lr: float = 1e-3  # peak learning rate after warm-up
-    min_lr: float = 1e-4  # floor of the cosine decay
+    min_lr: float | None = None  # floor of the cosine decay; None: lr / 10, as in nanoGPT
     warmup_steps: int = 100  # linear warm-up from 0 to lr
     weight_decay: float = 0.1  # AdamW decay on matrices (not on biases, norms, tables)
     beta1: float = 0.9
@@ -94,6 +94,12 @@ class TrainConfig:
     seed: int = 1337
     device: str = "auto"
     amp: bool = True  # mixed precision where the device supports it (CUDA bf16/fp16)
+
+    def __post_init__(self) -> None:
+        # The one home of the lr/10 rule: the CLI, the window and the benchmarks all leave
+        # min_lr unset unless the user chose it.
+        if self.min_lr is None:
+            self.min_lr = self.lr / 10
 
     def validate(self) -> "TrainConfig":
         """Raise ConfigError naming the first impossible field; return self for chaining."""

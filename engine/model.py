@@ -7,6 +7,9 @@ Shapes use B = batch, T = context, C = d_model, nh = heads, hs = head_size, V = 
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Callable, Iterator
 
 import torch
 import torch.nn as nn
@@ -15,11 +18,33 @@ import torch.nn.functional as F
 from .config import MAX_CONTEXT, ModelConfig
 
 
+# The probe of the forward running in this thread (engine.trace sets it): called at every
+# HookPoint with (module path, tensor), returns the tensor to pass on. A context variable, not
+# state on the modules, so a trace never changes the model it reads: a forward of the same
+# model on another thread (a sample, the next trace) still takes the fused path, unprobed.
+Probe = Callable[[str, torch.Tensor], torch.Tensor]
+_probe: ContextVar[Probe | None] = ContextVar("probe", default=None)
+
+
+@contextmanager
+def probing(probe: Probe) -> Iterator[None]:
+    """Within the block, forwards on this thread call `probe` at every HookPoint and run
+    attention step by step, so that scores, mask and pattern exist."""
+    token = _probe.set(probe)
+    try:
+        yield
+    finally:
+        _probe.reset(token)
+
+
 class HookPoint(nn.Module):
-    """Identity; a named place where a tensor can be captured or replaced by forward hooks."""
+    """Identity; a named place where the active probe can read or replace a tensor."""
+
+    name = ""  # module path, e.g. "blocks.0.attn.pattern"; set by GPT from named_modules()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x
+        probe = _probe.get()
+        return x if probe is None else probe(self.name, x)
 
 
 def sinusoidal_table(n_pos: int, d_model: int) -> torch.Tensor:
@@ -81,9 +106,6 @@ class CausalSelfAttention(nn.Module):
         self.resid_drop = nn.Dropout(cfg.dropout)
         mask = causal_mask(cfg.context_length).bool()
         self.register_buffer("mask", mask, persistent=False)  # (T_max, T_max)
-        # Set by engine.trace while capturing: every step computed by hand so each can be seen.
-        # Otherwise the fused scaled_dot_product_attention kernel computes the same result.
-        self.explicit = False
         for name in ("q", "k", "v", "scores", "scaled", "masked", "pattern", "weighted",
                      "concat", "out"):
             setattr(self, name, HookPoint())
@@ -95,7 +117,9 @@ class CausalSelfAttention(nn.Module):
         q = self.q(q.view(B, T, nh, hs).transpose(1, 2))  # (B, nh, T, hs)
         k = self.k(k.view(B, T, nh, hs).transpose(1, 2))  # (B, nh, T, hs)
         v = self.v(v.view(B, T, nh, hs).transpose(1, 2))  # (B, nh, T, hs)
-        if self.explicit:
+        # Probed (engine.trace): every step by hand, so each can be seen. Otherwise the fused
+        # scaled_dot_product_attention kernel computes the same result.
+        if _probe.get() is not None:
             scores = self.scores(q @ k.transpose(-2, -1))  # (B, nh, T, T)
             scaled = self.scaled(scores / math.sqrt(hs))  # (B, nh, T, T)
             blocked = ~self.mask[:T, :T]
@@ -172,6 +196,9 @@ class GPT(nn.Module):
         for name, p in self.named_parameters():
             if name.endswith(("attn.proj.weight", "ffn.fc2.weight")):
                 nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * cfg.n_layer))
+        for name, m in self.named_modules():  # names never typed by hand, so they cannot drift
+            if isinstance(m, HookPoint):
+                m.name = name
 
     @staticmethod
     def _init_weights(module: nn.Module) -> None:
@@ -206,3 +233,11 @@ class GPT(nn.Module):
             return logits, None
         loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
         return logits, loss
+
+
+def new_model(config: ModelConfig, seed: int) -> GPT:
+    """A freshly initialised model: the same seed gives the same weights, and the caller's
+    global RNG stream is left as it was (the one home of seeded model creation)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return GPT(config)

@@ -1,12 +1,13 @@
 """The traced forward pass: every intermediate of one forward, under a stable name.
 
-Capture lives here, not in the model: forward hooks on the model's `HookPoint`s (named by
-module path, as TransformerLens names its hooks) copy each tensor out. The ordered list of
+Capture lives here, not in the model: a probe active only in the calling thread's context
+(engine.model.probing) sees each `HookPoint`'s tensor, named by module path as TransformerLens
+names its hooks, and copies it out. Nothing on the model changes, so a model can be traced on
+one thread while another samples from it. The ordered list of
 `Step`s is what every panel, the CLI's `inspect` and the walkthrough read.
 """
 from __future__ import annotations
 
-import copy
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .model import GPT, CausalSelfAttention, HookPoint
+from .model import GPT, HookPoint, probing
 
 # Per step kind: (title, formula, axes). Keys are the name with any `blocks.{i}.` removed.
 # One table so a title or formula is never spelled in two places.
@@ -136,66 +137,32 @@ def capture(
     ablate: Iterable[tuple[int, int]] = (),
     store: bool = True,
 ) -> Iterator[dict[str, torch.Tensor]]:
-    """Within the block, forwards record each HookPoint's output (detached) into the dict.
+    """Within the block, forwards of `model` on this thread record each HookPoint's output
+    (detached) into the dict, in forward order.
 
     Attention runs its explicit step-by-step path so that scores, mask and pattern exist.
     `ablate` lists (layer, head) pairs whose weighted values are zeroed before the concat.
-    Hooks and the explicit flag are removed on exit, leaving the model untouched.
+    The model itself is never changed: no hooks, no flags.
     """
-    cache: dict[str, torch.Tensor] = {}
-    handles = []
-    attns = [m for m in model.modules() if isinstance(m, CausalSelfAttention)]
-    heads_off: dict[int, list[int]] = {}
+    n_layer, n_head = len(model.blocks), model.config.n_head
+    heads_off: dict[str, list[int]] = {}
     for layer, head in ablate:
-        if not 0 <= layer < len(attns) or not 0 <= head < attns[0].n_head:
+        if not 0 <= layer < n_layer or not 0 <= head < n_head:
             raise ValueError(f"no head {head} in layer {layer} to ablate")
-        heads_off.setdefault(layer, []).append(head)
+        heads_off.setdefault(f"blocks.{layer}.attn.weighted", []).append(head)
+    cache: dict[str, torch.Tensor] = {}
 
-    def recorder(name: str):
-        def hook(_module, _inputs, output):
-            cache[name] = output.detach()
-
-        return hook
-
-    def zero_heads(heads: list[int]):
-        def hook(_module, _inputs, output):
-            output = output.clone()
-            output[:, heads] = 0.0  # (B, nh, T, hs): the chosen heads contribute nothing
-            return output
-
-        return hook
-
-    try:
-        for attn in attns:
-            attn.explicit = True
-        for layer, heads in heads_off.items():
-            handles.append(
-                model.blocks[layer].attn.weighted.register_forward_hook(zero_heads(heads))
-            )
+    def probe(name: str, x: torch.Tensor) -> torch.Tensor:
+        heads = heads_off.get(name)
+        if heads:
+            x = x.clone()
+            x[:, heads] = 0.0  # (B, nh, T, hs): the chosen heads contribute nothing
         if store:
-            for name, hp in hook_points(model).items():
-                handles.append(hp.register_forward_hook(recorder(name)))
+            cache[name] = x.detach()
+        return x
+
+    with probing(probe):
         yield cache
-    finally:
-        for h in handles:
-            h.remove()
-        for attn in attns:
-            attn.explicit = False
-
-
-def private_copy(model: GPT) -> GPT:
-    """A copy of `model` for other work (e.g. another thread): same weights, eval mode, no hooks.
-
-    `model` may be inside `capture()` at this moment (hooks added, attention on its explicit
-    path); the copy inherits neither, and forwards on it never disturb the original.
-    """
-    clone = copy.deepcopy(model)
-    for m in clone.modules():
-        m._forward_hooks.clear()
-        m._forward_pre_hooks.clear()
-        if isinstance(m, CausalSelfAttention):
-            m.explicit = False
-    return clone.eval()
 
 
 @torch.no_grad()
@@ -211,14 +178,16 @@ def run_trace(
         idx = idx.unsqueeze(0)  # (1, T)
     if idx.ndim != 2 or idx.shape[1] == 0:
         raise ValueError("trace needs at least one token")
-    was_training = model.training
-    model.eval()
     ablate = tuple(sorted(set(ablate)))
+    was_training = model.training  # the app's models are in eval mode: nothing is toggled
+    if was_training:
+        model.eval()
     try:
         with capture(model, ablate) as cache:
             logits, _ = model(idx)  # (B, T, V)
     finally:
-        model.train(was_training)
+        if was_training:
+            model.train()
     cache["probs"] = F.softmax(logits.float(), dim=-1)  # (B, T, V)
     steps = [_step("tokens", idx)]
     # Dict order is hook-firing order, which is forward order.

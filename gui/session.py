@@ -26,6 +26,8 @@ class Session(QObject):
     corpus_changed = Signal()  # the training text (corpus_path / corpus) was replaced
     training_changed = Signal(bool)  # training started (True) or ended (False)
     snapshots_changed = Signal()  # the SnapshotStore was replaced or holds new snapshots
+    document_changed = Signal()  # model_path, train_config or dirty changed (title, Save)
+    language_changed = Signal(str)  # "en" or "zh": every view re-translates
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -53,6 +55,28 @@ class Session(QObject):
             self.history = list(history)
             self.history_changed.emit()
         self.model_changed.emit()
+
+    def set_document(self, model_path: str | None, train_config: Any = None,
+                     dirty: bool = False) -> None:
+        """Where the model lives on disk (None: nowhere yet), how it was trained, and whether
+        it has changes that were not saved."""
+        self.model_path = model_path
+        self.train_config = train_config
+        self.dirty = dirty
+        self.document_changed.emit()
+
+    def mark_trained(self, train_config: Any) -> None:
+        """Training changed the weights: they are unsaved, and trained with `train_config`."""
+        self.set_document(self.model_path, train_config, dirty=True)
+
+    def mark_saved(self, model_path: str) -> None:
+        self.set_document(model_path, self.train_config, dirty=False)
+
+    def set_language(self, lang: str) -> None:
+        lang = lang if lang in ("en", "zh") else "en"
+        if lang != self.lang:
+            self.lang = lang
+            self.language_changed.emit(lang)
 
     def set_trace(self, trace: Trace) -> None:
         self.trace = trace
@@ -89,6 +113,10 @@ class Session(QObject):
         self.corpus_path = path
         self.corpus = corpus
         self.corpus_changed.emit()
+
+    def set_tokenized_corpus(self, corpus) -> None:
+        """The same training text, tokenized anew (e.g. by a run with another tokenizer)."""
+        self.set_corpus(self.corpus_path, corpus)
 
     def set_snapshots(self, store) -> None:
         """The training run's SnapshotStore (or None); call again after adding snapshots."""

@@ -19,7 +19,7 @@ from typing import Any, Callable, Generator, Iterable
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from engine.cores import lower_thread_priority, pin_thread
-from engine.job import receive
+from engine.job import Cancelled, receive
 
 _threads: set[QThread] = set()
 # The worker each thread runs, kept alive until that thread has finished: a panel may drop its
@@ -39,13 +39,18 @@ def _stop_all_threads() -> None:
 atexit.register(_stop_all_threads)
 
 
+def register_thread(thread: QThread) -> None:
+    """Count a long-lived QThread started elsewhere (e.g. gui.latest) in `running_threads()`."""
+    _threads.add(thread)
+
+
+def unregister_thread(thread: QThread) -> None:
+    _threads.discard(thread)
+
+
 def running_threads() -> list[QThread]:
     """QThreads started by this module that have not finished yet."""
     return [t for t in list(_threads) if t.isRunning()]
-
-
-class Cancelled(Exception):
-    """Raised inside a worker's progress callback once the user cancelled."""
 
 
 class _Worker(QObject):

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from engine.config import ModelConfig
 from engine.corpus import corpus_from_text
@@ -91,4 +92,7 @@ def test_next_token_shift(corpus):
     probs = run_trace(model, ids).values("probs")[0, -1]
     assert shift["before"][0][0] == int(np.argmax(probs))
     assert shift["before"] != shift["after"]
-    assert model.blocks[0].attn.explicit is False  # capture cleaned up
+    # The ablation lived only inside its capture: the model's own forward is unablated again.
+    with torch.no_grad():
+        logits, _ = model(torch.as_tensor(ids)[None])
+    assert np.allclose(F.softmax(logits[0, -1], -1).numpy(), probs, atol=1e-6)

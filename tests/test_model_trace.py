@@ -8,7 +8,7 @@ import torch
 
 from engine.config import ConfigError, ModelConfig
 from engine.model import GPT, causal_mask
-from engine.trace import hook_points, run_trace
+from engine.trace import capture, hook_points, run_trace
 
 VARIANTS = [
     dict(),
@@ -47,6 +47,34 @@ def test_traced_logits_equal_fast_path(kw):
         again, _ = model(ids)
     assert torch.equal(again, fast)
     assert all(not hp._forward_hooks for hp in hook_points(model).values())
+
+
+def test_a_trace_never_changes_what_another_thread_computes():
+    """The probe belongs to the tracing thread: a forward of the same model on another
+    thread, while a capture is open, records nothing and is not ablated."""
+    import threading
+
+    torch.manual_seed(0)
+    model = GPT(small()).eval()
+    ids = torch.randint(0, 50, (1, 12))
+    with torch.no_grad():
+        plain, _ = model(ids)
+    seen = {}
+
+    def other_thread() -> None:
+        with torch.no_grad():
+            seen["logits"], _ = model(ids)
+
+    with capture(model, ablate=[(0, 0), (1, 1)]) as cache:
+        worker = threading.Thread(target=other_thread)
+        worker.start()
+        worker.join()
+        assert cache == {}  # the other thread's forward was not probed
+        with torch.no_grad():
+            ablated, _ = model(ids)
+    assert torch.equal(seen["logits"], plain)
+    assert not torch.allclose(ablated, plain)  # this thread's forward was ablated
+    assert [n for n in cache][:3] == ["embed.token", "embed.position", "embed.sum"]
 
 
 @pytest.mark.parametrize("kw", VARIANTS)

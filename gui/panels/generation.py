@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
 
 from engine.model import GPT
 from engine.sample import SampleStep, generate, next_token_probs
-from engine.trace import private_copy
 from gui.session import Session
 from gui.widgets import EmptyState, elide, on_screen, static_plot
 from gui.workers import GeneratorWorker, PanelThreads
@@ -395,7 +394,7 @@ class GenerationPanel(QWidget):
         """The engine generator for the current text and settings (rebuilt when they changed)."""
         s = self.session
         if self._model is None:
-            self._model = private_copy(s.model)
+            self._model = s.model
         settings = self.sampling()
         key = (id(self._model), tuple(sorted(settings.items())), self.seed_spin.value())
         if self._steps is not None and key == self._steps_key:
@@ -417,7 +416,7 @@ class GenerationPanel(QWidget):
     def _start_job(self, n: int) -> None:
         s = self.session
         if self._model is None:
-            self._model = private_copy(s.model)
+            self._model = s.model
         if not self._ids:
             self.status.setText(self.tr("The prompt is empty and the vocabulary has no newline to start from."))
             return

@@ -13,6 +13,7 @@ applied (an older result that still arrives is dropped).
 """
 from __future__ import annotations
 
+import copy
 import html
 import threading
 import time
@@ -37,7 +38,6 @@ from PySide6.QtWidgets import (
 from engine.model import GPT
 from engine.sample import generate
 from engine.trace import Trace, run_trace
-from engine.trace import private_copy
 from gui.panels.generation import first_line
 from gui.workers import PanelThreads
 from gui.session import Session
@@ -517,7 +517,7 @@ class HistoryPanel(QWidget):
             self._pending.clear()
             return
         if self._loader is None:
-            self._loader = _Loader(private_copy(self.session.model))
+            self._loader = _Loader(copy.deepcopy(self.session.model))  # its weights are swapped per snapshot
         worker = GeneratorWorker(_history_job, kind, req, self._loader, self._cache, args)
         worker.yielded.connect(self._on_item, Qt.ConnectionType.QueuedConnection)
         worker.errored.connect(self._on_error, Qt.ConnectionType.QueuedConnection)

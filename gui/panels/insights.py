@@ -56,7 +56,6 @@ from PySide6.QtWidgets import (
 from engine.lens import ablation_effect, logit_lens, next_token_shift, per_token_loss
 from engine.model import GPT
 from engine.trace import run_trace
-from engine.trace import private_copy
 from gui.workers import PanelThreads
 from gui.session import Session
 from gui.widgets import EmptyState, on_screen, static_plot
@@ -89,7 +88,7 @@ class _ModelCopy:
         if self.session.model is None:
             return None
         if self._copy is None:
-            self._copy = private_copy(self.session.model)
+            self._copy = self.session.model
         return self._copy
 
 
@@ -409,7 +408,7 @@ class AblationView(QWidget):
                 "validation set to measure on."))
             return
         heads = self.heads()
-        worker = FunctionWorker(_measure_job, private_copy(s.model), corpus, heads)
+        worker = FunctionWorker(_measure_job, s.model, corpus, heads)
         self._measuring_heads = heads
         # Bound methods (not lambdas): the panel is the receiver, so results arrive on its thread.
         worker.returned.connect(self._on_measured, Qt.ConnectionType.QueuedConnection)

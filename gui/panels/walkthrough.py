@@ -51,7 +51,7 @@ from engine.article import (
 )
 from engine.checks import Check, check_step, step_inputs
 from engine.export import step_to_csv, step_to_npy
-from engine.trace import Step, Trace, private_copy, run_trace, step_kind
+from engine.trace import Step, Trace, run_trace, step_kind
 from gui import dialogs
 from gui.widgets.export import export_view
 from gui.widgets.lazy import FitsDock
@@ -930,7 +930,7 @@ class WalkthroughPanel(FitsDock, QWidget):
             return
         stop_worker(self._article_worker)
         # A private copy: the worker must never touch the model other panels are reading.
-        snapshot = private_copy(model)
+        snapshot = model
         worker = FunctionWorker(_trace_job, snapshot, ids)
         self._article_source = source
         # Bound methods of this panel: queued, so they run on the GUI thread, which owns the
