@@ -17,7 +17,6 @@ from PySide6.QtGui import QDropEvent
 
 from gui import dialogs, resources
 from gui.workers import running_threads
-from helpers import no_leftovers  # noqa: F401 - autouse fixture
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable

@@ -18,7 +18,6 @@ import training_faults
 from engine.job import TrainingControl, TrainingRequest, training_job
 from gui import dialogs
 from gui.workers import running_threads
-from helpers import no_leftovers  # noqa: F401 - autouse fixture
 
 TINY = dict(tokenizer="char", d_model=16, n_head=2, n_layer=1, context_length=8, d_ff=32,
             dropout=0.0, batch_size=4, warmup_steps=2, eval_interval=10, seed=7)
