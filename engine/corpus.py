@@ -5,7 +5,7 @@ array (4 bytes/token), then stored as compact ids (2 bytes/token for vocabularie
 """
 from __future__ import annotations
 
-import codecs
+import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,91 +14,34 @@ from typing import Callable
 import numpy as np
 import torch
 
+from engine.messages import plural
+from engine.textfile import (
+    CHUNK_BYTES,
+    CorpusError,
+    DecodedStream,
+    Decoding,
+    check_file,
+    choose_decoding,
+    open_text,
+)
 from engine.tokenizers import DEFAULT_TOKENIZER, BaseEncoder, Tokenizer, get_base
+
+__all__ = ["Corpus", "CorpusError", "load_corpus", "corpus_from_text", "read_text",
+           "tokenize_file", "stream_tokens", "min_tokens"]
 
 Progress = Callable[[int, int], None]
 
-_SNIFF_BYTES = 8 << 10  # NUL bytes in here mean binary (unless the file is UTF-16)
-_SAMPLE_BYTES = 1 << 20  # encodings are decided on this much before decoding everything
 _BLOCK = 1 << 20  # ids handled per numpy block, so temporaries stay small
 
-# encoding name -> (Python codec, bytes of byte-order mark to skip)
-_CODECS = {
-    "utf-8": ("utf-8", 0),
-    "utf-8-sig": ("utf-8", len(codecs.BOM_UTF8)),
-    "utf-16-le": ("utf-16-le", 2),
-    "utf-16-be": ("utf-16-be", 2),
-    "gb18030": ("gb18030", 0),  # a superset of GBK and GB2312
-}
 
+def read_text(path: str | Path, encoding: str | None = None) -> tuple[str, str]:
+    """The text of a file and its encoding name; CorpusError if it is not usable text.
 
-class CorpusError(ValueError):
-    """The file cannot be used as training text; the message says why and what to do."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Reading text in whatever encoding our users save it.
-
-
-def _check_file(path: Path) -> int:
-    if not path.exists():
-        raise CorpusError(f"'{path}' does not exist; choose an existing text file")
-    if path.is_dir():
-        raise CorpusError(f"'{path}' is a folder; choose a text file inside it")
-    size = path.stat().st_size
-    if size == 0:
-        raise CorpusError(f"'{path.name}': file is empty; choose a file with some text in it")
-    return size
-
-
-def _binary(path: Path) -> CorpusError:
-    return CorpusError(
-        f"'{path.name}' looks like a binary file, not text (it is not UTF-8, UTF-16 or "
-        "GBK/GB18030); choose a plain-text file"
-    )
-
-
-def _decodes(sample: bytes, codec: str, final: bool) -> bool:
-    try:
-        # An incremental decoder tolerates a sample that ends inside a character.
-        codecs.getincrementaldecoder(codec)("strict").decode(sample, final=final)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _detect(path: Path, sample: bytes, whole: bool) -> str:
-    """Encoding name of a file from its first bytes (`whole`: the sample is the entire file)."""
-    if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if sample.startswith(codecs.BOM_UTF16_LE):
-        return "utf-16-le"
-    if sample.startswith(codecs.BOM_UTF16_BE):
-        return "utf-16-be"
-    if b"\0" in sample[:_SNIFF_BYTES]:
-        raise _binary(path)
-    for name in ("utf-8", "gb18030"):  # UTF-8 first: valid UTF-8 is rarely anything else
-        if _decodes(sample, name, final=whole):
-            return name
-    raise _binary(path)
-
-
-def read_text(path: str | Path) -> tuple[str, str]:
-    """The exact text of a file and its encoding name; CorpusError if it is not usable text."""
-    path = Path(path)
-    _check_file(path)
-    data = path.read_bytes()
-    encoding = _detect(path, data[:_SAMPLE_BYTES], whole=len(data) <= _SAMPLE_BYTES)
-    for name in (encoding, "gb18030") if encoding == "utf-8" else (encoding,):
-        codec, bom = _CODECS[name]
-        try:
-            text = data[bom:].decode(codec)
-        except UnicodeDecodeError:
-            continue  # valid UTF-8 at the start only: the rest decides
-        if not text:
-            raise CorpusError(f"'{path.name}': file is empty; choose a file with some text in it")
-        return text, name
-    raise _binary(path)
+    `encoding` overrides detection. For the replacement count and how the encoding was
+    chosen, use engine.textfile.open_text (same rules, returns a Decoding).
+    """
+    opened = open_text(path, encoding)
+    return opened.text, opened.decoding.name
 
 
 # ---------------------------------------------------------------------------------------------
@@ -127,67 +70,55 @@ class _IdBuffer:
         return self._data
 
 
-def _stream(
-    path: Path, encoding: str, base: BaseEncoder, progress: Progress | None, chunk_bytes: int,
-    size: int,
-) -> tuple[np.ndarray, int]:
-    """(original ids as uint32, number of characters) of a file; UnicodeDecodeError if invalid."""
-    codec, bom = _CODECS[encoding]
-    decoder = codecs.getincrementaldecoder(codec)("strict")
-    out = _IdBuffer(size // 3)  # about 4 bytes of English or 1.5 Chinese characters per token
-    carry, n_chars, done = "", 0, bom
-    with open(path, "rb") as f:
-        f.seek(bom)
-        while True:
-            raw = f.read(chunk_bytes)
-            final = not raw
-            text = carry + decoder.decode(raw, final=final)
-            cut = len(text) if final else base.safe_cut(text, 0, len(text))
-            if cut <= 0 and len(text) > 4 * chunk_bytes:
-                # No safe place in a huge run (one endless line): cut anyway; at worst the
-                # tokens right at this seam differ from a whole-file encode.
-                cut = len(text)
-            if cut > 0:
-                out.extend(base.encode_large(text[:cut]))
-                n_chars += cut
-                carry = text[cut:]
-            else:
-                carry = text
-            done += len(raw)
-            if progress is not None:
-                progress(done, size)
-            if final:
-                return out.result(), n_chars
+@dataclass
+class TokenizedFile:
+    """Original ids of a whole file, and how its bytes were read."""
+
+    ids: np.ndarray  # uint32 original ids (tiktoken ids or code points)
+    decoding: Decoding
+    n_chars: int  # characters of text the ids came from
 
 
-def _tokenize_path(
-    path: str | Path, base: BaseEncoder, progress: Progress | None, chunk_bytes: int
-) -> tuple[np.ndarray, str, int]:
-    """(original ids, encoding name, number of characters) of a text file."""
+def stream_tokens(
+    path: str | Path, base: BaseEncoder, progress: Progress | None = None,
+    chunk_bytes: int = CHUNK_BYTES, encoding: str | None = None,
+) -> TokenizedFile:
+    """Tokenize a file chunk by chunk: memory is the ids (4 bytes each) plus one chunk."""
     path = Path(path)
-    size = _check_file(path)
-    with open(path, "rb") as f:
-        sample = f.read(_SAMPLE_BYTES)
-    encoding = _detect(path, sample, whole=len(sample) == size)
-    for name in (encoding, "gb18030") if encoding == "utf-8" else (encoding,):
-        try:
-            ids, n_chars = _stream(path, name, base, progress, chunk_bytes, size)
-        except UnicodeDecodeError:
-            continue  # valid UTF-8 at the start only: start again as GB18030
-        if n_chars == 0:
-            raise CorpusError(f"'{path.name}': file is empty; choose a file with some text in it")
-        return ids, name, n_chars
-    raise _binary(path)
+    size = check_file(path)
+    stream = DecodedStream(path, choose_decoding(path, encoding), chunk_bytes)
+    out = _IdBuffer(size // 3)  # about 4 bytes of English or 1.5 Chinese characters per token
+    carry, n_chars = "", 0
+    for piece in itertools.chain(stream, [None]):
+        final = piece is None
+        text = carry + (piece or "")
+        cut = len(text) if final else base.safe_cut(text, 0, len(text))
+        if cut <= 0 and len(text) > 4 * chunk_bytes:
+            # No safe place in a huge run (one endless line): cut anyway; at worst the
+            # tokens right at this seam differ from a whole-file encode.
+            cut = len(text)
+        if cut > 0:
+            out.extend(base.encode_large(text[:cut]))
+            n_chars += cut
+            carry = text[cut:]
+        else:
+            carry = text
+        if progress is not None:
+            progress(stream.bytes_done, size)
+    if n_chars == 0:
+        raise CorpusError(f"'{path.name}': file is empty; choose a file with some text in it")
+    return TokenizedFile(out.result(), stream.decoding, n_chars)
 
 
 def tokenize_file(
     path: str | Path,
     base_name: str = DEFAULT_TOKENIZER,
     progress: Progress | None = None,
-    chunk_bytes: int = 4 << 20,
+    chunk_bytes: int = CHUNK_BYTES,
+    encoding: str | None = None,
 ) -> np.ndarray:
     """Original ids (uint32) of a text file, read in chunks; progress(bytes_done, bytes_total)."""
-    return _tokenize_path(path, get_base(base_name), progress, chunk_bytes)[0]
+    return stream_tokens(path, get_base(base_name), progress, chunk_bytes, encoding).ids
 
 
 # ---------------------------------------------------------------------------------------------
@@ -240,6 +171,7 @@ class Corpus:
     source: str  # file path, or a name such as "<text>"
     encoding: str  # how the file was decoded, e.g. "utf-8", "gb18030"
     n_chars: int  # characters of text the ids came from
+    decoding: Decoding | None = None  # why that encoding, and what was replaced (files only)
 
     @property
     def n_tokens(self) -> int:
@@ -271,6 +203,7 @@ class Corpus:
 def _make_corpus(
     ids: np.ndarray, name: str, source: str, label: str, encoding: str, n_chars: int,
     context_length: int, val_fraction: float, vocab_from: Tokenizer | None,
+    decoding: Decoding | None = None,
 ) -> Corpus:
     """Compact vocabulary, compact ids and the train/val split of original ids."""
     if not 0 < val_fraction < 1:
@@ -280,15 +213,17 @@ def _make_corpus(
     need = min_tokens(context_length, val_fraction)
     if len(ids) < need:
         raise CorpusError(
-            f"'{label}' has only {len(ids)} tokens; training with context {context_length} "
-            f"needs at least {need} tokens (choose a longer file or a smaller context)"
+            f"'{label}' has only {plural(len(ids), 'token')}; training with context "
+            f"{context_length} needs at least {need:,} tokens (choose a longer file or a "
+            "smaller context)"
         )
     tokenizer = vocab_from if vocab_from is not None else Tokenizer(name, _used_ids(ids))
     compact = _to_compact(tokenizer, ids)
     n_val = _n_val(len(compact), val_fraction)
     split = len(compact) - n_val
     # Views of one array: no copy at the moment memory peaks (uint32 ids + compact ids).
-    return Corpus(tokenizer, compact[:split], compact[split:], source, encoding, n_chars)
+    return Corpus(tokenizer, compact[:split], compact[split:], source, encoding, n_chars,
+                  decoding)
 
 
 def load_corpus(
@@ -298,12 +233,16 @@ def load_corpus(
     val_fraction: float = 0.1,
     progress: Progress | None = None,
     vocab_from: Tokenizer | None = None,
+    encoding: str | None = None,
 ) -> Corpus:
-    """Tokenize a text file into a Corpus; with `vocab_from`, keep that vocabulary (rest = unk)."""
+    """Tokenize a text file into a Corpus; with `vocab_from`, keep that vocabulary (rest = unk).
+
+    `encoding` overrides detection; corpus.decoding says which was used and what was replaced.
+    """
     name = vocab_from.name if vocab_from is not None else tokenizer
-    ids, encoding, n_chars = _tokenize_path(path, get_base(name), progress, 4 << 20)
-    return _make_corpus(ids, name, str(path), Path(path).name, encoding, n_chars,
-                        context_length, val_fraction, vocab_from)
+    got = stream_tokens(path, get_base(name), progress, CHUNK_BYTES, encoding)
+    return _make_corpus(got.ids, name, str(path), Path(path).name, got.decoding.name,
+                        got.n_chars, context_length, val_fraction, vocab_from, got.decoding)
 
 
 def corpus_from_text(

@@ -72,10 +72,9 @@ def test_gbk_chinese_is_exact(tmp_path):
     assert ids.tolist() == get_base("cl100k_base").encode(text).tolist()
 
 
-def test_gbk_after_a_long_ascii_start(tmp_path, monkeypatch):
-    # The sample decodes as UTF-8; the rest does not, so the whole file is read as GB18030.
-    monkeypatch.setattr(corpus_mod, "_SAMPLE_BYTES", 100)
-    text = ENGLISH * 5 + CHINESE * 3
+def test_gbk_after_a_long_ascii_start(tmp_path):
+    # The first 130 kB are ASCII; the evidence of the whole file says GB18030.
+    text = ENGLISH * 2000 + CHINESE * 3
     p = tmp_path / "late.txt"
     p.write_bytes(text.encode("gbk"))
     assert read_text(p) == (text, "gb18030")
