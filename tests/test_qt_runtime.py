@@ -3,6 +3,7 @@ Python 3.11 dropped a reference to None per void call and to True per Signal.emi
 app aborted ("none_dealloc") after tens of thousands of calls. 6.11.3 is pinned for this."""
 import sys
 
+import pytest
 from PySide6.QtCore import QObject, Signal
 
 
@@ -10,6 +11,9 @@ class _Probe(QObject):
     ping = Signal()
 
 
+# From Python 3.12 None and True are immortal: their reference count is a constant, so the bug
+# can neither be seen nor crash the app there, and this check would pass whatever Qt did.
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="None/True are immortal on 3.12+")
 def test_void_qt_calls_and_emits_keep_singletons_alive(qtbot):
     from PySide6.QtWidgets import QLabel
 

@@ -1,0 +1,64 @@
+"""The status bar's permanent fields (device, parameters, training step and progress) and the
+window title, both read from the session and the run."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QLabel, QMainWindow, QProgressBar
+
+from gui import resources
+from gui.session import Session
+
+APP_TITLE = "Transformer Explorer"
+
+
+class StatusFields:
+    """Device · parameters · step (with a progress bar while training)."""
+
+    def __init__(self, window: QMainWindow, session: Session):
+        self.window = window
+        self.session = session
+        bar = window.statusBar()
+        self.device_label = QLabel()
+        self.params_label = QLabel()
+        self.step_label = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(160)
+        self.progress.setMaximumHeight(16)
+        self.progress.setTextVisible(False)
+        self.progress.hide()
+        for w in (self.device_label, self.params_label, self.step_label, self.progress):
+            bar.addPermanentWidget(w)
+        self._counted_model = False  # the model whose parameter count is shown
+
+    def show_message(self, text: str, timeout: int = 8000) -> None:
+        self.window.statusBar().showMessage(text, timeout)
+
+    def update(self, device: str, total_steps: int) -> None:
+        s = self.session
+        self.device_label.setText(f"Device: {device or 'cpu'}")
+        # Called for every batch of training records: count parameters once per model.
+        if s.model is not self._counted_model:
+            self._counted_model = s.model
+            count = "no model" if s.model is None else f"{s.model.num_params():,} parameters"
+            self.params_label.setText(count)
+        step = int(s.history[-1]["step"]) if s.history else 0
+        self.progress.setVisible(s.training)
+        if s.training:
+            total = total_steps or 1
+            self.step_label.setText(f"step {step:,} / {total:,}")
+            self.progress.setRange(0, total)
+            self.progress.setValue(min(step, total))
+        else:
+            self.step_label.setText(f"trained {step:,} steps" if step else "untrained")
+
+    def update_title(self) -> None:
+        s = self.session
+        if s.model_path:
+            name = Path(s.model_path).name
+        elif s.corpus_path and Path(s.corpus_path) != resources.default_corpus_path():
+            name = f"new model on {Path(s.corpus_path).name}"
+        else:
+            name = "bundled model" if s.history else "untrained model"
+        self.window.setWindowTitle(f"{name}[*] — {APP_TITLE}")
+        self.window.setWindowModified(bool(s.dirty))
