@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import struct
 import uuid
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ import torch
 
 from .config import ConfigError, ModelConfig, TrainConfig
 from .devices import resolve_device
+from .filetype import foreign_model_message
 from .model import GPT
 from .tokenizers import Tokenizer
 from .train import Trainer
@@ -42,6 +44,10 @@ _RESERVED = ("format", "version", "model_config", "tokenizer", "train_config", "
 
 class CheckpointError(ValueError):
     """A file that is not a readable Transformer Explorer checkpoint; one-line message."""
+
+
+class SaveError(OSError):
+    """Writing a checkpoint failed (disk full, permissions); the file at the path is unchanged."""
 
 
 @dataclass
@@ -61,7 +67,8 @@ class Checkpoint:
 # Saving
 
 
-def _output_path(path: str | Path) -> Path:
+def output_path(path: str | Path) -> Path:
+    """The file a save to `path` writes: `<dir>/model.safetensors` for a folder."""
     path = Path(path)
     if path.is_dir() or (not path.exists() and path.suffix != ".safetensors"):
         return path / DEFAULT_NAME
@@ -130,7 +137,7 @@ def save_checkpoint(
     the model's weights are saved; `step` then records how far the model was trained, so a
     bundled or re-saved model still says so.
     """
-    out = _output_path(path)
+    out = output_path(path)
     if tokenizer.vocab_size > model.config.vocab_size:
         raise ValueError(
             f"tokenizer has {tokenizer.vocab_size} ids but the model only "
@@ -172,7 +179,27 @@ def save_checkpoint(
     meta["checksum"] = _checksum(tensors)
     metadata = {"format": "pt", META_KEY: json.dumps(meta)}
 
-    out.parent.mkdir(parents=True, exist_ok=True)
+    _write(out, tensors, metadata)
+    return out
+
+
+def _leftovers(out: Path) -> list[Path]:
+    """Temporary files of earlier saves to `out` that were killed before their rename."""
+    pattern = re.compile(rf"^\.{re.escape(out.name)}\.[0-9a-f]{{8}}\.tmp$")
+    try:
+        return [p for p in out.parent.iterdir() if pattern.match(p.name)]
+    except OSError:
+        return []
+
+
+def _write(out: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> None:
+    """Atomically write a safetensors file; SaveError (one line) if the disk refuses."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise SaveError(f"could not save '{out}': cannot create its folder ({e.strerror or e})")
+    for stale in _leftovers(out):
+        stale.unlink(missing_ok=True)
     # A temporary file in the same folder, then an atomic rename: a crash never leaves half a
     # checkpoint under the real name (and never destroys the previous one).
     tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")
@@ -182,10 +209,15 @@ def save_checkpoint(
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)  # safetensors creates files private (0600); a model is shareable
         os.replace(tmp, out)
+    except (OSError, safetensors.SafetensorError) as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else " ".join(str(e).split())
+        kept = "the file there is unchanged" if out.exists() else "nothing was written there"
+        raise SaveError(f"could not save '{out}' ({reason}); {kept}") from None
     finally:
-        if tmp.exists():
-            tmp.unlink()
-    return out
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 # ---------------------------------------------------------------------------------------------
@@ -209,16 +241,9 @@ def _read_header(path: Path) -> tuple[dict[str, Any], dict[str, Any], int]:
         raise CheckpointError(f"'{name}' is empty (0 bytes); it is not a saved model")
     with open(path, "rb") as f:
         head = f.read(8)
-        if len(head) > 1 and head[0] == 0x80 and 2 <= head[1] <= 5:  # pickle protocol 2-5
-            raise CheckpointError(
-                f"'{name}' is a Python pickle, not a safetensors model; pickles are never "
-                "loaded because they can run code"
-            )
-        if head.startswith(b"PK\x03\x04"):
-            raise CheckpointError(
-                f"'{name}' is a zip archive (e.g. a PyTorch .pt file), not a safetensors model; "
-                "such files are never loaded because they can run code"
-            )
+        foreign = foreign_model_message(name, head)
+        if foreign is not None:
+            raise CheckpointError(foreign)
         if size < 8:
             raise CheckpointError(f"'{name}' is too short ({size} bytes) to be a saved model")
         (n,) = struct.unpack("<Q", head)
@@ -362,10 +387,34 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
     )
 
 
-def checkpoint_info(path: str | Path) -> dict[str, Any]:
-    """A summary read from the header alone (no tensor data): for `info` and file dialogs."""
+def verify_checksum(path: str | Path) -> bool | None:
+    """True if the tensor data matches the checksum saved with it, None if none was saved."""
+    path = _input_path(path)
+    _, meta, _ = _read_header(path)
+    if meta.get("checksum") is None:
+        return None
+    try:
+        tensors = safetensors.torch.load_file(str(path), device="cpu")
+    except (safetensors.SafetensorError, OSError, RuntimeError, ValueError) as e:
+        raise CheckpointError(f"'{path.name}' is corrupt ({' '.join(str(e).split())})") from None
+    return _checksum(tensors) == meta["checksum"]
+
+
+def checkpoint_info(path: str | Path, verify: bool = False) -> dict[str, Any]:
+    """A summary of a saved model: for `info` and file dialogs.
+
+    Without `verify` only the header is read (fast; "checksum": "not verified"); with it the
+    tensor data is read and checked, and a damaged file raises CheckpointError.
+    """
     path = _input_path(path)
     header, meta, size = _read_header(path)
+    checksum = "not verified"
+    if verify:
+        ok = verify_checksum(path)
+        if ok is False:
+            raise CheckpointError(
+                f"'{path.name}' is corrupt (tensor data does not match its checksum)")
+        checksum = "verified" if ok else "none saved (an old file)"
     n_params = 0
     for key, entry in header.items():
         if key.startswith("model."):
@@ -391,4 +440,6 @@ def checkpoint_info(path: str | Path) -> dict[str, Any]:
         "train_loss": evals[-1].get("eval_train_loss") if evals else None,
         "val_loss": evals[-1].get("val_loss") if evals else None,
         "records": len(history),
+        "diverged": meta.get("diverged"),
+        "checksum": checksum,
     }

@@ -8,9 +8,8 @@ import argparse
 import json
 import math
 import sys
-from collections import Counter
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -35,8 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("train", help="train a model on a text file")
-    p.add_argument("file", help="a text file (UTF-8, UTF-16 with BOM, GBK/GB18030)")
-    p.add_argument("--out", required=True, help="directory (or .safetensors path) to save to")
+    p.add_argument("file", help="a text file (UTF-8, UTF-16, GBK/GB18030, Windows-1252)")
+    p.add_argument("--out", required=True, help="directory (or .safetensors path) to save to; "
+                   "saved again at every evaluation")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a model already at --out (it is kept otherwise)")
+    p.add_argument("--encoding", help="the text's encoding (default: detected), e.g. gbk")
     p.add_argument("--tokenizer", default="cl100k_base",
                    help="cl100k_base (default), char, or another tiktoken encoding name")
     p.add_argument("--d-model", type=int, default=m.d_model)
@@ -70,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("file", nargs="?", help="a text file")
     src.add_argument("--text", help="the text itself")
     p.add_argument("--tokenizer", default="cl100k_base")
+    p.add_argument("--encoding", help="the file's encoding (default: detected), e.g. gbk")
     p.add_argument("--limit", type=int, default=200, help="tokens listed in text output")
     p.add_argument("--json", action="store_true")
 
@@ -107,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         return {
-            "train": cmd_train,
+            "train": _cmd_train,
             "tokenize": cmd_tokenize,
             "inspect": cmd_inspect,
             "sample": cmd_sample,
@@ -123,6 +127,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+# Config fields -> the train options that set them, so a refusal names what the user typed.
+_FLAGS = {"batch_size": "--batch", "steps": "--steps", "lr": "--lr", "min_lr": "--min-lr",
+          "d_model": "--d-model", "n_head": "--heads", "n_layer": "--layers",
+          "context_length": "--context", "d_ff": "--ffn", "dropout": "--dropout",
+          "warmup_steps": "--warmup", "eval_interval": "--eval-interval",
+          "eval_batches": "--eval-batches", "grad_clip": "--grad-clip"}
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .cli_train import cmd_train
+
+    return cmd_train(args)
+
+
 def _is_user_error(exc: BaseException) -> bool:
     # Every engine error class the user can cause derives from ValueError/RuntimeError with a
     # message written for people; OSError covers missing files and permissions.
@@ -132,120 +150,14 @@ def _is_user_error(exc: BaseException) -> bool:
 
 
 def _one_line(exc: BaseException) -> str:
+    from .config import ConfigError
+
     text = str(exc) or type(exc).__name__
+    if isinstance(exc, ConfigError) and exc.field in _FLAGS:  # "--batch (batch_size): ..."
+        text = f"{_FLAGS[exc.field]} ({exc.field}){text[len(exc.field):]}"
     if isinstance(exc, OSError) and exc.filename and exc.strerror:
         text = f"{exc.filename}: {exc.strerror}"
     return " ".join(text.split())
-
-
-# --------------------------------------------------------------------------- train
-def cmd_train(args: argparse.Namespace) -> int:
-    import torch
-    from tqdm import tqdm
-
-    from .checkpoint import load_checkpoint, save_checkpoint
-    from .config import ModelConfig, TrainConfig
-    from .corpus import load_corpus
-    from .devices import resolve_device
-    from .model import GPT
-    from .train import Trainer
-
-    tcfg = TrainConfig(
-        batch_size=args.batch, steps=args.steps, lr=args.lr,
-        min_lr=args.lr / 10 if args.min_lr is None else args.min_lr,
-        warmup_steps=min(args.warmup, args.steps), weight_decay=args.weight_decay,
-        grad_clip=args.grad_clip, eval_interval=args.eval_interval,
-        eval_batches=args.eval_batches, seed=args.seed, device=args.device,
-    ).validate()
-    resolve_device(args.device)  # an absent device is refused before a long tokenization
-    ckpt = load_checkpoint(args.resume) if args.resume else None
-    if ckpt is not None:
-        mcfg = ckpt.model_config
-        tokenizer_name = ckpt.tokenizer.name
-    else:
-        mcfg = ModelConfig(
-            vocab_size=1, d_model=args.d_model, n_head=args.heads, n_layer=args.layers,
-            context_length=args.context, d_ff=args.ffn, dropout=args.dropout,
-            positional=args.positional, activation=args.activation, norm=args.norm,
-            tied=args.tied,
-        ).validate()  # checked before the (possibly long) tokenization
-        tokenizer_name = args.tokenizer
-
-    quiet = args.json or not sys.stderr.isatty()
-    with tqdm(total=Path(args.file).stat().st_size if Path(args.file).is_file() else 0,
-              unit="B", unit_scale=True, desc="tokenizing", disable=quiet, leave=False) as bar:
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.n = done
-            bar.refresh()
-
-        corpus = load_corpus(
-            args.file, tokenizer=tokenizer_name, context_length=mcfg.context_length,
-            val_fraction=tcfg.val_fraction, progress=progress,
-            vocab_from=ckpt.tokenizer if ckpt else None,
-        )
-    if ckpt is not None:
-        model = ckpt.model
-    else:
-        mcfg.vocab_size = corpus.tokenizer.vocab_size
-        torch.manual_seed(tcfg.seed)
-        model = GPT(mcfg.validate())
-    trainer = Trainer(model, corpus, tcfg, device=tcfg.device)
-    if ckpt is not None and ckpt.trainer_state is not None:
-        trainer.load_state_dict(ckpt.trainer_state)
-    if not quiet:
-        print(
-            f"{corpus.n_tokens:,} tokens, vocabulary {corpus.tokenizer.vocab_size:,}, "
-            f"{model.num_params():,} parameters, device {trainer.device}",
-            file=sys.stderr,
-        )
-
-    last = None
-    start = trainer.step
-    with tqdm(total=tcfg.steps, initial=start, desc="training", disable=quiet,
-              unit="step") as bar:
-        try:
-            for rec in trainer.run(log_every=10):
-                last = rec
-                bar.update(rec.step - bar.n)
-                post = {"loss": f"{rec.train_loss:.4f}", "tok/s": f"{rec.tokens_per_s:,.0f}"}
-                if rec.val_loss is not None:
-                    post["val"] = f"{rec.val_loss:.4f}"
-                bar.set_postfix(post, refresh=False)
-        except KeyboardInterrupt:
-            trainer.request_stop()
-            print(f"{PROG}: interrupted at step {trainer.step}; saving", file=sys.stderr)
-    path = save_checkpoint(
-        args.out, model, corpus.tokenizer, trainer=None if args.bundle else trainer,
-        train_cfg=tcfg, extra={"corpus": str(args.file), "history": _history(trainer)},
-        step=trainer.step,
-    )
-    evals = [r for r in trainer.history if r.val_loss is not None]
-    summary: dict[str, Any] = {
-        "steps": trainer.step,
-        "tokens_per_s": round(last.tokens_per_s, 1) if last else 0.0,
-        "train_loss": evals[-1].eval_train_loss if evals else (last.train_loss if last else None),
-        "val_loss": evals[-1].val_loss if evals else None,
-        "last_batch_loss": last.train_loss if last else None,
-        "parameters": model.num_params(),
-        "vocab_size": corpus.tokenizer.vocab_size,
-        "corpus_tokens": corpus.n_tokens,
-        "device": str(trainer.device),
-        "checkpoint": str(path),
-    }
-    if args.json:
-        print(json.dumps(summary))
-    else:
-        print(
-            f"saved {path} after {summary['steps']} steps: train loss "
-            f"{_fmt(summary['train_loss'])}, val loss {_fmt(summary['val_loss'])}, "
-            f"{summary['tokens_per_s']:,.0f} tokens/s"
-        )
-    return 0
-
-
-def _history(trainer) -> list[dict[str, Any]]:
-    return [r.to_dict() for r in trainer.history]
 
 
 def _fmt(x: float | None) -> str:
@@ -254,36 +166,70 @@ def _fmt(x: float | None) -> str:
 
 # --------------------------------------------------------------------------- tokenize
 def cmd_tokenize(args: argparse.Namespace) -> int:
-    from .corpus import read_text
-    from .tokenizers import build_tokenizer
+    from tqdm import tqdm
 
-    text = args.text if args.text is not None else read_text(args.file)[0]
-    tok = build_tokenizer(args.tokenizer, text)
-    compact = tok.encode(text)
-    ids = tok.to_original(compact)
-    pieces = [tok.piece(int(i)) for i in compact]
-    counts = Counter(ids.tolist())
-    top = [
-        {"id": i, "piece": tok.piece(int(tok.to_compact(np.array([i]))[0])), "count": c}
-        for i, c in counts.most_common(20)
-    ]
+    from .corpus import stream_tokens
+    from .tokenizers import display_bytes, get_base
+
+    base = get_base(args.tokenizer)
+    encoding = "text"
+    if args.text is not None:
+        ids, n_chars = base.encode_large(args.text), len(args.text)
+    else:
+        # Streamed: memory is 4 bytes per token plus one chunk, whatever the file's size.
+        quiet = args.json or not sys.stderr.isatty()
+        size = Path(args.file).stat().st_size if Path(args.file).is_file() else 0
+        with tqdm(total=size, unit="B", unit_scale=True, desc="tokenizing", disable=quiet,
+                  leave=False) as bar:
+            def progress(done: int, total: int) -> None:
+                bar.update(done - bar.n)
+
+            got = stream_tokens(args.file, base, progress, encoding=args.encoding)
+        ids, n_chars, encoding = got.ids, got.n_chars, got.decoding.describe()
+    counts = np.bincount(ids) if len(ids) else np.zeros(0, dtype=np.int64)
+    order = np.argsort(-counts, kind="stable")[:20]
+    pieces: dict[int, str] = {}
+
+    def piece(i: int) -> str:  # formatted once per distinct id, only when shown
+        if i not in pieces:
+            pieces[i] = display_bytes(base.token_bytes(i))
+        return pieces[i]
+
+    top = [{"id": int(i), "piece": piece(int(i)), "count": int(counts[i])}
+           for i in order if counts[i]]
     stats = {
-        "tokenizer": tok.name,
-        "characters": len(text),
+        "tokenizer": base.name,
+        "encoding": encoding,
+        "characters": n_chars,
         "tokens": int(len(ids)),
-        "distinct": len(counts),
-        "chars_per_token": round(len(text) / max(len(ids), 1), 3),
+        "distinct": int(np.count_nonzero(counts)),
+        "chars_per_token": round(n_chars / max(len(ids), 1), 3),
     }
     if args.json:
-        print(json.dumps({**stats, "ids": ids.tolist(), "pieces": pieces, "most_common": top},
-                         ensure_ascii=False))
+        _write_tokens_json(stats, top, ids, piece)
         return 0
-    print(" ".join(f"{piece}[{i}]" for piece, i in zip(pieces[: args.limit], ids.tolist())))
+    shown = ids[: args.limit].tolist()
+    print(" ".join(f"{piece(i)}[{i}]" for i in shown))
     if len(ids) > args.limit:
         print(f"... ({len(ids) - args.limit:,} more; --limit N to show more)")
-    print(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in stats.items()))
-    print("most common: " + ", ".join(f"{t['piece']} x{t['count']}" for t in top[:10]))
+    print(", ".join(f"{k.replace('_', ' ')}: {v:,}" if isinstance(v, int) else
+                    f"{k.replace('_', ' ')}: {v}" for k, v in stats.items()))
+    print("most common: " + ", ".join(f"{t['piece']} x{t['count']:,}" for t in top[:10]))
     return 0
+
+
+def _write_tokens_json(stats: dict, top: list, ids: np.ndarray, piece) -> None:
+    """One JSON object, written in blocks so a large file's ids never become one string."""
+    out = sys.stdout
+    out.write(json.dumps({**stats, "most_common": top}, ensure_ascii=False)[:-1])
+    for key in ("ids", "pieces"):
+        out.write(f', "{key}": [')
+        for start in range(0, len(ids), 1 << 16):
+            block = ids[start : start + (1 << 16)].tolist()
+            values = block if key == "ids" else [piece(i) for i in block]
+            out.write((", " if start else "") + json.dumps(values, ensure_ascii=False)[1:-1])
+        out.write("]")
+    out.write("}\n")
 
 
 # --------------------------------------------------------------------------- inspect
@@ -392,7 +338,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     from .checkpoint import checkpoint_info
 
-    info = checkpoint_info(args.checkpoint)
+    info = checkpoint_info(args.checkpoint, verify=True)  # a damaged file is refused
     if args.json:
         print(json.dumps(info, ensure_ascii=False, default=str))
         return 0

@@ -5,8 +5,10 @@ the GUI turns each one into a signal. Pause, resume and stop may be requested fr
 thread; they take effect between optimizer steps.
 
 The step is overhead-bound at the sizes our users train (a few ms on a CPU), so the hot loop
-avoids per-step host syncs and per-parameter Python work: fused AdamW, foreach clipping, losses
-kept as tensors until a record is due.
+avoids per-parameter Python work: public fused AdamW (foreach where no fused kernel exists),
+foreach clipping, losses kept as tensors until a record is due. One host sync per step checks
+that the loss and the gradient norm are finite before the update, so a non-finite step never
+reaches the weights or the optimizer's state (on a CPU the sync is free: every op has finished).
 """
 from __future__ import annotations
 
@@ -41,7 +43,26 @@ class TrainingError(RuntimeError):
 
 
 class TrainingDiverged(TrainingError):
-    """The loss or the gradient became NaN/inf; the model holds the last finite weights."""
+    """The loss or the gradient became NaN/inf; the model holds the last finite weights.
+
+    `step` is the step that went wrong; `kept_step` the step the weights now in the model are
+    from; `resumable` says the trainer's state (optimizer, step, history) belongs to those
+    weights, so they can be saved as a resumable checkpoint. It is False when the weights were
+    restored from an older copy.
+    """
+
+    def __init__(self, message: str, step: int = 0, kept_step: int = 0,
+                 resumable: bool = False):
+        super().__init__(message)
+        self.step, self.kept_step, self.resumable = step, kept_step, resumable
+
+    def __reduce__(self) -> tuple:  # survives pickling to the viewer process
+        return (type(self), (str(self), self.step, self.kept_step, self.resumable))
+
+
+# Messages of CPU allocation failures: torch raises a plain RuntimeError for them, not
+# torch.OutOfMemoryError as it does on CUDA and MPS.
+_CPU_OOM = ("DefaultCPUAllocator", "can't allocate memory", "not enough memory")
 
 
 @dataclass
@@ -142,8 +163,7 @@ class Trainer:
                 )
 
         self._params = [p for p in model.parameters() if p.requires_grad]
-        self.optimizer, self._fused = self._make_optimizer()
-        self._kernel_args: list[tuple[list[torch.Tensor], ...]] | None = None
+        self.optimizer = self._make_optimizer()
         dtype = amp_dtype(self.device) if cfg.amp else None
         # fp16 needs loss scaling; bf16 has fp32's range and does not.
         self._scaler = torch.amp.GradScaler(self.device.type) if dtype == torch.float16 else None
@@ -162,7 +182,6 @@ class Trainer:
         self._stop = threading.Event()
         # Device tensors of the steps since the last record; read (one sync) only when reporting.
         self._losses: list[torch.Tensor] = []
-        self._bad: list[torch.Tensor] = []
         self._last_norm: torch.Tensor | None = None
         self._last_lr = 0.0
         self._good: list[torch.Tensor] | None = None  # CPU copy of finite weights
@@ -173,7 +192,7 @@ class Trainer:
 
     # -- set-up ------------------------------------------------------------------------------
 
-    def _make_optimizer(self) -> tuple[torch.optim.AdamW, bool]:
+    def _make_optimizer(self) -> torch.optim.AdamW:
         # minGPT's rule: decay the weights of Linear layers only, not biases, norms or tables.
         # A tied table is also the output projection's weight, and is decayed as such.
         linear = {id(m.weight) for m in self.model.modules() if isinstance(m, torch.nn.Linear)}
@@ -185,10 +204,10 @@ class Trainer:
         ]
         kwargs = dict(lr=self.cfg.lr, betas=(self.cfg.beta1, self.cfg.beta2))
         try:
-            # One kernel per group for the whole update; it can also skip a step on device.
-            return torch.optim.AdamW(groups, fused=True, **kwargs), True
-        except (RuntimeError, ValueError):  # device without a fused kernel
-            return torch.optim.AdamW(groups, foreach=True, **kwargs), False
+            # One kernel per group for the whole update (CPU, CUDA and MPS in torch >= 2.4).
+            return torch.optim.AdamW(groups, fused=True, **kwargs)
+        except (RuntimeError, ValueError):  # a device or build without the fused kernel
+            return torch.optim.AdamW(groups, foreach=True, **kwargs)
 
     # -- schedule ----------------------------------------------------------------------------
 
@@ -244,7 +263,8 @@ class Trainer:
                 self._rng[kind] = _device_rng_get(self.device)
                 _device_rng_set(self.device, caller_device)
 
-    def _train_step(self) -> None:
+    def _train_step(self) -> bool:
+        """One optimizer step; False (nothing applied, nothing counted) if it was not finite."""
         cfg = self.cfg
         lr = self.lr_at(self.step)
         for group in self.optimizer.param_groups:
@@ -268,67 +288,23 @@ class Trainer:
         loss = loss.detach()
         if self._scaler is not None:
             # Overflowing fp16 gradients are routine: the scaler skips those steps itself.
-            bad = torch.isfinite(loss).logical_not().float()
-            self._scaler.step(self.optimizer)
-            self._scaler.update()
+            finite = bool(torch.isfinite(loss))
+            if finite:
+                self._scaler.step(self.optimizer)
+                self._scaler.update()
         else:
-            bad = torch.isfinite(loss + norm).logical_not().float()  # () 1.0 = NaN/inf
-            if self._fused:
-                self._fused_step(bad)
-            elif bad.item() == 0.0:  # no fused kernel here: a sync per step is the price
+            finite = bool(torch.isfinite(loss + norm))  # the step's one host sync
+            if finite:
                 self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
+        if not finite:
+            return False
         self.step += 1
         self.tokens += cfg.batch_size * self.context_length
         self._losses.append(loss)
-        self._bad.append(bad)
         self._last_norm = norm
         self._last_lr = lr
-
-    def _fused_step(self, found_inf: torch.Tensor) -> None:
-        """optimizer.step() minus its per-parameter Python bookkeeping: the same fused kernel.
-
-        The kernel skips the whole update when found_inf is 1, on the device, so non-finite
-        gradients never reach the weights and no host sync is needed.
-        """
-        if self._kernel_args is None:
-            self._kernel_args = self._collect_optimizer_state()
-        grads_per_group = [[p.grad for p in args[0]] for args in self._kernel_args]
-        # `is None`, never `None in grads`: that compares tensors with == (~20 us each).
-        if any(g is None for grads in grads_per_group for g in grads):  # unused parameter
-            self.optimizer.found_inf = found_inf
-            self.optimizer.step()
-            del self.optimizer.found_inf
-            return
-        ok = 1.0 - found_inf  # () a skipped update does not count as a step, as in torch
-        for group, (params, exp_avgs, exp_avg_sqs, steps), grads in zip(
-            self.optimizer.param_groups, self._kernel_args, grads_per_group
-        ):
-            beta1, beta2 = group["betas"]
-            torch._foreach_add_(steps, ok)
-            torch._fused_adamw_(
-                params, grads, exp_avgs, exp_avg_sqs, [], steps,
-                lr=group["lr"], beta1=beta1, beta2=beta2, weight_decay=group["weight_decay"],
-                eps=group["eps"], amsgrad=False, maximize=False, found_inf=found_inf,
-            )
-
-    def _collect_optimizer_state(self) -> list[tuple[list[torch.Tensor], ...]]:
-        """Per group: params, exp_avgs, exp_avg_sqs, steps (created as AdamW would create them)."""
-        out = []
-        for group in self.optimizer.param_groups:
-            params, exp_avgs, exp_avg_sqs, steps = [], [], [], []
-            for p in group["params"]:
-                state = self.optimizer.state[p]
-                if not state:
-                    state["step"] = torch.zeros((), dtype=torch.float32, device=p.device)
-                    state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                    state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                params.append(p)
-                exp_avgs.append(state["exp_avg"])
-                exp_avg_sqs.append(state["exp_avg_sq"])
-                steps.append(state["step"])
-            out.append((params, exp_avgs, exp_avg_sqs, steps))
-        return out
+        return True
 
     def evaluate(self) -> dict[str, float]:
         """Mean loss over cfg.eval_batches fixed windows of each split (eval mode, no grad)."""
@@ -394,7 +370,9 @@ class Trainer:
                         stopped = True
                         break
                     with self._lock, self._own_rng():
-                        self._guard_oom(self._train_step)
+                        finite = self._guard_oom(self._train_step)
+                    if not finite:
+                        self._diverged(self.step + 1)
                     if self.step % log_every == 0 or self._eval_due(self.step, target):
                         break
                 records = []
@@ -425,7 +403,7 @@ class Trainer:
                     return
         finally:
             self._stop.clear()
-            self._losses, self._bad = [], []
+            self._losses = []
             self._running = False
 
     def _eval_due(self, step: int, target: int) -> bool:
@@ -435,16 +413,11 @@ class Trainer:
         self, t0: float, paused_s: float, start_tokens: int
     ) -> tuple[StepRecord, float]:
         """The record of the steps since the last one (the only host sync), and their time."""
-        first = self.step - len(self._losses) + 1  # step number of self._losses[0]
         losses = torch.stack(self._losses)  # (n,)
-        bad = torch.stack(self._bad)  # (n,) 1.0 where the loss or gradient was not finite
-        summary = torch.cat([losses.mean().view(1), self._last_norm.float().view(1), bad])
+        summary = torch.cat([losses.mean().view(1), self._last_norm.float().view(1)])
         values = summary.tolist()
         train_s = max(time.perf_counter() - t0 - paused_s, 1e-9)
-        self._losses, self._bad = [], []
-        flags = values[2:]
-        if any(flags):
-            self._diverged(first + flags.index(1.0))
+        self._losses = []
         self.elapsed += train_s
         record = StepRecord(
             step=self.step,
@@ -479,7 +452,10 @@ class Trainer:
     def _guard_oom(self, fn):
         try:
             return fn()
-        except torch.OutOfMemoryError:
+        except (torch.OutOfMemoryError, MemoryError, RuntimeError) as e:
+            if isinstance(e, RuntimeError) and not isinstance(e, torch.OutOfMemoryError) and \
+                    not any(text in str(e) for text in _CPU_OOM):
+                raise  # a bug, not a full memory: let it show
             self.optimizer.zero_grad(set_to_none=True)
             if self.device.type == "cuda":
                 torch.cuda.empty_cache()
@@ -509,19 +485,23 @@ class Trainer:
     def _diverged(self, step: int) -> None:
         """Leave finite weights in the model and raise TrainingDiverged."""
         self.optimizer.zero_grad(set_to_none=True)
+        self._losses = []  # the steps since the last record are not in the history
+        kept_step, resumable = self.step, False
         if all(bool(torch.isfinite(p).all()) for p in self._params):
-            # Non-finite updates were skipped on the device: the weights are the last finite ones.
-            kept = "the last finite weights were kept"
+            # The non-finite update was skipped: weights and optimizer are those of step - 1.
+            kept, resumable = "the last finite weights were kept", True
         elif self._good is not None:
             with self._lock:
                 for p, good in zip(self._params, self._good):
                     p.copy_(good)
+            kept_step = self._good_step
             kept = f"the weights of step {self._good_step} were restored"
         else:
             kept = "no finite weights were available to restore"
         raise TrainingDiverged(
             f"training diverged at step {step}: the loss or gradient became NaN/inf; {kept}. "
-            f"Try a lower learning rate (lr is {self.cfg.lr:g})."
+            f"Try a lower learning rate (lr is {self.cfg.lr:g}; e.g. {self.cfg.lr / 10:g}).",
+            step=step, kept_step=kept_step, resumable=resumable,
         )
 
     # -- state -------------------------------------------------------------------------------
@@ -578,7 +558,6 @@ class Trainer:
             self.optimizer.load_state_dict(
                 {"state": {int(k): v for k, v in optim["state"].items()}, "param_groups": groups}
             )
-            self._kernel_args = None  # the optimizer holds new state tensors now
             self.generator.set_state(state["generator"])
             for key, value in state["rng"].items():
                 if key in self._rng:  # a CUDA state means nothing on the CPU, and vice versa

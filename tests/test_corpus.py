@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-from engine import corpus as corpus_mod
 from engine.corpus import (
     Corpus,
     CorpusError,

@@ -1,0 +1,207 @@
+"""The `train` command: validate everything up front, train, save at every evaluation.
+
+Nothing a user made is lost: --out is checked before training (never the input, never an
+unrelated file, an existing model only with --resume or --overwrite), a failed save leaves the
+previous file intact and puts the weights somewhere the message names, and a diverged or
+out-of-memory run still saves its last good weights.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from .cli import PROG, _fmt, _one_line
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .checkpoint import load_checkpoint
+    from .config import ModelConfig, TrainConfig
+    from .corpus import load_corpus
+    from .devices import resolve_device
+    from .memory import check_memory, param_count
+    from .messages import plural
+    from .outputs import check_output, checkpoint_bytes
+    from .runs import build_trainer, check_more_steps
+    from .train import TrainingDiverged, TrainingError
+
+    tcfg = TrainConfig(
+        batch_size=args.batch, steps=args.steps, lr=args.lr, min_lr=args.min_lr,
+        warmup_steps=min(args.warmup, args.steps), weight_decay=args.weight_decay,
+        grad_clip=args.grad_clip, eval_interval=args.eval_interval,
+        eval_batches=args.eval_batches, seed=args.seed, device=args.device,
+    ).validate()
+    device = resolve_device(args.device)  # an absent device is refused before a long tokenization
+    ckpt = load_checkpoint(args.resume) if args.resume else None
+    if ckpt is not None:
+        mcfg = ckpt.model_config
+        tokenizer_name = ckpt.tokenizer.name
+        if ckpt.trainer_state is not None:
+            check_more_steps(ckpt.step, tcfg.steps)
+    else:
+        mcfg = ModelConfig(
+            vocab_size=1, d_model=args.d_model, n_head=args.heads, n_layer=args.layers,
+            context_length=args.context, d_ff=args.ffn, dropout=args.dropout,
+            positional=args.positional, activation=args.activation, norm=args.norm,
+            tied=args.tied,
+        ).validate()  # checked before the (possibly long) tokenization
+        tokenizer_name = args.tokenizer
+    check_memory(mcfg, tcfg, device)  # a floor before the vocabulary is known; again after
+
+    def plan_output(vocab_size: int):
+        need = checkpoint_bytes(param_count(replace(mcfg, vocab_size=vocab_size)), vocab_size,
+                                resumable=not args.bundle)
+        return check_output(args.out, inputs=[args.file], resume=args.resume,
+                            overwrite=args.overwrite, need_bytes=need)
+
+    plan_output(mcfg.vocab_size)  # refused now, not after the run
+    quiet = args.json or not sys.stderr.isatty()
+    with tqdm(total=Path(args.file).stat().st_size if Path(args.file).is_file() else 0,
+              unit="B", unit_scale=True, desc="tokenizing", disable=quiet, leave=False) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        corpus = load_corpus(
+            args.file, tokenizer=tokenizer_name, context_length=mcfg.context_length,
+            val_fraction=tcfg.val_fraction, progress=progress,
+            vocab_from=ckpt.tokenizer if ckpt else None, encoding=args.encoding,
+        )
+    if not args.json:  # the encoding is always reported, a terminal or not
+        print(f"{Path(args.file).name}: {corpus.decoding.describe()}", file=sys.stderr)
+    trainer = build_trainer(
+        mcfg, tcfg, corpus, device=device,
+        weights=ckpt.model.state_dict() if ckpt is not None else None,
+        trainer_state=ckpt.trainer_state if ckpt is not None else None,
+    )
+    model = trainer.model
+    plan = plan_output(model.config.vocab_size)
+    if not quiet:
+        print(
+            f"{plural(corpus.n_tokens, 'token')}, vocabulary {corpus.tokenizer.vocab_size:,}, "
+            f"{plural(model.num_params(), 'parameter')}, device {trainer.device}; "
+            f"{plan.describe()}",
+            file=sys.stderr,
+        )
+    save = _Saver(args, trainer, plan.path)
+
+    last = None
+    start = trainer.step
+    with tqdm(total=tcfg.steps, initial=start, desc="training", disable=quiet,
+              unit="step") as bar:
+        try:
+            for rec in trainer.run(log_every=10):
+                last = rec
+                bar.update(rec.step - bar.n)
+                post = {"loss": f"{rec.train_loss:.4f}", "tok/s": f"{rec.tokens_per_s:,.0f}"}
+                if rec.val_loss is not None:
+                    post["val"] = f"{rec.val_loss:.4f}"
+                    save.periodic(rec.step)  # a crash loses at most one evaluation interval
+                bar.set_postfix(post, refresh=False)
+        except KeyboardInterrupt:
+            trainer.request_stop()
+            print(f"{PROG}: interrupted at step {trainer.step}; saving", file=sys.stderr)
+        except TrainingDiverged as exc:
+            bar.close()
+            return save.diverged(exc)
+        except TrainingError as exc:  # out of memory: the weights of the last step are intact
+            bar.close()
+            return save.failed(exc)
+    path, failure = save.final()
+    evals = [r for r in trainer.history if r.val_loss is not None]
+    summary: dict[str, Any] = {
+        "steps": trainer.step,
+        "tokens_per_s": round(last.tokens_per_s, 1) if last else 0.0,
+        "train_loss": evals[-1].eval_train_loss if evals else (last.train_loss if last else None),
+        "val_loss": evals[-1].val_loss if evals else None,
+        "last_batch_loss": last.train_loss if last else None,
+        "parameters": model.num_params(),
+        "vocab_size": corpus.tokenizer.vocab_size,
+        "corpus_tokens": corpus.n_tokens,
+        "encoding": corpus.decoding.name,
+        "replaced_bytes": corpus.decoding.replaced,
+        "device": str(trainer.device),
+        "checkpoint": str(path),
+    }
+    if failure is not None:
+        print(f"{PROG}: error: {failure}; the trained weights were saved to {path} instead",
+              file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(
+            f"saved {path} after {plural(summary['steps'], 'step')}: train loss "
+            f"{_fmt(summary['train_loss'])}, val loss {_fmt(summary['val_loss'])}, "
+            f"{summary['tokens_per_s']:,.0f} tokens/s"
+        )
+    return 0
+
+
+class _Saver:
+    """The train command's saves: at evaluations, at the end, and after a failure."""
+
+    def __init__(self, args: argparse.Namespace, trainer, path: Path):
+        self.args, self.trainer, self.path = args, trainer, path
+        self._warned = False
+
+    def _kwargs(self, **extra: Any) -> dict[str, Any]:
+        t = self.trainer
+        history = extra.pop("history", [r.to_dict() for r in t.history])
+        return dict(trainer=None if self.args.bundle else t, train_cfg=t.cfg, step=t.step,
+                    extra={"corpus": str(self.args.file), "history": history, **extra})
+
+    def periodic(self, step: int) -> None:
+        """Save at an evaluation; a failure is reported once and training goes on."""
+        from .checkpoint import SaveError, save_checkpoint
+
+        try:
+            save_checkpoint(self.path, self.trainer.model, self.trainer.corpus.tokenizer,
+                            **self._kwargs())
+        except SaveError as exc:
+            if not self._warned:
+                print(f"{PROG}: warning: {exc} (at step {step}; training goes on, the final "
+                      "save will try again)", file=sys.stderr)
+                self._warned = True
+
+    def final(self):
+        """(path, the first failure or None): the weights go to a rescue path if need be."""
+        from .outputs import save_with_rescue
+
+        return save_with_rescue(self.path, self.trainer.model, self.trainer.corpus.tokenizer,
+                                **self._kwargs())
+
+    def diverged(self, exc) -> int:
+        """Save the last finite weights beside --out, marked as diverged; exit status 2."""
+        from .outputs import save_with_rescue
+
+        t = self.trainer
+        marker = {"at_step": exc.step, "kept_step": exc.kept_step, "lr": t.cfg.lr}
+        target = self.path.with_name(f"{self.path.stem}.diverged{self.path.suffix}")
+        if exc.resumable:
+            kwargs = self._kwargs(diverged=marker)
+        else:  # restored from an older copy: the optimizer state belongs to later weights
+            history = [r.to_dict() for r in t.history if r.step <= exc.kept_step]
+            kwargs = dict(train_cfg=t.cfg, step=exc.kept_step, extra={
+                "corpus": str(self.args.file), "history": history, "diverged": marker})
+        path, _ = save_with_rescue(target, t.model, t.corpus.tokenizer, **kwargs)
+        print(f"{PROG}: error: {_one_line(exc)} The weights of step {exc.kept_step} and the "
+              f"history up to them were saved to {path}, marked as diverged.", file=sys.stderr)
+        return 2
+
+    def failed(self, exc) -> int:
+        """After an out-of-memory error: save what was trained (if anything); status 2."""
+        if self.trainer.step == 0:
+            print(f"{PROG}: error: {_one_line(exc)}; nothing was trained, nothing saved",
+                  file=sys.stderr)
+            return 2
+        path, _ = self.final()
+        print(f"{PROG}: error: {_one_line(exc)}; the weights of step {self.trainer.step} were "
+              f"saved to {path}", file=sys.stderr)
+        return 2
