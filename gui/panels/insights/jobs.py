@@ -1,0 +1,45 @@
+"""The work the head-ablation view runs off the GUI thread: plain functions, no Qt.
+
+They read the session's model directly: a model in the session is never changed (new weights
+are a new object, and a trace probes through a context variable), so a job on another thread
+cannot see it half-updated and needs no private copy.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from engine.corpus import Corpus
+from engine.lens import TopK, ablation_effect, next_token_shift
+from engine.model import GPT
+from engine.trace import Trace, run_trace
+
+SHIFT_TOP_K = 8  # next-token guesses drawn per side in the ablation chart
+
+Heads = list[tuple[int, int]]
+
+
+@dataclass(frozen=True)
+class ShiftResult:
+    """What a tick of a head box produces: the next-token shift and, if asked, the trace."""
+
+    shift: dict[str, TopK]  # engine.lens.next_token_shift: {"before": [(id, p)], "after": ...}
+    trace: Trace | None  # the ablated trace of the same ids, when re-traced
+
+
+def shift_job(model: GPT, ids: np.ndarray, heads: Heads, retrace: bool) -> ShiftResult:
+    """The ablated trace of `ids` (B, T) when `retrace`, and the next-token shift of row 0."""
+    trace = run_trace(model, ids, ablate=heads) if retrace else None
+    shift = next_token_shift(model, ids[0], heads, top_k=SHIFT_TOP_K)
+    return ShiftResult(shift=shift, trace=trace)
+
+
+def measure_job(report: Callable[[int, int], None], model: GPT, corpus: Corpus,
+                heads: Heads) -> dict[str, float]:
+    """engine.lens.ablation_effect, for a FunctionWorker (`report` raises once cancelled)."""
+    report(0, 1)
+    result = ablation_effect(model, corpus, heads)
+    report(1, 1)
+    return result

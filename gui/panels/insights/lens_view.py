@@ -1,0 +1,190 @@
+"""The logit-lens tab: for one position, a table of depth (rows) × top-k next-token guesses.
+
+The residual stream after the embedding and after each block is decoded through the model's
+own final path (engine.lens.logit_lens), so a prediction can be watched forming.
+"""
+from __future__ import annotations
+
+import html
+
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.lens import LensRow, logit_lens
+from gui.pieces import piece
+from gui.session import Session
+from gui.widgets import LazyPanel
+
+from .readings import head_names, lens_agrees, lens_colour, next_id, text_colour
+
+
+class LensView(LazyPanel):
+    """For one position: a table of depth (rows) × top-k guesses for the next token."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self._rows: list[LensRow] = []
+        self._ids: list[int] = []  # the ids the position list was made for
+
+        self.position_combo = QComboBox()
+        self.position_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.position_combo.setMaxVisibleItems(20)
+        self.position_combo.currentIndexChanged.connect(self._redraw)
+        self.top_k_spin = QSpinBox()
+        self.top_k_spin.setRange(1, 10)
+        self.top_k_spin.setValue(5)
+        self.top_k_spin.valueChanged.connect(self._redraw)
+        top = QHBoxLayout()
+        top.addWidget(QLabel(self.tr("Position:")))
+        top.addWidget(self.position_combo)
+        top.addSpacing(12)
+        top.addWidget(QLabel(self.tr("Top-k:")))
+        top.addWidget(self.top_k_spin)
+        top.addStretch(1)
+
+        self.caption = QLabel()
+        self.caption.setWordWrap(True)
+        self.table = QTableWidget(0, 0)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        font = QFont()
+        font.setPointSizeF(10.5)
+        self.table.setFont(font)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #444;")
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.note)
+
+    # -- public -------------------------------------------------------------------------------
+    def position(self) -> int:
+        """The position whose next-token guesses are shown."""
+        self._flush()
+        return max(self.position_combo.currentIndex(), 0)
+
+    def set_position(self, position: int) -> None:
+        self._flush()  # the list of positions follows the current trace first
+        self.position_combo.setCurrentIndex(position)
+
+    def rows(self) -> list[LensRow]:
+        """The LensRows shown (label, top [(id, p)]), shallowest first."""
+        self._flush()
+        return list(self._rows)
+
+    def cell_text(self, row: int, col: int) -> str:
+        self._flush()
+        item = self.table.item(row, col)
+        return item.text() if item is not None else ""
+
+    def on_trace_changed(self) -> None:
+        """The session's trace was replaced: redraw when on screen."""
+        self._redraw()
+
+    # -- drawing ------------------------------------------------------------------------------
+    def _rebuild(self) -> None:
+        self._follow_positions()
+        self._draw_table()
+
+    def _follow_positions(self) -> None:
+        """One entry per traced token; the selection stays put, or at the end if it was there."""
+        s = self.session
+        ids = [] if s.trace is None else s.trace.ids[0].tolist()
+        if ids == self._ids:
+            return
+        old = self.position_combo.currentIndex()
+        at_end = old < 0 or old == len(self._ids) - 1
+        self._ids = ids
+        tok = s.tokenizer
+        self.position_combo.blockSignals(True)
+        self.position_combo.clear()
+        pieces = [piece(tok, i) for i in ids] if tok is not None else [str(i) for i in ids]
+        self.position_combo.addItems([f"{t}  {p}" for t, p in enumerate(pieces)])
+        if ids:
+            self.position_combo.setCurrentIndex(len(ids) - 1 if at_end else min(old, len(ids) - 1))
+        self.position_combo.blockSignals(False)
+
+    def _draw_table(self) -> None:
+        s = self.session
+        if s.model is None or s.trace is None or not self._ids:
+            self._show_nothing(self.tr("No trace yet: type a context to see the lens."))
+            return
+        tok = s.tokenizer
+        pos = max(self.position_combo.currentIndex(), 0)
+        k = self.top_k_spin.value()
+        try:
+            self._rows = logit_lens(s.model, s.trace, pos, top_k=k)
+        except (KeyError, IndexError, RuntimeError) as exc:
+            # E.g. the trace of the previous model, between set_model and its new trace.
+            self._show_nothing(self.tr("The lens cannot read this trace: {0}").format(exc))
+            return
+        actual = next_id(self._ids, pos)
+        self.table.setRowCount(len(self._rows))
+        self.table.setColumnCount(k)
+        self.table.setHorizontalHeaderLabels([self.tr("guess {0}").format(i + 1) for i in range(k)])
+        self.table.setVerticalHeaderLabels([r.label for r in self._rows])
+        bold = QFont(self.table.font())
+        bold.setBold(True)
+        for r, row in enumerate(self._rows):
+            for c in range(k):
+                if c >= len(row.top):
+                    self.table.setItem(r, c, QTableWidgetItem(""))
+                    continue
+                tid, p = row.top[c]
+                text = piece(tok, tid)
+                mark = "  ✓" if tid == actual else ""
+                item = QTableWidgetItem(f"{text}   {p:.3f}{mark}")
+                colour = lens_colour(p)
+                item.setBackground(colour)
+                item.setForeground(text_colour(colour))
+                if tid == actual:
+                    item.setFont(bold)
+                item.setToolTip(self.tr("{0}: id {1}, piece '{2}', p = {3:.6f}").format(
+                    row.label, tid, text, p))
+                self.table.setItem(r, c, item)
+        here = piece(tok, self._ids[pos])
+        nxt = self.tr("the next token is '{0}' (✓)").format(piece(tok, actual)) \
+            if actual is not None \
+            else self.tr("the last position: its guess is what generation would sample from")
+        self.caption.setText(self.tr(
+            "<b>What the model would predict after position {0} ('{1}')</b>, read from the "
+            "residual stream after the embedding and after each block; <b>final</b> is the "
+            "model's real prediction. Here {2}.").format(pos, html.escape(here), html.escape(nxt)))
+        self.note.setText(self._consistency_note(pos))
+
+    def _show_nothing(self, caption: str) -> None:
+        self._rows = []
+        self.table.setRowCount(0)
+        self.caption.setText(caption)
+
+    def _consistency_note(self, pos: int) -> str:
+        """Warn when the trace was made by other weights than the model decoding it."""
+        trace = self.session.trace
+        if not self._rows or "probs" not in trace:
+            return ""
+        if lens_agrees(self._rows[-1].top, trace.values("probs")[0, pos]):
+            note = self.tr("Cell colour: probability (white 0 → blue 1).")
+            if trace.ablated:
+                note += " " + self.tr("Heads ablated in this trace: {0}.").format(
+                    head_names(trace.ablated))
+            return note
+        return self.tr("⚠ The trace comes from other weights than the current model (e.g. a "
+                       "training snapshot); the lens decodes it with the current model's final "
+                       "layer, so its rows are only approximate.")
