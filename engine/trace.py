@@ -8,7 +8,6 @@ one thread while another samples from it. The ordered list of
 """
 from __future__ import annotations
 
-import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Sequence
@@ -18,58 +17,10 @@ import torch
 import torch.nn.functional as F
 
 from .model import GPT, HookPoint, probing
+from .steps import STEP_INFO, step_kind, step_layer
 
-# Per step kind: (title, formula, axes). Keys are the name with any `blocks.{i}.` removed.
-# One table so a title or formula is never spelled in two places.
-STEP_INFO: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "tokens": ("Token ids", "text → ids (compact vocabulary rows)", ("batch", "context")),
-    "embed.token": ("Token embedding", "E[ids]", ("batch", "context", "d_model")),
-    "embed.position": (
-        "Positional encoding",
-        "PE(pos,2i)=sin(pos/10000^(2i/d)), PE(pos,2i+1)=cos(pos/10000^(2i/d))",
-        ("context", "d_model"),
-    ),
-    "embed.sum": ("Embedding + position", "X = E[ids] + PE", ("batch", "context", "d_model")),
-    "attn.q": ("Queries, split into heads", "Q = X·Wq → view, transpose",
-               ("batch", "heads", "context", "head_size")),
-    "attn.k": ("Keys, split into heads", "K = X·Wk → view, transpose",
-               ("batch", "heads", "context", "head_size")),
-    "attn.v": ("Values, split into heads", "V = X·Wv → view, transpose",
-               ("batch", "heads", "context", "head_size")),
-    "attn.scores": ("Scores QKᵀ", "S = Q·Kᵀ", ("batch", "heads", "query", "key")),
-    "attn.scaled": ("Scaled scores", "S / √head_size", ("batch", "heads", "query", "key")),
-    "attn.masked": ("Causal mask applied", "S/√d + M,  M = −∞ above the diagonal",
-                    ("batch", "heads", "query", "key")),
-    "attn.pattern": ("Attention pattern (softmax)", "A = softmax(S/√d + M)  (rows sum to 1)",
-                     ("batch", "heads", "query", "key")),
-    "attn.weighted": ("Weighted values", "A·V", ("batch", "heads", "context", "head_size")),
-    "attn.concat": ("Heads concatenated", "transpose → reshape [.., heads·head_size]",
-                    ("batch", "context", "d_model")),
-    "attn.out": ("Attention output", "concat·Wo + bo", ("batch", "context", "d_model")),
-    "resid1": ("Residual (attention)", "X + Attention(·)", ("batch", "context", "d_model")),
-    "ln1": ("LayerNorm 1", "γ·(x−μ)/√(σ²+ε) + β", ("batch", "context", "d_model")),
-    "ffn.hidden": ("FFN hidden", "H = x·W1 + b1", ("batch", "context", "d_ff")),
-    "ffn.act": ("FFN activation", "act(H)", ("batch", "context", "d_ff")),
-    "ffn.out": ("FFN output", "act(H)·W2 + b2", ("batch", "context", "d_model")),
-    "resid2": ("Residual (FFN)", "x + FFN(·)", ("batch", "context", "d_model")),
-    "ln2": ("LayerNorm 2", "γ·(x−μ)/√(σ²+ε) + β", ("batch", "context", "d_model")),
-    "ln_f": ("Final LayerNorm", "γ·(x−μ)/√(σ²+ε) + β", ("batch", "context", "d_model")),
-    "logits": ("Logits", "x·W_vocab", ("batch", "context", "vocab")),
-    "probs": ("Next-token probabilities", "softmax(logits)", ("batch", "context", "vocab")),
-}
-
-_BLOCK = re.compile(r"^blocks\.(\d+)\.")
-
-
-def step_kind(name: str) -> str:
-    """`blocks.3.attn.scores` -> `attn.scores`; names outside blocks are their own kind."""
-    return _BLOCK.sub("", name)
-
-
-def step_layer(name: str) -> int | None:
-    """The block index of a step name, or None for steps outside the blocks."""
-    m = _BLOCK.match(name)
-    return int(m.group(1)) if m else None
+# STEP_INFO, step_kind and step_layer live in engine.steps with the other facts about steps;
+# they are imported here because every Step is stamped with them (and callers find them here).
 
 
 @dataclass

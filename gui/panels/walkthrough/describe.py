@@ -1,0 +1,65 @@
+"""A step in words: what the walkthrough writes above the numbers for the step on show.
+
+The facts come from the engine (engine.steps: title, formula, axes, weights, reshape note;
+engine.guide: the explanation in English or Chinese); this module only puts them together for
+one step of one trace, so the words view has nothing to compute.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.checks import step_inputs
+from engine.guide import help_text
+from engine.model import GPT
+from engine.steps import named_shape, reshape_note, weights_note
+from engine.trace import Trace
+from gui.strings import translate
+
+
+@dataclass(frozen=True)
+class StepWords:
+    """Everything the words view shows for one step ('' where a line has nothing to say)."""
+
+    title: str
+    formula: str
+    shapes: str  # inputs → output, with named axes
+    weights: str  # "weights: Wq [64×64] + ..." or ''
+    note: str  # what a reshape did, or ''
+    help_title: str  # the guide's section title and text
+    help_text: str
+
+
+def shapes_text(trace: Trace, model: GPT | None, name: str) -> str:
+    """Inputs → output with named axes, e.g. 'embed.sum [batch 4, context 16, d_model 64]  →
+    [...]'; only the output when the step's inputs are unknown or not in the trace."""
+    step = trace[name]
+    out = named_shape(step.axes, step.shape)
+    try:
+        inputs = step_inputs(model, name) if model is not None else []
+    except (KeyError, AttributeError):  # a trace of another architecture than the model
+        inputs = []
+    ins = [trace[i] for i in inputs if i in trace]
+    if not ins:
+        return out
+    parts = [f"{s.name} {named_shape(s.axes, s.shape)}" for s in ins]
+    return " , ".join(parts) + "  →  " + out
+
+
+def describe(trace: Trace, model: GPT | None, name: str, lang: str) -> StepWords:
+    """The words for step `name` of `trace` (read against `model`), in `lang`."""
+    step = trace[name]
+    weights = weights_note(model.config, step.kind) if model is not None else ""
+    n_head = model.config.n_head if model is not None else None
+    try:
+        title, text = help_text(name, lang)
+    except (OSError, ValueError):  # the guide file is missing or malformed: no explanation
+        title, text = "", ""
+    return StepWords(
+        title=step.title,
+        formula=step.formula,
+        shapes=shapes_text(trace, model, name),
+        weights=translate("weights: {w}", lang).format(w=weights) if weights else "",
+        note=reshape_note(step.kind, step.shape, n_head, lang),
+        help_title=title,
+        help_text=text,
+    )
