@@ -41,8 +41,8 @@ def test_prompt_defaults_to_the_context_first_line(panel):
 
 
 def test_fixed_seed_is_repeatable_and_matches_the_engine(qtbot, panel, session):
-    panel.temperature_spin.setValue(0.9)
-    panel.seed_spin.setValue(7)
+    panel.form.temperature_spin.setValue(0.9)
+    panel.form.seed_spin.setValue(7)
     _run(qtbot, panel, 12)
     first = panel.generated_text()
     assert len(panel.generated_ids()) == 12
@@ -85,15 +85,15 @@ def test_bars_show_the_sampled_token_and_temperature_reshapes_them(qtbot, panel)
     before = panel.bar_values()
     chosen = panel.chosen_bar()
     assert chosen is not None
-    assert abs(before[chosen] - panel._last.prob) < 1e-5  # same distribution the engine drew from
-    panel.temperature_spin.setValue(0.3)  # redrawn at once, no new token
+    assert abs(before[chosen] - panel.text.last.prob) < 1e-5  # same distribution the engine drew from
+    panel.form.temperature_spin.setValue(0.3)  # redrawn at once, no new token
     after = panel.bar_values()
     assert len(panel.generated_ids()) == 3
     assert not np.allclose(before[: len(after)], after[: len(before)])
     assert after.sum() <= 1 + 1e-6 and after.max() > before.max()
-    expected = next_token_probs(panel._logits.values, temperature=0.3).numpy()
+    expected = next_token_probs(panel.text.logits.values, temperature=0.3).numpy()
     assert np.allclose(np.sort(after)[::-1][:5], np.sort(expected)[::-1][:5], atol=1e-6)
-    panel.top_k_spin.setValue(2)
+    panel.form.top_k_spin.setValue(2)
     assert len(panel.bar_values()) <= 3  # two kept, plus the chosen one if it fell out
     assert panel.bar_values().sum() <= 1 + 1e-6
 
@@ -117,3 +117,35 @@ def test_empty_state_without_a_model(qtbot):
     assert p.empty.is_empty()
     p.run(3)  # nothing to sample from: ignored
     assert not p.is_running()
+
+
+def test_text_and_job_without_widgets(session):
+    """The plain logic: one engine generator continues the text, the job's logits belong to
+    the shown position, and the bars are re-shaped from them."""
+    import threading
+
+    from gui.panels.generation.job import generation_job
+    from gui.panels.generation.text import GeneratedText
+
+    tok, model = session.tokenizer, session.model
+    text = GeneratedText()
+    text.reset("the cat sat", tok)
+    settings = {"temperature": 0.9, "top_k": None, "top_p": None}
+    text.ensure_steps(model, tok, settings, seed=3)
+    job = generation_job(text.steps, 4, model, list(text.ids), tok.vocab_size, False,
+                         threading.Event())
+    while True:
+        try:
+            text.add(next(job))
+        except StopIteration as stop:
+            end = stop.value
+            break
+    expected = list(generate(model, tok, "the cat sat", 4, temperature=0.9, seed=3))
+    assert text.gen_ids == [s.token_id for s in expected] and end.tokens == 4
+    text.logits = end.logits
+    assert text.has_logits()  # the distribution the newest token was drawn from
+    bars = text.bars(tok, settings)
+    assert bars.live and bars.chosen is not None
+    assert abs(bars.values[bars.chosen] - text.last.prob) < 1e-5
+    text.reset("the cat sat", tok)
+    assert text.gen_ids == [] and text.steps is None and not text.has_logits()

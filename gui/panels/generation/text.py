@@ -1,0 +1,139 @@
+"""The text being generated, without widgets: the prompt, every sampled token, the engine
+generator that continues it, and the candidates to draw as bars.
+
+One engine generator lives across Step and Run, so a fixed seed gives the same text whether
+the tokens were asked for one by one or in a run; it is rebuilt only when the model, the
+sampling settings or the seed change.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+
+from engine.model import GPT
+from engine.sample import SampleStep, generate, next_token_probs
+from engine.tokenizers import Tokenizer
+from gui.panels.generation.job import TOP_N, Logits
+
+
+def prompt_ids(tokenizer: Tokenizer, prompt: str) -> list[int]:
+    """The ids generate() starts from for `prompt` (an empty prompt starts at a newline)."""
+    ids = tokenizer.encode(prompt).tolist()
+    if not ids:
+        newline = tokenizer.encode("\n").tolist()
+        if newline and tokenizer.unk_id not in newline:
+            ids = newline
+    return ids
+
+
+@dataclass(frozen=True)
+class Bars:
+    """The candidates drawn as bars: probabilities, pieces, the sampled one's index, and
+    whether they follow the current controls (`live`) or are as the engine sampled them."""
+
+    values: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    labels: list[str] = field(default_factory=list)
+    chosen: int | None = None
+    live: bool = False
+
+
+class GeneratedText:
+    """Prompt and sampled tokens, the engine generator, and the logits of the shown position."""
+
+    def __init__(self) -> None:
+        self.prompt = ""  # the prompt the current text started from
+        self.ids: list[int] = []  # the ids the engine holds: prompt then every sampled token
+        self.gen_ids: list[int] = []  # the sampled tokens alone
+        self.last: SampleStep | None = None  # the newest sampled token
+        self.logits: Logits | None = None
+        self.steps: Iterator[SampleStep] | None = None  # the engine generator, kept across runs
+        self._steps_key: tuple | None = None
+        self.ms_per_token: float | None = None
+
+    def reset(self, prompt: str, tokenizer: Tokenizer | None) -> None:
+        """Start again from `prompt`: nothing sampled, no generator, no logits."""
+        self.prompt = prompt
+        self.steps = None
+        self._steps_key = None
+        self.gen_ids = []
+        self.last = None
+        self.logits = None
+        self.ms_per_token = None
+        self.ids = prompt_ids(tokenizer, prompt) if tokenizer is not None else []
+
+    def forget_steps(self) -> None:
+        """The next token is drawn by a new generator (new weights, settings or seed)."""
+        self.steps = None
+
+    def ensure_steps(self, model: GPT, tokenizer: Tokenizer, sampling: dict, seed: int) -> None:
+        """The engine generator for the text so far and these settings (rebuilt when they
+        changed); raises ValueError when the engine refuses the settings."""
+        key = (id(model), tuple(sorted(sampling.items())), seed)
+        if self.steps is not None and key == self._steps_key:
+            return
+        # Continue from the text so far; the seed is offset by the tokens already drawn so a
+        # re-built generator stays deterministic without repeating the first draws.
+        text = self.prompt + self.generated_text(tokenizer)
+        self.steps = None
+        self.steps = generate(model, tokenizer, text, max_new_tokens=10**9,
+                              seed=seed + len(self.gen_ids), top_n=TOP_N, **sampling)
+        self._steps_key = key
+        self.ids = prompt_ids(tokenizer, text)
+
+    def add(self, step: SampleStep) -> None:
+        """A token the engine sampled."""
+        self.gen_ids.append(step.token_id)
+        self.ids.append(step.token_id)
+        self.last = step
+
+    def shown_position(self) -> int:
+        """Index of the token whose distribution is shown: the newest one, or the next one."""
+        return len(self.ids) - 1 if self.gen_ids else len(self.ids)
+
+    def has_logits(self) -> bool:
+        """The logits of the shown position are here: the controls re-shape the bars at once."""
+        return self.logits is not None and self.logits.n_ids == self.shown_position()
+
+    def generated_text(self, tokenizer: Tokenizer | None) -> str:
+        """The sampled continuation as text (prompt excluded)."""
+        if tokenizer is None or not self.gen_ids:
+            return ""
+        return tokenizer.decode(np.array(self.gen_ids, dtype=np.int64))
+
+    def pieces(self, tokenizer: Tokenizer) -> list[str]:
+        """The sampled tokens as text, one piece each (one piece for all when tokens are parts
+        of one character, which only decode together)."""
+        gen = np.array(self.gen_ids, dtype=np.int64)
+        whole = tokenizer.decode(gen) if len(gen) else ""
+        pieces = [tokenizer.decode(gen[i:i + 1]) for i in range(len(gen))]
+        return pieces if "".join(pieces) == whole else [whole]
+
+    def bars(self, tokenizer: Tokenizer | None, sampling: dict) -> Bars:
+        """The candidates to draw: re-shaped by `sampling` when the logits are here, else as
+        the engine sampled them; the sampled token is always among them."""
+        if tokenizer is None:
+            return Bars()
+        last = self.last
+        if self.has_logits():
+            probs = next_token_probs(self.logits.values, **sampling).numpy()
+            order = np.argsort(-probs, kind="stable")[:TOP_N]
+            cands = [(int(i), tokenizer.piece(int(i)), float(probs[i])) for i in order
+                     if probs[i] > 0]
+            if last is not None and last.token_id not in [c[0] for c in cands]:
+                j = last.token_id
+                cands.append((j, tokenizer.piece(j), float(probs[j])))
+            live = True
+        elif last is not None:
+            cands = list(last.candidates)
+            if last.token_id not in [c[0] for c in cands]:
+                cands.append((last.token_id, last.piece, last.prob))
+            live = False
+        else:
+            return Bars()
+        chosen = None
+        if last is not None:
+            chosen = next((i for i, c in enumerate(cands) if c[0] == last.token_id), None)
+        return Bars(np.array([c[2] for c in cands], dtype=np.float64), [c[1] for c in cands],
+                    chosen, live)
