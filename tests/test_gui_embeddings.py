@@ -42,22 +42,23 @@ def shown(qtbot, widget, size=DOCK_SIZE, tab=1):
 
 
 def map_seen(view) -> bool:
-    return on_screen(view.map_plot.viewport())  # the view's own region is all under its viewport
+    # The view's own region is all under its viewport.
+    return on_screen(view.map_page.plot.viewport())
 
 
 def lookup_seen(view) -> bool:
-    return on_screen(view.heatmap.graphics.viewport())
+    return on_screen(view.lookup_page.heatmap.graphics.viewport())
 
 
 def marker_pos(view, compact_id: int) -> QPointF:
     """Where a token's point is drawn, in the map's scene pixels."""
     x, y = view.pca_coords()[compact_id]
-    return view.map_plot.getViewBox().mapViewToScene(QPointF(float(x), float(y)))
+    return view.map_page.plot.getViewBox().mapViewToScene(QPointF(float(x), float(y)))
 
 
 def assert_readable(view) -> list[tuple[int, str, object]]:
     labels = view.map_labels()
-    area = view.map_plot.getViewBox().sceneBoundingRect()
+    area = view.map_page.plot.getViewBox().sceneBoundingRect()
     for (_, a, ra), (_, b, rb) in itertools.combinations(labels, 2):
         assert not ra.intersects(rb), f"labels {a!r} and {b!r} overlap"
     for _, text, rect in labels:
@@ -68,7 +69,7 @@ def assert_readable(view) -> list[tuple[int, str, object]]:
 def isolated_point(view) -> int:
     """A vocabulary point with no other point (or label) within 8 px, and no label of its own."""
     labelled = {i for i, _, _ in view.map_labels()}
-    vb = view.map_plot.getViewBox()
+    vb = view.map_page.plot.getViewBox()
     area = vb.sceneBoundingRect().adjusted(10, 10, -10, -10)
     pos = np.array([[p.x(), p.y()] for p in (marker_pos(view, i)
                                               for i in range(len(view.pca_coords())))])
@@ -84,7 +85,7 @@ def isolated_point(view) -> int:
 
 
 def viewport_point(view, scene_pos: QPointF) -> QPoint:
-    return view.map_plot.mapFromScene(scene_pos)
+    return view.map_page.plot.mapFromScene(scene_pos)
 
 
 # -- the vocabulary map -----------------------------------------------------------------
@@ -107,7 +108,7 @@ def test_map_labels_do_not_overlap_and_name_every_context_token(qtbot, session):
 
 def test_labels_are_chosen_again_for_the_zoomed_view(qtbot, session):
     view = shown(qtbot, EmbeddingsPanel(session))
-    vb = view.map_plot.getViewBox()
+    vb = view.map_page.plot.getViewBox()
     vb.autoRange()  # what the map's "A" button does
     before = {i for i, _, _ in view.map_labels()}
     coords = view.pca_coords()
@@ -134,7 +135,7 @@ def test_labels_follow_the_selection_and_a_new_context(qtbot, session):
     assert outside in {i for i, _, _ in assert_readable(view)}
     from engine.trace import run_trace
 
-    session.context_text = "the cat sat on the mat"
+    session.set_context_text("the cat sat on the mat")
     session.set_trace(run_trace(session.model, session.context_ids()))
     ids = {i for i, _, _ in assert_readable(view)}
     assert set(session.trace.ids[0].tolist()) <= ids
@@ -143,8 +144,8 @@ def test_labels_follow_the_selection_and_a_new_context(qtbot, session):
 def test_hovering_a_point_names_its_token_with_the_engine_coordinates(qtbot, session):
     view = shown(qtbot, EmbeddingsPanel(session))
     i = isolated_point(view)
-    QTest.mouseMove(view.map_plot.viewport(), viewport_point(view, marker_pos(view, i)))
-    tip = view.map_plot.getViewBox().toolTip()
+    QTest.mouseMove(view.map_page.plot.viewport(), viewport_point(view, marker_pos(view, i)))
+    tip = view.map_page.plot.getViewBox().toolTip()
     x, y = view.pca_coords()[i]
     assert f"“{session.tokenizer.piece(i)}”  compact id {i}" in tip
     assert f"PC1 {format_value(x)}, PC2 {format_value(y)}" in tip
@@ -153,7 +154,7 @@ def test_hovering_a_point_names_its_token_with_the_engine_coordinates(qtbot, ses
 def test_clicking_an_unlabelled_point_selects_and_labels_it(qtbot, session):
     view = shown(qtbot, EmbeddingsPanel(session))
     i = isolated_point(view)
-    QTest.mouseClick(view.map_plot.viewport(), Qt.MouseButton.LeftButton,
+    QTest.mouseClick(view.map_page.plot.viewport(), Qt.MouseButton.LeftButton,
                      pos=viewport_point(view, marker_pos(view, i)))
     assert view.selected_token() == i
     table = session.model.embed.wte.weight.detach().numpy()
@@ -169,7 +170,7 @@ def test_narrow_dock_uses_tabs_and_wide_dock_shows_both(qtbot, session):
     view.resize(1400, 900)
     qtbot.waitUntil(lambda: lookup_seen(view) and map_seen(view))
     assert view.tabs.count() == 0
-    assert view.heatmap.width() > 500 and view.map_plot.width() > 500
+    assert view.lookup_page.heatmap.width() > 500 and view.map_page.plot.width() > 500
     assert_readable(view)
     view.resize(*DOCK_SIZE)
     qtbot.waitUntil(lambda: view.tabs.count() == 2)
@@ -182,7 +183,7 @@ def test_narrow_dock_uses_tabs_and_wide_dock_shows_both(qtbot, session):
 def test_captions_are_whole_or_elided_with_a_tooltip(qtbot, session):
     view = shown(qtbot, EmbeddingsPanel(session), tab=0)
     T, C = session.trace["embed.token"].values[0].shape
-    caption = view.lookup_caption
+    caption = view.lookup_page.caption
     assert f"[{T} × {C}]" in caption.full_text()
     assert caption.text() == caption.full_text()  # room enough in the dock
     assert caption.toolTip() == caption.full_text()
@@ -199,13 +200,14 @@ def test_readout_shows_the_traced_value_under_the_mouse(qtbot, session):
     view.select_row(2)
     row = session.trace["embed.token"].values[0, 2]
     assert np.array_equal(view.selected_vector(), row)
-    vb = view.bar_plot.getViewBox()
+    vb = view.lookup_page.bar_plot.getViewBox()
     j = int(np.argmax(np.abs(row)))
     at = vb.mapViewToScene(QPointF(j, float(row[j]) / 2))
-    QTest.mouseMove(view.bar_plot.viewport(), view.bar_plot.mapFromScene(at))
-    assert view.readout.text().endswith(f"dim {j}: {format_value(row[j])}")
-    hm = view.heatmap
+    bars = view.lookup_page.bar_plot
+    QTest.mouseMove(bars.viewport(), bars.mapFromScene(at))
+    assert view.lookup_page.readout.text().endswith(f"dim {j}: {format_value(row[j])}")
+    hm = view.lookup_page.heatmap
     cell = hm.view.mapViewToScene(QPointF(5.5, 2.5))  # row 2, column 5
     QTest.mouseMove(hm.graphics.viewport(), hm.graphics.mapFromScene(cell))
-    assert view.readout.text() == hm.readout_text(2, 5)
-    assert view.readout.text().endswith(format_value(row[5]))
+    assert view.lookup_page.readout.text() == hm.readout_text(2, 5)
+    assert view.lookup_page.readout.text().endswith(format_value(row[5]))

@@ -13,7 +13,8 @@ from engine.trace import run_trace
 from gui.panels.attention import AttentionPanel
 from gui.panels.embeddings import EmbeddingsPanel
 from gui.panels.positional import PositionalPanel
-from gui.panels.tokens import TokensPanel, context_pieces
+from gui.panels.tokens import TokensPanel
+from gui.pieces import context_pieces
 from gui.session import Session
 from gui.widgets import Heatmap
 
@@ -27,7 +28,7 @@ def make_session(positional: str = "sinusoidal", text: str = TEXT) -> Session:
 
 
 def retrace(session: Session, text: str) -> None:
-    session.context_text = text
+    session.set_context_text(text)
     session.set_trace(run_trace(session.model, session.context_ids()))
 
 
@@ -126,7 +127,8 @@ def test_attention_follows_focus_and_enlarges(qtbot, session):
     session.set_focus("blocks.1.attn.scaled")
     redrawn(qtbot, view)
     assert (view.layer(), view.stage()) == (1, "scaled")
-    assert view.layer_combo.currentIndex() == 1 and view.stage_buttons["scaled"].isChecked()
+    assert view.form.layer_combo.currentIndex() == 1
+    assert view.form.stage_buttons["scaled"].isChecked()
     assert np.array_equal(view.head_image(0), trace["blocks.1.attn.scaled"].values[0, 0])
     session.set_focus("blocks.0.ffn.hidden")  # not an attention stage: layer only
     assert (view.layer(), view.stage()) == (0, "scaled")
@@ -136,7 +138,8 @@ def test_attention_follows_focus_and_enlarges(qtbot, session):
     view.enlarge(1)
     redrawn(qtbot, view)
     assert view.pages.currentWidget() is view.single_page
-    assert np.array_equal(view.single.current_image(), trace["blocks.0.attn.scaled"].values[0, 1])
+    assert np.array_equal(view.single_page.heatmap.current_image(),
+                          trace["blocks.0.attn.scaled"].values[0, 1])
     view.show_grid()
     redrawn(qtbot, view)
     assert view.pages.currentWidget() is view.grid_page
@@ -145,7 +148,7 @@ def test_attention_follows_focus_and_enlarges(qtbot, session):
     redrawn(qtbot, view)
     T = trace.ids.shape[1]
     assert np.array_equal(view.head_image(0), causal_mask(T).numpy())
-    assert str(T) in view.single_note.text()
+    assert str(T) in view.single_page.note.text()
 
 
 def test_attention_updates_on_new_trace(qtbot, session):
@@ -169,12 +172,12 @@ def test_embeddings_show_lookup_vector_and_neighbours(qtbot, session):
     token = int(trace.ids[0, 3])
     assert view.selected_token() == token
     assert np.array_equal(view.selected_vector(), table[token])
-    heights = view.bars.opts["height"]
+    heights = view.lookup_page.bars.opts["height"]
     assert np.array_equal(np.asarray(heights), table[token])
     expected = nearest_tokens(table, token, k=10)
     assert [i for i, _ in view.neighbours()] == [i for i, _ in expected]
-    assert view.nearest.item(0, 3).text() == f"{expected[0][1]:.6f}"
-    assert view.nearest.item(0, 0).text() == session.tokenizer.piece(expected[0][0])
+    assert view.map_page.nearest.item(0, 3).text() == f"{expected[0][1]:.6f}"
+    assert view.map_page.nearest.item(0, 0).text() == session.tokenizer.piece(expected[0][0])
     assert view.pca_coords().shape == (session.tokenizer.vocab_size, 2)
 
 
@@ -211,13 +214,13 @@ def test_positional_table_waves_and_sum(qtbot, session):
     xs, ys = view.wave(2)
     assert np.array_equal(xs, np.arange(16)) and np.allclose(ys, table[:, 2])
     assert view.dim_label(4) == "dim 4 (sin, i=2)" and view.dim_label(5) == "dim 5 (cos, i=2)"
-    assert view.row_values.toPlainText().startswith("PE[1] = 0.841471  0.540302")
+    assert view.table.row_values.toPlainText().startswith("PE[1] = 0.841471  0.540302")
     view.set_dims([5])
     assert view.shown_dims() == [5]
-    view.positions.setValue(40)  # past the context: the engine's formula continues the waves
+    view.waves.positions.setValue(40)  # past the context: the engine's formula continues the waves
     xs, ys = view.wave(5)
     assert len(xs) == 40 and np.isclose(ys[30], np.cos(30 / 10000 ** (4 / 16)), atol=1e-6)
-    assert view.beyond.isVisible()
+    assert view.waves.beyond.isVisible()
 
     retrace(session, "be or not")
     assert view.table_image().shape == (9, 16)
@@ -227,10 +230,10 @@ def test_positional_table_waves_and_sum(qtbot, session):
 def test_positional_learned(qtbot, qapp):
     session = make_session(positional="learned")
     view = shown(qtbot, PositionalPanel(session))
-    assert "learned" in view.title.text() and "learned" in view.table.title()
+    assert "learned" in view.title.text() and "learned" in view.table.heatmap.title()
     assert view.dim_label(4) == "dim 4 (learned)"
     assert np.array_equal(view.table_image(), session.trace["embed.position"].values)
-    assert view.positions.maximum() == 16
+    assert view.waves.positions.maximum() == 16
 
 
 # -- tokens -------------------------------------------------------------------------------
@@ -240,9 +243,9 @@ def test_tokens_panel_counts_and_hover(qtbot, session):
     n_text = len(session.tokenizer.encode(TEXT))
     assert view.token_count() == n_text
     assert view.pieces()[:3] == ["T", "o", "·"]  # the space is made visible
-    assert view.stats["chars"].text() == str(len(TEXT))
-    assert view.stats["tokens"].text().startswith(str(n_text))
-    assert "16 in the model's window" in view.stats["tokens"].text()
+    assert view.side.stats["chars"].text() == str(len(TEXT))
+    assert view.side.stats["tokens"].text().startswith(str(n_text))
+    assert "16 in the model's window" in view.side.stats["tokens"].text()
     tip = view.tooltip_for(0)
     assert "84 (U+0054)" in tip and "compact id" in tip and "bytes: 54" in tip
     assert "outside the model's context window" in view.tooltip_for(20)
@@ -250,9 +253,9 @@ def test_tokens_panel_counts_and_hover(qtbot, session):
     doc = view.view.document()
     assert doc.toPlainText().startswith("To·be,·or")
     for i, piece in enumerate(view.pieces()):
-        assert doc.characterAt(view._starts[i]) == piece[0]
-        assert view.token_at(view._starts[i]) == i
-    assert view.table.item(0, 0).text() == "·"  # the most frequent character is the space
+        assert doc.characterAt(view.view.start_of(i)) == piece[0]
+        assert view.token_at(view.view.start_of(i)) == i
+    assert view.side.table.item(0, 0).text() == "·"  # the most frequent character is the space
 
 
 def test_tokens_panel_chinese_bytes_under_cl100k(qtbot, qapp):
@@ -265,14 +268,14 @@ def test_tokens_panel_chinese_bytes_under_cl100k(qtbot, qapp):
     assert "<e5 96>" in pieces and "<9c>" in pieces  # 喜 = e5 96 9c, cut in two
     i = pieces.index("<e5 96>")
     doc = view.view.document()
-    assert all(doc.characterAt(view._starts[k]) == p[0] for k, p in enumerate(pieces))
+    assert all(doc.characterAt(view.view.start_of(k)) == p[0] for k, p in enumerate(pieces))
     tip = view.tooltip_for(i)
     assert "83601" in tip and "bytes: e5 96" in tip and "“喜” (e5 96 9c)" in tip
     assert "compact id" not in tip  # compact ids exist only for the model's own tokenizer
-    assert view.rows()[i].compact_id is None and view.table.isColumnHidden(3)
+    assert view.rows()[i].compact_id is None and view.side.table.isColumnHidden(3)
     assert b"".join(r.data for r in view.rows()).decode("utf-8") == ZH
     view.set_tokenizer("char")
-    assert view.token_count() == len(ZH) and not view.table.isColumnHidden(3)
+    assert view.token_count() == len(ZH) and not view.side.table.isColumnHidden(3)
 
 
 def test_hidden_panels_catch_up_when_asked_or_shown(qtbot, session):
@@ -286,7 +289,7 @@ def test_hidden_panels_catch_up_when_asked_or_shown(qtbot, session):
     embeddings.show()
     qtbot.waitExposed(embeddings)
     assert not embeddings._stale
-    assert np.array_equal(embeddings.heatmap.current_image(),
+    assert np.array_equal(embeddings.lookup_page.heatmap.current_image(),
                           session.trace["embed.token"].values[0])
 
 
@@ -305,7 +308,7 @@ def test_new_model_before_its_trace(qtbot, session):
     session.set_trace(run_trace(model, session.context_ids()))
     redrawn(qtbot, *views)
     assert not attention.empty.is_empty() and attention.n_heads() == 4
-    assert attention.layer_combo.count() == 3
+    assert attention.form.layer_combo.count() == 3
     assert np.array_equal(attention.head_image(3),
                           session.trace["blocks.0.attn.pattern"].values[0, 3])
     assert np.array_equal(views[1].lookup_image(), session.trace["embed.token"].values[0])

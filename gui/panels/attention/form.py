@@ -1,0 +1,71 @@
+"""The Attention panel's settings: which block (layer) and which stage to show."""
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QButtonGroup, QComboBox, QHBoxLayout, QLabel, QToolButton, QWidget
+
+from gui.panels.attention.stages import STAGE_NAMES, STAGES
+
+
+class AttentionForm(QWidget):
+    """Layer combo and stage buttons; `layer_chosen` / `stage_chosen` fire for the user's
+    choices only (the `show_*` methods change them silently)."""
+
+    layer_chosen = Signal(int)
+    stage_chosen = Signal(str)
+
+    def __init__(self, stage: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.layer_combo = QComboBox()
+        self.layer_combo.currentIndexChanged.connect(self._on_layer_combo)
+        self.stage_buttons: dict[str, QToolButton] = {}
+        self.stage_group = QButtonGroup(self)
+        self.stage_group.setExclusive(True)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel(self.tr("Layer:")))
+        layout.addWidget(self.layer_combo)
+        layout.addSpacing(12)
+        layout.addWidget(QLabel(self.tr("Stage:")))
+        for i, name in enumerate(STAGES):
+            if name == "mask":
+                layout.addSpacing(10)
+            elif i:
+                layout.addWidget(QLabel("→"))
+            b = QToolButton()
+            b.setText(self.tr(STAGE_NAMES[name]))
+            b.setCheckable(True)
+            b.clicked.connect(lambda _=False, s=name: self.stage_chosen.emit(s))
+            self.stage_group.addButton(b)
+            self.stage_buttons[name] = b
+            layout.addWidget(b)
+        layout.addStretch(1)
+        self.stage_buttons[stage].setChecked(True)
+
+    def set_layers(self, n_layer: int, current: int) -> None:
+        """Offer blocks 0 … n_layer-1 with `current` chosen."""
+        self.layer_combo.blockSignals(True)
+        self.layer_combo.clear()
+        for i in range(n_layer):
+            self.layer_combo.addItem(self.tr("Block {0}").format(i), i)
+        self.layer_combo.setCurrentIndex(current if n_layer else -1)
+        self.layer_combo.blockSignals(False)
+
+    def n_layers(self) -> int:
+        """How many blocks are offered."""
+        return self.layer_combo.count()
+
+    def show_layer(self, layer: int) -> None:
+        """Choose block `layer` without `layer_chosen`."""
+        if self.layer_combo.count() and self.layer_combo.currentIndex() != layer:
+            self.layer_combo.blockSignals(True)
+            self.layer_combo.setCurrentIndex(layer)
+            self.layer_combo.blockSignals(False)
+
+    def show_stage(self, stage: str) -> None:
+        """Check the button of `stage`."""
+        self.stage_buttons[stage].setChecked(True)
+
+    def _on_layer_combo(self, index: int) -> None:
+        if index >= 0:
+            self.layer_chosen.emit(index)

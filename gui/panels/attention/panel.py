@@ -1,0 +1,183 @@
+"""The Attention dock: the layer and stage choice, the stage's formula, and either the grid
+of every head or one head (or the mask) enlarged. It follows the walkthrough's focus."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
+
+from engine.model import causal_mask
+from gui.panels.attention.form import AttentionForm
+from gui.panels.attention.head_grid import HeadGrid, stage_scale
+from gui.panels.attention.single_view import SingleView
+from gui.panels.attention.stages import STAGE_NOTES, checked_stage, focus_target, step_name
+from gui.pieces import context_pieces, show_if_traced
+from gui.session import Session
+from gui.widgets import EmptyState, Heatmap, LazyPanel, NoteLabel
+
+
+class AttentionPanel(LazyPanel):
+    """Per-head attention matrices of one layer and stage, with hover values and a big view."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self._layer = 0
+        self._stage = "pattern"
+        self._enlarged: int | None = None  # head shown in the big view, None = grid
+        self._labels: list[str] = []
+        self._mask = np.zeros((0, 0), dtype=np.float32)
+
+        self.form = AttentionForm(self._stage)
+        self.form.layer_chosen.connect(self.set_layer)
+        self.form.stage_chosen.connect(self.set_stage)
+        self.formula = NoteLabel(lines=2)
+        self.formula.setTextFormat(Qt.TextFormat.PlainText)
+        self.formula.setStyleSheet("font-size: 11pt;")
+        self.grid_page = HeadGrid()  # page 0: every head of the layer, one colour scale
+        self.grid_page.head_clicked.connect(self.enlarge)
+        self.single_page = SingleView()  # page 1: one head, or the mask
+        self.single_page.back.connect(self.show_grid)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.grid_page)
+        self.pages.addWidget(self.single_page)
+
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.form)
+        layout.addWidget(self.formula)
+        layout.addWidget(self.pages, 1)
+        self.empty = EmptyState.fill(self, content, self.tr(
+            "No model yet: create or load a model, then type a context to see its attention."))
+
+        session.model_changed.connect(self._on_model_changed)
+        session.trace_changed.connect(self._redraw)
+        session.focus_changed.connect(self._on_focus)
+        self._on_model_changed()
+
+    # -- public ----------------------------------------------------------------------------
+    def layer(self) -> int:
+        """The block shown (0-based)."""
+        return self._layer
+
+    def stage(self) -> str:
+        """'scores', 'scaled', 'masked', 'pattern' or 'mask'."""
+        return self._stage
+
+    def n_heads(self) -> int:
+        """How many heads the grid has."""
+        return len(self.grid_page.heads())
+
+    def set_layer(self, layer: int) -> None:
+        """Show block `layer` (0-based)."""
+        n = self.form.n_layers()
+        if not 0 <= layer < max(n, 1):
+            raise ValueError(f"no layer {layer} (the model has {n})")
+        self._layer = layer
+        self.form.show_layer(layer)
+        self._redraw()
+
+    def set_stage(self, stage: str) -> None:
+        """Show one stage: scores, scaled, masked, pattern (the softmax) or mask."""
+        self._stage = checked_stage(stage)
+        self.form.show_stage(self._stage)
+        self._redraw()
+
+    def head_image(self, head: int) -> np.ndarray:
+        """Exactly the matrix drawn for `head` (the mask itself in the mask stage)."""
+        self._flush()
+        if self._stage == "mask":
+            return self.single_page.heatmap.current_image()
+        return self.grid_page.heads()[head].current_image()
+
+    def head_heatmap(self, head: int) -> Heatmap:
+        """The grid's heatmap of `head`."""
+        return self.grid_page.heads()[head]
+
+    def enlarge(self, head: int) -> None:
+        """Show one head alone, large enough for its numbers."""
+        if not 0 <= head < self.n_heads():
+            raise ValueError(f"no head {head}")
+        self._enlarged = head
+        self._redraw()
+
+    def show_grid(self) -> None:
+        """Back from the enlarged head to all heads."""
+        self._enlarged = None
+        self._redraw()
+
+    def enlarged_head(self) -> int | None:
+        """The head shown alone, or None for the grid."""
+        return self._enlarged
+
+    # -- slots -----------------------------------------------------------------------------
+    def _on_model_changed(self) -> None:
+        model = self.session.model
+        n_layer = model.config.n_layer if model is not None else 0
+        n_head = model.config.n_head if model is not None else 0
+        self._layer = min(self._layer, max(n_layer - 1, 0))
+        self.form.set_layers(n_layer, self._layer)
+        if n_head != self.n_heads():
+            self.grid_page.build(n_head)
+        self._enlarged = None
+        self._redraw()
+
+    def _on_focus(self, name: str) -> None:
+        layer, stage = focus_target(name)
+        if layer is None or self.session.model is None:
+            return
+        if layer < self.form.n_layers():
+            self._layer = layer
+            self.form.show_layer(layer)
+        if stage is not None:
+            self._stage = stage
+            self.form.show_stage(stage)
+        self._redraw()
+
+    # -- drawing ---------------------------------------------------------------------------
+    def _rebuild(self) -> None:
+        s = self.session
+        if not show_if_traced(s, self.empty):
+            return
+        self._labels = context_pieces(s)
+        if self._stage == "mask":
+            self._draw_mask()
+            return
+        name = step_name(self._layer, self._stage)
+        if name not in s.trace:
+            self.empty.show_empty(self.tr("This trace has no step {0}.").format(name))
+            return
+        step = s.trace[name]
+        heads = step.values[0]  # (nh, T, T), batch row 0
+        cmap, levels = stage_scale(self._stage, heads)
+        self.grid_page.show_heads(heads, self._labels, cmap, levels)
+        hs = s.model.config.head_size
+        B = step.values.shape[0]
+        batch = self.tr("; batch row 0 of {0}").format(B) if B > 1 else ""
+        self.formula.setText(
+            f"{step.title}:  {step.formula}   "
+            + self.tr("[heads {0} × query {1} × key {2}], head_size {3}, √{3} = {4:.6g}{5}").format(
+                heads.shape[0], heads.shape[1], heads.shape[2], hs, math.sqrt(hs), batch)
+        )
+        if self._enlarged is None:
+            self.pages.setCurrentWidget(self.grid_page)
+            return
+        h = self._enlarged
+        self.single_page.show_head(
+            heads[h], self._labels, cmap, levels,
+            plot_title=f"{step.title} — " + self.tr("head {0}").format(h),
+            title=self.tr("Block {0}, head {1}").format(self._layer, h),
+            note=self.tr(STAGE_NOTES[self._stage]))
+        self.pages.setCurrentWidget(self.single_page)
+
+    def _draw_mask(self) -> None:
+        T = len(self._labels)
+        if self._mask.shape != (T, T):
+            self._mask = causal_mask(T).numpy().astype(np.float32)  # (T, T) 1 = may look
+        self.single_page.show_mask(self._mask, self._labels)
+        self.formula.setText(self.tr("M[i, j] = 1 if j ≤ i else 0  (query i may look at key j only "
+                                     "if j is not in its future)"))
+        self.pages.setCurrentWidget(self.single_page)

@@ -1,0 +1,58 @@
+"""One head of the attention panel alone, large enough to print its numbers, or the causal
+mask itself."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+
+from gui.widgets import Heatmap, NoteLabel
+
+MASK_CMAP = pg.ColorMap([0.0, 1.0], [(70, 70, 70), (255, 236, 150)])  # blocked dark, allowed light
+
+
+class SingleView(QWidget):
+    """A title, a note and one heatmap with values in its cells; `back` asks for the grid."""
+
+    back = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.back_button = QPushButton(self.tr("← All heads"))
+        self.back_button.clicked.connect(self.back)
+        self.title = NoteLabel()
+        self.title.setStyleSheet("font-weight: bold;")
+        self.note = NoteLabel(lines=3)
+        self.heatmap = Heatmap(row_title=self.tr("query"), col_title=self.tr("key"),
+                               cell_values=True, hover_names=(self.tr("query"), self.tr("key")))
+        top = QHBoxLayout()
+        top.addWidget(self.back_button)
+        top.addWidget(self.title, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.note)
+        layout.addWidget(self.heatmap, 1)
+
+    def show_head(self, matrix: np.ndarray, labels: list[str], cmap: pg.ColorMap,
+                  levels: tuple[float, float], plot_title: str, title: str, note: str) -> None:
+        """One head's (T, T) matrix, with the way back to the grid."""
+        self.heatmap.set_matrix(matrix, labels, labels, cmap, levels, title=plot_title)
+        self.title.setText(title)
+        self.back_button.setVisible(True)
+        self.note.setText(note)
+
+    def show_mask(self, mask: np.ndarray, labels: list[str]) -> None:
+        """The causal mask (T, T), 1 = may look; there is no grid to go back to."""
+        T = mask.shape[0]
+        title = self.tr("Causal mask M = 1 − triu(ones({0}, {0}), k=1)").format(T)
+        self.heatmap.set_matrix(mask, labels, labels, MASK_CMAP, (0.0, 1.0), title=title)
+        self.title.setText(self.tr("Causal mask for T = {0}").format(T))
+        self.back_button.setVisible(False)
+        self.note.setText(self.tr(
+            "Shown for the current context, T = {0} (the article draws it for T = 20). 1 (light) = "
+            "the query in this row may attend to the key in this column; 0 (dark) = a future "
+            "position, blocked. Where M is 0 the scaled score becomes −∞ (stage “masked”), so "
+            "after the softmax its weight is exactly 0. Every head of every layer uses this "
+            "same mask.").format(T))

@@ -1,0 +1,61 @@
+"""The attention stages the panel can show and what each means, with no widgets: the order
+scores QKᵀ → scaled ÷√hs → masked (+ causal mask) → softmax, then the mask itself; which
+stage a walkthrough step names; and how many columns a grid of heads has."""
+from __future__ import annotations
+
+import math
+
+from engine.trace import step_kind, step_layer
+
+TRACED_STAGES = ("scores", "scaled", "masked", "pattern")  # trace steps blocks.L.attn.<stage>
+STAGES = (*TRACED_STAGES, "mask")
+
+# The stage buttons' text (English source; the view translates it).
+STAGE_NAMES = {
+    "scores": "scores QKᵀ",
+    "scaled": "scaled ÷√hs",
+    "masked": "masked +M",
+    "pattern": "softmax",
+    "mask": "causal mask M",
+}
+
+# What one enlarged head of a stage shows (English source; the view translates it).
+STAGE_NOTES = {
+    "scores": "Row i: how strongly query i matches every key (dot products q_i·k_j). Not yet "
+              "scaled or masked.",
+    "scaled": "The scores divided by √head_size so the softmax does not saturate.",
+    "masked": "Future positions (above the diagonal) set to −∞, drawn hatched: the model "
+              "cannot look ahead.",
+    "pattern": "softmax over each row: the weights query i gives to each key. Every row sums "
+               "to 1; masked cells are exactly 0.",
+}
+
+
+def checked_stage(stage: str) -> str:
+    """`stage` as the panel names it ('softmax' is 'pattern'); ValueError if unknown."""
+    if stage == "softmax":
+        stage = "pattern"
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}; choose one of {STAGES}")
+    return stage
+
+
+def focus_target(step_name: str) -> tuple[int | None, str | None]:
+    """The (layer, traced stage) a walkthrough step points at: (None, None) outside the
+    blocks, (layer, None) for a block's step that is not an attention stage."""
+    layer = step_layer(step_name)
+    if layer is None:
+        return None, None
+    kind = step_kind(step_name)
+    stage = kind[len("attn."):] if kind.startswith("attn.") else ""
+    return layer, (stage if stage in TRACED_STAGES else None)
+
+
+def step_name(layer: int, stage: str) -> str:
+    """The trace step of a traced stage in block `layer`, e.g. blocks.1.attn.scaled."""
+    return f"blocks.{layer}.attn.{stage}"
+
+
+def grid_columns(n_head: int) -> int:
+    """Columns of a near-square grid of `n_head` heads."""
+    return math.ceil(math.sqrt(n_head)) if n_head > 0 else 0

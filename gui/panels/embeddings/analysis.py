@@ -1,0 +1,77 @@
+"""The token table E as the Embeddings panel analyses it, with no widgets: its 2-D PCA map
+and each token's nearest tokens (computed by engine.analysis), kept while the weights they
+came from are unchanged, and re-projected at most every MAP_INTERVAL_S while training."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from engine.analysis import nearest_tokens, pca_2d
+from engine.model import GPT
+
+MAP_INTERVAL_S = 3.0  # while training, the vocabulary map is re-projected at most this often
+
+
+def token_table(model: GPT) -> np.ndarray:
+    """The model's token table E (V, C) as float32."""
+    return model.embed.wte.weight.detach().cpu().numpy().astype(np.float32)
+
+
+def weights_version(model: GPT) -> int:
+    """Changes whenever E's weights change: in-place updates (optimizer steps,
+    load_state_dict) bump the tensor's version counter."""
+    return model.embed.wte.weight._version
+
+
+class TableAnalysis:
+    """The token table and its PCA, kept while the weights they came from are unchanged."""
+
+    def __init__(self, model: GPT, table: np.ndarray, now: float | None = None):
+        self.model = model
+        self.version = weights_version(model)
+        self.table = table  # (V, C)
+        self.coords, self.explained = pca_2d(table)  # (V, 2), (2,)
+        self.map_version = self.version  # the weights the map (coords) was made from
+        self.map_time = time.monotonic() if now is None else now
+
+    def matches(self, model: GPT) -> bool:
+        """The analysis is of `model`'s current weights."""
+        return model is self.model and weights_version(model) == self.version
+
+    def map_current(self) -> bool:
+        """The map was projected from the newest weights (not kept back while training)."""
+        return self.map_version == self.version
+
+    def update_table(self, table: np.ndarray) -> None:
+        """New weights for the table only: the map keeps the projection it was made from."""
+        self.version = weights_version(self.model)
+        self.table = table
+
+    def nearest(self, token: int, k: int) -> list[tuple[int, float]]:
+        """(compact id, cosine) of the k tokens nearest to `token` in the newest table."""
+        return nearest_tokens(self.table, token, k=k)
+
+
+def refreshed(current: TableAnalysis | None, model: GPT, training: bool,
+              now: float | None = None) -> tuple[TableAnalysis, bool]:
+    """The analysis of `model`'s current weights, and whether its map was (re-)projected.
+
+    Re-projecting the map costs far more than the rest of a redraw; while training sends new
+    weights every few seconds, the map follows more slowly. The table itself (lookups,
+    neighbours, bars) always has the newest weights.
+    """
+    if current is not None and current.matches(model):
+        return current, False
+    now = time.monotonic() if now is None else now
+    table = token_table(model)
+    if (current is not None and current.model is model and training
+            and now - current.map_time < MAP_INTERVAL_S):
+        current.update_table(table)
+        return current, False
+    return TableAnalysis(model, table, now), True
+
+
+def distinct_in_order(ids: np.ndarray) -> list[int]:
+    """The distinct ids of `ids`, in order of first occurrence."""
+    return list(dict.fromkeys(np.asarray(ids).tolist()))
