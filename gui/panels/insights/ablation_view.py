@@ -30,10 +30,8 @@ from gui.session import Session
 from gui.widgets import LazyPanel, static_plot
 from gui.workers import FunctionWorker, PanelThreads
 
-from .jobs import SHIFT_TOP_K, ShiftResult, measure_job, shift_job
+from .jobs import SHIFT_TOP_K, Heads, ShiftResult, measure_job, shift_job
 from .readings import AFTER_COLOUR, BEFORE_COLOUR, head_name, head_names, shift_bars, trace_ids
-
-Heads = list[tuple[int, int]]
 
 
 class AblationView(LazyPanel):

@@ -18,7 +18,7 @@ from engine.trace import Trace, run_trace
 
 SHIFT_TOP_K = 8  # next-token guesses drawn per side in the ablation chart
 
-Heads = list[tuple[int, int]]
+Heads = list[tuple[int, int]]  # (layer, head) pairs
 
 
 @dataclass(frozen=True)
