@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .model import GPT
+from .model import GPT, eval_mode
 from .trace import Trace, capture, step_kind, step_layer
 
 BASE_TOLERANCE = 1e-4
@@ -330,16 +330,12 @@ def _fast_logits(model: GPT, trace: Trace) -> np.ndarray:
     """The model's own forward on the trace's ids, without recording anything."""
     device = next(model.parameters()).device
     idx = torch.as_tensor(trace.ids, dtype=torch.long, device=device)
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         if trace.ablated:  # the same heads must be off, or the comparison is meaningless
             with capture(model, ablate=trace.ablated, store=False):
                 logits, _ = model(idx)
         else:
-            logits, _ = model(idx)
-    finally:
-        model.train(was_training)
+            logits, _ = model(idx)  # the fused path: traced == fast is what is checked
     return logits.double().cpu().numpy()
 
 

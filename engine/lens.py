@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from .checks import block_input
 from .corpus import Corpus
-from .model import GPT
+from .model import GPT, eval_mode
 from .trace import Trace, capture
 
 TopK = list[tuple[int, float]]
@@ -81,12 +81,8 @@ def per_token_loss(model: GPT, ids: np.ndarray | Sequence[int]) -> np.ndarray:
     idx = torch.as_tensor(np.asarray(ids), dtype=torch.long, device=_device(model))
     if idx.ndim != 1 or idx.numel() < 2:
         raise ValueError("per_token_loss needs a 1-D sequence of at least 2 tokens")
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         logits, _ = model(idx[None])  # (1, T, V)
-    finally:
-        model.train(was_training)
     loss = F.cross_entropy(logits[0, :-1].float(), idx[1:], reduction="none")  # (T-1,)
     return loss.cpu().numpy()
 
@@ -115,14 +111,10 @@ def ablation_effect(
     T = min(T, len(corpus.val) - 1)
     g = torch.Generator().manual_seed(seed)
     data = [corpus.get_batch("val", batch_size, T, g, _device(model)) for _ in range(batches)]
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         # Both runs use the explicit attention path, so the ablation is the only difference.
         base = _mean_loss(model, data, ())
         ablated = _mean_loss(model, data, heads)
-    finally:
-        model.train(was_training)
     return {"base_val_loss": base, "ablated_val_loss": ablated}
 
 
@@ -135,14 +127,10 @@ def next_token_shift(
     if idx.ndim == 1:
         idx = idx[None]
     idx = idx[:, -model.config.context_length:]
-    was_training = model.training
-    model.eval()
-    try:
-        out = {}
+    out = {}
+    with eval_mode(model):
         for key, ablate in (("before", ()), ("after", heads)):
             with capture(model, ablate=ablate, store=False):
                 logits, _ = model(idx)
             out[key] = _top(F.softmax(logits[0, -1].float(), dim=-1), top_k)
-    finally:
-        model.train(was_training)
     return out

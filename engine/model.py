@@ -37,6 +37,20 @@ def probing(probe: Probe) -> Iterator[None]:
         _probe.reset(token)
 
 
+@contextmanager
+def eval_mode(model: nn.Module) -> Iterator[None]:
+    """Eval mode within the block. A model already in eval mode (every model the app shows,
+    read from several threads at once) is not touched at all."""
+    if not model.training:
+        yield
+        return
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train()
+
+
 class HookPoint(nn.Module):
     """Identity; a named place where the active probe can read or replace a tensor."""
 

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .model import GPT
+from .model import GPT, eval_mode
 from .tokenizers import Tokenizer
 
 
@@ -156,13 +156,8 @@ def _generate(
     for i in range(max_new_tokens):
         idx = torch.tensor([ids[-T:]], dtype=torch.long, device=device)  # (1, <=T) cropped
         # Eval mode only for this forward, so the model is never left switched between yields.
-        was_training = model.training
-        model.eval()
-        try:
-            with torch.no_grad():
-                logits, _ = model(idx)  # (1, t, V)
-        finally:
-            model.train(was_training)
+        with eval_mode(model), torch.no_grad():
+            logits, _ = model(idx)  # (1, t, V)
         # Rows past the tokenizer (a table larger than the vocabulary) are never chosen.
         last = logits[0, -1, : tokenizer.vocab_size].cpu()  # (V,)
         probs = next_token_probs(last, temperature, top_k, top_p)  # (V,)

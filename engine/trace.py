@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .model import GPT, HookPoint, probing
+from .model import GPT, HookPoint, eval_mode, probing
 from .steps import STEP_INFO, step_kind, step_layer
 
 # STEP_INFO, step_kind and step_layer live in engine.steps with the other facts about steps;
@@ -130,15 +130,8 @@ def run_trace(
     if idx.ndim != 2 or idx.shape[1] == 0:
         raise ValueError("trace needs at least one token")
     ablate = tuple(sorted(set(ablate)))
-    was_training = model.training  # the app's models are in eval mode: nothing is toggled
-    if was_training:
-        model.eval()
-    try:
-        with capture(model, ablate) as cache:
-            logits, _ = model(idx)  # (B, T, V)
-    finally:
-        if was_training:
-            model.train()
+    with eval_mode(model), capture(model, ablate) as cache:
+        logits, _ = model(idx)  # (B, T, V)
     cache["probs"] = F.softmax(logits.float(), dim=-1)  # (B, T, V)
     steps = [_step("tokens", idx)]
     # Dict order is hook-firing order, which is forward order.
