@@ -192,6 +192,12 @@ def _leftovers(out: Path) -> list[Path]:
         return []
 
 
+def _io_reason(message: str) -> str:
+    """"No space left on device" out of safetensors' "Error while serializing: I/O error: ..."."""
+    found = re.search(r"I/O error: (.*?)(?: \(os error \d+\))?$", message.strip())
+    return found.group(1) if found else " ".join(message.split())
+
+
 def _write(out: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> None:
     """Atomically write a safetensors file; SaveError (one line) if the disk refuses."""
     try:
@@ -210,7 +216,7 @@ def _write(out: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str]
         os.chmod(tmp, 0o644)  # safetensors creates files private (0600); a model is shareable
         os.replace(tmp, out)
     except (OSError, safetensors.SafetensorError) as e:
-        reason = e.strerror if isinstance(e, OSError) and e.strerror else " ".join(str(e).split())
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else _io_reason(str(e))
         kept = "the file there is unchanged" if out.exists() else "nothing was written there"
         raise SaveError(f"could not save '{out}' ({reason}); {kept}") from None
     finally:

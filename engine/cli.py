@@ -343,6 +343,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(json.dumps(info, ensure_ascii=False, default=str))
         return 0
     for key, value in info.items():
+        if key == "diverged" and value is None:
+            continue  # said only of a run that diverged
         if isinstance(value, dict):
             value = ", ".join(f"{k}={v}" for k, v in value.items())
         elif isinstance(value, float) and math.isfinite(value):

@@ -82,11 +82,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     model = trainer.model
     plan = plan_output(model.config.vocab_size)
+    if not args.json:  # like the encoding, what happens to --out is always said
+        print(f"{plan.describe()}", file=sys.stderr)
     if not quiet:
         print(
             f"{plural(corpus.n_tokens, 'token')}, vocabulary {corpus.tokenizer.vocab_size:,}, "
-            f"{plural(model.num_params(), 'parameter')}, device {trainer.device}; "
-            f"{plan.describe()}",
+            f"{plural(model.num_params(), 'parameter')}, device {trainer.device}",
             file=sys.stderr,
         )
     save = _Saver(args, trainer, plan.path)
@@ -150,6 +151,7 @@ class _Saver:
     def __init__(self, args: argparse.Namespace, trainer, path: Path):
         self.args, self.trainer, self.path = args, trainer, path
         self._warned = False
+        self.saved_step: int | None = None  # of the last periodic save that succeeded
 
     def _kwargs(self, **extra: Any) -> dict[str, Any]:
         t = self.trainer
@@ -164,6 +166,7 @@ class _Saver:
         try:
             save_checkpoint(self.path, self.trainer.model, self.trainer.corpus.tokenizer,
                             **self._kwargs())
+            self.saved_step = step
         except SaveError as exc:
             if not self._warned:
                 print(f"{PROG}: warning: {exc} (at step {step}; training goes on, the final "
@@ -191,8 +194,11 @@ class _Saver:
             kwargs = dict(train_cfg=t.cfg, step=exc.kept_step, extra={
                 "corpus": str(self.args.file), "history": history, "diverged": marker})
         path, _ = save_with_rescue(target, t.model, t.corpus.tokenizer, **kwargs)
+        also = "" if self.saved_step is None else (
+            f" The checkpoint of the last evaluation (step {self.saved_step}) is {self.path}.")
         print(f"{PROG}: error: {_one_line(exc)} The weights of step {exc.kept_step} and the "
-              f"history up to them were saved to {path}, marked as diverged.", file=sys.stderr)
+              f"history up to them were saved to {path}, marked as diverged.{also}",
+              file=sys.stderr)
         return 2
 
     def failed(self, exc) -> int:

@@ -147,12 +147,15 @@ def save_with_rescue(path: str | Path, *args: Any, **kwargs: Any) -> tuple[Path,
     try:
         return save_checkpoint(out, *args, **kwargs), None
     except SaveError as first:
-        failures = [str(first)]
-        for other in rescue_paths(out):
+        tried = rescue_paths(out)
+        for other in tried:
             try:
                 return save_checkpoint(other, *args, **kwargs), first
-            except SaveError as e:
-                failures.append(str(e))
-        raise SaveError("; ".join(failures) + "; the weights could not be saved anywhere") from None
+            except SaveError:
+                continue
+        raise SaveError(
+            f"{first}; the weights could not be saved elsewhere either (tried "
+            f"{', '.join(str(t.parent) for t in tried)}): free some space and train again"
+        ) from None
 
 
