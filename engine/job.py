@@ -23,6 +23,26 @@ from typing import Any, Generator
 from . import cores
 from .config import ModelConfig, TrainConfig
 from .corpus import Corpus
+from .job_messages import (
+    Envelope,
+    Errored,
+    JobMessage,
+    Pause,
+    Paused,
+    Records,
+    Request,
+    Resume,
+    Returned,
+    SetRefreshInterval,
+    SnapshotWritten,
+    Started,
+    Status,
+    Stop,
+    Tokenizing,
+    TrainingResult,
+    Weights,
+    Yielded,
+)
 from .tokenizers import Tokenizer
 
 
@@ -59,19 +79,6 @@ class TrainingRequest:
     torch_threads: int = field(default_factory=lambda: len(cores.split()[1]))
 
 
-@dataclass
-class TrainingResult:
-    """How a run ended. `state` is Trainer.state_dict(with_weights=True), or None."""
-
-    outcome: str  # "done", "stopped", "diverged", "failed"
-    step: int = 0
-    tokens: int = 0
-    device: str = "cpu"
-    train_config: TrainConfig | None = None
-    state: dict | None = None  # weights ("model"), optimizer, RNG, history: enough to save
-    error: BaseException | None = None
-
-
 class TrainingControl:
     """Thread-safe requests to a running job: pause, resume, stop, refresh interval."""
 
@@ -106,15 +113,19 @@ class TrainingControl:
         with self._cond:
             self._cond.wait(timeout)
 
-    def apply(self, message: tuple) -> None:
-        """A request sent as a tuple: ("pause",), ("resume",), ("stop",), ("interval", s)."""
-        kind = message[0]
-        if kind == "interval":
-            self.refresh_interval_s = float(message[1])
-        elif kind in ("pause", "resume", "stop"):
-            getattr(self, kind)()
-        else:
-            raise ValueError(f"unknown training request {kind!r}")
+    def apply(self, request: Request) -> None:
+        """Carry out one of the viewer's requests (engine.job_messages)."""
+        match request:
+            case Pause():
+                self.pause()
+            case Resume():
+                self.resume()
+            case Stop():
+                self.stop()
+            case SetRefreshInterval(seconds=seconds):
+                self.refresh_interval_s = float(seconds)
+            case _:
+                raise TypeError(f"not a training request: {request!r}")
 
 
 # -- the job ------------------------------------------------------------------------------------
@@ -122,7 +133,7 @@ class TrainingControl:
 
 def _load_corpus_in_background(req: TrainingRequest, control: TrainingControl,
                                vocab_from: Tokenizer | None):
-    """Tokenize on a helper thread, yielding ("progress", done, total) meanwhile."""
+    """Tokenize on a helper thread, yielding Tokenizing(done, total) meanwhile."""
     from .corpus import load_corpus
 
     box: dict[str, Any] = {"progress": (0, 0)}
@@ -146,7 +157,7 @@ def _load_corpus_in_background(req: TrainingRequest, control: TrainingControl,
     helper.start()
     while helper.is_alive():
         helper.join(0.1)
-        yield ("progress",) + box["progress"]
+        yield Tokenizing(*box["progress"])
     if "error" in box:
         raise box["error"]
     return box["corpus"]
@@ -163,14 +174,12 @@ def _reusable(corpus: Corpus | None, req: TrainingRequest) -> bool:
 
 
 def training_job(req: TrainingRequest, control: TrainingControl
-                 ) -> Generator[tuple, None, TrainingResult]:
-    """Train; yields ("kind", ...) messages for the viewer and returns a TrainingResult.
+                 ) -> Generator[JobMessage, None, TrainingResult]:
+    """Train; yields engine.job_messages for the viewer and returns a TrainingResult.
 
-    Messages: ("status", text), ("progress", done, total) while tokenizing,
-    ("started", info dict), ("records", [row dicts]), ("weights", step, state, reason, show)
-    with reason "refresh" or "eval" (every evaluation, e.g. for a sample) and `show` True when
-    the viewer should redraw from them (at most every refresh interval, and when pausing),
-    ("snapshots", directory) after a snapshot was written, ("paused", step).
+    In order: Status and Tokenizing while the text is tokenized (unless the viewer's corpus
+    fits), Started, then Records in batches, Weights every refresh interval and at each
+    evaluation, SnapshotWritten after each snapshot, and Paused while a pause lasts.
     """
     import torch
 
@@ -182,10 +191,9 @@ def training_job(req: TrainingRequest, control: TrainingControl
         torch.set_num_threads(previous_threads)
 
 
-def _train(req: TrainingRequest, control: TrainingControl):
-    import torch
-
-    from .model import GPT
+def _train(req: TrainingRequest, control: TrainingControl
+           ) -> Generator[JobMessage, None, TrainingResult]:
+    from .model import GPT, new_model
     from .train import Trainer, TrainingDiverged, TrainingError
 
     start = req.start_from
@@ -194,7 +202,7 @@ def _train(req: TrainingRequest, control: TrainingControl):
                       model_config=replace(start.model_config))
     corpus = req.corpus if _reusable(req.corpus, req) else None
     if corpus is None:
-        yield ("status", f"Tokenizing {req.corpus_path} with {req.tokenizer}…")
+        yield Status(f"Tokenizing {req.corpus_path} with {req.tokenizer}…")
         try:
             corpus = yield from _load_corpus_in_background(
                 req, control, start.tokenizer if start else None)
@@ -207,8 +215,7 @@ def _train(req: TrainingRequest, control: TrainingControl):
         model.load_state_dict(start.weights)
     else:
         model_cfg = replace(req.model_config, vocab_size=tokenizer.vocab_size).validate()
-        torch.manual_seed(train_cfg.seed)  # the same seed gives the same initial weights
-        model = GPT(model_cfg)
+        model = new_model(model_cfg, train_cfg.seed)  # the same seed, the same initial weights
     trainer = Trainer(model, corpus, train_cfg, device=req.device)
     if start is not None and start.trainer_state is not None:
         trainer.load_state_dict(start.trainer_state)
@@ -216,13 +223,12 @@ def _train(req: TrainingRequest, control: TrainingControl):
     if control.stopped:  # Stop pressed while tokenizing
         trainer.request_stop()
     initial = trainer.weights_snapshot()
-    yield ("started", {
-        "model_config": model.config, "tokenizer": tokenizer, "step": trainer.step,
-        "history": [r.to_dict() for r in trainer.history],  # the earlier runs', continuing
-        "corpus": None if corpus is req.corpus else corpus,
-        "device": str(trainer.device), "params": model.num_params(),
-        "train_config": train_cfg, "weights": initial,
-    })
+    yield Started(
+        model_config=model.config, tokenizer=tokenizer, step=trainer.step,
+        history=[r.to_dict() for r in trainer.history],  # the earlier runs', continuing
+        corpus=None if corpus is req.corpus else corpus,
+        device=str(trainer.device), params=model.num_params(),
+        train_config=train_cfg, weights=initial)
 
     store = None
     if req.snapshot_dir:
@@ -230,7 +236,7 @@ def _train(req: TrainingRequest, control: TrainingControl):
 
         store = SnapshotStore(req.snapshot_dir)
         store.add(trainer.step, initial, {"step": trainer.step})
-        yield ("snapshots", req.snapshot_dir)
+        yield SnapshotWritten(req.snapshot_dir)
 
     pending: list[dict] = []
     last_emit = last_refresh = time.monotonic()
@@ -241,7 +247,7 @@ def _train(req: TrainingRequest, control: TrainingControl):
             now = time.monotonic()
             final = rec.event in ("done", "stopped")
             if rec.event == "eval" or final or now - last_emit >= req.emit_interval_s:
-                yield ("records", pending)
+                yield Records(pending)
                 pending, last_emit = [], now
             interval = control.refresh_interval_s or req.refresh_interval_s
             show = not final and (now - last_refresh >= interval or control.paused)
@@ -255,14 +261,14 @@ def _train(req: TrainingRequest, control: TrainingControl):
                     store.add(rec.step, state, {
                         "step": rec.step, "val_loss": rec.val_loss,
                         "train_loss": rec.eval_train_loss})
-                    yield ("snapshots", req.snapshot_dir)
-                yield ("weights", rec.step, state, "eval", show)
+                    yield SnapshotWritten(req.snapshot_dir)
+                yield Weights(rec.step, state, "eval", show)
             elif show:
-                yield ("weights", rec.step, trainer.weights_snapshot(), "refresh", True)
+                yield Weights(rec.step, trainer.weights_snapshot(), "refresh", True)
             if rec.event == "stopped":
                 outcome = "stopped"
             if control.paused and not final:
-                yield ("paused", rec.step)
+                yield Paused(rec.step)
                 while control.paused and not control.stopped:
                     control.wait(0.2)
     except (TrainingDiverged, TrainingError) as exc:
@@ -272,7 +278,7 @@ def _train(req: TrainingRequest, control: TrainingControl):
         exc.details = traceback.format_exc()  # type: ignore[attr-defined]
         outcome, error = "failed", exc
     if pending:
-        yield ("records", pending)
+        yield Records(pending)
     try:
         state = trainer.state_dict(with_weights=True)
     except Exception:  # noqa: BLE001 - the viewer keeps the last weights it was sent
@@ -296,33 +302,33 @@ def portable(exc: BaseException) -> BaseException:
         return plain
 
 
-def _listen(conn, control: TrainingControl) -> None:
+def _listen(conn: Any, control: TrainingControl) -> None:
     """Apply the viewer's requests; a closed pipe (the viewer is gone) stops the run."""
     while True:
         try:
-            control.apply(conn.recv())
+            control.apply(receive(conn))
         except (EOFError, OSError):
             control.stop()
             return
 
 
-def send(conn, message: Any) -> None:
+def send(conn: Any, message: Envelope | Request) -> None:
     """Send with plain pickle: tensors travel as bytes. (multiprocessing's pickler, as torch
     extends it, would pass shared-memory handles that die with this process, often first.)"""
     conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def receive(conn) -> Any:
+def receive(conn: Any) -> Any:
     """The next message `send` wrote; EOFError once the sender is gone."""
     return pickle.loads(conn.recv_bytes())
 
 
-def serve(req: TrainingRequest, out, requests) -> None:
+def serve(req: TrainingRequest, out: Any, requests: Any) -> None:
     """Entry point of the training process: run the job, sending every message through `out`.
 
-    `out` gets ("yielded", message) for each message, then ("returned", TrainingResult) or
-    ("errored", exception with `.details`), written by `send`. `requests` delivers
-    TrainingControl.apply tuples.
+    `out` gets Yielded(message) for each message, then Returned(TrainingResult) or
+    Errored(exception with `.details`), written by `send`. `requests` delivers the viewer's
+    requests (Pause, Resume, Stop, SetRefreshInterval), read by `receive`.
     """
     control = TrainingControl()
     threading.Thread(target=_listen, args=(requests, control), daemon=True).start()
@@ -334,12 +340,12 @@ def serve(req: TrainingRequest, out, requests) -> None:
             except StopIteration as stop:
                 result = stop.value
                 if result.error is not None:
-                    result.error = portable(result.error)
-                send(out, ("returned", result))
+                    result = replace(result, error=portable(result.error))
+                send(out, Returned(result))
                 return
-            send(out, ("yielded", message))
+            send(out, Yielded(message))
     except Exception as exc:  # noqa: BLE001 - shown by the viewer
         exc.details = traceback.format_exc()  # type: ignore[attr-defined]
-        send(out, ("errored", portable(exc)))
+        send(out, Errored(portable(exc)))
     finally:
         out.close()

@@ -39,6 +39,7 @@ from gui.panels.positional import PositionalPanel
 from gui.panels.tokens import TokensPanel
 from gui.panels.training import TrainingPanel
 from gui.panels.walkthrough import WalkthroughPanel
+from gui.run import RunController
 from gui.session import Session
 from gui.workers import Cancelled, FunctionWorker, TraceService, start_worker, stop_worker
 
@@ -141,9 +142,9 @@ class MainWindow(QMainWindow):
         s.history_changed.connect(self._update_status)
         s.trace_changed.connect(self._on_trace_changed)
         s.training_changed.connect(self._on_training_changed)
-        self.training_panel.status_message.connect(self.show_status)
-        self.training_panel.training_finished.connect(self._on_training_finished)
-        self.training_panel.device_box.currentIndexChanged.connect(self._update_status)
+        self.run.status_message.connect(self.show_status)
+        self.run.finished.connect(self._on_training_finished)
+        self.training_panel.form.device_box.currentIndexChanged.connect(self._update_status)
         self._update_status()
         self._update_title()
         if load_default:
@@ -200,7 +201,8 @@ class MainWindow(QMainWindow):
         self.embeddings_panel = EmbeddingsPanel(s)
         self.positional_panel = PositionalPanel(s)
         self.attention_panel = AttentionPanel(s)
-        self.training_panel = TrainingPanel(s)
+        self.run = RunController(s, self)  # owns the training process and the run's state
+        self.training_panel = TrainingPanel(s, self.run)
         self.training_panel.set_language(self.lang)
         self.walkthrough_panel = WalkthroughPanel(s)
         self.walkthrough_panel.set_language(self.lang)
@@ -288,9 +290,9 @@ class MainWindow(QMainWindow):
         tp = self.training_panel
         self.start_action = self._action("&Start training", tp.start, "F5", P.SP_MediaPlay,
                                          "Train a new model with the Training panel's settings")
-        self.pause_action = self._action("&Pause / resume", tp._toggle_pause, "F6",
+        self.pause_action = self._action("&Pause / resume", self.run.toggle_pause, "F6",
                                          P.SP_MediaPause, "Pause or resume training")
-        self.stop_action = self._action("S&top training", tp.stop, "Shift+F5", P.SP_MediaStop,
+        self.stop_action = self._action("S&top training", self.run.stop, "Shift+F5", P.SP_MediaStop,
                                         "Stop after the current step; the weights are kept")
         self.reset_layout_action = self._action("&Reset layout", self.reset_layout)
         self.about_action = self._action("&About Transformer Explorer", self.show_about)
@@ -478,7 +480,7 @@ class MainWindow(QMainWindow):
             self.open_model(path)
 
     def _busy(self, what: str) -> bool:
-        if self.training_panel.is_active():
+        if self.run.is_active:
             dialogs.show_error(self, "Training is running",
                                f"Stop training (Shift+F5) before {what}.")
             return True
@@ -549,10 +551,10 @@ class MainWindow(QMainWindow):
             return
         from engine.corpus import load_corpus
 
-        panel = self.training_panel
-        tokenizer = panel.tokenizer_name()
-        context_length = panel.model_config().context_length
-        val_fraction = panel.train_config().val_fraction
+        form = self.training_panel.form
+        tokenizer = form.tokenizer_name()
+        context_length = form.model_config().context_length
+        val_fraction = form.train_config().val_fraction
 
         def job(report):
             return load_corpus(path, tokenizer=tokenizer, context_length=context_length,
@@ -568,11 +570,11 @@ class MainWindow(QMainWindow):
 
         from engine.model import GPT
 
-        panel = self.training_panel
+        form = self.training_panel.form
         try:
-            cfg = panel.model_config()
+            cfg = form.model_config()
             cfg.vocab_size = corpus.tokenizer.vocab_size
-            torch.manual_seed(panel.train_config().seed)
+            torch.manual_seed(form.train_config().seed)
             model = GPT(cfg)
         except ValueError as exc:  # ConfigError: the form's settings are impossible
             dialogs.show_exception(self, exc, "Preparing a model")
@@ -582,8 +584,8 @@ class MainWindow(QMainWindow):
         s.model_path = None
         s.train_config = None
         s.dirty = False
-        panel.last_result = None
-        panel.set_resumable(None)
+        self.run.clear_result()
+        self.run.set_resumable(None)
         s.set_snapshots(None)  # they belong to another model
         s.set_model(model, corpus.tokenizer, history=[])
         self._set_context(first_lines(corpus.tokenizer.decode(corpus.train[:512]),
@@ -618,8 +620,8 @@ class MainWindow(QMainWindow):
         s.model_path = None if default else str(ckpt.path)
         s.train_config = ckpt.train_config
         s.dirty = False
-        self.training_panel.last_result = None
-        self.training_panel.set_resumable(None if ckpt.trainer_state is None else StartFrom(
+        self.run.clear_result()
+        self.run.set_resumable(None if ckpt.trainer_state is None else StartFrom(
             ckpt.model_config, ckpt.tokenizer, ckpt.model.state_dict(), ckpt.trainer_state))
         if corpus_path is None:
             saved = (getattr(ckpt, "metadata", None) or {}).get("corpus")
@@ -683,7 +685,7 @@ class MainWindow(QMainWindow):
     def save_model_as(self) -> bool:
         if self.session.model is None:
             return False
-        if self.training_panel.is_active():
+        if self.run.is_active:
             dialogs.show_error(self, "Training is running",
                                "Stop training (Shift+F5) before saving; the weights are kept.")
             return False
@@ -722,7 +724,7 @@ class MainWindow(QMainWindow):
         s = self.session
         if s.model is None:
             return False
-        result = self.training_panel.last_result
+        result = self.run.last_result
         state = result.state if result is not None else None
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
@@ -799,7 +801,7 @@ class MainWindow(QMainWindow):
         t0 = time.perf_counter()
         self.session.set_trace(trace)
         if self.session.training:
-            self.training_panel.note_redraw_cost(time.perf_counter() - t0)
+            self.run.note_redraw_cost(time.perf_counter() - t0)
 
     def _on_trace_failed(self, exc: BaseException) -> None:
         self.context_info.setText(f"Could not trace this text: {exc}")
@@ -844,8 +846,7 @@ class MainWindow(QMainWindow):
 
     def _update_status(self) -> None:
         s = self.session
-        panel = self.training_panel
-        device = panel.device_box.currentText() or "cpu"
+        device = self.training_panel.form.device_box.currentText() or "cpu"
         self.device_label.setText(f"Device: {device}")
         # Called for every batch of training records: count parameters once per model.
         if s.model is not self._counted_model:
@@ -854,7 +855,7 @@ class MainWindow(QMainWindow):
             self.params_label.setText(count)
         step = int(s.history[-1]["step"]) if s.history else 0
         if s.training:
-            total = panel._total_steps or 1
+            total = self.run.total_steps or 1
             self.step_label.setText(f"step {step:,} / {total:,}")
             self.status_progress.setRange(0, total)
             self.status_progress.setValue(min(step, total))
@@ -902,14 +903,13 @@ class MainWindow(QMainWindow):
         if self._closing:
             event.accept()
             return
-        panel = self.training_panel
-        if panel.is_active():
+        if self.run.is_active:
             choice = dialogs.ask_close_during_training(self)
             if choice == "cancel":
                 event.ignore()
                 return
-            panel.stop()
-            panel.wait_finished()
+            self.run.stop()
+            self.run.wait_finished()
             QApplication.processEvents()  # deliver the run's last records and result
         elif self.session.dirty:
             choice = dialogs.ask_save_changes(self)
@@ -931,6 +931,7 @@ class MainWindow(QMainWindow):
         self._trace_timer.stop()
         self.statusBar().clearMessage()  # its timeout timer
         self.training_panel.shutdown()
+        self.run.shutdown()
         for panel in (self.walkthrough_panel, self.generation_panel, self.insights_panel,
                       self.history_panel):
             panel.shutdown()

@@ -10,16 +10,13 @@ assert that none is left running (`running_threads()`).
 from __future__ import annotations
 
 import atexit
-import multiprocessing
-import time
 import threading
 import traceback
 from typing import Any, Callable, Generator, Iterable
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from engine.cores import lower_thread_priority, pin_thread
-from engine.job import Cancelled, receive
+from engine.job import Cancelled
 
 _threads: set[QThread] = set()
 # The worker each thread runs, kept alive until that thread has finished: a panel may drop its
@@ -54,7 +51,7 @@ def running_threads() -> list[QThread]:
 
 
 class _Worker(QObject):
-    """Shared plumbing: signals, abort flag, and error capture."""
+    """Shared plumbing: signals, abort flag, and error capture (also of gui.run.ProcessWorker)."""
 
     started = Signal()
     returned = Signal(object)  # the function's / generator's return value
@@ -83,6 +80,9 @@ class _Worker(QObject):
     def _fail(self, exc: BaseException) -> None:
         exc.details = traceback.format_exc()  # type: ignore[attr-defined]
         self.errored.emit(exc)
+
+
+Worker = _Worker  # the public name of the base, for workers defined elsewhere (gui.run.process)
 
 
 class GeneratorWorker(_Worker):
@@ -272,106 +272,6 @@ class TraceService(QObject):
             self._thread.quit()
             self._thread.wait()
         _threads.discard(self._thread)
-
-
-# -- training in its own process ------------------------------------------------------------
-
-
-class ProcessWorker(_Worker):
-    """Runs `target(*args, out, requests)` in a spawned child process (engine.job.serve).
-
-    The child sends ("yielded", message), then ("returned", value) or ("errored", exc) through
-    `out` with engine.job.send; this worker's thread relays them as the same signals GeneratorWorker has. `send()`
-    delivers a request tuple to the child; `quit()` sends ("stop",) and, if the child has not
-    ended 10 s later, terminates it. A child that dies without a word ends with `errored`.
-    """
-
-    yielded = Signal(object)
-    KILL_AFTER_S = 10.0
-
-    def __init__(self, target: Callable[..., None], *args: Any,
-                 prepare: Callable[[Any], Any] | None = None,
-                 child_cores: set[int] | None = None):
-        super().__init__()
-        # The child runs on these cores from its first instruction (its ~2 s of imports too).
-        self._child_cores = child_cores
-        # Called on this worker's thread with each yielded message before it is emitted: work
-        # such as building a model from weights then never holds the GUI thread.
-        self._prepare = prepare
-        # "spawn": a forked copy of a process running Qt threads is not safe to use.
-        self._ctx = multiprocessing.get_context("spawn")
-        self._target, self._args = target, args
-        self._requests_r, self._requests = self._ctx.Pipe(duplex=False)
-        self._send_lock = threading.Lock()
-        self.pid: int | None = None
-
-    def send(self, *request: Any) -> None:
-        """A request to the child (thread-safe); ignored once the child is gone."""
-        with self._send_lock:
-            try:
-                self._requests.send(request)
-            except (OSError, ValueError):  # closed pipe: the run has ended
-                pass
-
-    @Slot()
-    def run(self) -> None:
-        # Relaying (and preparing) messages can wait for the event loop's redraws.
-        lower_thread_priority()
-        self.started.emit()
-        out_r, out_w = self._ctx.Pipe(duplex=False)
-        proc = self._ctx.Process(target=self._target,
-                                 args=(*self._args, out_w, self._requests_r),
-                                 name="transformer-explorer-training", daemon=True)
-        ended, stop_sent = False, None
-        try:
-            # A child inherits the affinity of the thread that starts it.
-            previous = pin_thread(self._child_cores) if self._child_cores else None
-            try:
-                proc.start()
-            finally:
-                if previous is not None:
-                    pin_thread(previous)
-            self.pid = proc.pid
-            out_w.close()  # the child holds the only writer: its exit gives EOF here
-            self._requests_r.close()
-            while True:
-                if self._abort.is_set():
-                    if stop_sent is None:
-                        self.send("stop")
-                        stop_sent = time.monotonic()
-                    elif time.monotonic() - stop_sent > self.KILL_AFTER_S and proc.is_alive():
-                        proc.terminate()
-                if not out_r.poll(0.1):
-                    continue
-                try:
-                    kind, payload = receive(out_r)
-                except (EOFError, OSError):
-                    break
-                if kind == "yielded":
-                    self.yielded.emit(self._prepare(payload) if self._prepare else payload)
-                elif kind == "returned":
-                    ended = True
-                    self.returned.emit(payload)
-                elif kind == "errored":
-                    ended = True
-                    self.errored.emit(payload)
-        except Exception as exc:  # noqa: BLE001 - e.g. the process could not start
-            ended = True
-            self._fail(exc)
-        finally:
-            out_r.close()
-            with self._send_lock:
-                self._requests.close()
-            if proc.pid is not None:
-                proc.join(5)
-                if proc.is_alive():
-                    proc.kill()
-                    proc.join()
-            if not ended:
-                self.errored.emit(RuntimeError(
-                    f"The training process ended unexpectedly (exit code {proc.exitcode}); "
-                    "the weights shown are the last ones it sent."))
-            self._end()
 
 
 class PanelThreads:

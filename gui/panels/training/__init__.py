@@ -1,0 +1,4 @@
+"""The Training panel: form (settings), plots, progress and sample views, assembled in panel."""
+from gui.panels.training.panel import TrainingPanel
+
+__all__ = ["TrainingPanel"]

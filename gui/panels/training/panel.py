@@ -1,0 +1,208 @@
+"""The Training panel: the form, Start/Pause/Stop, the run's progress, live plots, a sample.
+
+It holds no run state: the run controller (gui.run) owns the training process and says what
+happens; this panel shows it. The plots follow the session's history, which the controller
+fills with the records the process sends (about five batches a second).
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.job_messages import Started, TrainingResult
+from gui import dialogs
+from gui.panels.training.form import TrainingForm
+from gui.panels.training.plots import TrainingPlots
+from gui.panels.training.progress import RunProgress
+from gui.panels.training.sample import SampleView
+from gui.run import RunController, RunState, describe
+from gui.session import Session
+from gui.strings import translate
+
+SAMPLE_TITLE = "Sample at the last evaluation"
+
+
+class TrainingPanel(QWidget):
+    """Form, device, controls, progress and live plots of the run `controller` owns."""
+
+    def __init__(self, session: Session, controller: RunController,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.controller = controller
+        self.lang = session.lang
+
+        self.form = TrainingForm(session)
+        self.start_button = QPushButton("Start")
+        self.start_button.setToolTip("Train a new model with these settings on the open text")
+        self.pause_button = QPushButton("Pause")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop after the current step; the weights so far are kept")
+        for b in (self.start_button, self.pause_button, self.stop_button):
+            b.setMinimumWidth(70)
+        self.progress = RunProgress(self.lang)
+        self.plots = TrainingPlots(session)
+        self.sample_title = QLabel(SAMPLE_TITLE)
+        self.sample_view = SampleView()
+        self._build_layout()
+
+        self.start_button.clicked.connect(self.start)
+        self.pause_button.clicked.connect(controller.toggle_pause)
+        self.stop_button.clicked.connect(controller.stop)
+        self.form.changed.connect(self._update_buttons)
+        c = controller
+        c.state_changed.connect(self._on_state_changed)
+        c.pause_requested.connect(lambda: self.progress.say("Pausing after this step…"))
+        c.job_status.connect(self.progress.say)
+        c.tokenizing.connect(self.progress.tokenizing)
+        c.started.connect(self._on_started)
+        c.progress.connect(self._on_progress)
+        c.paused.connect(lambda step: self.progress.say(
+            f"Paused at step {step:,}. Resume or Stop."))
+        c.sample_ready.connect(self.sample_view.show_sample)
+        c.sample_failed.connect(self.sample_view.show_failure)
+        c.finished.connect(self._on_finished)
+        c.failed.connect(self._on_failed)
+        c.resumable_changed.connect(self._on_resumable_changed)
+        session.language_changed.connect(self.set_language)
+        self._on_resumable_changed()
+        self.set_language(self.lang)
+
+    def _build_layout(self) -> None:
+        top = QWidget()
+        v = QVBoxLayout(top)
+        v.setContentsMargins(0, 0, 0, 0)
+        v.setSpacing(4)
+        v.addWidget(self.form)
+        buttons = QHBoxLayout()
+        for b in (self.start_button, self.pause_button, self.stop_button):
+            buttons.addWidget(b)
+        v.addLayout(buttons)
+        v.addWidget(self.progress)
+
+        bottom = QWidget()
+        b = QVBoxLayout(bottom)
+        b.setContentsMargins(0, 0, 0, 0)
+        b.addWidget(self.plots, 4)
+        b.addWidget(self.sample_title)
+        b.addWidget(self.sample_view, 1)
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(top)
+        splitter.addWidget(bottom)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+        outer.addWidget(splitter)
+        top.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+
+    # -- what the window calls -------------------------------------------------------------------
+
+    def start(self) -> bool:
+        """Train with the form's settings on the session's text; False if refused."""
+        form = self.form
+        if self.controller.is_active or not form.validate():
+            return False
+        form.save_settings()  # remembered form values: saved when used and when closing
+        if not self.controller.start(form.model_config(), form.train_config(),
+                                     form.tokenizer_name(), continuing=form.continuing()):
+            return False
+        self.sample_view.clear()
+        return True
+
+    def apply_model_settings(self) -> None:
+        """Fill the form with the settings of the model just opened (so Start retrains it).
+
+        Not done for the bundled default model, so the form keeps the user's remembered values.
+        """
+        s = self.session
+        if self.controller.is_active or s.model is None:
+            return
+        self.form.apply_model(s.model.config, s.tokenizer.name if s.tokenizer else None,
+                              s.train_config)
+
+    def set_language(self, lang: str) -> None:
+        """Labels, buttons and plot axes in English ("en") or Chinese ("zh")."""
+        self.lang = lang
+        self.form.set_language(lang)
+        self.plots.set_language(lang)
+        self.progress.set_language(lang)
+        self.sample_view.set_language(lang)
+        self.sample_title.setText(translate(SAMPLE_TITLE, lang))
+        self._update_buttons()
+
+    def shutdown(self) -> None:
+        """Remember the form and stop the plots' timer (the window is closing; the window
+        shuts the controller down)."""
+        self.plots.stop()
+        self.form.save_settings()
+
+    # -- following the run -----------------------------------------------------------------------
+
+    def _update_buttons(self) -> None:
+        state = self.controller.state
+        t = lambda text: translate(text, self.lang)  # noqa: E731
+        self.start_button.setEnabled(state is RunState.IDLE and self.form.ok)
+        self.start_button.setText(t("Continue" if self.form.continuing() else "Start"))
+        self.pause_button.setEnabled(state in (RunState.RUNNING, RunState.PAUSED))
+        self.pause_button.setText(t("Resume" if state is RunState.PAUSED else "Pause"))
+        self.stop_button.setText(t("Stop"))
+        self.stop_button.setEnabled(
+            state in (RunState.PREPARING, RunState.RUNNING, RunState.PAUSED))
+
+    def _on_state_changed(self, state: str) -> None:
+        self.form.set_run_active(state != RunState.IDLE)
+        self._update_buttons()
+        if state == RunState.PREPARING:
+            self.progress.busy("Starting the training process…")
+        elif state == RunState.RUNNING:
+            self.progress.resumed()  # the pace before a pause says nothing about the next one
+        elif state == RunState.STOPPING:
+            self.progress.say("Stopping…")
+
+    def _on_started(self, info: Started) -> None:
+        self.progress.steps(info.step, self.controller.total_steps)
+        self.progress.say(f"Training {info.params:,} parameters on {info.device}…")
+
+    def _on_progress(self, row: dict) -> None:
+        c = self.controller
+        self.progress.record(row, c.total_steps, running=c.state is RunState.RUNNING)
+
+    def _on_finished(self, result: TrainingResult | None) -> None:
+        if result is None:
+            return  # the process ended without a result: `failed` follows
+        self.progress.say(describe(result))
+        if result.error is not None:
+            details = getattr(result.error, "details", None)
+            if details:
+                title, message = dialogs.explain(result.error)
+                dialogs.show_error(self, title, message, details)
+            else:
+                dialogs.show_exception(self, result.error, "Training")
+
+    def _on_failed(self, exc: BaseException, had_started: bool) -> None:
+        if had_started:
+            self.progress.say("Training ended unexpectedly; the weights shown are the last "
+                              "ones it sent.")
+        else:
+            self.progress.clear("Training could not start.")
+        # Engine errors (bad file, setting, device, tokenizer) are ValueErrors with messages
+        # written for people; anything else is a bug and keeps its traceback behind Details.
+        if not had_started and isinstance(exc, (ValueError, OSError)):
+            dialogs.show_exception(self, exc, "Starting training")
+        else:
+            title, message = dialogs.explain(exc)
+            dialogs.show_error(self, title, message, getattr(exc, "details", None))
+
+    def _on_resumable_changed(self) -> None:
+        self.form.set_resumable(self.controller.resumable is not None)

@@ -1,0 +1,351 @@
+"""`RunController`: the one owner of a training run in the window (a QObject, no widgets).
+
+It starts the training process (`engine.job.serve` in a `ProcessWorker`), sends it the typed
+requests, and turns its typed messages into Session updates and Qt signals that the Training
+panel and the window connect to. The run's state (idle / preparing / running / paused /
+stopping), the steps it goes to, whether the session's model can keep training (`resumable`)
+and the last run's result live here and nowhere else; "training is active" is published as
+`Session.training`.
+
+The process keeps its own core and this process keeps the other (gui.runtime); the objects
+alive at the start are frozen out of the cyclic collector; models are built from weights on
+the relay thread (gui.run.relay); the child paces the weights to show by the window's measured
+redraw cost (`note_redraw_cost`); each evaluation's sample is written off the GUI thread, and
+only the newest one counts (gui.latest.Latest).
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from dataclasses import replace
+from enum import Enum
+
+from PySide6.QtCore import QObject, Qt, Signal
+
+from engine.config import ModelConfig, TrainConfig
+from engine.job import StartFrom, TrainingRequest, serve
+from engine.job_messages import (
+    Pause,
+    Paused,
+    Records,
+    Resume,
+    SetRefreshInterval,
+    SnapshotWritten,
+    Status,
+    Stop,
+    Tokenizing,
+    TrainingResult,
+)
+from gui import runtime
+from gui.latest import Latest
+from gui.run.pacing import refresh_interval, sample_tokens
+from gui.run.process import ProcessWorker
+from gui.run.relay import ModelBuilder, StartedModel, WeightsModel, model_from_weights
+from gui.run.sample import Sample, sample_text
+from gui.session import Session
+from gui.workers import start_worker, stop_worker
+
+
+class RunState(str, Enum):
+    """Where a run is; compares equal to its value ("idle", ...)."""
+
+    IDLE = "idle"
+    PREPARING = "preparing"  # the process is starting or tokenizing
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPING = "stopping"  # Stop was sent; the run ends at a step boundary
+
+
+def describe(result: TrainingResult) -> str:
+    """The sentence that tells how a run ended (the status bar's and the panel's)."""
+    steps = result.step
+    text = {
+        "done": f"Training finished after {steps:,} steps.",
+        "stopped": f"Training stopped at step {steps:,}; the weights so far are kept.",
+        "diverged": f"Training diverged at step {steps:,}; the last good weights are kept.",
+        "failed": f"Training failed at step {steps:,}; the last good weights are kept.",
+    }[result.outcome]
+    if result.state is not None:
+        text += " Save it with File → Save model (Ctrl+S)."
+    return text
+
+
+class RunController(QObject):
+    """Start, pause, resume and stop training runs of the session's model; see the module doc."""
+
+    state_changed = Signal(str)  # a RunState value
+    started = Signal(object)  # engine.job_messages.Started; its model is the session's now
+    tokenizing = Signal(int, int)  # done, total
+    job_status = Signal(str)  # a line from the training process, e.g. "Tokenizing …"
+    progress = Signal(object)  # the newest record (a row already in session.history)
+    pause_requested = Signal()  # the run will pause after its current step
+    paused = Signal(int)  # the step it holds at
+    sample_ready = Signal(object)  # gui.run.sample.Sample of the newest evaluation
+    sample_failed = Signal(object)  # the exception
+    finished = Signal(object)  # TrainingResult; None when the process ended without one
+    failed = Signal(object, bool)  # the process's exception, and whether the run had started
+    status_message = Signal(str)  # a line for the window's status bar
+    resumable_changed = Signal()
+
+    def __init__(self, session: Session, parent: QObject | None = None):
+        super().__init__(parent)
+        self.session = session
+        self._worker: ProcessWorker | None = None
+        self._state = RunState.IDLE
+        self._total_steps = 0
+        # The session's model with its trainer state, when it can keep training exactly: the
+        # last run's result, or a model opened from a file saved with its optimizer state.
+        self._resumable: StartFrom | None = None
+        self._last_result: TrainingResult | None = None
+        self._failure: BaseException | None = None  # the process ended without a result
+        self._had_started = False  # Started arrived: the session shows this run's model
+        self._shown_step = -1  # step of the weights the session holds
+        self._snapshot_dir: str | None = None
+        self._sample_s_per_token = 0.0  # measured on the last sample
+        self._last_sample = 0.0
+        # Low priority: it shares this process's core with the panels' redraws.
+        self._samples = Latest("training-sample", supersede=True, low_priority=True,
+                               parent=self)
+        self._samples.done.connect(self._on_sample)
+        self._samples.failed.connect(self._on_sample_failed)
+
+    # -- what the window and the panel read ----------------------------------------------------
+
+    @property
+    def state(self) -> RunState:
+        return self._state
+
+    @property
+    def is_active(self) -> bool:
+        """A run is starting, running, paused or stopping."""
+        return self._state is not RunState.IDLE
+
+    @property
+    def total_steps(self) -> int:
+        """The step the current (or last) run trains to."""
+        return self._total_steps
+
+    @property
+    def last_result(self) -> TrainingResult | None:
+        """How the last run ended (its state can be saved); None before, or after clear_result."""
+        return self._last_result
+
+    @property
+    def resumable(self) -> StartFrom | None:
+        """What "continue training" starts from, or None when the model cannot continue."""
+        return self._resumable
+
+    @property
+    def process_id(self) -> int | None:
+        """The training process's pid while a run lasts."""
+        return None if self._worker is None else self._worker.pid
+
+    @property
+    def snapshot_dir(self) -> str | None:
+        """The folder of the current (or last) run's snapshots."""
+        return self._snapshot_dir
+
+    def set_resumable(self, start: StartFrom | None) -> None:
+        """The session's model can (or, with None, can no longer) continue training."""
+        self._resumable = start
+        self.resumable_changed.emit()
+
+    def clear_result(self) -> None:
+        """Forget the last run's result (the session shows another model now)."""
+        self._last_result = None
+
+    # -- control -------------------------------------------------------------------------------
+
+    def start(self, model_config: ModelConfig, train_config: TrainConfig, tokenizer: str,
+              continuing: bool = False) -> bool:
+        """Train on the session's text on `train_config.device`: a new model of `model_config`,
+        or, `continuing`, the resumable one for `train_config.steps` more steps. False if a run
+        is active."""
+        if self._state is not RunState.IDLE:
+            return False
+        session = self.session
+        start_from = self._resumable if continuing else None
+        if start_from is not None:  # the form's steps are more steps from where it stopped
+            done = int(start_from.trainer_state["step"])
+            train_config = replace(train_config, steps=train_config.steps + done)
+        request = TrainingRequest(
+            model_config=model_config, train_config=train_config, device=train_config.device,
+            corpus_path=session.corpus_path, tokenizer=tokenizer, corpus=session.corpus,
+            start_from=start_from, snapshot_dir=self._new_snapshot_dir())
+        # This process (redraws, traces, samples) keeps to its core while the run lasts.
+        training_cores = runtime.split_cores_for_training()
+        runtime.freeze_garbage_collector()  # what exists now (e.g. the opened model) stays
+        self._total_steps = train_config.steps
+        self._shown_step = -1
+        self._had_started = False
+        self._failure = None
+        self._last_result = None
+        worker = ProcessWorker(serve, request, prepare=ModelBuilder(), child_cores=training_cores)
+        # Explicitly queued: these run on the GUI thread whatever PySide6 infers from the slot.
+        queued = Qt.ConnectionType.QueuedConnection
+        worker.yielded.connect(self._on_message, queued)
+        worker.returned.connect(self._on_returned, queued)
+        worker.errored.connect(self._on_errored, queued)
+        worker.finished.connect(self._on_worker_finished, queued)
+        self._worker = worker
+        self._set_state(RunState.PREPARING)
+        session.set_training(True)
+        start_worker(worker, "training")
+        return True
+
+    def pause(self) -> None:
+        """Hold the run after its current step."""
+        if self._worker is not None and self._state is RunState.RUNNING:
+            self._worker.send(Pause())
+            self.pause_requested.emit()
+
+    def resume(self) -> None:
+        if self._worker is not None and self._state is RunState.PAUSED:
+            self._worker.send(Resume())
+            self._set_state(RunState.RUNNING)
+
+    def toggle_pause(self) -> None:
+        """Pause a running run, resume a paused one."""
+        if self._state is RunState.RUNNING:
+            self.pause()
+        elif self._state is RunState.PAUSED:
+            self.resume()
+
+    def stop(self) -> None:
+        """Stop after the current step; the run ends with its weights so far."""
+        if self._worker is not None and self._state in (
+                RunState.PREPARING, RunState.RUNNING, RunState.PAUSED):
+            self._worker.send(Stop())
+            self._set_state(RunState.STOPPING)
+
+    def note_redraw_cost(self, seconds: float) -> None:
+        """The window redrew every panel from new weights in `seconds`: pace the next ones."""
+        if self._worker is not None:
+            self._worker.send(SetRefreshInterval(refresh_interval(seconds)))
+
+    def wait_finished(self, timeout_ms: int = 30_000) -> bool:
+        """Block until the training process and its thread have ended (used when quitting)."""
+        self._samples.reset()
+        if self._worker is None:
+            return True
+        # No abort: after a stop request the job ends at a step boundary and returns its result.
+        return stop_worker(self._worker, timeout_ms, abort=False)
+
+    def shutdown(self) -> None:
+        """Stop the run (if any) and the sample thread; remove the snapshots (window closing)."""
+        if self._worker is not None:
+            self._worker.send(Stop())
+        self.wait_finished()
+        self._samples.shutdown()
+        self._remove_snapshot_dir()
+
+    # -- messages from the training process (GUI thread) ---------------------------------------
+
+    def _on_message(self, message: object) -> None:
+        session = self.session
+        match message:
+            case Records(rows=rows):
+                session.append_history(rows)
+                self.progress.emit(rows[-1])
+            case WeightsModel(step=step, model=model, reason=reason, show=show):
+                if show and model is not None:
+                    self._shown_step = step
+                    session.set_weights(model)  # the window re-traces the context through them
+                if reason == "eval" and model is not None:
+                    self._write_sample(step, model)
+            case SnapshotWritten(directory=directory):
+                from engine.snapshots import SnapshotStore
+
+                store = session.snapshots
+                if store is None or str(store.directory) != directory:
+                    store = SnapshotStore(directory)  # a new run; later ones only add files
+                session.set_snapshots(store)
+            case Paused(step=step):
+                if self._state is RunState.RUNNING:  # not once Stop was sent
+                    self._set_state(RunState.PAUSED)
+                    self.paused.emit(step)
+                    self.status_message.emit(f"Training paused at step {step:,}")
+            case Tokenizing(done=done, total=total):
+                self.tokenizing.emit(done, total)
+            case Status(text=text):
+                self.job_status.emit(text)
+                self.status_message.emit(text)
+            case StartedModel(info=info, model=model):
+                if info.corpus is not None:  # same file, now tokenized with the form's tokenizer
+                    session.set_tokenized_corpus(info.corpus)
+                session.mark_trained(info.train_config)
+                session.set_model(model, info.tokenizer, history=info.history)
+                self._had_started = True
+                if self._state is RunState.PREPARING:
+                    self._set_state(RunState.RUNNING)
+                self.status_message.emit(f"Training on {info.device}")
+                self.started.emit(info)
+
+    def _on_returned(self, result: TrainingResult) -> None:
+        self._last_result = result
+        session = self.session
+        if result.state is not None and session.model is not None:
+            session.mark_trained(result.train_config)
+            self.set_resumable(StartFrom(session.model.config, session.tokenizer,
+                                         result.state["model"], result.state))
+            # A finished run's last weights are usually its last evaluation's, shown already;
+            # a failed one may have gone back to earlier weights.
+            if result.outcome not in ("done", "stopped") or self._shown_step != result.step:
+                session.set_weights(model_from_weights(session.model.config,
+                                                       result.state["model"]))
+
+    def _on_errored(self, exc: BaseException) -> None:
+        self._failure = exc
+
+    def _on_worker_finished(self) -> None:
+        self._worker = None
+        runtime.release_cores()
+        if self._state is RunState.IDLE:
+            return
+        self._set_state(RunState.IDLE)
+        self.session.set_training(False)
+        result, failure = self._last_result, self._failure
+        self._failure = None
+        if result is not None:
+            self.status_message.emit(describe(result))
+        self.finished.emit(result)
+        if failure is not None:
+            self.failed.emit(failure, self._had_started)
+
+    def _set_state(self, state: RunState) -> None:
+        self._state = state
+        self.state_changed.emit(state.value)
+
+    # -- the sample at each evaluation ---------------------------------------------------------
+
+    def _write_sample(self, step: int, model) -> None:
+        """Text generated from the context by the weights of evaluation `step`, off this
+        thread; a sample still being written is abandoned for the newer one."""
+        session = self.session
+        now = time.monotonic()
+        n = sample_tokens(self._sample_s_per_token, now - self._last_sample)
+        self._last_sample = now
+        seed = session.train_config.seed if session.train_config else 0
+        self._samples.submit(sample_text, model, session.tokenizer,
+                             session.context_text or "\n", n, seed, step)
+
+    def _on_sample(self, _key: str, sample: Sample) -> None:
+        self._sample_s_per_token = sample.s_per_token
+        self.sample_ready.emit(sample)
+
+    def _on_sample_failed(self, _key: str, exc: BaseException) -> None:
+        self.sample_failed.emit(exc)
+
+    # -- snapshots -------------------------------------------------------------------------------
+
+    def _new_snapshot_dir(self) -> str:
+        """A fresh folder for this run's snapshots; the previous run's is removed (bounded disk)."""
+        self._remove_snapshot_dir()
+        self._snapshot_dir = tempfile.mkdtemp(prefix="transformer-explorer-snapshots-")
+        return self._snapshot_dir
+
+    def _remove_snapshot_dir(self) -> None:
+        if self._snapshot_dir:
+            shutil.rmtree(self._snapshot_dir, ignore_errors=True)
+            self._snapshot_dir = None
