@@ -19,8 +19,8 @@ import torch.nn.functional as F
 from .model import GPT, HookPoint, eval_mode, probing
 from .steps import STEP_INFO, step_kind, step_layer
 
-# STEP_INFO, step_kind and step_layer live in engine.steps with the other facts about steps;
-# they are imported here because every Step is stamped with them (and callers find them here).
+# Every Step is stamped from engine.steps (its title, formula and axes); the names stay
+# importable from here for the callers that read them next to Trace.
 
 
 @dataclass

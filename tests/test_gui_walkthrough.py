@@ -6,20 +6,13 @@ from PySide6.QtCore import QSettings, Qt, QThread
 from PySide6.QtWidgets import QApplication
 
 from engine.corpus import corpus_from_text
-from gui import dialogs
+from engine.trace import run_trace
+from gui import dialogs, settings
 from gui.panels.walkthrough import WalkthroughPanel
 from gui.session import Session
 from gui.workers import running_threads
 
 TEXT = ("The cat sat on the mat. The dog sat on the log. 猫坐在垫子上。" * 12)
-
-
-@pytest.fixture(autouse=True)
-def _isolated_settings(tmp_path):
-    """QSettings go to a temporary folder, so tests never touch the user's settings."""
-    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
-        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    yield
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +31,18 @@ def _panel(qtbot, session):
     qtbot.addWidget(panel)
     panel.resize(1200, 800)
     return panel
+
+
+def _go_to(panel, name):
+    """go_to, then check that the user sees that step: list row, title, formula, output shape."""
+    panel.go_to(name)
+    step = panel.session.trace[name]
+    assert panel.current_name() == name and panel.session.focus == name
+    assert panel.step_list.currentItem().data(Qt.ItemDataRole.UserRole) == name
+    assert panel.words.title.text() == step.title
+    assert panel.words.formula.text() == step.formula
+    out = "[" + ", ".join(f"{a} {n}" for a, n in zip(step.axes, step.shape)) + "]"
+    assert panel.shapes.text().endswith(out)
 
 
 @pytest.mark.parametrize("norm", ["post", "pre"])
@@ -72,7 +77,7 @@ def test_keys_and_list_move_and_focus_follows(qtbot, corpus):
     assert panel.current_name() == names[2]
     qtbot.keyClick(panel.step_list, Qt.Key.Key_Left)
     assert panel.current_name() == names[1]
-    panel.go_to("embed.sum")
+    _go_to(panel, "embed.sum")
     qtbot.keyClick(panel.step_list, Qt.Key.Key_Down)  # crosses the "Block 0" header
     assert panel.current_name() == "blocks.0.attn.q"
     qtbot.keyClick(panel.step_list, Qt.Key.Key_Up)
@@ -87,7 +92,7 @@ def test_keys_and_list_move_and_focus_follows(qtbot, corpus):
 def test_table_shows_the_numbers_at_the_chosen_precision(qtbot, corpus):
     session = _session(corpus)
     panel = _panel(qtbot, session)
-    panel.go_to("blocks.0.attn.masked")
+    _go_to(panel, "blocks.0.attn.masked")
     panel.set_slice(batch=0, head=1)
     panel.set_precision(3)
     model = panel.table_model()
@@ -104,11 +109,13 @@ def test_table_shows_the_numbers_at_the_chosen_precision(qtbot, corpus):
     # The precision is remembered by the next panel.
     again = _panel(qtbot, session)
     assert again.table_model().precision() == 6
+    assert settings.read("walkthrough/precision", 0) == 6  # in the app's one store
+    assert QSettings("Transformer Explorer", "Transformer Explorer").allKeys() == []
     # Changing the head redraws table and heatmap.
     panel.set_slice(head=0)
     np.testing.assert_array_equal(panel.heatmap.current_image(),
                                   session.trace.values("blocks.0.attn.masked")[0, 0])
-    panel.go_to("embed.position")  # 2-D: no selectors
+    _go_to(panel, "embed.position")  # 2-D: no selectors
     assert panel.batch_spin.isHidden() and panel.head_spin.isHidden()
 
 
@@ -117,18 +124,20 @@ def test_corrupted_value_shows_a_red_cross(qtbot, corpus):
     trace = session.trace
     trace["blocks.1.ffn.hidden"].values[0, 0, 0] += 0.5
     panel = _panel(qtbot, session)
-    panel.go_to("blocks.1.ffn.hidden")
+    _go_to(panel, "blocks.1.ffn.hidden")
     assert panel.check_label_text().startswith("✗") and "FAILED" in panel.check_label_text()
-    panel.go_to("blocks.1.ffn.act")  # computed from the corrupted step
-    panel.go_to("blocks.1.attn.q")
+    # Recomputed from the corrupted hidden step, the activation no longer matches the trace's.
+    _go_to(panel, "blocks.1.ffn.act")
+    assert panel.check_label_text().startswith("✗") and not panel.check_result().passed
+    _go_to(panel, "blocks.1.attn.q")
     assert panel.check_label_text().startswith("✓")
 
 
 def test_article_mode_reproduces_the_article_shapes(qtbot, corpus):
     session = _session(corpus, d_model=64, n_head=4, context_length=16, n_layer=1, d_ff=64)
-    session.corpus = corpus
+    session.set_corpus(None, corpus)
     panel = _panel(qtbot, session)
-    panel.go_to("blocks.0.attn.q")
+    _go_to(panel, "blocks.0.attn.q")
     on_gui_thread = []
     session.trace_changed.connect(
         lambda: on_gui_thread.append(QThread.currentThread() == QApplication.instance().thread()))
@@ -145,6 +154,7 @@ def test_article_mode_reproduces_the_article_shapes(qtbot, corpus):
     assert "[batch 4, heads 4, context 16, head_size 16]" in panel.shapes.text()
     assert "view [4,16,4,16] then transpose(1,2)" in panel.note.text()
     assert "[4,4,16,16]" in panel.banner.text() and panel.banner.isVisibleTo(panel)
+    assert "from the training text" in panel.banner.text()
     assert panel.check_label_text().startswith("✓")
     panel.set_slice(batch=3, head=2)
     np.testing.assert_array_equal(panel.table_model().matrix(), trace.values("blocks.0.attn.q")[3, 2])
@@ -163,7 +173,7 @@ def test_article_mode_explains_when_the_model_cannot(qtbot, corpus):
 def test_exports_go_through_the_dialog(qtbot, corpus, tmp_path, monkeypatch):
     session = _session(corpus)
     panel = _panel(qtbot, session)
-    panel.go_to("blocks.0.attn.pattern")
+    _go_to(panel, "blocks.0.attn.pattern")
     targets = iter([tmp_path / "p.csv", tmp_path / "p.npy", tmp_path / "p.png",
                     tmp_path / "p.svg"])
     monkeypatch.setattr(dialogs, "ask_save_path", lambda *a: str(next(targets)))
@@ -176,6 +186,11 @@ def test_exports_go_through_the_dialog(qtbot, corpus, tmp_path, monkeypatch):
     assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
     panel.export_image("svg")
     assert "<svg" in (tmp_path / "p.svg").read_text(encoding="utf-8")
+    # The next dialog opens in the folder last saved to, suggesting the step's name.
+    asked = []
+    monkeypatch.setattr(dialogs, "ask_save_path", lambda *a: asked.append(a[2]) or "")
+    assert panel.export_npy() == ""
+    assert asked == [str(tmp_path / "blocks.0.attn.pattern.npy")]
     monkeypatch.setattr(dialogs, "ask_save_path", lambda *a: "")  # cancelled
     assert panel.export_csv() == ""
 
@@ -187,9 +202,77 @@ def test_language_and_empty_state(qtbot, corpus):
     panel.next()  # nothing to do, no crash
     s2 = _session(corpus)
     p2 = _panel(qtbot, s2)
-    p2.go_to("blocks.0.attn.scores")
+    _go_to(p2, "blocks.0.attn.scores")
     english = p2.explanation.toPlainText()
     p2.set_language("zh")
     assert p2.next_button.text() == "下一步 ▶"
     assert p2.explanation.toPlainText() != english
     assert "通过" in p2.check_label_text()
+    # The step list's headers, counter, selectors and empty state follow the language too.
+    assert p2.step_list.item(0).text() == "输入 · 嵌入"
+    assert any(p2.step_list.item(r).text() == "第 0 块" for r in range(p2.step_list.count()))
+    assert p2.toolbar.counter.text().startswith("第 ") and p2.batch_spin.isVisibleTo(p2)
+    assert p2.values.form.batch_label.text() == "批次"
+    assert p2.table_model().headerData(0, Qt.Orientation.Vertical) == "0 The"
+    assert s2.lang == "zh"
+    panel.set_language("zh")
+    assert panel.empty.message.text().startswith("还没有追踪结果")
+
+
+def test_the_session_language_switches_the_panel(qtbot, corpus):
+    session = _session(corpus)
+    panel = _panel(qtbot, session)
+    _go_to(panel, "blocks.0.attn.q")
+    english_note = panel.note.text()
+    session.set_language("zh")  # e.g. View → Language: every view follows the session
+    assert panel.toolbar.prev_button.text() == "◀ 上一步"
+    assert "然后 transpose(1,2)" in panel.note.text() and panel.note.text() != english_note
+    assert panel.words.weights.text().startswith("权重: Wq [16×16]")
+    session.set_language("en")
+    assert panel.toolbar.prev_button.text() == "◀ Previous" and panel.note.text() == english_note
+    assert panel.current_name() == "blocks.0.attn.q"
+
+
+def test_new_weights_make_the_checks_wait_for_the_next_trace(qtbot, corpus):
+    session = _session(corpus)
+    panel = _panel(qtbot, session)
+    _go_to(panel, "blocks.0.attn.scores")
+    assert panel.check_label_text().startswith("✓")
+    session.set_weights(tiny_model(corpus.tokenizer.vocab_size, seed=1, context_length=12))
+    assert panel.check_label_text().startswith("Weights changed since this trace")
+    assert panel.check_result() is None
+    session.set_trace(run_trace(session.model, session.context_ids()))
+    assert panel.current_name() == "blocks.0.attn.scores"
+    assert panel.check_label_text().startswith("✓") and panel.check_result().passed
+
+
+def test_article_mode_without_text_says_so(qtbot, corpus):
+    session = _session(corpus, d_model=64, n_head=4, context_length=16, n_layer=1, d_ff=64)
+    session.set_context_text("")
+    panel = _panel(qtbot, session)
+    panel.article_button.click()
+    assert panel.banner.text().startswith("Article mode needs text")
+    session.set_language("zh")
+    panel.article_button.click()
+    assert panel.banner.text().startswith("文章模式需要文本")
+
+
+def test_every_walkthrough_string_has_its_chinese():
+    """Each English source the walkthrough translates is in gui.strings.ZH, with the same
+    {fields}, so a Chinese sentence is never missing a number."""
+    import re
+    from pathlib import Path
+
+    from gui.panels.walkthrough import article, checks, panel, toolbar
+    from gui.strings import ZH
+
+    package = Path(panel.__file__).parent
+    literals = [s for path in sorted(package.glob("*.py"))
+                for s in re.findall(r'translate\("([^"]+)"', path.read_text(encoding="utf-8"))]
+    constants = [panel.EMPTY, toolbar.ARTICLE_TIP, checks.PASSED, checks.FAILED, checks.ERROR,
+                 checks.STALE, article.NO_TEXT, article.TRACING, article.FAILED,
+                 *article._DONE.values()]
+    assert len(literals) >= 15
+    for source in literals + constants:
+        assert source in ZH, source
+        assert sorted(re.findall(r"{\w+}", source)) == sorted(re.findall(r"{\w+}", ZH[source]))
