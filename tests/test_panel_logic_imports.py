@@ -1,0 +1,33 @@
+"""The panels' non-widget modules stay that way: they import no Qt, no pyqtgraph and no view
+piece, so their tests run and their logic reads without a display."""
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LOGIC = ["gui/panels/tokens/rows.py", "gui/panels/embeddings/labels.py",
+         "gui/panels/embeddings/analysis.py", "gui/panels/positional/waves.py",
+         "gui/panels/attention/stages.py"]
+VIEW_PACKAGES = ("PySide6", "pyqtgraph", "gui.widgets", "shiboken6")
+
+
+def imported(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("module", LOGIC)
+def test_logic_modules_import_no_views(module):
+    names = imported(ROOT / module)
+    views = {n for n in names if n.split(".")[0] in VIEW_PACKAGES or n.startswith(VIEW_PACKAGES)}
+    assert not views, f"{module} imports {sorted(views)}"
+    # Nor a view module of its own package (those are the widgets).
+    package = module.rsplit("/", 1)[0].replace("/", ".")
+    own = {n for n in names if n.startswith(package + ".")}
+    assert own <= {package + "." + Path(m).stem for m in LOGIC}, own
