@@ -56,20 +56,20 @@ def measure_launch() -> dict:
     return {"launch_to_default_shown_s": round(float(shown[0].split()[1]) - t0, 2)}
 
 
-def _form(panel, steps: int, eval_interval: int) -> None:
+def _form(form, steps: int, eval_interval: int) -> None:
     """The article's configuration (the form's defaults) with a shorter run."""
     from engine.config import ModelConfig, TrainConfig
 
     m, t = ModelConfig(), TrainConfig()
     for key in ("d_model", "n_head", "n_layer", "context_length", "d_ff", "dropout",
                 "positional", "norm", "activation"):
-        panel.set_value(key, getattr(m, key))
-    panel.set_value("tokenizer", "cl100k_base")
+        form.set_value(key, getattr(m, key))
+    form.set_value("tokenizer", "cl100k_base")
     for key in ("batch_size", "lr", "warmup_steps", "seed"):
-        panel.set_value(key, getattr(t, key))
-    panel.set_value("steps", steps)
-    panel.set_value("eval_interval", eval_interval)
-    panel.device_box.setCurrentIndex(panel.device_box.findData("cpu"))
+        form.set_value(key, getattr(t, key))
+    form.set_value("steps", steps)
+    form.set_value("eval_interval", eval_interval)
+    form.device_box.setCurrentIndex(form.device_box.findData("cpu"))
 
 
 def measure_headless(corpus, steps: int, eval_interval: int, threads: int) -> tuple[float, float]:
@@ -84,18 +84,16 @@ def measure_headless(corpus, steps: int, eval_interval: int, threads: int) -> tu
     import torch
 
     from engine.config import ModelConfig, TrainConfig
-    from engine.model import GPT
+    from engine.model import new_model
     from engine.train import Trainer
 
-    cfg = TrainConfig(steps=steps, eval_interval=eval_interval, device="cpu")
+    cfg = TrainConfig(steps=steps, eval_interval=eval_interval, device="cpu")  # min_lr: lr/10
     cfg.warmup_steps = min(cfg.warmup_steps, steps)
-    cfg.min_lr = cfg.lr / 10
     box = {}
 
     def run() -> None:
         torch.set_num_threads(threads)
-        torch.manual_seed(cfg.seed)
-        model = GPT(ModelConfig(vocab_size=corpus.tokenizer.vocab_size))
+        model = new_model(ModelConfig(vocab_size=corpus.tokenizer.vocab_size), cfg.seed)
         trainer = Trainer(model, corpus, cfg, device="cpu")
         t0 = time.perf_counter()
         reported = [r.tokens_per_s for r in trainer.run() if r.event == "step" and r.tokens_per_s]
@@ -112,8 +110,8 @@ def measure_training(window, qtbot_wait, steps: int, eval_interval: int) -> dict
     """Event-loop stalls (10 ms probe) and tokens/s while the GUI trains the default config."""
     from PySide6.QtCore import QTimer
 
-    panel = window.training_panel
-    _form(panel, steps, eval_interval)
+    panel, run = window.training_panel, window.run
+    _form(panel.form, steps, eval_interval)
     intervals: list[float] = []
     last = [time.perf_counter()]
 
@@ -126,7 +124,7 @@ def measure_training(window, qtbot_wait, steps: int, eval_interval: int) -> dict
     timer.setInterval(PROBE_MS)
     timer.timeout.connect(probe)
     started, done = {}, {}
-    panel.training_started.connect(lambda: started.setdefault("t", time.perf_counter()))
+    run.started.connect(lambda _info: started.setdefault("t", time.perf_counter()))
 
     def on_history() -> None:
         history = window.session.history
@@ -137,16 +135,16 @@ def measure_training(window, qtbot_wait, steps: int, eval_interval: int) -> dict
     # (the training process then still sends its final state and shuts down: not training).
     window.session.history_changed.connect(on_history)
     cpu0 = time.process_time()
-    assert panel.start(), panel.form_error.text()
+    assert panel.start(), panel.form.error_label.text()
     last[0] = time.perf_counter()
     timer.start()
-    qtbot_wait(lambda: panel.state == "idle", 600)
+    qtbot_wait(lambda: run.state == "idle", 600)
     idle = time.perf_counter()
     end = done.get("t", idle)
     cpu = time.process_time() - cpu0
     timer.stop()
     window.session.history_changed.disconnect(on_history)
-    result = panel.last_result
+    result = run.last_result
     stalls = [max(0.0, i - PROBE_MS) for i in intervals]
     # The trainer's own measure (tokens per second of training steps, evaluations excluded).
     reported = [r["tokens_per_s"] for r in window.session.history
@@ -171,18 +169,16 @@ def measure_training(window, qtbot_wait, steps: int, eval_interval: int) -> dict
 
 def measure_edit_latency(window, qtbot_wait, repeats: int = 20) -> dict:
     """Context edit -> trace -> every panel updated and painted, for 64 tokens (context 64)."""
-    import torch
     from PySide6.QtWidgets import QApplication
 
     from engine.config import ModelConfig
-    from engine.model import GPT
+    from engine.model import new_model
 
     from gui.widgets.lazy import LazyPanel
 
     s = window.session
     lazy = window.findChildren(LazyPanel)
-    torch.manual_seed(0)
-    model = GPT(ModelConfig(vocab_size=s.tokenizer.vocab_size, context_length=64))
+    model = new_model(ModelConfig(vocab_size=s.tokenizer.vocab_size, context_length=64), 0)
     s.set_model(model, s.tokenizer, history=[])
     qtbot_wait(lambda: s.trace is not None and s.trace.ids.shape[1] > 0, 30)
     base = ("Attention lets every position gather information from the positions before it, "

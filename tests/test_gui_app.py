@@ -145,7 +145,7 @@ def test_a_burst_of_edits_ends_on_the_last_text(window, qtbot):
 
 def test_open_text_prepares_a_new_untrained_model(bare_window, qtbot, small_text):
     w = bare_window
-    w.training_panel.set_value("tokenizer", "char")
+    w.training_panel.form.set_value("tokenizer", "char")
     _open_text(w, qtbot, small_text)
     s = w.session
     assert s.corpus_path == str(small_text) and s.corpus is not None
@@ -177,7 +177,7 @@ def test_gbk_text_opens(bare_window, qtbot, tmp_path, no_leftovers):
     path = tmp_path / "gbk.txt"
     text = "注意力机制让每个位置回看之前的词。" * 40
     path.write_bytes(text.encode("gbk"))
-    bare_window.training_panel.set_value("tokenizer", "char")
+    bare_window.training_panel.form.set_value("tokenizer", "char")
     _open_text(bare_window, qtbot, path)
     assert not no_leftovers
     assert bare_window.session.corpus.encoding in ("gb18030", "gbk")
@@ -185,7 +185,7 @@ def test_gbk_text_opens(bare_window, qtbot, tmp_path, no_leftovers):
 
 
 def test_dropping_a_file_opens_it(bare_window, qtbot, small_text):
-    bare_window.training_panel.set_value("tokenizer", "char")
+    bare_window.training_panel.form.set_value("tokenizer", "char")
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(small_text))])
     event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
@@ -197,7 +197,7 @@ def test_dropping_a_file_opens_it(bare_window, qtbot, small_text):
 
 def test_save_and_reopen_a_model(bare_window, qtbot, small_text, tmp_path, monkeypatch):
     w = bare_window
-    w.training_panel.set_value("tokenizer", "char")
+    w.training_panel.form.set_value("tokenizer", "char")
     _open_text(w, qtbot, small_text)
     target = tmp_path / "saved"
     monkeypatch.setattr(dialogs, "ask_save_path", lambda *a: str(target))

@@ -16,6 +16,7 @@ from engine.trace import run_trace
 
 import training_faults
 from engine.job import TrainingControl, TrainingRequest, training_job
+from engine.job_messages import Records, Started, Status, Tokenizing, Weights
 from gui import dialogs
 from gui.workers import running_threads
 
@@ -40,7 +41,7 @@ def window(qtbot, text_file):
     w = MainWindow(restore_layout=False, load_default=False)
     w.show()
     for key, value in TINY.items():
-        w.training_panel.set_value(key, value)
+        w.training_panel.form.set_value(key, value)
     with qtbot.waitSignal(w.session.trace_changed, timeout=30_000):
         w.open_path(str(text_file))
     yield w
@@ -54,14 +55,14 @@ def window(qtbot, text_file):
 
 def _start(window, qtbot, steps: int) -> None:
     panel = window.training_panel
-    panel.set_value("steps", steps)
+    panel.form.set_value("steps", steps)
     assert panel.start_button.isEnabled()
-    with qtbot.waitSignal(panel.training_started, timeout=30_000):
+    with qtbot.waitSignal(window.run.started, timeout=30_000):
         assert panel.start()
 
 
 def _wait_idle(window, qtbot, timeout: int = 60_000) -> None:
-    qtbot.waitUntil(lambda: window.training_panel.state == "idle", timeout=timeout)
+    qtbot.waitUntil(lambda: window.run.state == "idle", timeout=timeout)
 
 
 def test_a_short_run_fills_the_plots_and_updates_the_session(window, qtbot):
@@ -70,13 +71,13 @@ def test_a_short_run_fills_the_plots_and_updates_the_session(window, qtbot):
     _start(window, qtbot, steps=30)
     assert s.training and s.model is not before  # a fresh model for this run
     _wait_idle(window, qtbot)
-    result = panel.last_result
+    result = window.run.last_result
     assert result.outcome == "done" and result.step == 30
     assert not s.training and s.dirty
     steps = [r["step"] for r in s.history if r["event"] in ("step", "eval")]
     assert steps[-1] == 30
-    assert panel.loss_points() == len(steps)
-    assert len(panel.curve_val.getData()[0]) == 3  # evaluations at 10, 20, 30
+    assert panel.plots.loss_points() == len(steps)
+    assert len(panel.plots.curve_val.getData()[0]) == 3  # evaluations at 10, 20, 30
     # The sample of the last evaluation is written off the GUI thread, from its weights.
     qtbot.waitUntil(lambda: panel.sample_view.toPlainText().startswith("step 30"),
                     timeout=10_000)
@@ -90,7 +91,7 @@ def test_a_short_run_fills_the_plots_and_updates_the_session(window, qtbot):
     np.testing.assert_array_equal(s.trace.ids[0], ids)
     np.testing.assert_array_equal(s.trace.values("logits"), run_trace(s.model, ids).values("logits"))
     assert "trained 30 steps" in window.step_label.text()
-    assert "Save it" in panel.progress_label.text()
+    assert "Save it" in panel.progress.label.text()
     # Snapshots at the start and at each evaluation feed the Training history panel, and the
     # last one holds exactly the trained weights.
     assert s.snapshots.steps() == [0, 10, 20, 30]
@@ -105,9 +106,9 @@ def test_a_short_run_fills_the_plots_and_updates_the_session(window, qtbot):
 def test_pause_resume_and_stop(window, qtbot):
     panel, s = window.training_panel, window.session
     _start(window, qtbot, steps=100_000)
-    qtbot.waitUntil(lambda: panel.loss_points() > 5, timeout=30_000)
-    panel.pause()
-    qtbot.waitUntil(lambda: panel.state == "paused", timeout=10_000)
+    qtbot.waitUntil(lambda: panel.plots.loss_points() > 5, timeout=30_000)
+    window.run.pause()
+    qtbot.waitUntil(lambda: window.run.state == "paused", timeout=10_000)
     assert panel.pause_button.text() == "Resume"
     frozen = len(s.history)
     qtbot.wait(300)
@@ -116,11 +117,11 @@ def test_pause_resume_and_stop(window, qtbot):
     with qtbot.waitSignal(s.trace_changed, timeout=10_000):
         window.context_edit.setPlainText("a dog")
     assert s.trace.ids.shape[1] == len("a dog")
-    panel.resume()
+    window.run.resume()
     qtbot.waitUntil(lambda: len(s.history) > frozen + 5, timeout=10_000)
-    panel.stop()
+    window.run.stop()
     _wait_idle(window, qtbot)
-    assert panel.last_result.outcome == "stopped"
+    assert window.run.last_result.outcome == "stopped"
     assert s.history[-1]["event"] == "stopped"
     assert panel.start_button.isEnabled() and not panel.stop_button.isEnabled()
 
@@ -129,13 +130,13 @@ def test_training_runs_in_its_own_process_and_leaves_none(window, qtbot):
     """The trainer never waits for this process's interpreter lock; no process outlives a run."""
     panel, s = window.training_panel, window.session
     _start(window, qtbot, steps=100_000)
-    pid = panel.worker.pid
+    pid = window.run.process_id
     assert pid is not None and pid != os.getpid()
     os.kill(pid, 0)  # alive (raises if not)
     # Context edits while training are traced here, through the newest weights sent over.
     window.context_edit.setPlainText("a mat")
     qtbot.waitUntil(lambda: s.trace.ids.shape[1] == 5, timeout=10_000)
-    panel.stop()
+    window.run.stop()
     _wait_idle(window, qtbot)
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
@@ -143,44 +144,60 @@ def test_training_runs_in_its_own_process_and_leaves_none(window, qtbot):
 
 def test_a_training_process_that_dies_leaves_the_window_and_the_weights(
         window, qtbot, monkeypatch, no_leftovers):
-    from gui.panels import training
+    from gui.run import controller
 
-    monkeypatch.setattr(training, "serve", training_faults.dying_serve)
+    monkeypatch.setattr(controller, "serve", training_faults.dying_serve)
+    s = window.session
+    shown = []  # every model the run put in the session, newest last
+    s.model_changed.connect(lambda: shown.append(s.model))
+    s.weights_changed.connect(lambda: shown.append(s.model))
     _start(window, qtbot, steps=100_000)
     _wait_idle(window, qtbot)
     title, message, _ = no_leftovers[0]
     assert "ended unexpectedly" in message
-    assert window.isVisible() and window.session.model is not None
+    assert window.isVisible() and s.model is not None
     assert window.training_panel.start_button.isEnabled()
+    assert not s.training and window.run.last_result is None
+    assert "ended unexpectedly" in window.training_panel.progress.label.text()
+    # The process died right after sending the weights of its first evaluation (step 10), so
+    # the window keeps showing exactly those: the ones written to the snapshot at step 10.
+    assert s.model is shown[-1]
+    assert s.snapshots.steps() == [0, 10]
+    last_sent = s.snapshots.load(10)
+    for key, value in s.model.state_dict().items():
+        np.testing.assert_array_equal(value.numpy(), last_sent[key].numpy())
+    assert any(not np.array_equal(v.numpy(), s.snapshots.load(0)[k].numpy())
+               for k, v in s.model.state_dict().items()), "not the initial weights"
 
 
 def test_invalid_settings_are_shown_inline_and_block_start(window):
     panel = window.training_panel
-    panel.set_value("d_model", 30)
-    panel.set_value("n_head", 4)
+    form = panel.form
+    form.set_value("d_model", 30)
+    form.set_value("n_head", 4)
     assert not panel.start_button.isEnabled()
-    assert panel.form_error.isVisibleTo(panel)
-    assert "d_model" in panel.form_error.text() and "n_head" in panel.form_error.text()
+    assert form.error_label.isVisibleTo(panel)
+    assert "d_model" in form.error_label.text() and "n_head" in form.error_label.text()
     assert not panel.start()
-    panel.set_value("n_head", 3)
-    assert panel.start_button.isEnabled() and not panel.form_error.isVisibleTo(panel)
+    form.set_value("n_head", 3)
+    assert panel.start_button.isEnabled() and not form.error_label.isVisibleTo(panel)
 
 
 def test_a_diverging_run_keeps_the_window_and_the_weights(window, qtbot, monkeypatch,
                                                           no_leftovers):
-    from gui.panels import training
+    from gui.run import controller
 
-    monkeypatch.setattr(training, "serve", training_faults.diverging_serve)
+    monkeypatch.setattr(controller, "serve", training_faults.diverging_serve)
     _start(window, qtbot, steps=50)
     _wait_idle(window, qtbot)
-    result = window.training_panel.last_result
+    result = window.run.last_result
     assert result.outcome == "diverged" and result.state is not None
     for key, value in window.session.model.state_dict().items():
         np.testing.assert_array_equal(value.numpy(), result.state["model"][key].numpy())
     title, message, _ = no_leftovers[0]
     assert title == "Training diverged" and "learning rate" in message
     assert window.isVisible() and window.session.trace is not None
-    assert "diverged" in window.training_panel.progress_label.text()
+    assert "diverged" in window.training_panel.progress.label.text()
 
 
 def test_closing_during_training_stops_and_saves(window, qtbot, monkeypatch, tmp_path):
@@ -190,7 +207,7 @@ def test_closing_during_training_stops_and_saves(window, qtbot, monkeypatch, tmp
     monkeypatch.setattr(dialogs, "ask_close_during_training", lambda parent: "save")
     monkeypatch.setattr(dialogs, "ask_save_path", lambda *a: str(target))
     _start(window, qtbot, steps=100_000)
-    qtbot.waitUntil(lambda: window.training_panel.loss_points() > 3, timeout=30_000)
+    qtbot.waitUntil(lambda: window.training_panel.plots.loss_points() > 3, timeout=30_000)
     window.close()
     assert not window.isVisible()
     assert running_threads() == []
@@ -213,13 +230,13 @@ def test_the_training_job_runs_without_qt_widgets(text_file):
     try:
         while True:
             messages.append(next(job))
-            if [m[0] for m in messages].count("records") == 3:
+            if sum(isinstance(m, Records) for m in messages) == 3:
                 control.stop()
     except StopIteration as stop:
         result = stop.value
-    kinds = [m[0] for m in messages]
-    assert kinds[:2] == ["status", "progress"] and "started" in kinds
-    reasons = {m[3] for m in messages if m[0] == "weights"}
+    kinds = [type(m) for m in messages]
+    assert kinds[:2] == [Status, Tokenizing] and Started in kinds
+    reasons = {m.reason for m in messages if isinstance(m, Weights)}
     assert reasons == {"refresh", "eval"}
     assert result.outcome == "stopped" and 0 < result.step < 1000
     assert set(result.state) >= {"model", "optimizer", "step"}
@@ -227,18 +244,18 @@ def test_the_training_job_runs_without_qt_widgets(text_file):
 
 def test_continue_training_picks_up_where_the_run_stopped(window, qtbot, tmp_path, monkeypatch):
     panel, s = window.training_panel, window.session
-    assert not panel.continue_box.isEnabled()  # a new, untrained model has no trainer state
-    assert "optimizer state" in panel.continue_box.toolTip()  # it says why
+    assert not panel.form.continue_box.isEnabled()  # a new, untrained model has no trainer state
+    assert "optimizer state" in panel.form.continue_box.toolTip()  # it says why
     _start(window, qtbot, steps=20)
     _wait_idle(window, qtbot)
     first = [dict(r) for r in s.history]
     after_20 = {k: v.clone() for k, v in s.model.state_dict().items()}
-    assert panel.continue_box.isEnabled()
-    panel.continue_box.setChecked(True)
-    assert panel.start_button.text() == "Continue" and not panel.model_box.isEnabled()
+    assert panel.form.continue_box.isEnabled()
+    panel.form.continue_box.setChecked(True)
+    assert panel.start_button.text() == "Continue" and not panel.form.model_box.isEnabled()
     _start(window, qtbot, steps=10)  # ten more
     _wait_idle(window, qtbot)
-    result = panel.last_result
+    result = window.run.last_result
     assert result.outcome == "done" and result.step == 30
     steps = [r["step"] for r in s.history if r["event"] in ("step", "eval")]
     assert steps == sorted(steps) and steps[0] == 1 and steps[-1] == 30
@@ -251,7 +268,7 @@ def test_continue_training_picks_up_where_the_run_stopped(window, qtbot, tmp_pat
     assert window.save_model()
     with qtbot.waitSignal(s.model_changed, timeout=30_000):
         window.open_path(str(target))
-    assert panel.resumable is not None and panel.resumable.trainer_state["step"] == 30
+    assert window.run.resumable is not None and window.run.resumable.trainer_state["step"] == 30
 
 
 def test_the_form_speaks_chinese(window):
@@ -259,7 +276,7 @@ def test_the_form_speaks_chinese(window):
     window.set_language("zh")
     labels = {w.text() for w in panel.findChildren(QLabel)}
     assert {"分词器", "层数", "学习率", "设备"} <= labels
-    assert panel.start_button.text() == "开始" and panel.model_box.title() == "模型"
+    assert panel.start_button.text() == "开始" and panel.form.model_box.title() == "模型"
     window.set_language("en")
-    assert panel.start_button.text() == "Start" and panel.model_box.title() == "Model"
+    assert panel.start_button.text() == "Start" and panel.form.model_box.title() == "Model"
     assert "learning rate" in {w.text() for w in panel.findChildren(QLabel)}

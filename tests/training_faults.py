@@ -34,8 +34,30 @@ def diverging_serve(req, out, requests) -> None:
 
 
 def dying_serve(req, out, requests) -> None:
-    """serve(), but the process dies without a word at the fourth record (as if killed)."""
-    from engine import job
+    """serve(), but the process dies without a word right after it sent the weights of its
+    first evaluation (as if killed), having shown every step's weights until then.
 
-    _fail_at_fourth_record(lambda: os._exit(3))
-    job.serve(req, out, requests)
+    Every step's weights are shown (refresh interval 0, whatever the window asks for), so the
+    last weights sent are known exactly: those of the first evaluation, which are also the
+    snapshot written just before them.
+    """
+    from dataclasses import replace
+
+    from engine import job
+    from engine.job_messages import SetRefreshInterval, Weights, Yielded
+
+    real_send, real_apply = job.send, job.TrainingControl.apply
+
+    def send(conn, message) -> None:
+        real_send(conn, message)
+        if (isinstance(message, Yielded) and isinstance(message.message, Weights)
+                and message.message.reason == "eval"):
+            os._exit(3)
+
+    def apply(self, request) -> None:
+        if not isinstance(request, SetRefreshInterval):
+            real_apply(self, request)
+
+    job.send = send
+    job.TrainingControl.apply = apply
+    job.serve(replace(req, refresh_interval_s=0.0), out, requests)
