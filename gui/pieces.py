@@ -7,10 +7,13 @@ so they live below the panels instead of inside one of them.
 from __future__ import annotations
 
 import weakref
+from typing import TYPE_CHECKING
 
 from engine.tokenizers import Tokenizer
-from gui.session import Session
-from gui.widgets import EmptyState
+
+if TYPE_CHECKING:  # only for annotations: this module itself needs no Qt
+    from gui.session import Session
+    from gui.widgets import EmptyState
 
 # Display pieces per tokenizer, filled on first use: Tokenizer.piece validates its argument on
 # every call, which adds up to milliseconds per redraw when four panels label 64 tokens.
@@ -28,7 +31,7 @@ def piece(tokenizer: Tokenizer, compact_id: int) -> str:
     return text
 
 
-def context_pieces(session: Session, with_position: bool = True) -> list[str]:
+def context_pieces(session: "Session", with_position: bool = True) -> list[str]:
     """Labels of the traced tokens (batch row 0): 'position piece', e.g. '3 ·the'."""
     trace, tok = session.trace, session.tokenizer
     if trace is None:
@@ -40,7 +43,7 @@ def context_pieces(session: Session, with_position: bool = True) -> list[str]:
     return [f"{t} {p}" for t, p in enumerate(pieces)]
 
 
-def trace_fits_model(session: Session) -> bool:
+def trace_fits_model(session: "Session") -> bool:
     """Whether session.trace came from session.model (between set_model and the next
     set_trace, the old trace may have other widths, heads or vocabulary)."""
     trace, model = session.trace, session.model
@@ -58,7 +61,7 @@ def trace_fits_model(session: Session) -> bool:
     )
 
 
-def show_if_traced(session: Session, empty: EmptyState) -> bool:
+def show_if_traced(session: "Session", empty: "EmptyState") -> bool:
     """Show a trace view's content if the session holds a trace of its current model, else
     say why not; True when the content is shown."""
     if session.model is None or session.trace is None:
