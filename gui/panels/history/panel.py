@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import time
+from typing import Any, Callable
 
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QTimer, Signal, Slot
@@ -235,7 +236,7 @@ class HistoryPanel(QWidget):
             self._loader = Loader(copy.deepcopy(self.session.model))
         return self._loader
 
-    def _submit(self, key: str, func, *args) -> bool:
+    def _submit(self, key: str, func: Callable[..., Any], *args: Any) -> bool:
         """Ask for `func(*args)` as the newest request of `key`; False without snapshots."""
         if self._cache is None or self.session.model is None:
             return False
