@@ -19,7 +19,7 @@ from typing import Iterator
 
 from .filetype import foreign_model_message
 
-CHUNK_BYTES = 4 << 20  # decoded per step: memory stays bounded for files of any size
+CHUNK_BYTES = 1 << 20  # decoded per step: memory stays bounded (~25x this) for any file size
 _HEAD_BYTES = 64 << 10  # zero bytes and UTF-16 patterns are judged on this much
 _FEW_BAD = 16  # up to this many stray bytes (or 1 in 1,000) still make a file "mostly UTF-8"
 _LONE = re.compile("[\udc80-\udcff]")  # surrogateescape's stand-ins for undecodable bytes
