@@ -133,8 +133,7 @@ class TrainingForm(QWidget):
                 w.valueChanged.connect(self.validate)
         self.continue_box.toggled.connect(self._on_continue_toggled)
         session.corpus_changed.connect(self.validate)
-        session.language_changed.connect(self.set_language)
-        self.set_language(self.lang)
+        self.set_language(self.lang)  # later switches come through the panel
         self.validate()
 
     # -- building --------------------------------------------------------------------------------

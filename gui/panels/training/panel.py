@@ -6,7 +6,7 @@ fills with the records the process sends (about five batches a second).
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.config import ModelConfig, TrainConfig
 from engine.job_messages import Started, TrainingResult
 from gui import dialogs
 from gui.panels.training.form import TrainingForm
@@ -31,13 +32,16 @@ SAMPLE_TITLE = "Sample at the last evaluation"
 
 
 class TrainingPanel(QWidget):
-    """Form, device, controls, progress and live plots of the run `controller` owns."""
+    """Form, device, controls, progress and live plots of the run `controller` owns (a new
+    controller of the session's when none is given; the window reaches it as `controller`)."""
 
-    def __init__(self, session: Session, controller: RunController,
+    device_changed = Signal()  # the form's device was switched
+
+    def __init__(self, session: Session, controller: RunController | None = None,
                  parent: QWidget | None = None):
         super().__init__(parent)
         self.session = session
-        self.controller = controller
+        self.controller = controller = controller or RunController(session, self)
         self.lang = session.lang
 
         self.form = TrainingForm(session)
@@ -58,6 +62,7 @@ class TrainingPanel(QWidget):
         self.pause_button.clicked.connect(controller.toggle_pause)
         self.stop_button.clicked.connect(controller.stop)
         self.form.changed.connect(self._update_buttons)
+        self.form.device_box.currentIndexChanged.connect(self.device_changed)
         c = controller
         c.state_changed.connect(self._on_state_changed)
         c.pause_requested.connect(lambda: self.progress.say("Pausing after this step…"))
@@ -119,6 +124,20 @@ class TrainingPanel(QWidget):
             return False
         self.sample_view.clear()
         return True
+
+    def tokenizer_name(self) -> str:
+        """The form's tokenizer (what a text opened now is tokenized with)."""
+        return self.form.tokenizer_name()
+
+    def device_name(self) -> str:
+        return self.form.device_name()
+
+    def model_config(self) -> ModelConfig:
+        """The form's model settings (vocab_size is a placeholder until a corpus is known)."""
+        return self.form.model_config()
+
+    def train_config(self) -> TrainConfig:
+        return self.form.train_config()
 
     def apply_model_settings(self) -> None:
         """Fill the form with the settings of the model just opened (so Start retrains it).
