@@ -133,6 +133,14 @@ class Latest(QObject):
         """No newer request of `key` was asked after `ticket` (and none was reset)."""
         return ticket > self._epoch and self._newest.get(key, 0) == ticket
 
+    def cancel(self, key: str = "") -> None:
+        """Forget `key`'s requests: a waiting one never runs, a running one is dropped (and a
+        generator stopped at its next yield when superseding)."""
+        with self._lock:
+            self._waiting.pop(key, None)
+            self._ticket += 1
+            self._newest[key] = self._shown[key] = self._ticket
+
     def reset(self) -> None:
         """Forget every request asked so far: waiting ones never run, running ones are dropped."""
         with self._lock:
@@ -187,6 +195,8 @@ class Latest(QObject):
         """The running job's answer can no longer be shown: stop it at its next yield."""
         if req.ticket <= self._epoch:
             return True
+        if self._newest.get(req.key, 0) != req.ticket and req.ticket < self._shown.get(req.key, 0):
+            return True  # cancelled: an answer newer than it already counts as shown
         return self._supersede and self._newest.get(req.key, 0) != req.ticket
 
     @Slot()

@@ -129,3 +129,19 @@ def test_failures_arrive_with_their_traceback(latest, qtbot):
     qtbot.waitUntil(lambda: bool(errors), timeout=5_000)
     assert str(errors[0]) == "no such head"
     assert "boom" in errors[0].details
+
+
+def test_cancel_drops_one_key_and_keeps_the_others(latest, qtbot):
+    helper = latest(priorities=("live", "scrub"), supersede=True)
+    job, started, release = _gate()
+    shown: list[str] = []
+    helper.done.connect(lambda key, value: shown.append(f"{key}:{value}"))
+    helper.submit(job, "stale", key="scrub")
+    assert started.wait(5)
+    helper.submit(lambda: "waiting", key="scrub")
+    helper.submit(lambda: "kept", key="live")
+    helper.cancel("scrub")
+    release.set()
+    qtbot.waitUntil(lambda: not helper.pending, timeout=5_000)
+    qtbot.wait(50)
+    assert shown == ["live:kept"]

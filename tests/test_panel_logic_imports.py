@@ -8,7 +8,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 LOGIC = ["gui/panels/tokens/rows.py", "gui/panels/embeddings/labels.py",
          "gui/panels/embeddings/analysis.py", "gui/panels/positional/waves.py",
-         "gui/panels/attention/stages.py"]
+         "gui/panels/attention/stages.py", "gui/panels/generation/job.py",
+         "gui/panels/generation/text.py", "gui/panels/history/snapshots.py",
+         "gui/panels/insights/jobs.py",
+         "gui/panels/walkthrough/describe.py", "gui/panels/walkthrough/labels.py",
+         "gui/panels/walkthrough/checks.py", "gui/panels/walkthrough/article.py", "gui/pieces.py"]
 VIEW_PACKAGES = ("PySide6", "pyqtgraph", "gui.widgets", "shiboken6")
 
 

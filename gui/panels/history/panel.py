@@ -40,10 +40,6 @@ from gui.widgets import EmptyState
 REREAD_MS = 500  # training adds snapshots in bursts: re-read the store once they settle
 
 
-def _nothing() -> None:
-    """A request that replaces a kind's older ones (see `_cancel`)."""
-
-
 class HistoryPanel(QWidget):
     """A slider over the training snapshots, Live, compare mode and a sample per snapshot."""
 
@@ -250,10 +246,10 @@ class HistoryPanel(QWidget):
         return True
 
     def _cancel(self, key: str) -> None:
-        """Nothing of `key` asked so far is shown: a no-op request supersedes them (a waiting
-        one never runs, a running one stops at its next yield)."""
+        """Nothing of `key` asked so far is shown (a waiting request never runs, a running
+        one stops at its next yield)."""
         if self._jobs is not None:
-            self._jobs.submit(_nothing, key=key)
+            self._jobs.cancel(key)
 
     def _stop(self) -> None:
         """Forget every request (a running job stops at its next yield)."""
