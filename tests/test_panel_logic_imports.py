@@ -12,7 +12,7 @@ LOGIC = ["gui/panels/tokens/rows.py", "gui/panels/embeddings/labels.py",
          "gui/panels/generation/text.py", "gui/panels/history/snapshots.py",
          "gui/panels/insights/jobs.py",
          "gui/panels/walkthrough/describe.py", "gui/panels/walkthrough/labels.py",
-         "gui/panels/walkthrough/checks.py", "gui/panels/walkthrough/article.py", "gui/pieces.py"]
+         "gui/panels/walkthrough/checks.py", "gui/panels/walkthrough/article.py"]
 VIEW_PACKAGES = ("PySide6", "pyqtgraph", "gui.widgets", "shiboken6")
 
 
