@@ -18,6 +18,7 @@ APP_TITLE = "Transformer Explorer"
 MODEL_SUFFIXES = (".safetensors",)
 TEXT_FILTER = "Text files (*.txt *.md *.csv *.tsv *.json *.log);;All files (*)"
 MODEL_FILTER = "Transformer Explorer models (*.safetensors);;All files (*)"
+HEAD_BYTES = 16_384  # of a text, for the first context of a model opened with it
 
 
 class Documents(QObject):
@@ -119,6 +120,7 @@ class Documents(QObject):
         s = self.session
         s.set_corpus(path, corpus)
         s.set_document(None)
+        self.run.clear_result()
         self.run.set_resumable(None)
         s.set_snapshots(None)  # they belong to another model
         s.set_model(model, corpus.tokenizer, history=[])
@@ -150,6 +152,7 @@ class Documents(QObject):
     def _on_model_opened(self, path: str, ckpt, corpus_path: str | None, default: bool) -> None:
         s = self.session
         s.set_document(None if default else str(ckpt.path), ckpt.train_config)
+        self.run.clear_result()
         self.run.set_resumable(None if ckpt.trainer_state is None else StartFrom(
             ckpt.model_config, ckpt.tokenizer, ckpt.model.state_dict(), ckpt.trainer_state))
         if corpus_path is None:
@@ -178,10 +181,14 @@ class Documents(QObject):
         """The first context of a model opened with its text: that text's first lines."""
         if not (corpus_path and Path(corpus_path).is_file()):
             return self.session.context_text
-        from engine.corpus import read_head
+        from engine.textfile import DecodedStream, choose_decoding
 
         try:
-            text = read_head(corpus_path)  # the first lines are all we need, even of a huge file
+            # Decoded as training would decode it (one home for the encoding rules); only the
+            # first chunk is read: the first lines are all we need, even of a huge file.
+            stream = DecodedStream(Path(corpus_path), choose_decoding(corpus_path),
+                                   chunk_bytes=HEAD_BYTES)
+            text = next(iter(stream), "")
         except (OSError, ValueError):
             return self.session.context_text
         return first_lines(text, tokenizer, n_tokens)

@@ -17,6 +17,7 @@ from gui.panels.positional import PositionalPanel
 from gui.panels.tokens import TokensPanel
 from gui.panels.training import TrainingPanel
 from gui.panels.walkthrough import WalkthroughPanel
+from gui.run import RunController
 from gui.session import Session
 from gui.strings import translate
 from gui.window import docks as dock_layout
@@ -51,8 +52,10 @@ class MainWindow(QMainWindow):
         self.trace_service = TraceService(s, self)
         self.context_box = ContextBox(s)
         self.context_edit, self.context_info = self.context_box.edit, self.context_box.info
+        # The run controller is the window's: the Training panel, the toolbar and the status
+        # bar all follow the one run (gui.run).
+        self.run = RunController(s, self)
         self._build_panels()
-        self.run = self.training_panel.controller
         self.status = StatusFields(self, s)
         self.recent = RecentFiles(QMenu("Open &recent", self), self.open_path)
         self.documents = Documents(self, s, self.training_panel, self.run, self.context_box,
@@ -86,7 +89,7 @@ class MainWindow(QMainWindow):
         self.embeddings_panel = EmbeddingsPanel(s)
         self.positional_panel = PositionalPanel(s)
         self.attention_panel = AttentionPanel(s)
-        self.training_panel = TrainingPanel(s)
+        self.training_panel = TrainingPanel(s, self.run)
         self.walkthrough_panel = WalkthroughPanel(s)
         self.generation_panel = GenerationPanel(s)
         self.insights_panel = InsightsPanel(s)
