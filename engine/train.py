@@ -15,8 +15,6 @@ from __future__ import annotations
 import math
 import threading
 import time
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
 from typing import Any, Iterator
 
 import torch
@@ -25,6 +23,10 @@ from .config import TrainConfig
 from .corpus import Corpus
 from .devices import amp_dtype, autocast_context, resolve_device
 from .model import GPT
+from .records import StepRecord, TrainingDiverged, TrainingError
+from .rng import seeded_rng_states, swapped_in
+
+__all__ = ["Trainer", "StepRecord", "TrainingError", "TrainingDiverged"]
 
 # Seeds of the trainer's three random streams are derived from cfg.seed so they differ.
 _EVAL_SEED_OFFSET = 1  # fixed evaluation windows, the same at every evaluation
@@ -38,86 +40,9 @@ _EVAL_LOGITS_BUDGET = 1 << 23
 _SNAPSHOT_INTERVAL_S = 2.0
 
 
-class TrainingError(RuntimeError):
-    """Training cannot continue (e.g. out of memory); the weights are kept. One-line message."""
-
-
-class TrainingDiverged(TrainingError):
-    """The loss or the gradient became NaN/inf; the model holds the last finite weights.
-
-    `step` is the step that went wrong; `kept_step` the step the weights now in the model are
-    from; `resumable` says the trainer's state (optimizer, step, history) belongs to those
-    weights, so they can be saved as a resumable checkpoint. It is False when the weights were
-    restored from an older copy.
-    """
-
-    def __init__(self, message: str, step: int = 0, kept_step: int = 0,
-                 resumable: bool = False):
-        super().__init__(message)
-        self.step, self.kept_step, self.resumable = step, kept_step, resumable
-
-    def __reduce__(self) -> tuple:  # survives pickling to the viewer process
-        return (type(self), (str(self), self.step, self.kept_step, self.resumable))
-
-
 # Messages of CPU allocation failures: torch raises a plain RuntimeError for them, not
 # torch.OutOfMemoryError as it does on CUDA and MPS.
 _CPU_OOM = ("DefaultCPUAllocator", "can't allocate memory", "not enough memory")
-
-
-@dataclass
-class StepRecord:
-    step: int  # optimizer steps done
-    tokens: int  # training tokens seen (steps x batch x context)
-    train_loss: float  # mean batch loss since the previous record
-    lr: float  # learning rate of the latest step
-    grad_norm: float  # global gradient norm of the latest step, before clipping
-    tokens_per_s: float  # training throughput since the previous record (run average on
-    # "done"/"stopped"); excludes evaluation, pauses and the caller's time between records
-    elapsed: float  # seconds of training and evaluation so far, over all runs
-    val_loss: float | None = None  # mean loss on the validation windows ("eval" records)
-    eval_train_loss: float | None = None  # the same measurement on training windows
-    event: str = "step"  # "step" | "eval" | "done" | "stopped"
-    message: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable dict (saved in checkpoints)."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "StepRecord":
-        """Rebuild a record saved by to_dict, ignoring unknown keys."""
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
-
-
-def _device_rng_get(device: torch.device) -> torch.Tensor | None:
-    if device.type == "cuda":
-        return torch.cuda.get_rng_state(device)
-    if device.type == "mps":
-        return torch.mps.get_rng_state()
-    return None
-
-
-def _device_rng_set(device: torch.device, state: torch.Tensor) -> None:
-    if device.type == "cuda":
-        torch.cuda.set_rng_state(state, device)
-    elif device.type == "mps":
-        torch.mps.set_rng_state(state)
-
-
-def _seeded_rng_states(device: torch.device, seed: int) -> dict[str, torch.Tensor]:
-    """RNG states equal to the global ones after manual_seed(seed), without touching them."""
-    states = {"cpu": torch.Generator().manual_seed(seed).get_state()}
-    previous = _device_rng_get(device)
-    if previous is not None:
-        if device.type == "cuda":
-            torch.cuda.default_generators[device.index or 0].manual_seed(seed)
-        else:
-            torch.mps.manual_seed(seed)
-        states[device.type] = _device_rng_get(device)
-        _device_rng_set(device, previous)
-    return states
 
 
 class Trainer:
@@ -170,7 +95,7 @@ class Trainer:
         self._forward = torch.compile(model) if compile else model
 
         self.generator = torch.Generator().manual_seed(cfg.seed)  # draws training batches
-        self._rng = _seeded_rng_states(self.device, cfg.seed + _DROPOUT_SEED_OFFSET)
+        self._rng = seeded_rng_states(self.device, cfg.seed + _DROPOUT_SEED_OFFSET)
         self.step = 0
         self.tokens = 0
         self.elapsed = 0.0
@@ -243,25 +168,6 @@ class Trainer:
         return not self._resume.is_set()
 
     # -- the loop ----------------------------------------------------------------------------
-
-    @contextmanager
-    def _own_rng(self) -> Iterator[None]:
-        """Swap the trainer's RNG state into the global generators (dropout) and back out."""
-        kind = self.device.type
-        on_device = kind != "cpu" and kind in self._rng  # CUDA/MPS dropout uses its own RNG
-        caller_cpu = torch.get_rng_state()
-        torch.set_rng_state(self._rng["cpu"])
-        if on_device:
-            caller_device = _device_rng_get(self.device)
-            _device_rng_set(self.device, self._rng[kind])
-        try:
-            yield
-        finally:
-            self._rng["cpu"] = torch.get_rng_state()
-            torch.set_rng_state(caller_cpu)
-            if on_device:
-                self._rng[kind] = _device_rng_get(self.device)
-                _device_rng_set(self.device, caller_device)
 
     def _train_step(self) -> bool:
         """One optimizer step; False (nothing applied, nothing counted) if it was not finite."""
@@ -369,7 +275,7 @@ class Trainer:
                     if self._stop.is_set():
                         stopped = True
                         break
-                    with self._lock, self._own_rng():
+                    with self._lock, swapped_in(self._rng, self.device):
                         finite = self._guard_oom(self._train_step)
                     if not finite:
                         self._diverged(self.step + 1)

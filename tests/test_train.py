@@ -251,7 +251,7 @@ def test_rejects_a_corpus_bigger_than_the_table(corpus):
 
 
 def test_update_equals_torch_adamw_with_clipping(corpus):
-    # The trainer calls the fused AdamW kernel directly; it must match optimizer.step() exactly.
+    # The trainer uses the public fused AdamW; its steps must match a plain loop exactly.
     cfg = make_cfg(steps=6, warmup_steps=2, grad_clip=0.5)
     trainer = Trainer(make_model(corpus), corpus, cfg, device="cpu")
     reference = make_model(corpus)
