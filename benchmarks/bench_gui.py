@@ -228,7 +228,7 @@ def main() -> int:
 
     from gui import dialogs
     from gui.app import create_app
-    from gui.main_window import MainWindow
+    from gui.window import MainWindow
 
     app = create_app()
     dialogs.show_error = lambda parent, title, message, details=None: print(

@@ -37,7 +37,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-history-"))
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp))
     app = QApplication.instance() or QApplication([])
-    from gui.main_window import DEFAULT_SIZE, MainWindow
+    from gui.window import DEFAULT_SIZE, MainWindow
 
     text = (ROOT / "resources" / "corpus" / "transformer_guide.txt").read_text(encoding="utf-8")
     tokenizer = build_tokenizer("cl100k_base", text)

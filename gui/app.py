@@ -1,41 +1,27 @@
-"""The QApplication: names for QSettings, the error hook, and the window (or a screenshot)."""
+"""The QApplication: its names, the process runtime, the error hook, and the window (or a
+screenshot). Only the launcher imports this module."""
 from __future__ import annotations
 
-import gc
 import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-ORGANIZATION = "TransformerExplorer"
-APPLICATION = "TransformerExplorer"
+from gui import runtime, settings
+
 SCREENSHOT_TIMEOUT_S = 120
-SWITCH_INTERVAL_S = 0.001
-
-
-def freeze_garbage_collector() -> None:
-    """Exempt every object alive now (modules, widgets, plot items) from the cyclic collector.
-
-    A full collection walks all ~350,000 of them while holding the interpreter lock: measured
-    24-254 ms, in whichever thread happened to allocate, which made the event loop's longest
-    stalls while training. What is frozen is still freed by reference counting.
-    """
-    gc.freeze()
 
 
 def create_app(argv: list[str] | None = None) -> QApplication:
     """The QApplication (reused if one exists), named so QSettings has a stable home."""
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
-    app.setOrganizationName(ORGANIZATION)
-    app.setApplicationName(APPLICATION)
+    app.setOrganizationName(settings.ORGANIZATION)
+    app.setApplicationName(settings.APPLICATION)
     app.setApplicationDisplayName("Transformer Explorer")
-    # The GUI thread shares the interpreter lock with the trace and sample threads, which hold
-    # it for up to the switch interval at a time; a repaint takes it hundreds of times. At the
-    # default 5 ms the event loop's p99 stall while training was ~55-70 ms; at 1 ms, see below.
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    runtime.configure_interpreter()
     from gui import resources
 
     icon = resources.icon_path()
@@ -46,12 +32,12 @@ def create_app(argv: list[str] | None = None) -> QApplication:
 
 def create_window(path: str | None = None, lang: str | None = None, restore_layout: bool = True):
     """The main window, opening `path` (text or model) or else the bundled default."""
-    from gui.main_window import MainWindow
+    from gui.window import MainWindow
 
     if lang is None:
-        lang = str(QSettings().value("ui/lang", "en"))
+        lang = settings.read("ui/lang", "en")
     else:
-        QSettings().setValue("ui/lang", lang)
+        settings.write("ui/lang", lang)
     window = MainWindow(lang=lang if lang in ("en", "zh") else "en",
                         restore_layout=restore_layout, load_default=path is None)
     if path is not None:
@@ -79,7 +65,7 @@ def run(path: str | None = None, screenshot: str | None = None, panel: str | Non
 
 def _arrange_screenshot(app: QApplication, window, png: str, panel: str | None, t0: float) -> None:
     """Once the first trace is drawn: raise `panel`, grab the window into `png`, quit."""
-    from gui.main_window import DEFAULT_SIZE
+    from gui.window import DEFAULT_SIZE
 
     window.resize(*DEFAULT_SIZE)
 

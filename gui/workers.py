@@ -1,4 +1,6 @@
-"""Long work off the GUI thread: generator/function workers on QThreads, and the trace service.
+"""Long work off the GUI thread: generator/function workers on QThreads, and the registry of
+every QThread the app starts. ("Only the newest request counts" is gui.latest; the training
+process is gui.run.process.)
 
 In the style of superqt's `thread_worker`: the work is a plain generator (or function) that knows
 nothing about Qt; every `yield` becomes a queued `yielded` signal delivered on the GUI thread, and
@@ -12,9 +14,9 @@ from __future__ import annotations
 import atexit
 import threading
 import traceback
-from typing import Any, Callable, Generator, Iterable
+from typing import Any, Callable, Generator
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from engine.job import Cancelled
 
@@ -181,97 +183,6 @@ def stop_worker(worker: _Worker | None, timeout_ms: int = 10_000, abort: bool = 
         _threads.discard(thread)
         _workers.pop(thread, None)
     return ok
-
-
-# -- tracing ----------------------------------------------------------------------------------
-
-class _TraceJob(QObject):
-    """Lives on the trace thread; always works on the newest request and drops older ones."""
-
-    done = Signal(int, object)  # generation, Trace
-    failed = Signal(int, object)  # generation, exception
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._lock = threading.Lock()
-        self._pending: tuple | None = None
-
-    def post(self, generation: int, model, ids, ablate: Iterable[tuple[int, int]]) -> None:
-        with self._lock:
-            self._pending = (generation, model, ids, tuple(ablate))
-
-    @Slot()
-    def process(self) -> None:
-        from engine.trace import run_trace  # torch import stays off the launch path
-
-        with self._lock:
-            job, self._pending = self._pending, None
-        if job is None:  # a newer request already took this wake-up's work
-            return
-        generation, model, ids, ablate = job
-        try:
-            trace = run_trace(model, ids, ablate=ablate)
-        except Exception as exc:  # noqa: BLE001 - reported to the GUI thread
-            exc.details = traceback.format_exc()  # type: ignore[attr-defined]
-            self.failed.emit(generation, exc)
-            return
-        self.done.emit(generation, trace)
-
-
-class TraceService(QObject):
-    """One traced forward at a time on its own thread; results of stale requests are dropped.
-
-    `request()` returns at once; `traced(trace)` arrives on the GUI thread for the newest
-    request that finished (never for one older than what is already shown).
-    """
-
-    traced = Signal(object)  # Trace
-    failed = Signal(object)  # exception
-    _wake = Signal()
-
-    def __init__(self, parent: QObject | None = None):
-        super().__init__(parent)
-        self._generation = 0
-        self._shown = 0
-        self._job = _TraceJob()
-        self._thread = QThread()
-        self._thread.setObjectName("trace")
-        self._job.moveToThread(self._thread)
-        queued = Qt.ConnectionType.QueuedConnection
-        self._wake.connect(self._job.process, queued)  # runs on the trace thread
-        self._job.done.connect(self._on_done, queued)  # back on the GUI thread
-        self._job.failed.connect(self._on_failed, queued)
-        _threads.add(self._thread)
-        self._thread.start()
-
-    @property
-    def pending(self) -> bool:
-        """A request has not been answered yet."""
-        return self._shown < self._generation
-
-    def request(self, model, ids, ablate: Iterable[tuple[int, int]] = ()) -> int:
-        """Trace `ids` through `model` in the background; returns the request's generation."""
-        self._generation += 1
-        self._job.post(self._generation, model, ids, ablate)
-        self._wake.emit()
-        return self._generation
-
-    def _on_done(self, generation: int, trace) -> None:
-        if generation > self._shown:
-            self._shown = generation
-            self.traced.emit(trace)
-
-    def _on_failed(self, generation: int, exc: BaseException) -> None:
-        if generation > self._shown:
-            self._shown = generation
-            self.failed.emit(exc)
-
-    def shutdown(self) -> None:
-        """Stop the thread (after the running trace, if any, finishes)."""
-        if self._thread.isRunning():
-            self._thread.quit()
-            self._thread.wait()
-        _threads.discard(self._thread)
 
 
 class PanelThreads:

@@ -24,7 +24,7 @@ PYTHON = sys.executable
 
 def _make_window(qtbot, load_default: bool):
     from gui.app import create_app
-    from gui.main_window import MainWindow
+    from gui.window import MainWindow
 
     create_app()
     # Not qtbot.addWidget: pytest-qt would close and delete it before our own teardown.
@@ -95,7 +95,7 @@ def test_window_shows_every_panel_from_one_trace(window):
     for head in range(pattern.shape[0]):
         np.testing.assert_allclose(window.attention_panel.head_image(head), pattern[head])
     assert window.tokens_panel.token_count() >= len(ids)
-    assert "parameters" in window.params_label.text()
+    assert "parameters" in window.status.params_label.text()
     if not resources.default_model_path().is_file():
         assert "untrained" in window.statusBar().currentMessage()
 
@@ -154,7 +154,7 @@ def test_open_text_prepares_a_new_untrained_model(bare_window, qtbot, small_text
     assert "UNTRAINED" in w.statusBar().currentMessage()
     assert w.context_edit.toPlainText().startswith("the cat")
     assert str(small_text) in w.recent_files()
-    assert w.recent_menu.isEnabled()
+    assert w.recent.menu.isEnabled()
 
 
 @pytest.mark.parametrize("content, expected", [
@@ -223,7 +223,7 @@ def test_a_corrupt_model_file_explains_itself(bare_window, qtbot, tmp_path, no_l
 
 
 def test_layout_and_geometry_are_remembered(qtbot):
-    from gui.main_window import MainWindow
+    from gui.window import MainWindow
 
     first = _make_window(qtbot, load_default=False)
     first.dock("positional").hide()

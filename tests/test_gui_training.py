@@ -35,7 +35,7 @@ def text_file(tmp_path) -> Path:
 def window(qtbot, text_file):
     """A window with a tiny untrained model on a small text, ready to train."""
     from gui.app import create_app
-    from gui.main_window import MainWindow
+    from gui.window import MainWindow
 
     create_app()
     w = MainWindow(restore_layout=False, load_default=False)
@@ -90,7 +90,7 @@ def test_a_short_run_fills_the_plots_and_updates_the_session(window, qtbot):
     ids = s.tokenizer.encode(s.context_text)[:T]
     np.testing.assert_array_equal(s.trace.ids[0], ids)
     np.testing.assert_array_equal(s.trace.values("logits"), run_trace(s.model, ids).values("logits"))
-    assert "trained 30 steps" in window.step_label.text()
+    assert "trained 30 steps" in window.status.step_label.text()
     assert "Save it" in panel.progress.label.text()
     # Snapshots at the start and at each evaluation feed the Training history panel, and the
     # last one holds exactly the trained weights.

@@ -16,7 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .heatmap import PATTERN_CMAP, SIGNED_CMAP, Heatmap, elide, format_value, symmetric_levels
+from .cells import elide, format_value, symmetric_levels
+from .heatmap import PATTERN_CMAP, SIGNED_CMAP, Heatmap
 from .lazy import LazyPanel, on_screen
 from .plots import fix_axes, static_plot
 
