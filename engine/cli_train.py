@@ -103,7 +103,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                 post = {"loss": f"{rec.train_loss:.4f}", "tok/s": f"{rec.tokens_per_s:,.0f}"}
                 if rec.val_loss is not None:
                     post["val"] = f"{rec.val_loss:.4f}"
-                    save.periodic(rec.step)  # a crash loses at most one evaluation interval
+                    if rec.step < tcfg.steps:  # the last one is the final save below
+                        save.periodic(rec.step)  # a crash loses at most one interval
                 bar.set_postfix(post, refresh=False)
         except KeyboardInterrupt:
             trainer.request_stop()
