@@ -168,7 +168,7 @@ def _fmt(x: float | None) -> str:
 def cmd_tokenize(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .corpus import stream_tokens
+    from .corpus import stream_tokens, token_counts
     from .tokenizers import display_bytes, get_base
 
     base = get_base(args.tokenizer)
@@ -186,7 +186,7 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
 
             got = stream_tokens(args.file, base, progress, encoding=args.encoding)
         ids, n_chars, encoding = got.ids, got.n_chars, got.decoding.describe()
-    counts = np.bincount(ids) if len(ids) else np.zeros(0, dtype=np.int64)
+    counts = token_counts(ids)  # statistics on the array: no Python object per token
     order = np.argsort(-counts, kind="stable")[:20]
     pieces: dict[int, str] = {}
 

@@ -27,7 +27,7 @@ from engine.textfile import (
 from engine.tokenizers import DEFAULT_TOKENIZER, BaseEncoder, Tokenizer, get_base
 
 __all__ = ["Corpus", "CorpusError", "load_corpus", "corpus_from_text", "read_text",
-           "tokenize_file", "stream_tokens", "min_tokens"]
+           "tokenize_file", "stream_tokens", "token_counts", "min_tokens"]
 
 Progress = Callable[[int, int], None]
 
@@ -129,15 +129,20 @@ def _id_dtype(vocab_size: int) -> type:
     return np.uint16 if vocab_size <= 65535 else np.uint32
 
 
-def _used_ids(ids: np.ndarray) -> np.ndarray:
-    """Sorted distinct values of a large uint32 array, counted block by block."""
-    if not len(ids):
-        return np.zeros(0, dtype=np.int64)
-    counts = np.zeros(int(ids.max()) + 1, dtype=np.int64)
+def token_counts(ids: np.ndarray) -> np.ndarray:
+    """How often each id occurs in a large uint32 array (index = id), block by block.
+
+    One np.bincount of the whole array would first copy it as int64: twice the ids' memory.
+    """
+    counts = np.zeros(int(ids.max()) + 1 if len(ids) else 0, dtype=np.int64)
     for start in range(0, len(ids), _BLOCK):
-        block = ids[start : start + _BLOCK]
-        counts += np.bincount(block, minlength=len(counts))
-    return np.flatnonzero(counts)
+        counts += np.bincount(ids[start : start + _BLOCK], minlength=len(counts))
+    return counts
+
+
+def _used_ids(ids: np.ndarray) -> np.ndarray:
+    """Sorted distinct values of a large uint32 array."""
+    return np.flatnonzero(token_counts(ids)).astype(np.int64)
 
 
 def _to_compact(tokenizer: Tokenizer, ids: np.ndarray) -> np.ndarray:

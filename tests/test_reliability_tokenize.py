@@ -91,3 +91,17 @@ def test_tokenize_uses_the_batch_encoder_with_threads(monkeypatch, tmp_path, cap
     p.write_text("a line of text to tokenize\n" * 40_000, encoding="utf-8")
     assert run(capsys, "tokenize", p, "--limit", "1")[0] == 0
     assert seen and min(seen) >= 2
+
+
+def test_token_statistics_do_not_copy_the_ids():
+    from engine.corpus import token_counts
+
+    ids = np.arange(4_000_000, dtype=np.uint32) % 1000  # 16 MB; np.bincount would copy 32 MB
+    tracemalloc.start()
+    try:
+        counts = token_counts(ids)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert counts.tolist() == [4000] * 1000
+    assert peak < 12 << 20  # one block's int64 copy (8 MB) at most
