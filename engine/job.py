@@ -155,9 +155,13 @@ def _load_corpus_in_background(req: TrainingRequest, control: TrainingControl,
 
     helper = threading.Thread(target=work, name="tokenize", daemon=True)
     helper.start()
-    while helper.is_alive():
+    # At least one report, however fast the text was: the viewer's progress line always ends
+    # on where tokenizing got to.
+    while True:
         helper.join(0.1)
         yield Tokenizing(*box["progress"])
+        if not helper.is_alive():
+            break
     if "error" in box:
         raise box["error"]
     return box["corpus"]
