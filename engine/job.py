@@ -197,8 +197,8 @@ def training_job(req: TrainingRequest, control: TrainingControl
 
 def _train(req: TrainingRequest, control: TrainingControl
            ) -> Generator[JobMessage, None, TrainingResult]:
-    from .model import GPT, new_model
-    from .train import Trainer, TrainingDiverged, TrainingError
+    from .runs import build_trainer
+    from .train import TrainingDiverged, TrainingError
 
     start = req.start_from
     if start is not None:
@@ -214,15 +214,12 @@ def _train(req: TrainingRequest, control: TrainingControl
             return TrainingResult("stopped", train_config=req.train_config)
     tokenizer = start.tokenizer if start is not None else corpus.tokenizer
     train_cfg = req.train_config
-    if start is not None:
-        model = GPT(req.model_config.validate())
-        model.load_state_dict(start.weights)
-    else:
-        model_cfg = replace(req.model_config, vocab_size=tokenizer.vocab_size).validate()
-        model = new_model(model_cfg, train_cfg.seed)  # the same seed, the same initial weights
-    trainer = Trainer(model, corpus, train_cfg, device=req.device)
-    if start is not None and start.trainer_state is not None:
-        trainer.load_state_dict(start.trainer_state)
+    # The one run set-up, shared with the CLI: seeded new model or the given weights, memory
+    # and remaining-steps checks, the trainer state for an exact continuation.
+    trainer = build_trainer(req.model_config, train_cfg, corpus, device=req.device,
+                            weights=start.weights if start is not None else None,
+                            trainer_state=start.trainer_state if start is not None else None)
+    model = trainer.model
     control.trainer = trainer
     if control.stopped:  # Stop pressed while tokenizing
         trainer.request_stop()
