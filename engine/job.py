@@ -69,6 +69,7 @@ class TrainingRequest:
     device: str
     corpus_path: str | None
     tokenizer: str
+    encoding: str | None = None  # the user's choice for corpus_path; None: detect
     corpus: Corpus | None = None  # reused when it was made with the same tokenizer
     start_from: StartFrom | None = None  # continue this model instead of a new one
     snapshot_dir: str | None = None  # weights at step 0 and each evaluation (history panel)
@@ -149,7 +150,7 @@ def _load_corpus_in_background(req: TrainingRequest, control: TrainingControl,
                 req.corpus_path, tokenizer=req.tokenizer,
                 context_length=req.model_config.context_length,
                 val_fraction=req.train_config.val_fraction, progress=progress,
-                vocab_from=vocab_from)
+                vocab_from=vocab_from, encoding=req.encoding)
         except BaseException as exc:  # noqa: BLE001 - re-raised on the job's thread
             box["error"] = exc
 

@@ -60,7 +60,7 @@ def _probe_writable(folder: Path) -> None:
         os.unlink(probe)
     except OSError as e:
         raise OutputError(
-            f"cannot write in '{folder}' ({e.strerror or e}); choose another --out"
+            f"cannot write in '{folder}' ({e.strerror or e}); choose another path"
         ) from None
 
 
@@ -83,14 +83,14 @@ def check_output(
     for other in inputs:
         if _same_file(out, other):
             raise OutputError(
-                f"--out '{path}' is the input file '{other}'; saving there would destroy it. "
+                f"'{path}' is the input file '{other}'; saving the model there would destroy it. "
                 "Choose another path, e.g. a folder such as runs/"
                 f"{Path(other).stem or 'model'}"
             )
     anchor = _existing_ancestor(out.parent)
     if not anchor.is_dir():
         raise OutputError(
-            f"'{anchor}' is a file, so '{out.parent}' cannot be a folder; choose another --out"
+            f"'{anchor}' is a file, so '{out.parent}' cannot be a folder; choose another path"
         )
     replaces = None
     if out.is_dir():
@@ -109,7 +109,7 @@ def check_output(
         else:
             raise OutputError(
                 f"'{out}' already exists and is not a Transformer Explorer model; it is never "
-                "replaced. Choose another --out"
+                "replaced. Choose another path"
             )
     _probe_writable(anchor)
     if need_bytes:
@@ -118,7 +118,7 @@ def check_output(
             raise OutputError(
                 f"not enough disk space in '{anchor}': the model needs about "
                 f"{need_bytes / 1e6:,.1f} MB, {free / 1e6:,.1f} MB are free; free some space "
-                "or choose another --out"
+                "or choose another path"
             )
     return OutputPlan(out, replaces)
 

@@ -21,6 +21,15 @@ _ADVICE: dict[str, tuple[str, str]] = {
         "This text file can't be used",
         "Choose a plain-text file (UTF-8 or GBK) with at least a few sentences of text.",
     ),
+    "OutputError": (
+        "The model was not saved",
+        "Your file was left as it was. Choose another file name (File → Save model as…).",
+    ),
+    "SaveError": (
+        "The model could not be saved",
+        "The model is still open. Free some disk space or choose another place "
+        "(File → Save model as…).",
+    ),
     "CheckpointError": (
         "This model file can't be opened",
         "Choose a .safetensors file saved by Transformer Explorer (File → Save model), "
@@ -133,6 +142,33 @@ def ask_save_path(parent: QWidget | None, title: str, directory: str, filters: s
     """A file-save dialog (it asks before overwriting); "" when cancelled."""
     path, _ = QFileDialog.getSaveFileName(parent, title, directory, filters)
     return path
+
+
+# The encodings offered when opening a text; "detect" reads the evidence of the whole file.
+ENCODINGS = ("detect", "utf-8", "utf-16", "gb18030", "gbk", "big5", "shift_jis", "cp1252",
+             "latin-1")
+
+
+def ask_encoding(parent: QWidget | None, name: str) -> str | None:
+    """How to decode the text file `name`: "detect" or a codec name; None when cancelled."""
+    from PySide6.QtWidgets import QInputDialog
+
+    labels = ["Detect from the whole file (recommended)", *ENCODINGS[1:]]
+    label, ok = QInputDialog.getItem(parent, "Text encoding",
+                                     f"How are the characters of {name} encoded?", labels, 0,
+                                     False)
+    if not ok:
+        return None
+    return ENCODINGS[labels.index(label)]
+
+
+def ask_replace(parent: QWidget | None, path: str) -> bool:
+    """`path` holds a model already: replace it?"""
+    answer = QMessageBox.question(
+        parent, "Replace the model?", f"{path} already holds a model. Replace it?",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+        QMessageBox.StandardButton.Cancel)
+    return answer == QMessageBox.StandardButton.Yes
 
 
 # -- unexpected errors ------------------------------------------------------------------------

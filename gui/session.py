@@ -40,6 +40,7 @@ class Session(QObject):
         self.corpus_path: str | None = None
         self.focus: str = ""
         self.corpus = None  # engine.corpus.Corpus of corpus_path once tokenized, else None
+        self.corpus_encoding: str | None = None  # the user's choice for corpus_path; None: detect
         self.train_config = None  # engine.config.TrainConfig the model was trained with, if known
         self.training: bool = False  # a training run is active (running or paused)
         self.dirty: bool = False  # the model has changes that were not saved
@@ -108,15 +109,17 @@ class Session(QObject):
             self.context_text = text
             self.context_changed.emit(text)
 
-    def set_corpus(self, path: str | None, corpus=None) -> None:
-        """The training text: its path, and the tokenized Corpus if already made."""
+    def set_corpus(self, path: str | None, corpus=None, encoding: str | None = None) -> None:
+        """The training text: its path, the tokenized Corpus if already made, and the encoding
+        the user chose for it (None: detected, as every later read of it will be too)."""
         self.corpus_path = path
         self.corpus = corpus
+        self.corpus_encoding = encoding
         self.corpus_changed.emit()
 
     def set_tokenized_corpus(self, corpus) -> None:
         """The same training text, tokenized anew (e.g. by a run with another tokenizer)."""
-        self.set_corpus(self.corpus_path, corpus)
+        self.set_corpus(self.corpus_path, corpus, self.corpus_encoding)
 
     def set_snapshots(self, store) -> None:
         """The training run's SnapshotStore (or None); call again after adding snapshots."""

@@ -46,6 +46,8 @@ def no_leftovers(request, tmp_path_factory, monkeypatch):
 
     monkeypatch.setattr(dialogs, "ask_open_path", no_file_dialog)
     monkeypatch.setattr(dialogs, "ask_save_path", no_file_dialog)
+    monkeypatch.setattr(dialogs, "ask_encoding", no_file_dialog)
+    monkeypatch.setattr(dialogs, "ask_replace", no_file_dialog)
     yield shown
     assert running_threads() == [], "a worker thread was left running"
     assert QThreadPool.globalInstance().activeThreadCount() == 0

@@ -242,6 +242,34 @@ def test_the_training_job_runs_without_qt_widgets(text_file):
     assert set(result.state) >= {"model", "optimizer", "step"}
 
 
+def test_the_training_job_reads_the_text_in_the_encoding_the_user_chose(tmp_path):
+    """Opened with File → Open text with encoding…, the run re-reads the text the same way."""
+    from engine.config import ModelConfig, TrainConfig
+
+    path = tmp_path / "latin.txt"
+    path.write_bytes(("le café où la chatte dort. " * 40).encode("cp1252"))
+    request = TrainingRequest(
+        ModelConfig(vocab_size=1, d_model=16, n_head=2, n_layer=1, context_length=8, d_ff=32),
+        TrainConfig(batch_size=2, steps=2, warmup_steps=1, eval_interval=1, eval_batches=1),
+        device="cpu", corpus_path=str(path), tokenizer="char", encoding="latin-1")
+    control = TrainingControl()
+    job = training_job(request, control)
+    started = None
+    try:
+        while started is None:
+            message = next(job)
+            if isinstance(message, Started):
+                started = message
+        control.stop()
+        while True:
+            next(job)
+    except StopIteration:
+        pass
+    decoding = started.corpus.decoding
+    assert decoding.name == "iso8859-1" and decoding.chosen_by == "user"
+    assert "é" in started.corpus.tokenizer.decode(started.corpus.train[:200])
+
+
 def test_continue_training_picks_up_where_the_run_stopped(window, qtbot, tmp_path, monkeypatch):
     panel, s = window.training_panel, window.session
     assert not panel.form.continue_box.isEnabled()  # a new, untrained model has no trainer state

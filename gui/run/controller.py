@@ -171,7 +171,8 @@ class RunController(QObject):
             train_config = replace(train_config, steps=train_config.steps + done)
         request = TrainingRequest(
             model_config=model_config, train_config=train_config, device=train_config.device,
-            corpus_path=session.corpus_path, tokenizer=tokenizer, corpus=session.corpus,
+            corpus_path=session.corpus_path, encoding=session.corpus_encoding,
+            tokenizer=tokenizer, corpus=session.corpus,
             start_from=start_from, snapshot_dir=self._new_snapshot_dir())
         # This process (redraws, traces, samples) keeps to its core while the run lasts.
         training_cores = runtime.split_cores_for_training()

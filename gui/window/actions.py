@@ -25,6 +25,10 @@ class WindowActions:
         self.open_text = self._action(
             "Open &text…", docs.open_text_dialog, QKeySequence.StandardKey.Open,
             P.SP_FileIcon, "Open a text file to train on (prepares a new untrained model)")
+        self.open_text_encoded = self._action(
+            "Open text with &encoding…", docs.open_text_with_encoding_dialog,
+            tip="Open a text file, choosing how its characters are encoded (UTF-8, GBK, …) "
+            "instead of detecting it")
         self.open_model = self._action(
             "Open &model…", docs.open_model_dialog, "Ctrl+Shift+O", P.SP_DirOpenIcon,
             "Open a model saved by Transformer Explorer (.safetensors)")
@@ -63,7 +67,7 @@ class WindowActions:
 
     def file_actions(self) -> list[QAction]:
         """What cannot be done while training: opening or saving would race the run."""
-        return [self.open_text, self.open_model, self.save, self.save_as]
+        return [self.open_text, self.open_text_encoded, self.open_model, self.save, self.save_as]
 
     def build_menus(self, docks: dict[str, QDockWidget], recent_menu: QMenu,
                     set_language: Callable[[str], None]) -> None:
@@ -71,7 +75,7 @@ class WindowActions:
         t = lambda text: translate(text, self._lang)  # noqa: E731
         bar = self.window.menuBar()
         file_menu = bar.addMenu(t("&File"))
-        file_menu.addActions([self.open_text, self.open_model])
+        file_menu.addActions([self.open_text, self.open_text_encoded, self.open_model])
         file_menu.addMenu(recent_menu)
         file_menu.addSeparator()
         file_menu.addActions([self.save, self.save_as, self.export_history])

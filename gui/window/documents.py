@@ -8,6 +8,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QMainWindow
 
 from engine.job import Cancelled, StartFrom
+from engine.messages import plural
 from gui import dialogs, resources
 from gui.session import Session
 from gui.window.context import ContextBox, first_lines
@@ -57,18 +58,40 @@ class Documents(QObject):
                          "open a text file (Ctrl+O) to begin.")
 
     def open_path(self, path: str) -> None:
-        """Open a text file as the corpus, or a .safetensors file / folder as the model."""
+        """Open a text file as the corpus, or a model file / folder as the model.
+
+        Decided by what the file holds, not its name: a PyTorch .pt (pickle or zip) goes the
+        model way and is refused there with the reason, never decoded as text.
+        """
+        from engine.filetype import classify
+
         p = Path(path)
-        if p.is_dir() or p.suffix.lower() in MODEL_SUFFIXES:
+        kind = classify(p)
+        if kind in ("checkpoint", "safetensors", "pickle", "zip", "folder") \
+                or p.suffix.lower() in MODEL_SUFFIXES:
             self.open_model(str(p))
         else:
             self.open_text(str(p))
 
     def open_text_dialog(self) -> None:
+        self._ask_text(choose_encoding=False)
+
+    def open_text_with_encoding_dialog(self) -> None:
+        """Open a text, choosing how its characters are encoded instead of detecting it."""
+        self._ask_text(choose_encoding=True)
+
+    def _ask_text(self, choose_encoding: bool) -> None:
         path = dialogs.ask_open_path(self.window, "Open a text file to train on",
                                      self.recent.last_dir(), TEXT_FILTER)
-        if path:
-            self.open_text(path)
+        if not path:
+            return
+        encoding = None
+        if choose_encoding:
+            choice = dialogs.ask_encoding(self.window, Path(path).name)
+            if choice is None:
+                return
+            encoding = None if choice == "detect" else choice
+        self.open_text(path, encoding=encoding)
 
     def open_model_dialog(self) -> None:
         path = dialogs.ask_open_path(self.window, "Open a model", self.recent.last_dir(),
@@ -86,8 +109,12 @@ class Documents(QObject):
             return True
         return False
 
-    def open_text(self, path: str, note: str = "") -> None:
-        """Tokenize a text file (in the background) and prepare a new untrained model for it."""
+    def open_text(self, path: str, note: str = "", encoding: str | None = None) -> None:
+        """Tokenize a text file (in the background) and prepare a new untrained model for it.
+
+        `encoding` overrides detection (File → Open text with encoding…). Until the new model
+        is ready nothing changes: a failure leaves what was open before.
+        """
         if self._busy("opening another file"):
             return
         from engine.corpus import load_corpus
@@ -99,14 +126,15 @@ class Documents(QObject):
 
         def job(report):
             return load_corpus(path, tokenizer=tokenizer, context_length=context_length,
-                               val_fraction=val_fraction, progress=report)
+                               val_fraction=val_fraction, progress=report, encoding=encoding)
 
         label = f"Tokenizing {Path(path).name} with {tokenizer}…"
         self._status(label)
-        self.jobs.run(job, label, lambda corpus: self._on_text_opened(path, corpus, note),
+        self.jobs.run(job, label,
+                      lambda corpus: self._on_text_opened(path, corpus, note, encoding),
                       lambda exc: self._on_open_failed(exc, f"Opening {Path(path).name}"))
 
-    def _on_text_opened(self, path: str, corpus, note: str) -> None:
+    def _on_text_opened(self, path: str, corpus, note: str, encoding: str | None) -> None:
         from engine.model import new_model
 
         form = self.training
@@ -118,7 +146,7 @@ class Documents(QObject):
             dialogs.show_exception(self.window, exc, "Preparing a model")
             return
         s = self.session
-        s.set_corpus(path, corpus)
+        s.set_corpus(path, corpus, encoding)
         s.set_document(None)
         self.run.clear_result()
         self.run.set_resumable(None)
@@ -128,11 +156,13 @@ class Documents(QObject):
                                           corpus.tokenizer, cfg.context_length))
         if Path(path) != resources.default_corpus_path():
             self.recent.remember(path)
+        decoding = getattr(corpus, "decoding", None)
+        read_as = f" Read as {decoding.describe()}." if decoding is not None else ""
         self._status(note or (
-            f"Opened {Path(path).name}: {corpus.n_tokens:,} tokens, vocabulary "
-            f"{corpus.tokenizer.vocab_size:,} ({corpus.tokenizer.name}). A new UNTRAINED model "
-            f"({model.num_params():,} parameters) was made for this vocabulary — press Start in "
-            "the Training panel to train it."), 0)
+            f"Opened {Path(path).name}: {plural(corpus.n_tokens, 'token')}, vocabulary "
+            f"{corpus.tokenizer.vocab_size:,} ({corpus.tokenizer.name}).{read_as} A new UNTRAINED "
+            f"model ({model.num_params():,} parameters) was made for this vocabulary — press "
+            "Start in the Training panel to train it."), 0)
 
     def open_model(self, path: str, corpus_path: str | None = None, default: bool = False) -> None:
         """Load a saved model (in the background) and show it; its form settings are applied."""
@@ -208,7 +238,7 @@ class Documents(QObject):
     def save_model(self) -> bool:
         """Save to the model's file (asks for one the first time); True if saved."""
         if self.session.model_path:
-            return self._save_to(self.session.model_path)
+            return self._save_to(self.session.model_path, overwrite=False)
         return self.save_model_as()
 
     def save_model_as(self) -> bool:
@@ -222,9 +252,13 @@ class Documents(QObject):
         path = dialogs.ask_save_path(self.window, "Save model", start, MODEL_FILTER)
         if not path:
             return False
+        # The save dialog asked before replacing the file it showed; a name it did not show
+        # (the suffix added here) is asked about separately.
         if not path.lower().endswith(".safetensors"):
             path += ".safetensors"
-        return self._save_to(path)
+            if Path(path).exists() and not dialogs.ask_replace(self.window, path):
+                return False
+        return self._save_to(path, overwrite=True)
 
     def export_history(self) -> bool:
         """Write the loss history of the current model to a CSV file the user picks."""
@@ -247,32 +281,51 @@ class Documents(QObject):
         self._status(f"Exported {len(self.session.history):,} training records to {path}")
         return True
 
-    def _save_to(self, path: str) -> bool:
-        from engine.checkpoint import save_checkpoint
+    def _save_to(self, path: str, overwrite: bool) -> bool:
+        """Save under the CLI's rules (engine.outputs): never over the training text or a file
+        that is not a model, an existing model only when it is this one's file or the user
+        said to replace it; checked before writing. A failed write leaves the old file as it
+        was and puts the weights in a rescue file the message names."""
+        from engine.outputs import check_output, checkpoint_bytes, save_with_rescue
 
         s = self.session
         if s.model is None:
             return False
         result = self.run.last_result
         state = result.state if result is not None else None
+        try:
+            plan = check_output(
+                path, inputs=[s.corpus_path] if s.corpus_path else [], resume=s.model_path,
+                overwrite=overwrite,
+                need_bytes=checkpoint_bytes(s.model.num_params(), s.tokenizer.vocab_size,
+                                            resumable=state is not None))
+        except ValueError as exc:  # OutputError
+            dialogs.show_exception(self.window, exc, "Saving the model")
+            return False
+        if state is not None:
+            # The run's final trainer state (its weights are the session's) so the optimizer
+            # state, step and history are saved and training can continue.
+            kwargs = dict(trainer_state=state, train_cfg=s.train_config,
+                          extra={"corpus": s.corpus_path})
+        else:
+            step = max((int(r.get("step", 0)) for r in s.history), default=0)
+            kwargs = dict(train_cfg=s.train_config, step=step,
+                          extra={"history": s.history, "corpus": s.corpus_path})
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            if state is not None:
-                # The run's final trainer state (its weights are the session's) so the
-                # optimizer state, step and history are saved and training can continue.
-                saved = save_checkpoint(path, s.model, s.tokenizer, trainer_state=state,
-                                        train_cfg=s.train_config,
-                                        extra={"corpus": s.corpus_path})
-            else:
-                extra = {"history": s.history, "corpus": s.corpus_path}
-                step = max((int(r.get("step", 0)) for r in s.history), default=0)
-                saved = save_checkpoint(path, s.model, s.tokenizer, train_cfg=s.train_config,
-                                        extra=extra, step=step)
+            saved, failure = save_with_rescue(plan.path, s.model, s.tokenizer, **kwargs)
         except (ValueError, OSError) as exc:
             QApplication.restoreOverrideCursor()
             dialogs.show_exception(self.window, exc, "Saving the model")
             return False
         QApplication.restoreOverrideCursor()
+        if failure is not None:
+            # Saved, but not where asked: the model stays unsaved at its own place.
+            dialogs.show_error(self.window, "The model was saved elsewhere",
+                               f"{failure}\n\nThe file there is unchanged. The model was saved to "
+                               f"{saved} instead; open it from there or save again elsewhere.")
+            self._status(f"Saved to {saved} instead of {plan.path}", 0)
+            return False
         s.mark_saved(str(saved))
         self.recent.remember(str(saved))
         self._status(f"Saved {saved}")

@@ -170,8 +170,8 @@ class MainWindow(QMainWindow):
         """Open a text file as the corpus, or a .safetensors file / folder as the model."""
         self.documents.open_path(path)
 
-    def open_text(self, path: str, note: str = "") -> None:
-        self.documents.open_text(path, note)
+    def open_text(self, path: str, note: str = "", encoding: str | None = None) -> None:
+        self.documents.open_text(path, note, encoding)
 
     def open_model(self, path: str, corpus_path: str | None = None, default: bool = False) -> None:
         self.documents.open_model(path, corpus_path, default)
