@@ -25,7 +25,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .corpus import load_corpus
     from .devices import resolve_device
     from .memory import check_memory, param_count
-    from .messages import plural
+    from .wording import plural
     from .outputs import check_output, checkpoint_bytes
     from .runs import build_trainer, check_more_steps
     from .train import TrainingDiverged, TrainingError

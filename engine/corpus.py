@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from engine.messages import plural
+from .wording import plural
 from engine.textfile import (
     CHUNK_BYTES,
     CorpusError,

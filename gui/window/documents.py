@@ -8,7 +8,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QMainWindow
 
 from engine.job import Cancelled, StartFrom
-from engine.messages import plural
+from engine.wording import plural
 from gui import dialogs, resources
 from gui.session import Session
 from gui.window.context import ContextBox, first_lines

@@ -1,4 +1,4 @@
-"""Small helpers for the sentences users read in messages."""
+"""Small helpers for the sentences users read: counts with their nouns ("1 token")."""
 from __future__ import annotations
 
 
