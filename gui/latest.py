@@ -83,7 +83,6 @@ class Latest(QObject):
     yielded = Signal(str, object)  # key, an item a generator yielded
     done = Signal(str, object)  # key, the work's return value
     failed = Signal(str, object)  # key, the exception (its traceback text in `.details`)
-    idle = Signal()  # nothing is waiting or running any more
     _wake = Signal()
 
     def __init__(self, name: str, supersede: bool = False, priorities: tuple[str, ...] = ("",),
@@ -173,8 +172,6 @@ class Latest(QObject):
             self.done.emit(key, payload)
         else:
             self.failed.emit(key, payload)
-        if not self.pending:
-            self.idle.emit()
 
     # -- helper thread ---------------------------------------------------------------------------
     def _take(self) -> _Request | None:
