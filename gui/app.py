@@ -32,14 +32,12 @@ def create_app(argv: list[str] | None = None) -> QApplication:
 
 def create_window(path: str | None = None, lang: str | None = None, restore_layout: bool = True):
     """The main window, opening `path` (text or model) or else the bundled default."""
+    from gui import i18n
     from gui.window import MainWindow
 
-    if lang is None:
-        lang = settings.read("ui/lang", "en")
-    else:
-        settings.write("ui/lang", lang)
-    window = MainWindow(lang=lang if lang in ("en", "zh") else "en",
-                        restore_layout=restore_layout, load_default=path is None)
+    # --lang, else the remembered choice, else the system locale on first launch.
+    window = MainWindow(lang=i18n.initial_language(lang), restore_layout=restore_layout,
+                        load_default=path is None)
     if path is not None:
         QTimer.singleShot(0, lambda: window.open_path(path))
     return window

@@ -7,7 +7,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMenu
 
-from gui import dialogs, runtime, settings
+from gui import dialogs, i18n, runtime, settings
 from gui.panels.attention import AttentionPanel
 from gui.panels.embeddings import EmbeddingsPanel
 from gui.panels.generation import GenerationPanel
@@ -40,7 +40,9 @@ class MainWindow(QMainWindow):
                  restore_layout: bool = True, load_default: bool = True):
         super().__init__()
         self.session = s = session or Session(self)
-        s.set_language(lang)
+        # The window's language is the application's: its translator, and the session's
+        # language for what the engine words itself (step titles, the guide).
+        s.set_language(i18n.install(lang))
         self._first_trace_done = False
         self._closing = False
         self.setWindowTitle(APP_TITLE)
@@ -156,6 +158,7 @@ class MainWindow(QMainWindow):
     def set_language(self, lang: str) -> None:
         """Switch the interface between English and Chinese (remembered); every view follows
         the session's language_changed."""
+        lang = i18n.install(lang)
         settings.write("ui/lang", lang)
         self.session.set_language(lang)
         self._retitle_docks()

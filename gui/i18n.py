@@ -1,0 +1,69 @@
+"""The interface language, by Qt's own mechanism: one compiled catalogue per language, loaded with
+a QTranslator. Every user-visible string goes through `self.tr("...")` or
+`QCoreApplication.translate("Context", "...")`; installing or removing the translator sends
+every widget a LanguageChange event, and each re-translates itself in `changeEvent`.
+
+English is the source language (no catalogue). The sources are the `.ts` files in
+gui/translations/<lang>/ (one per area of the interface, made by `pyside6-lupdate` through
+`scripts/translations.py update`); `scripts/translations.py build` compiles them with
+`pyside6-lrelease` into gui/translations/<lang>.qm, which is committed.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
+
+from gui import settings
+
+LANGUAGES = ("en", "zh")
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+CATALOGUES = {"zh": TRANSLATIONS / "zh_CN.qm"}
+
+_installed: QTranslator | None = None
+_current = "en"
+
+
+def system_language() -> str:
+    """The language of the system locale if the app has it, else English."""
+    name = QLocale.system().name()  # e.g. "zh_CN", "en_US"
+    return "zh" if name.lower().startswith("zh") else "en"
+
+
+def initial_language(requested: str | None = None) -> str:
+    """`requested` (--lang) if given, else the remembered choice, else the system's (first
+    launch); the result is remembered."""
+    lang = requested or settings.read("ui/lang", "") or system_language()
+    lang = lang if lang in LANGUAGES else "en"
+    settings.write("ui/lang", lang)
+    return lang
+
+
+def current() -> str:
+    """The language installed now: "en" or "zh"."""
+    return _current
+
+
+def install(lang: str) -> str:
+    """Make `lang` the interface language (live: every widget gets a LanguageChange event).
+
+    Returns the language actually installed ("en" when the catalogue cannot be loaded).
+    """
+    global _installed, _current
+    app = QCoreApplication.instance()
+    lang = lang if lang in LANGUAGES else "en"
+    if app is None:
+        raise RuntimeError("create the QApplication before installing a language")
+    translator = None
+    if lang != "en":
+        translator = QTranslator(app)
+        if not translator.load(str(CATALOGUES[lang])):
+            lang, translator = "en", None
+    if _installed is not None:
+        app.removeTranslator(_installed)
+        _installed.deleteLater()
+    _installed = translator
+    if translator is not None:
+        app.installTranslator(translator)
+    _current = lang
+    return lang
