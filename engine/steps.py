@@ -55,12 +55,51 @@ STEP_INFO: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "probs": ("Next-token probabilities", "softmax(logits)", ("batch", "context", "vocab")),
 }
 
+# The titles in Chinese, keyed like STEP_INFO; formulas are symbols and read the same in both.
+TITLES_ZH: dict[str, str] = {
+    "tokens": "词元编号",
+    "embed.token": "词嵌入",
+    "embed.position": "位置编码",
+    "embed.sum": "词嵌入 + 位置编码",
+    "attn.q": "查询 Q，按头拆分",
+    "attn.k": "键 K，按头拆分",
+    "attn.v": "值 V，按头拆分",
+    "attn.scores": "注意力分数 QKᵀ",
+    "attn.scaled": "缩放后的分数",
+    "attn.masked": "加上因果掩码",
+    "attn.pattern": "注意力权重（softmax）",
+    "attn.weighted": "加权求和的值",
+    "attn.concat": "各头拼接",
+    "attn.out": "注意力输出",
+    "resid1": "残差（注意力）",
+    "ln1": "层归一化 1",
+    "ffn.hidden": "前馈网络隐藏层",
+    "ffn.act": "前馈网络激活",
+    "ffn.out": "前馈网络输出",
+    "resid2": "残差（前馈网络）",
+    "ln2": "层归一化 2",
+    "ln_f": "最终层归一化",
+    "logits": "逻辑值（logits）",
+    "probs": "下一个词元的概率",
+}
+
 _BLOCK = re.compile(r"^blocks\.(\d+)\.")
 
 
 def step_kind(name: str) -> str:
     """`blocks.3.attn.scores` -> `attn.scores`; names outside blocks are their own kind."""
     return _BLOCK.sub("", name)
+
+
+def step_title(name: str, lang: str = "en") -> str:
+    """The title of a step in `lang`, with its block: "Block 0: Queries, split into heads",
+    "第 0 块：查询 Q，按头拆分"."""
+    kind = step_kind(name)
+    title = TITLES_ZH.get(kind, STEP_INFO[kind][0]) if lang == "zh" else STEP_INFO[kind][0]
+    layer = step_layer(name)
+    if layer is None:
+        return title
+    return f"第 {layer} 块：{title}" if lang == "zh" else f"Block {layer}: {title}"
 
 
 def step_layer(name: str) -> int | None:

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from .model import GPT, HookPoint, eval_mode, probing
-from .steps import STEP_INFO, step_kind, step_layer
+from .steps import STEP_INFO, step_kind, step_layer, step_title
 
 # Every Step is stamped from engine.steps (its title, formula and axes); the names stay
 # importable from here for the callers that read them next to Trace.
@@ -140,9 +140,7 @@ def run_trace(
 
 
 def _step(name: str, tensor: torch.Tensor) -> Step:
-    title, formula, axes = STEP_INFO[step_kind(name)]
-    layer = step_layer(name)
-    if layer is not None:
-        title = f"Block {layer}: {title}"
+    _title, formula, axes = STEP_INFO[step_kind(name)]
+    title = step_title(name)  # English; views show step_title(name, lang)
     values = tensor.detach().float().cpu().numpy()
     return Step(name=name, title=title, formula=formula, axes=axes, values=values)
