@@ -71,6 +71,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     # one thread (a 64-token trace: 9.3 ms at 1, 10.9 ms at 2), and training runs in its own
     # process on the other cores (engine.job), which two pools here would fight for.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    # Before Qt loads: a missing X11 library would make Qt abort with a message that does not
+    # say which one; this names them and the command that installs them.
+    from gui.platform_check import ensure_display_libraries
+
+    failed = ensure_display_libraries()
+    if failed is not None:
+        return failed
     from gui.app import run
 
     return run(path=options.path, screenshot=options.screenshot, panel=options.panel,
