@@ -2,6 +2,7 @@
 top-p, seed) and Step / Run / Stop / Clear."""
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QHBoxLayout,
@@ -21,68 +22,92 @@ class SamplingForm(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.prompt_edit = QLineEdit()
-        self.prompt_edit.setPlaceholderText(self.tr("Type a prompt (empty: start from a newline)"))
 
         self.temperature_spin = QDoubleSpinBox()
         self.temperature_spin.setRange(0.0, 5.0)
         self.temperature_spin.setSingleStep(0.1)
         self.temperature_spin.setDecimals(2)
         self.temperature_spin.setValue(1.0)
-        self.temperature_spin.setSpecialValueText(self.tr("0 (greedy)"))
-        self.temperature_spin.setToolTip(self.tr(
-            "Logits are divided by the temperature before the softmax: below 1 sharpens the "
-            "distribution, above 1 flattens it, 0 always takes the most likely token."))
         self.top_k_spin = QSpinBox()
         self.top_k_spin.setRange(0, 1_000_000)
-        self.top_k_spin.setSpecialValueText(self.tr("off"))
-        self.top_k_spin.setToolTip(self.tr("Keep only the k most likely tokens (off: keep all)."))
         self.top_p_spin = QDoubleSpinBox()
         self.top_p_spin.setRange(0.01, 1.0)
         self.top_p_spin.setSingleStep(0.05)
         self.top_p_spin.setDecimals(2)
         self.top_p_spin.setValue(1.0)
-        self.top_p_spin.setToolTip(self.tr(
-            "Nucleus sampling: keep the smallest set of tokens whose probabilities add up to p "
-            "(1.00: keep all)."))
         self.seed_spin = QSpinBox()
         self.seed_spin.setRange(0, 2**31 - 1)
         self.seed_spin.setValue(0)
-        self.seed_spin.setToolTip(self.tr(
-            "The same seed, prompt and settings give the same text, one Step at a time or in a Run."))
         self.count_spin = QSpinBox()
         self.count_spin.setRange(1, 5000)
         self.count_spin.setValue(50)
-        self.count_spin.setToolTip(self.tr("Tokens added by Run"))
 
-        self.step_button = QPushButton(self.tr("Step"))
-        self.step_button.setToolTip(self.tr("Add one token"))
-        self.run_button = QPushButton(self.tr("Run"))
-        self.stop_button = QPushButton(self.tr("Stop"))
-        self.clear_button = QPushButton(self.tr("Clear"))
-        self.clear_button.setToolTip(self.tr("Forget the generated text and start again from the prompt"))
+        self.step_button = QPushButton()
+        self.run_button = QPushButton()
+        self.stop_button = QPushButton()
+        self.clear_button = QPushButton()
 
+        self.prompt_label = QLabel()
         prompt_row = QHBoxLayout()
-        prompt_row.addWidget(QLabel(self.tr("Prompt:")))
+        prompt_row.addWidget(self.prompt_label)
         prompt_row.addWidget(self.prompt_edit, 1)
+        self.temperature_label, self.seed_label, self.tokens_label = QLabel(), QLabel(), QLabel()
         controls = QHBoxLayout()
-        for text, w in ((self.tr("Temperature"), self.temperature_spin),
-                        (self.tr("Top-k"), self.top_k_spin),
-                        (self.tr("Top-p"), self.top_p_spin),
-                        (self.tr("Seed"), self.seed_spin)):
-            controls.addWidget(QLabel(text))
+        # top-k and top-p are names, the same in every language.
+        for label, w in ((self.temperature_label, self.temperature_spin),
+                         (QLabel("top-k"), self.top_k_spin),
+                         (QLabel("top-p"), self.top_p_spin),
+                         (self.seed_label, self.seed_spin)):
+            controls.addWidget(label)
             controls.addWidget(w)
             controls.addSpacing(6)
         controls.addStretch(1)
         controls.addWidget(self.step_button)
         controls.addWidget(self.run_button)
         controls.addWidget(self.count_spin)
-        controls.addWidget(QLabel(self.tr("tokens")))
+        controls.addWidget(self.tokens_label)
         controls.addWidget(self.stop_button)
         controls.addWidget(self.clear_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(prompt_row)
         layout.addLayout(controls)
+        self._retranslate()
+
+    def _retranslate(self) -> None:
+        """Every text of the form in the current language."""
+        self.prompt_label.setText(self.tr("Prompt:"))
+        self.prompt_edit.setPlaceholderText(self.tr("Type a prompt (empty: start from a newline)"))
+        self.temperature_label.setText(self.tr("Temperature"))
+        self.temperature_spin.setSpecialValueText(self.tr("0 (greedy)"))
+        self.temperature_spin.setToolTip(self.tr(
+            "Logits are divided by the temperature before the softmax: below 1 sharpens the "
+            "distribution, above 1 flattens it, 0 always takes the most likely token."))
+        self.top_k_spin.setSpecialValueText(self.tr("off"))
+        self.top_k_spin.setToolTip(self.tr("Keep only the k most likely tokens (off: keep all)."))
+        self.top_p_spin.setToolTip(self.tr(
+            "Nucleus sampling: keep the smallest set of tokens whose probabilities add up to p "
+            "(1.00: keep all)."))
+        self.seed_label.setText(self.tr("Seed"))
+        self.seed_spin.setToolTip(self.tr(
+            "The same seed, prompt and settings give the same text, one Step at a time or in a "
+            "Run."))
+        self.count_spin.setToolTip(self.tr("Tokens added by Run"))
+        self.tokens_label.setText(self.tr("tokens"))
+        self.step_button.setText(self.tr("Step"))
+        self.step_button.setToolTip(self.tr("Add one token"))
+        self.run_button.setText(self.tr("Run"))
+        self.run_button.setToolTip(self.tr("Add as many tokens as the box beside it says"))
+        self.stop_button.setText(self.tr("Stop"))
+        self.stop_button.setToolTip(self.tr("Stop the Run after the token being drawn"))
+        self.clear_button.setText(self.tr("Clear"))
+        self.clear_button.setToolTip(self.tr(
+            "Forget the generated text and start again from the prompt"))
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
 
     def sampling(self) -> dict:
         """The current temperature / top_k / top_p as engine.sample arguments."""

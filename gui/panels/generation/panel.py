@@ -13,7 +13,7 @@ import html
 import threading
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from gui.latest import Latest
@@ -70,8 +70,7 @@ class GenerationPanel(LazyPanel):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.form)
         layout.addWidget(splitter, 1)
-        self.empty = EmptyState.fill(self, content, self.tr(
-            "No model yet: open or train a model, then generate text from it here."))
+        self.empty = EmptyState.fill(self, content, self._empty_message())
 
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setSingleShot(True)
@@ -259,7 +258,7 @@ class GenerationPanel(LazyPanel):
         if s.model is None or s.tokenizer is None:
             self._reset("")
             self._want_preview = False
-            self.empty.show_empty()
+            self.empty.show_empty(self._empty_message())
             self._update_buttons()
             return
         self.empty.show_content()
@@ -316,6 +315,16 @@ class GenerationPanel(LazyPanel):
         self._redraw()
 
     # -- drawing ------------------------------------------------------------------------------
+    def _empty_message(self) -> str:
+        return self.tr("No model yet: open or train a model, then generate text from it here.")
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            if self.empty.is_empty():
+                self.empty.show_empty(self._empty_message())
+            self._redraw()  # the status and the caption are drawn from data
+
     def _update_buttons(self) -> None:
         self.form.set_busy(self.session.model is not None, self._sampling)
 
@@ -333,12 +342,19 @@ class GenerationPanel(LazyPanel):
             return
         t = self.text
         self.text_view.show_text(t.prompt, t.pieces(tok))
-        status = self.tr("{0} tokens generated after a prompt of {1} tokens").format(
-            len(t.gen_ids), len(t.ids) - len(t.gen_ids))
-        if t.ms_per_token is not None:
-            status += self.tr(" · {0:.1f} ms per token").format(t.ms_per_token)
-        if self._sampling:
-            status += self.tr(" · running…")
+        n, prompt = len(t.gen_ids), len(t.ids) - len(t.gen_ids)
+        ms = t.ms_per_token
+        if ms is None and not self._sampling:
+            status = self.tr("{0} tokens generated after a prompt of {1} tokens").format(n, prompt)
+        elif ms is None:
+            status = self.tr("{0} tokens generated after a prompt of {1} tokens · running…"
+                             ).format(n, prompt)
+        elif not self._sampling:
+            status = self.tr("{0} tokens generated after a prompt of {1} tokens · {2:.1f} ms per "
+                             "token").format(n, prompt, ms)
+        else:
+            status = self.tr("{0} tokens generated after a prompt of {1} tokens · {2:.1f} ms per "
+                             "token · running…").format(n, prompt, ms)
         self.text_view.set_status(status)
 
     def _caption(self, live: bool) -> str:

@@ -3,7 +3,7 @@ on a diverging scale centred at 0."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, Signal
 from PySide6.QtWidgets import QComboBox, QGroupBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine.tokenizers import Tokenizer
@@ -17,7 +17,7 @@ class CompareView(QGroupBox):
     pair_changed = Signal()  # compare mode is on and steps A or B changed: trace them
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(self.tr("Compare two snapshots"), parent)
+        super().__init__(parent)
         self._compared: Compared | None = None
         self._tokenizer: Tokenizer | None = None
         self.setCheckable(True)
@@ -30,15 +30,15 @@ class CompareView(QGroupBox):
         for combo in (self.layer_combo, self.head_combo):  # drawn from the traces already made
             combo.currentIndexChanged.connect(self._draw)
         pick = QHBoxLayout()
-        for text, w in ((self.tr("A:"), self.a_combo), (self.tr("B:"), self.b_combo),
-                        (self.tr("Block:"), self.layer_combo), (self.tr("Head:"), self.head_combo)):
-            pick.addWidget(QLabel(text))
+        self.block_label, self.head_label = QLabel(), QLabel()
+        # A and B name the two snapshots in every language (B − A).
+        for label, w in ((QLabel("A:"), self.a_combo), (QLabel("B:"), self.b_combo),
+                         (self.block_label, self.layer_combo), (self.head_label, self.head_combo)):
+            pick.addWidget(label)
             pick.addWidget(w)
             pick.addSpacing(8)
         pick.addStretch(1)
-        self.heatmap_a = Heatmap(row_title=self.tr("query"), col_title=self.tr("key"))
-        self.heatmap_b = Heatmap(row_title=self.tr("query"), col_title=self.tr("key"))
-        self.heatmap_diff = Heatmap(row_title=self.tr("query"), col_title=self.tr("key"))
+        self.heatmap_a, self.heatmap_b, self.heatmap_diff = Heatmap(), Heatmap(), Heatmap()
         maps = QHBoxLayout()
         for h in (self.heatmap_a, self.heatmap_b, self.heatmap_diff):
             h.setMinimumSize(220, 220)
@@ -54,6 +54,21 @@ class CompareView(QGroupBox):
         box_layout = QVBoxLayout(self)
         box_layout.addWidget(self._body)
         self._body.setVisible(False)
+        self._retranslate()
+
+    def _retranslate(self) -> None:
+        """The box's texts and the heatmaps' axis titles; what was compared is drawn again."""
+        self.setTitle(self.tr("Compare two snapshots"))
+        self.block_label.setText(self.tr("Block:"))
+        self.head_label.setText(self.tr("Head:"))
+        for h in (self.heatmap_a, self.heatmap_b, self.heatmap_diff):
+            h.set_axis_titles(self.tr("query"), self.tr("key"))
+        self._draw()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
 
     def pair(self) -> tuple[int, int]:
         """Indices of steps A and B in the steps offered (-1: none)."""

@@ -14,7 +14,7 @@ import time
 from typing import Any, Callable
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QTimer, Signal, Slot
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from engine.snapshots import SnapshotStore
@@ -30,7 +30,7 @@ from gui.panels.history.snapshots import (
     Shown,
     SnapshotCache,
     compare_job,
-    metrics_text,
+    measured_losses,
     scrub_job,
 )
 from gui.pieces import first_line
@@ -150,7 +150,20 @@ class HistoryPanel(QWidget):
         super().showEvent(event)
         self.reload_steps()
 
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            if self.empty.is_empty():
+                self.empty.show_empty(self._empty_text())
+            self._update_title()
+
     # -- snapshots ----------------------------------------------------------------------------
+    def _empty_text(self) -> str:
+        """Why there is nothing to scrub: no model, or no snapshots of it."""
+        if self.session.model is None:
+            return self.tr("No model yet: open or train a model first.")
+        return self._empty_message()
+
     def _empty_message(self) -> str:
         return self.tr(
             "No training snapshots yet. Train a model: its weights are saved every evaluation, "
@@ -181,8 +194,7 @@ class HistoryPanel(QWidget):
             steps = []
         if self.session.model is None or not steps:
             self.scrubber.set_steps([])
-            self.empty.show_empty(self._empty_message() if self.session.model is not None
-                                  else self.tr("No model yet: open or train a model first."))
+            self.empty.show_empty(self._empty_text())
             return
         self.empty.show_content()
         if steps == self.steps():
@@ -327,12 +339,26 @@ class HistoryPanel(QWidget):
                 self._request_compare()
 
     # -- drawing ------------------------------------------------------------------------------
+    def _metrics_title(self, step: int, m: dict) -> str:
+        """'Showing snapshot: step 50 · val loss 2.5000 · train loss 2.4000' (what was
+        measured of it)."""
+        val, train = measured_losses(m)
+        if val is not None and train is not None:
+            return self.tr("Showing snapshot: step {0} · val loss {1:.4f} · train loss {2:.4f}"
+                           ).format(step, val, train)
+        if val is not None:
+            return self.tr("Showing snapshot: step {0} · val loss {1:.4f}").format(step, val)
+        if train is not None:
+            return self.tr("Showing snapshot: step {0} · val loss not measured · train loss "
+                           "{1:.4f}").format(step, train)
+        return self.tr("Showing snapshot: step {0} · val loss not measured").format(step)
+
     def _update_title(self, metrics: dict | None = None) -> None:
         if self._mode == "snapshot" and self._shown_step is not None:
             m = metrics if metrics is not None else (
                 self._cache.metrics(self._shown_step) if self._cache is not None else {})
             self.scrubber.show_state(
-                self.tr("Showing snapshot: {0}").format(metrics_text(self._shown_step, m)),
+                self._metrics_title(self._shown_step, m),
                 self.tr("Every panel shows the model as it was at this step. Press Live to "
                         "return to the current model."), snapshot=True)
         else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 
+from PySide6.QtCore import QEvent
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
 
@@ -17,6 +18,7 @@ class SampleView(QWidget):
         super().__init__(parent)
         self._prompt = ""
         self._text = ""
+        self._step: int | None = None  # the step of the sample shown
         self.title = QLabel()
         self.browser = QTextBrowser()
         self.browser.setMaximumHeight(110)
@@ -28,17 +30,29 @@ class SampleView(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.browser)
 
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._show_title()
+
     def text(self) -> str:
         """The sample shown (prompt excluded)."""
         return self._text
 
     def start(self, step: int, prompt: str) -> None:
         """A new sample at `step` after `prompt` begins: nothing of it yet."""
-        self.title.setText(self.tr(
-            "<b>Sample at step {0}</b> (seed {1}, temperature {2:g}, top-k {3}), after the "
-            "context's first line:").format(step, SAMPLE_SEED, SAMPLE_TEMPERATURE, SAMPLE_TOP_K))
+        self._step = step
+        self._show_title()
         self._prompt = prompt
         self.show_sample("", False)
+
+    def _show_title(self) -> None:
+        if self._step is None:
+            return
+        self.title.setText(self.tr(
+            "<b>Sample at step {0}</b> (seed {1}, temperature {2:g}, top-k {3}), after the "
+            "context's first line:").format(self._step, SAMPLE_SEED, SAMPLE_TEMPERATURE,
+                                            SAMPLE_TOP_K))
 
     def show_sample(self, text: str, done: bool) -> None:
         prompt = html.escape(self._prompt[-200:])

@@ -6,7 +6,7 @@ it stops (leading and trailing edge), so a drag never queues a load per pixel.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
@@ -34,10 +34,10 @@ class Scrubber(QWidget):
         self.last_label = QLabel()
         self.step_label = QLabel()
         self.step_label.setMinimumWidth(90)
-        self.live_button = QPushButton(self.tr("Live"))
-        self.live_button.setToolTip(self.tr("Back to the current model"))
+        self.live_button = QPushButton()
+        self.snapshot_label = QLabel()
         row = QHBoxLayout()
-        row.addWidget(QLabel(self.tr("Snapshot:")))
+        row.addWidget(self.snapshot_label)
         row.addWidget(self.first_label)
         row.addWidget(self.slider, 1)
         row.addWidget(self.last_label)
@@ -57,6 +57,20 @@ class Scrubber(QWidget):
         self._throttle.setInterval(THROTTLE_MS)
         self._throttle.timeout.connect(self._on_throttle)
         self._moved = False  # the slider moved while the throttle was closed
+        self._retranslate()
+
+    def _retranslate(self) -> None:
+        """The texts of the row (the title and note are the panel's)."""
+        self.live_button.setText(self.tr("Live"))
+        self.live_button.setToolTip(self.tr("Back to the current model"))
+        self.snapshot_label.setText(self.tr("Snapshot:"))
+        if self._steps:
+            self.step_label.setText(self.tr("step {0}").format(self.step()))
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
 
     def steps(self) -> list[int]:
         """The snapshot steps the slider runs over, oldest first."""

@@ -178,12 +178,9 @@ def compare_job(loader: Loader, cache: SnapshotCache, a: int, b: int, ids: np.nd
     return Compared(a, b, ids, loader.trace(cache, a, ids), loader.trace(cache, b, ids))
 
 
-def metrics_text(step: int, m: dict) -> str:
-    """'step 50 · val loss 2.5000 · train loss 2.4000' (what was measured of it)."""
-    parts = [f"step {step}"]
+def measured_losses(m: dict) -> tuple[float | None, float | None]:
+    """(validation loss, training loss) saved with a snapshot, None for one not measured."""
     val = m.get("val_loss")
-    parts.append(f"val loss {val:.4f}" if isinstance(val, (int, float)) else "val loss not measured")
     train = m.get("train_loss", m.get("loss"))
-    if isinstance(train, (int, float)):
-        parts.append(f"train loss {train:.4f}")
-    return " · ".join(parts)
+    return (float(val) if isinstance(val, (int, float)) else None,
+            float(train) if isinstance(train, (int, float)) else None)

@@ -10,7 +10,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QEvent, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
@@ -55,11 +55,13 @@ class AblationView(LazyPanel):
         self._shift_trace = None  # the session trace `_shift` belongs to
         self._result: dict | None = None
         self._applying = False  # setting our own ablated trace on the session
+        self._block_labels: list[QLabel] = []  # "block 0" … at the start of each grid row
+        # What the result line says, so a language switch can say it again: ("result",),
+        # ("measuring", heads), ("no corpus",), ("failed", exc) or None.
+        self._result_state: tuple | None = None
 
-        intro = QLabel(self.tr(
-            "Tick heads to switch them off: their weighted values (softmax·V) become zero before "
-            "the heads are concatenated. Every panel then shows the ablated model."))
-        intro.setWordWrap(True)
+        self.intro = QLabel()
+        self.intro.setWordWrap(True)
         self.grid_box = QWidget()
         self.grid = QGridLayout(self.grid_box)
         self.grid.setContentsMargins(0, 0, 0, 0)
@@ -72,14 +74,13 @@ class AblationView(LazyPanel):
 
         self.note = QLabel()
         self.note.setWordWrap(True)
-        self.reset_button = QPushButton(self.tr("Reset"))
-        self.reset_button.setToolTip(self.tr("Switch every head back on"))
+        self.reset_button = QPushButton()
         self.reset_button.clicked.connect(self.reset)
         note_row = QHBoxLayout()
         note_row.addWidget(self.note, 1)
         note_row.addWidget(self.reset_button)
 
-        self.measure_button = QPushButton(self.tr("Measure validation loss"))
+        self.measure_button = QPushButton()
         self.measure_button.clicked.connect(self.measure)
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)  # indeterminate: a busy indicator
@@ -97,7 +98,7 @@ class AblationView(LazyPanel):
         self.shift_caption.setWordWrap(True)
         self.plot_widget = static_plot(self.tr("probability"), tick_pt=10.0)
         plot = self.plot_widget.getPlotItem()
-        legend = plot.addLegend(offset=(-10, 10))
+        self.legend = legend = plot.addLegend(offset=(-10, 10))
         self.before_bars = pg.BarGraphItem(x=np.zeros(0), height=np.zeros(0), width=0.38,
                                            brush=pg.mkBrush(*BEFORE_COLOUR))
         self.after_bars = pg.BarGraphItem(x=np.zeros(0), height=np.zeros(0), width=0.38,
@@ -108,12 +109,43 @@ class AblationView(LazyPanel):
         legend.addItem(self.after_bars, self.tr("heads ablated"))
 
         layout = QVBoxLayout(self)
-        layout.addWidget(intro)
+        layout.addWidget(self.intro)
         layout.addWidget(grid_scroll)
         layout.addLayout(note_row)
         layout.addLayout(measure_row)
         layout.addWidget(self.shift_caption)
         layout.addWidget(self.plot_widget, 1)
+        self._retranslate()
+
+    def _retranslate(self) -> None:
+        """Every text of the tab in the current language (the shift is re-drawn when shown)."""
+        self.intro.setText(self.tr(
+            "Tick heads to switch them off: their weighted values (softmax·V) become zero before "
+            "the heads are concatenated. Every panel then shows the ablated model."))
+        self.reset_button.setText(self.tr("Reset"))
+        self.reset_button.setToolTip(self.tr("Switch every head back on"))
+        self.measure_button.setText(self.tr("Measure validation loss"))
+        plot = self.plot_widget.getPlotItem()
+        plot.setLabel("left", self.tr("probability"))
+        for bars, text in ((self.before_bars, self.tr("intact")),
+                           (self.after_bars, self.tr("heads ablated"))):
+            label = self.legend.getLabel(bars)
+            if label is not None:
+                label.setText(text)
+        self.legend.updateSize()
+        for layer, label in enumerate(self._block_labels):
+            label.setText(self.tr("block {0}").format(layer))
+        for (layer, h), box in self._boxes.items():
+            box.setToolTip(self.tr("Switch off head {0} of block {1} ({2})").format(
+                h, layer, head_name(layer, h)))
+        self._update_note()
+        self._show_result()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+            self._redraw()
 
     # -- public -------------------------------------------------------------------------------
     def heads(self) -> Heads:
@@ -158,9 +190,7 @@ class AblationView(LazyPanel):
         if s.model is None or self.is_measuring():
             return
         if corpus is None:
-            self.result_label.setText(self.tr(
-                "No tokenized corpus yet: open a text (or start training) so there is a "
-                "validation set to measure on."))
+            self._show_result(("no corpus",))
             return
         heads = self.heads()
         worker = FunctionWorker(measure_job, s.model, corpus, heads)
@@ -172,8 +202,7 @@ class AblationView(LazyPanel):
         self._worker = worker
         self.busy.show()
         self.measure_button.setEnabled(False)
-        self.result_label.setText(self.tr("Measuring the validation loss with and without {0}…"
-                                          ).format(self._names(heads)))
+        self._show_result(("measuring", heads))
         self._threads.start(worker, "ablation-measure")
 
     def shutdown(self) -> None:
@@ -194,7 +223,7 @@ class AblationView(LazyPanel):
         self._shift = None
         self._shift_trace = None
         self._result = None
-        self.result_label.clear()
+        self._show_result(None)
         model = self.session.model
         if model is not None:
             self._build_grid(model.config.n_layer, model.config.n_head)
@@ -213,12 +242,15 @@ class AblationView(LazyPanel):
 
     # -- grid ---------------------------------------------------------------------------------
     def _build_grid(self, n_layer: int, n_head: int) -> None:
+        self._block_labels = []
         for h in range(n_head):
             label = QLabel(f"H{h}")
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             self.grid.addWidget(label, 0, h + 1)
         for layer in range(n_layer):
-            self.grid.addWidget(QLabel(self.tr("block {0}").format(layer)), layer + 1, 0)
+            label = QLabel(self.tr("block {0}").format(layer))
+            self._block_labels.append(label)
+            self.grid.addWidget(label, layer + 1, 0)
             for h in range(n_head):
                 box = QCheckBox()
                 box.setToolTip(self.tr("Switch off head {0} of block {1} ({2})").format(
@@ -322,22 +354,43 @@ class AblationView(LazyPanel):
     def _on_measured(self, result: dict) -> None:
         if self.sender() is not self._worker:
             return  # a measurement stopped by a new model, answering late
-        heads = self._measuring_heads
-        base, abl = result["base_val_loss"], result["ablated_val_loss"]
-        self._result = dict(result, heads=list(heads))
-        change = abl - base
-        rel = change / base * 100 if base else float("nan")
-        colour = "#b00020" if change > 0 else "#1b5e20"
-        self.result_label.setText(self.tr(
-            "Validation loss (10 batches × 8 windows, seed 0): intact <b>{0:.4f}</b> → without "
-            "{1} <b>{2:.4f}</b>, change <b style='color:{3}'>{4:+.4f}</b> ({5:+.1f}%)").format(
-            base, self._names(heads), abl, colour, change, rel))
+        self._result = dict(result, heads=list(self._measuring_heads))
+        self._show_result(("result",))
         self.measured.emit(self._result)
 
     def _on_measure_failed(self, exc: BaseException) -> None:
         if self.sender() is not self._worker:
             return
-        self.result_label.setText(self.tr("Could not measure: {0}").format(exc))
+        self._show_result(("failed", exc))
+
+    def _show_result(self, state: tuple | None | bool = False) -> None:
+        """Say `state` on the result line (False: say the current one again, in the current
+        language)."""
+        if state is not False:
+            self._result_state = state
+        state = self._result_state
+        if state is None:
+            self.result_label.clear()
+        elif state[0] == "no corpus":
+            self.result_label.setText(self.tr(
+                "No tokenized corpus yet: open a text (or start training) so there is a "
+                "validation set to measure on."))
+        elif state[0] == "measuring":
+            self.result_label.setText(self.tr(
+                "Measuring the validation loss with and without {0}…").format(
+                self._names(state[1])))
+        elif state[0] == "failed":
+            self.result_label.setText(self.tr("Could not measure: {0}").format(state[1]))
+        elif self._result is not None:
+            r = self._result
+            base, abl = r["base_val_loss"], r["ablated_val_loss"]
+            change = abl - base
+            rel = change / base * 100 if base else float("nan")
+            colour = "#b00020" if change > 0 else "#1b5e20"
+            self.result_label.setText(self.tr(
+                "Validation loss (10 batches × 8 windows, seed 0): intact <b>{0:.4f}</b> → "
+                "without {1} <b>{2:.4f}</b>, change <b style='color:{3}'>{4:+.4f}</b> "
+                "({5:+.1f}%)").format(base, self._names(r["heads"]), abl, colour, change, rel))
 
     def _on_measure_finished(self) -> None:
         if self.sender() is not self._worker:

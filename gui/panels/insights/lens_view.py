@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 
+from PySide6.QtCore import QEvent
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -47,10 +48,11 @@ class LensView(LazyPanel):
         self.top_k_spin.setValue(5)
         self.top_k_spin.valueChanged.connect(self._redraw)
         top = QHBoxLayout()
-        top.addWidget(QLabel(self.tr("Position:")))
+        self.position_label = QLabel()
+        top.addWidget(self.position_label)
         top.addWidget(self.position_combo)
         top.addSpacing(12)
-        top.addWidget(QLabel(self.tr("Top-k:")))
+        top.addWidget(QLabel("top-k:"))  # a name, the same in every language
         top.addWidget(self.top_k_spin)
         top.addStretch(1)
 
@@ -73,6 +75,16 @@ class LensView(LazyPanel):
         layout.addWidget(self.caption)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.note)
+        self._retranslate()
+
+    def _retranslate(self) -> None:
+        self.position_label.setText(self.tr("Position:"))
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+            self._redraw()  # the table, its headers and the caption are drawn from data
 
     # -- public -------------------------------------------------------------------------------
     def position(self) -> int:
@@ -139,10 +151,11 @@ class LensView(LazyPanel):
         self.table.setRowCount(len(self._rows))
         self.table.setColumnCount(k)
         self.table.setHorizontalHeaderLabels([self.tr("guess {0}").format(i + 1) for i in range(k)])
-        self.table.setVerticalHeaderLabels([r.label for r in self._rows])
+        labels = [self._depth(r.label) for r in self._rows]
+        self.table.setVerticalHeaderLabels(labels)
         bold = QFont(self.table.font())
         bold.setBold(True)
-        for r, row in enumerate(self._rows):
+        for r, (row, label) in enumerate(zip(self._rows, labels)):
             for c in range(k):
                 if c >= len(row.top):
                     self.table.setItem(r, c, QTableWidgetItem(""))
@@ -157,7 +170,7 @@ class LensView(LazyPanel):
                 if tid == actual:
                     item.setFont(bold)
                 item.setToolTip(self.tr("{0}: id {1}, piece '{2}', p = {3:.6f}").format(
-                    row.label, tid, text, p))
+                    label, tid, text, p))
                 self.table.setItem(r, c, item)
         here = piece(tok, self._ids[pos])
         nxt = self.tr("the next token is '{0}' (✓)").format(piece(tok, actual)) \
@@ -168,6 +181,16 @@ class LensView(LazyPanel):
             "residual stream after the embedding and after each block; <b>final</b> is the "
             "model's real prediction. Here {2}.").format(pos, html.escape(here), html.escape(nxt)))
         self.note.setText(self._consistency_note(pos))
+
+    def _depth(self, label: str) -> str:
+        """engine.lens's name of a depth ("embed", "block 0", "final") in the current language."""
+        if label == "embed":
+            return self.tr("embed")
+        if label == "final":
+            return self.tr("final")
+        if label.startswith("block ") and label[6:].isdigit():
+            return self.tr("block {0}").format(int(label[6:]))
+        return label
 
     def _show_nothing(self, caption: str) -> None:
         self._rows = []

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
@@ -60,6 +60,20 @@ class LossView(LazyPanel):
         layout.addWidget(self.scale)
         layout.addWidget(self.scale_label)
         layout.addWidget(self.summary)
+        self._retranslate()
+
+    def _retranslate(self) -> None:
+        """The plot's axis titles and its mark (the captions are drawn from data)."""
+        plot = self.plot_widget.getPlotItem()
+        plot.setLabel("left", self.tr("loss"))
+        plot.setLabel("bottom", self.tr("target token (position)"))
+        self.uniform_line.label.setFormat(self.tr("uniform guess"))
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+            self._redraw()
 
     # -- public -------------------------------------------------------------------------------
     def losses(self) -> np.ndarray:

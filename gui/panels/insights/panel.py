@@ -8,7 +8,7 @@ whatever trace is current at once, since setting a trace from here depends on th
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, Slot
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from gui.session import Session
@@ -30,12 +30,9 @@ class InsightsPanel(QWidget):
         self.ablation = AblationView(session)
         self.loss = LossView(session)
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.lens, self.tr("Logit lens"))
-        self.tabs.addTab(self.ablation, self.tr("Head ablation"))
-        self.tabs.addTab(self.loss, self.tr("Per-token loss"))
-        self.empty = EmptyState(self.tabs, self.tr(
-            "No model yet: open or train a model and type a context to look inside its "
-            "predictions."))
+        for view in (self.lens, self.ablation, self.loss):
+            self.tabs.addTab(view, "")
+        self.empty = EmptyState(self.tabs, self._empty_message())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.empty)
@@ -45,7 +42,26 @@ class InsightsPanel(QWidget):
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
+        self._retranslate()
         self._on_model_changed()
+
+    def _empty_message(self) -> str:
+        return self.tr("No model yet: open or train a model and type a context to look inside "
+                       "its predictions.")
+
+    def _retranslate(self) -> None:
+        """The tab titles and the empty state in the current language (the views re-translate
+        themselves)."""
+        for i, title in enumerate((self.tr("Logit lens"), self.tr("Head ablation"),
+                                   self.tr("Per-token loss"))):
+            self.tabs.setTabText(i, title)
+        if self.empty.is_empty():
+            self.empty.show_empty(self._empty_message())
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
 
     def shutdown(self) -> None:
         """Stop the ablation's background work and wait for its threads."""
@@ -59,7 +75,7 @@ class InsightsPanel(QWidget):
     def _on_model_changed(self) -> None:
         s = self.session
         if s.model is None or s.tokenizer is None:
-            self.empty.show_empty()
+            self.empty.show_empty(self._empty_message())
         else:
             self.empty.show_content()
         self.ablation.on_model_changed()  # a new grid of heads; follows the trace itself
