@@ -1,10 +1,10 @@
 """The Attention panel's settings: which block (layer) and which stage to show."""
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QCoreApplication, QEvent, Signal
 from PySide6.QtWidgets import QButtonGroup, QComboBox, QHBoxLayout, QLabel, QToolButton, QWidget
 
-from gui.panels.attention.stages import STAGE_NAMES, STAGES
+from gui.panels.attention.stages import CONTEXT, STAGE_NAMES, STAGES
 
 
 class AttentionForm(QWidget):
@@ -23,17 +23,18 @@ class AttentionForm(QWidget):
         self.stage_group.setExclusive(True)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel(self.tr("Layer:")))
+        self.layer_label = QLabel()
+        layout.addWidget(self.layer_label)
         layout.addWidget(self.layer_combo)
         layout.addSpacing(12)
-        layout.addWidget(QLabel(self.tr("Stage:")))
+        self.stage_label = QLabel()
+        layout.addWidget(self.stage_label)
         for i, name in enumerate(STAGES):
             if name == "mask":
                 layout.addSpacing(10)
             elif i:
                 layout.addWidget(QLabel("→"))
             b = QToolButton()
-            b.setText(self.tr(STAGE_NAMES[name]))
             b.setCheckable(True)
             b.clicked.connect(lambda _=False, s=name: self.stage_chosen.emit(s))
             self.stage_group.addButton(b)
@@ -41,6 +42,20 @@ class AttentionForm(QWidget):
             layout.addWidget(b)
         layout.addStretch(1)
         self.stage_buttons[stage].setChecked(True)
+        self._retranslate()
+
+    def _retranslate(self) -> None:
+        self.layer_label.setText(self.tr("Layer:"))
+        self.stage_label.setText(self.tr("Stage:"))
+        for name, b in self.stage_buttons.items():
+            b.setText(QCoreApplication.translate(CONTEXT, STAGE_NAMES[name]))
+        for i in range(self.layer_combo.count()):
+            self.layer_combo.setItemText(i, self.tr("Block {0}").format(i))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
 
     def set_layers(self, n_layer: int, current: int) -> None:
         """Offer blocks 0 … n_layer-1 with `current` chosen."""

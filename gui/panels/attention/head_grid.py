@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
 
 from gui.panels.attention.stages import grid_columns
@@ -48,6 +48,17 @@ class HeadGrid(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row, 1)
         layout.addWidget(self.readout)
+
+    def _retranslate(self) -> None:
+        for hm in self._heads:
+            # Until Heatmap has a setter for the words of its hover readout.
+            hm._hover_names = (self.tr("query"), self.tr("key"))
+        self.readout.setText(self._hint())
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
 
     def _hint(self) -> str:
         return self.tr("Hover a cell for its value; click a head to enlarge it.")

@@ -5,14 +5,21 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 
 from engine.model import causal_mask
+from engine.steps import step_formula, step_title
 from gui.panels.attention.form import AttentionForm
 from gui.panels.attention.head_grid import HeadGrid, stage_scale
 from gui.panels.attention.single_view import SingleView
-from gui.panels.attention.stages import STAGE_NOTES, checked_stage, focus_target, step_name
+from gui.panels.attention.stages import (
+    CONTEXT,
+    STAGE_NOTES,
+    checked_stage,
+    focus_target,
+    step_name,
+)
 from gui.pieces import context_pieces, show_if_traced
 from gui.session import Session
 from gui.widgets import EmptyState, Heatmap, LazyPanel, NoteLabel
@@ -50,13 +57,24 @@ class AttentionPanel(LazyPanel):
         layout.addWidget(self.form)
         layout.addWidget(self.formula)
         layout.addWidget(self.pages, 1)
-        self.empty = EmptyState.fill(self, content, self.tr(
-            "No model yet: create or load a model, then type a context to see its attention."))
+        self.empty = EmptyState.fill(self, content, self._empty_text())
 
         session.model_changed.connect(self._on_model_changed)
         session.trace_changed.connect(self._redraw)
         session.focus_changed.connect(self._on_focus)
+        session.language_changed.connect(self._redraw)  # the engine's step titles
         self._on_model_changed()
+
+    def _empty_text(self) -> str:
+        return self.tr("No model yet: create or load a model, then type a context to see its "
+                       "attention.")
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            if self.empty.is_empty() and self.session.model is None:
+                self.empty.show_empty(self._empty_text())
+            self._redraw()  # the formula line and the heads' titles are drawn from the data
 
     # -- public ----------------------------------------------------------------------------
     def layer(self) -> int:
@@ -140,6 +158,9 @@ class AttentionPanel(LazyPanel):
     # -- drawing ---------------------------------------------------------------------------
     def _rebuild(self) -> None:
         s = self.session
+        if s.model is None or s.trace is None:
+            self.empty.show_empty(self._empty_text())
+            return
         if not show_if_traced(s, self.empty):
             return
         self._labels = context_pieces(s)
@@ -156,21 +177,26 @@ class AttentionPanel(LazyPanel):
         self.grid_page.show_heads(heads, self._labels, cmap, levels)
         hs = s.model.config.head_size
         B = step.values.shape[0]
-        batch = self.tr("; batch row 0 of {0}").format(B) if B > 1 else ""
-        self.formula.setText(
-            f"{step.title}:  {step.formula}   "
-            + self.tr("[heads {0} × query {1} × key {2}], head_size {3}, √{3} = {4:.6g}{5}").format(
-                heads.shape[0], heads.shape[1], heads.shape[2], hs, math.sqrt(hs), batch)
-        )
+        title, formula = step_title(name, s.lang), step_formula(name, s.lang)
+        nh, T_q, T_k = heads.shape
+        if B > 1:
+            caption = self.tr("{0}:  {1}   [heads {2} × query {3} × key {4}], head_size {5}, "
+                              "√{5} = {6:.6g}; batch row 0 of {7}").format(
+                title, formula, nh, T_q, T_k, hs, math.sqrt(hs), B)
+        else:
+            caption = self.tr("{0}:  {1}   [heads {2} × query {3} × key {4}], head_size {5}, "
+                              "√{5} = {6:.6g}").format(
+                title, formula, nh, T_q, T_k, hs, math.sqrt(hs))
+        self.formula.setText(caption)
         if self._enlarged is None:
             self.pages.setCurrentWidget(self.grid_page)
             return
         h = self._enlarged
         self.single_page.show_head(
             heads[h], self._labels, cmap, levels,
-            plot_title=f"{step.title} — " + self.tr("head {0}").format(h),
+            plot_title=self.tr("{0} — head {1}").format(title, h),
             title=self.tr("Block {0}, head {1}").format(self._layer, h),
-            note=self.tr(STAGE_NOTES[self._stage]))
+            note=QCoreApplication.translate(CONTEXT, STAGE_NOTES[self._stage]))
         self.pages.setCurrentWidget(self.single_page)
 
     def _draw_mask(self) -> None:

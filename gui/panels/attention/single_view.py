@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, Signal
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from gui.widgets import Heatmap, NoteLabel
@@ -19,13 +19,12 @@ class SingleView(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.back_button = QPushButton(self.tr("← All heads"))
+        self.back_button = QPushButton()
         self.back_button.clicked.connect(self.back)
         self.title = NoteLabel()
         self.title.setStyleSheet("font-weight: bold;")
         self.note = NoteLabel(lines=3)
-        self.heatmap = Heatmap(row_title=self.tr("query"), col_title=self.tr("key"),
-                               cell_values=True, hover_names=(self.tr("query"), self.tr("key")))
+        self.heatmap = Heatmap(cell_values=True)
         top = QHBoxLayout()
         top.addWidget(self.back_button)
         top.addWidget(self.title, 1)
@@ -34,6 +33,18 @@ class SingleView(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.note)
         layout.addWidget(self.heatmap, 1)
+        self._retranslate()
+
+    def _retranslate(self) -> None:
+        self.back_button.setText(self.tr("← All heads"))
+        self.heatmap.set_axis_titles(self.tr("query"), self.tr("key"))
+        # Until Heatmap has a setter for the words of its hover readout.
+        self.heatmap._hover_names = (self.tr("query"), self.tr("key"))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
 
     def show_head(self, matrix: np.ndarray, labels: list[str], cmap: pg.ColorMap,
                   levels: tuple[float, float], plot_title: str, title: str, note: str) -> None:

@@ -9,25 +9,38 @@ from engine.steps import step_kind, step_layer
 
 TRACED_STAGES = ("scores", "scaled", "masked", "pattern")  # trace steps blocks.L.attn.<stage>
 STAGES = (*TRACED_STAGES, "mask")
+CONTEXT = "AttentionStages"  # the translation context of the tables below
 
-# The stage buttons' text (English source; the view translates it).
+
+def QT_TRANSLATE_NOOP(context: str, text: str) -> str:  # noqa: N802 (the name lupdate reads)
+    """Marks `text` for pyside6-lupdate under `context`, as Qt's own does; this module stays
+    free of Qt, so the views translate it where they show it
+    (QCoreApplication.translate(CONTEXT, text))."""
+    return text
+
+
+# The stage buttons' text (English source; the view translates it). "softmax" is a name.
 STAGE_NAMES = {
-    "scores": "scores QKᵀ",
-    "scaled": "scaled ÷√hs",
-    "masked": "masked +M",
+    "scores": QT_TRANSLATE_NOOP("AttentionStages", "scores QKᵀ"),
+    "scaled": QT_TRANSLATE_NOOP("AttentionStages", "scaled ÷√hs"),
+    "masked": QT_TRANSLATE_NOOP("AttentionStages", "masked +M"),
     "pattern": "softmax",
-    "mask": "causal mask M",
+    "mask": QT_TRANSLATE_NOOP("AttentionStages", "causal mask M"),
 }
 
 # What one enlarged head of a stage shows (English source; the view translates it).
 STAGE_NOTES = {
-    "scores": "Row i: how strongly query i matches every key (dot products q_i·k_j). Not yet "
-              "scaled or masked.",
-    "scaled": "The scores divided by √head_size so the softmax does not saturate.",
-    "masked": "Future positions (above the diagonal) set to −∞, drawn hatched: the model "
-              "cannot look ahead.",
-    "pattern": "softmax over each row: the weights query i gives to each key. Every row sums "
-               "to 1; masked cells are exactly 0.",
+    "scores": QT_TRANSLATE_NOOP(
+        "AttentionStages", "Row i: how strongly query i matches every key (dot products "
+        "q_i·k_j). Not yet scaled or masked."),
+    "scaled": QT_TRANSLATE_NOOP(
+        "AttentionStages", "The scores divided by √head_size so the softmax does not saturate."),
+    "masked": QT_TRANSLATE_NOOP(
+        "AttentionStages", "Future positions (above the diagonal) set to −∞, drawn hatched: the "
+        "model cannot look ahead."),
+    "pattern": QT_TRANSLATE_NOOP(
+        "AttentionStages", "softmax over each row: the weights query i gives to each key. Every "
+        "row sums to 1; masked cells are exactly 0."),
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, Qt, Signal
 from PySide6.QtWidgets import QSplitter, QWidget
 
 from gui.panels.embeddings.layout import column
@@ -31,26 +31,36 @@ class LookupPage(QSplitter):
         self.caption = NoteLabel()
         self.caption.setStyleSheet("color: #222;")
         # One readout line under both plots of the page: a line each cost the bars their height.
-        self.heatmap = Heatmap(row_title=self.tr("position · token"),
-                               col_title=self.tr("dimension"), max_label_chars=12,
-                               hover_names=("", self.tr("dim")), readout=False)
+        self.heatmap = Heatmap(max_label_chars=12, readout=False)
         self.heatmap.clicked.connect(lambda r, _c: self.row_clicked.emit(r))
         self.heatmap.hovered.connect(self._show_readout)
 
         self.vector_title = NoteLabel()
         self.vector_title.setStyleSheet("font-weight: bold;")
-        self.bar_plot = static_plot(bottom_label=self.tr("dimension"), tick_pt=None,
-                                    grid_alpha=0.3)
+        self.bar_plot = static_plot(tick_pt=None, grid_alpha=0.3)
         fix_axes(self.bar_plot, left_width=56)
         self.bars = pg.BarGraphItem(x=[0], height=[0], width=0.8)
         self.bar_plot.addItem(self.bars)
-        self.readout = NoteLabel(self.tr("Hover a cell or a bar for its exact value."))
+        self.readout = NoteLabel()
         self.bar_plot.scene().sigMouseMoved.connect(self._on_bar_hover)
 
         self.setChildrenCollapsible(False)
         self.addWidget(column(self.caption, self.heatmap))
         self.addWidget(column(self.vector_title, self.bar_plot, self.readout))
         self.setSizes([310, 170])
+        self._retranslate()
+
+    def _retranslate(self) -> None:
+        self.heatmap.set_axis_titles(self.tr("position · token"), self.tr("dimension"))
+        # Until Heatmap has a setter for the words of its hover readout.
+        self.heatmap._hover_names = ("", self.tr("dim"))
+        self.bar_plot.setLabel("bottom", self.tr("dimension"))
+        self._show_readout("")
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
 
     def show_lookup(self, rows: np.ndarray, labels: list[str]) -> None:
         """The context's rows of E (T, C), one row label per position."""

@@ -7,7 +7,7 @@ from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QRectF, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QAbstractItemView, QSplitter, QTableWidget, QWidget
 
@@ -38,6 +38,7 @@ class MapPage(QSplitter):
         self._sizes: dict[tuple[str, str], tuple[float, float]] = {}  # (text, kind) -> w, h
         self._labels_key: tuple = ()  # what the labels were placed for
         self._projection = 0  # counts the maps drawn, so labels know when the points moved
+        self._explained = np.zeros(2)  # each PCA axis's share of the variance
         label_font = QFont()
         label_font.setPointSizeF(8.5)
 
@@ -67,21 +68,32 @@ class MapPage(QSplitter):
         self.note.setStyleSheet("color: #444;")
 
         self.nearest = QTableWidget(0, 4)
-        self.nearest.setHorizontalHeaderLabels(
-            [self.tr("piece"), self.tr("compact id"), self.tr("original id"), self.tr("cosine")])
         self.nearest.verticalHeader().setVisible(False)
         self.nearest.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.nearest.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.nearest.verticalHeader().setDefaultSectionSize(22)
         self.nearest.horizontalHeader().setStretchLastSection(True)
         self.nearest.cellDoubleClicked.connect(self._on_nearest_clicked)
-        near_title = NoteLabel(self.tr("Nearest tokens by cosine similarity "
-                                          "(double-click one to show it):"))
+        self.near_title = NoteLabel()
 
         self.setChildrenCollapsible(False)
         self.addWidget(column(self.plot, self.note))
-        self.addWidget(column(near_title, self.nearest))
+        self.addWidget(column(self.near_title, self.nearest))
         self.setSizes([360, 130])
+        self._retranslate()
+
+    def _retranslate(self) -> None:
+        self.nearest.setHorizontalHeaderLabels(
+            [self.tr("piece"), self.tr("compact id"), self.tr("original id"), self.tr("cosine")])
+        self.near_title.setText(self.tr("Nearest tokens by cosine similarity "
+                                        "(double-click one to show it):"))
+        if self._coords is not None:
+            self._describe_map()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
 
     # -- what the panel shows ----------------------------------------------------------------
     def forget(self) -> None:
@@ -96,14 +108,20 @@ class MapPage(QSplitter):
         variance. Runs once per projection."""
         self._coords = coords
         self._projection += 1
+        self._explained = explained
         self.vocab_points.setData(x=coords[:, 0], y=coords[:, 1], data=np.arange(len(coords)))
+        self._describe_map()
+
+    def _describe_map(self) -> None:
+        """The axis titles and the note of the map shown."""
+        explained = self._explained
         self.plot.setLabel("bottom", self.tr("PC1 ({0:.1f}% of variance)").format(
             100 * explained[0]))
         self.plot.setLabel("left", self.tr("PC2 ({0:.1f}% of variance)").format(
             100 * explained[1]))
         self.note.setText(self.tr(
             "All {0} tokens on the two main axes of E (PCA); orange: the context. Wheel: zoom, "
-            "drag: pan. Hover a point to name it, click it to show it.").format(len(coords)))
+            "drag: pan. Hover a point to name it, click it to show it.").format(len(self._coords)))
         self.note.setToolTip(self.note.text() + "\n" + self.tr(
             "While training, the map is re-projected at most every {0:.0f} s; the lookups, the "
             "bars and the nearest tokens always use the newest weights.").format(MAP_INTERVAL_S))

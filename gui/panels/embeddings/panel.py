@@ -4,7 +4,7 @@ neighbours and ring are shown) and the table's analysis, and hands each page wha
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QEvent, QRectF, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -60,7 +60,8 @@ class EmbeddingsPanel(LazyPanel):
         self.lookup_note = NoteLabel()
         self.lookup_note.setStyleSheet("color: #444;")
         top = QHBoxLayout()
-        top.addWidget(QLabel(self.tr("Token:")))
+        self.token_label = QLabel()
+        top.addWidget(self.token_label)
         top.addWidget(self.token_combo, 1)
         top.addWidget(self.lookup_note, 2)
 
@@ -69,14 +70,33 @@ class EmbeddingsPanel(LazyPanel):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.views, 1)
-        self.empty = EmptyState.fill(self, content, self.tr(
-            "No model yet: create or load a model, then type a context to see its token "
-            "embeddings."))
+        self.empty = EmptyState.fill(self, content, self._empty_text())
 
         session.model_changed.connect(self._on_model_changed)
         session.trace_changed.connect(self._redraw)
         session.training_changed.connect(self._on_training_changed)
+        session.language_changed.connect(self._redraw)
+        self._retranslate()
         self._on_model_changed()
+
+    def _empty_text(self) -> str:
+        return self.tr("No model yet: create or load a model, then type a context to see its "
+                       "token embeddings.")
+
+    def _retranslate(self) -> None:
+        self.token_label.setText(self.tr("Token:"))
+        for page, title in ((self.lookup_page, self.tr("Lookup E[ids]")),
+                            (self.map_page, self.tr("Vocabulary map"))):
+            if (i := self.tabs.indexOf(page)) >= 0:
+                self.tabs.setTabText(i, title)
+        if self.empty.is_empty() and self.session.model is None:
+            self.empty.show_empty(self._empty_text())
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+            self._redraw()  # the captions, titles and token list are drawn from the data
 
     def _arrange(self, wide: bool) -> None:
         """Lookup and map side by side when both have room, else one tab each."""
@@ -171,6 +191,9 @@ class EmbeddingsPanel(LazyPanel):
 
     def _rebuild(self) -> None:
         s = self.session
+        if s.model is None or s.trace is None:
+            self.empty.show_empty(self._empty_text())
+            return
         if not show_if_traced(s, self.empty):
             return
         a, projected = refreshed(self._analysis, s.model, s.training)

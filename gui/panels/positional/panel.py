@@ -3,6 +3,7 @@ only the model; the table and the sum need a trace of it, and their tabs are off
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from gui.panels.positional.sum_view import SumView
@@ -26,9 +27,8 @@ class PositionalPanel(LazyPanel):
         self.sum.shared_scale.toggled.connect(self._redraw)
 
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.waves, self.tr("Waves"))
-        self.tabs.addTab(self.table, self.tr("Table"))
-        self.tabs.addTab(self.sum, self.tr("Token + position = input"))
+        for page in (self.waves, self.table, self.sum):
+            self.tabs.addTab(page, "")
         self.title = NoteLabel(lines=1)
         self.title.setStyleSheet("font-size: 11pt;")
 
@@ -37,12 +37,29 @@ class PositionalPanel(LazyPanel):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
         layout.addWidget(self.tabs, 1)
-        self.empty = EmptyState.fill(self, content, self.tr(
-            "No model yet: create or load a model to see its positional encodings."))
+        self.empty = EmptyState.fill(self, content, self._empty_text())
 
         session.model_changed.connect(self._on_model_changed)
         session.trace_changed.connect(self._redraw)
+        session.language_changed.connect(self._redraw)
+        self._retranslate()
         self._on_model_changed()
+
+    def _empty_text(self) -> str:
+        return self.tr("No model yet: create or load a model to see its positional encodings.")
+
+    def _retranslate(self) -> None:
+        for i, title in enumerate((self.tr("Waves"), self.tr("Table"),
+                                   self.tr("Token + position = input"))):
+            self.tabs.setTabText(i, title)
+        if self.empty.is_empty():
+            self.empty.show_empty(self._empty_text())
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+            self._redraw()  # the title and the tables' titles are drawn from the data
 
     # -- public ----------------------------------------------------------------------------
     def table_image(self) -> np.ndarray:
@@ -83,14 +100,16 @@ class PositionalPanel(LazyPanel):
     def _rebuild(self) -> None:
         s = self.session
         if s.model is None:
-            self.empty.show_empty()
+            self.empty.show_empty(self._empty_text())
             return
         self.empty.show_content()
-        kind = self.tr("learned") if is_learned(s.model) else self.tr("sinusoidal")
+        learned = is_learned(s.model)
         C = s.model.config.d_model
-        self.title.setText(self.tr("Positional encoding ({0}): one row per position, {1} "
-                                   "dimensions, added to every sequence's token embeddings."
-                                   ).format(kind, C))
+        self.title.setText((self.tr(
+            "Positional encoding (learned): one row per position, {0} dimensions, added to every "
+            "sequence's token embeddings.") if learned else self.tr(
+            "Positional encoding (sinusoidal): one row per position, {0} dimensions, added to "
+            "every sequence's token embeddings.")).format(C))
         self.waves.mark_context(s.trace.ids.shape[1] if s.trace is not None else None)
         traced = s.trace is not None and trace_fits_model(s)
         self.tabs.setTabEnabled(1, traced)
@@ -101,6 +120,7 @@ class PositionalPanel(LazyPanel):
         tok = s.trace["embed.token"].values[0]  # (T, C), batch row 0
         x = s.trace["embed.sum"].values[0]  # (T, C)
         T = pe.shape[0]
-        self.table.show_table(pe, symmetric_levels(pe), self.tr(
-            "PE table ({0}) for the context: [{1} × {2}]").format(kind, T, C))
+        self.table.show_table(pe, symmetric_levels(pe), (self.tr(
+            "PE table (learned) for the context: [{0} × {1}]") if learned else self.tr(
+            "PE table (sinusoidal) for the context: [{0} × {1}]")).format(T, C))
         self.sum.show_sum(tok, pe, x, context_pieces(s))

@@ -3,6 +3,7 @@ their own colour scales or one shared scale."""
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from gui.widgets import SIGNED_CMAP, Heatmap, NoteLabel, format_value, symmetric_levels
@@ -23,12 +24,11 @@ class SumView(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.token = Heatmap(readout=False, max_label_chars=7, hover_names=("", self.tr("dim")))
-        self.position = Heatmap(readout=False, max_label_chars=7,
-                                hover_names=(self.tr("pos"), self.tr("dim")))
-        self.input = Heatmap(readout=False, max_label_chars=7, hover_names=("", self.tr("dim")))
-        self.shared_scale = QCheckBox(self.tr("One colour scale for all three"))
-        self.readout = NoteLabel(self.tr("Hover a cell to read its exact value."))
+        self.token = Heatmap(readout=False, max_label_chars=7)
+        self.position = Heatmap(readout=False, max_label_chars=7)
+        self.input = Heatmap(readout=False, max_label_chars=7)
+        self.shared_scale = QCheckBox()
+        self.readout = NoteLabel()
         row = QHBoxLayout()
         for i, hm in enumerate((self.token, self.position, self.input)):
             if i:
@@ -46,6 +46,20 @@ class SumView(QWidget):
         bottom.addWidget(self.readout, 1)
         bottom.addWidget(self.shared_scale)
         layout.addLayout(bottom)
+        self._retranslate()
+
+    def _retranslate(self) -> None:
+        # Until Heatmap has a setter for the words of its hover readout.
+        self.token._hover_names = ("", self.tr("dim"))
+        self.position._hover_names = (self.tr("pos"), self.tr("dim"))
+        self.input._hover_names = ("", self.tr("dim"))
+        self.shared_scale.setText(self.tr("One colour scale for all three"))
+        self._on_hover("")
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
 
     def show_sum(self, tok: np.ndarray, pe: np.ndarray, x: np.ndarray,
                  tok_labels: list[str]) -> None:

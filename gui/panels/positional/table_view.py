@@ -3,6 +3,7 @@ of one row printed below it (the articles print row 1)."""
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import QEvent
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QPlainTextEdit, QVBoxLayout, QWidget
 
@@ -15,8 +16,7 @@ class TableView(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._row = 1  # row printed in full
-        self.heatmap = Heatmap(row_title=self.tr("position"), col_title=self.tr("dimension"),
-                               hover_names=(self.tr("pos"), self.tr("dim")))
+        self.heatmap = Heatmap()
         self.heatmap.clicked.connect(lambda r, _c: self.show_row(r))
         # Every value of one row, selectable, scrolling when d_model is large.
         self.row_values = QPlainTextEdit()
@@ -29,6 +29,18 @@ class TableView(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.heatmap, 1)
         layout.addWidget(self.row_values)
+        self._retranslate()
+
+    def _retranslate(self) -> None:
+        self.heatmap.set_axis_titles(self.tr("position"), self.tr("dimension"))
+        # Until Heatmap has a setter for the words of its hover readout.
+        self.heatmap._hover_names = (self.tr("pos"), self.tr("dim"))
+        self.show_row(self._row)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
 
     def show_table(self, pe: np.ndarray, levels: tuple[float, float], title: str) -> None:
         """PE (T, C) with its rows' values; the printed row stays, within the new T."""

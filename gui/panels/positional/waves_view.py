@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -34,6 +34,7 @@ class WavesView(QWidget):
         self._model: GPT | None = None
         self._curves: dict[int, pg.PlotDataItem] = {}
         self._table = np.zeros((0, 0), dtype=np.float32)  # (positions, C) drawn as waves
+        self._context_T: int | None = None  # the context's length, marked by a line
 
         self.dim_list = QListWidget()
         self.dim_list.setMaximumWidth(190)
@@ -46,8 +47,6 @@ class WavesView(QWidget):
         install_export_menu(self.plot, "positional waves")
         self.plot.setMenuEnabled(False)
         self.plot.showGrid(x=True, y=True, alpha=0.25)
-        self.plot.setLabel("bottom", self.tr("position"))
-        self.plot.setLabel("left", self.tr("PE value"))
         for name in ("left", "bottom"):
             self.plot.getAxis(name).enableAutoSIPrefix(False)
         self.legend = self.plot.addLegend(offset=(-8, 8), labelTextColor=(30, 30, 30),
@@ -68,10 +67,12 @@ class WavesView(QWidget):
         dims_box = QWidget()
         dims_layout = QVBoxLayout(dims_box)
         dims_layout.setContentsMargins(0, 0, 0, 0)
-        dims_layout.addWidget(QLabel(self.tr("Dimensions:")))
+        self.dims_title = QLabel()
+        dims_layout.addWidget(self.dims_title)
         dims_layout.addWidget(self.dim_list, 1)
         pos_row = QHBoxLayout()
-        pos_row.addWidget(QLabel(self.tr("Positions:")))
+        self.positions_title = QLabel()
+        pos_row.addWidget(self.positions_title)
         pos_row.addWidget(self.positions)
         dims_layout.addLayout(pos_row)
         layout = QHBoxLayout(self)
@@ -81,6 +82,28 @@ class WavesView(QWidget):
         plot_box.addWidget(self.plot, 1)
         plot_box.addWidget(self.note)
         layout.addLayout(plot_box, 1)
+        self._retranslate()
+
+    def _retranslate(self) -> None:
+        self.plot.setLabel("bottom", self.tr("position"))
+        self.plot.setLabel("left", self.tr("PE value"))
+        self.dims_title.setText(self.tr("Dimensions:"))
+        self.positions_title.setText(self.tr("Positions:"))
+        self.dim_list.blockSignals(True)
+        for j in range(self.dim_list.count()):
+            self.dim_list.item(j).setText(self.dim_label(j))
+        self.dim_list.blockSignals(False)
+        # The legend names each curve as it is made: make them again under the new names.
+        for curve in self._curves.values():
+            self.plot.removeItem(curve)
+        self._curves = {}
+        self.mark_context(self._context_T)
+        self.draw()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
 
     # -- what the panel asks -------------------------------------------------------------------
     def set_model(self, model: GPT | None) -> None:
@@ -135,6 +158,7 @@ class WavesView(QWidget):
 
     def mark_context(self, T: int | None) -> None:
         """A dashed line at the context's last position (T tokens); None hides it."""
+        self._context_T = T
         if T is None:
             self.context_line.setVisible(False)
             return

@@ -2,7 +2,7 @@
 redrawn whenever the model or its trace changes."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from engine.tokenizers import TokenizerUnavailable
@@ -48,12 +48,22 @@ class TokensPanel(LazyPanel):
         layout.addWidget(self.form)
         layout.addWidget(self.note)
         layout.addWidget(splitter, 1)
-        self.empty = EmptyState.fill(self, content, self.tr(
-            "No text yet: load a model and type a context to see its tokens."))
+        self.empty = EmptyState.fill(self, content, self._empty_text())
 
         session.model_changed.connect(self._on_model_changed)
         session.trace_changed.connect(self._redraw)
+        session.language_changed.connect(self._redraw)
         self._on_model_changed()
+
+    def _empty_text(self) -> str:
+        return self.tr("No text yet: load a model and type a context to see its tokens.")
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            if self.empty.is_empty():
+                self.empty.show_empty(self._empty_text())
+            self._redraw()  # the notes and statistics are drawn from the data
 
     # -- public accessors (tests, other views) -----------------------------------------------
     def tokenizer_name(self) -> str:
@@ -110,7 +120,7 @@ class TokensPanel(LazyPanel):
         if not text:
             self._rows = []
             self.view.show_nothing()
-            self.empty.show_empty()
+            self.empty.show_empty(self._empty_text())
             return
         self.empty.show_content()
         s, tok = self.session, self.session.tokenizer

@@ -2,6 +2,7 @@
 and its most frequent tokens."""
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -21,15 +22,11 @@ class TokenStatsView(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.stats = {key: NoteLabel("–") for key in ("chars", "tokens", "distinct", "ratio")}
+        self.names = {key: QLabel() for key in self.stats}
         form = QFormLayout()
-        form.addRow(self.tr("Characters:"), self.stats["chars"])
-        form.addRow(self.tr("Tokens:"), self.stats["tokens"])
-        form.addRow(self.tr("Distinct tokens:"), self.stats["distinct"])
-        form.addRow(self.tr("Characters per token:"), self.stats["ratio"])
+        for key, value in self.stats.items():
+            form.addRow(self.names[key], value)
         self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(
-            [self.tr("piece"), self.tr("count"), self.tr("original id"), self.tr("compact id")]
-        )
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -38,16 +35,33 @@ class TokenStatsView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 0, 0, 0)
         layout.addLayout(form)
-        layout.addWidget(QLabel(self.tr("Most frequent tokens:")))
+        self.frequent_title = QLabel()
+        layout.addWidget(self.frequent_title)
         layout.addWidget(self.table, 1)
+        self._retranslate()
+
+    def _retranslate(self) -> None:
+        self.names["chars"].setText(self.tr("Characters:"))
+        self.names["tokens"].setText(self.tr("Tokens:"))
+        self.names["distinct"].setText(self.tr("Distinct tokens:"))
+        self.names["ratio"].setText(self.tr("Characters per token:"))
+        self.table.setHorizontalHeaderLabels(
+            [self.tr("piece"), self.tr("count"), self.tr("original id"), self.tr("compact id")]
+        )
+        self.frequent_title.setText(self.tr("Most frequent tokens:"))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
 
     def show_stats(self, stats: TokenStats, window: int, compact_ids: bool) -> None:
         """Print `stats`; `window` tokens are inside the model's context; the compact-id
         column shows only under the model's own tokenizer."""
         n = stats.tokens
         self.stats["chars"].setText(f"{stats.chars:,}")
-        inside = "" if window >= n else self.tr(" ({0} in the model's window)").format(window)
-        self.stats["tokens"].setText(f"{n:,}{inside}")
+        self.stats["tokens"].setText(f"{n:,}" if window >= n else self.tr(
+            "{0} ({1} in the model's window)").format(f"{n:,}", window))
         self.stats["distinct"].setText(f"{stats.distinct:,}")
         ratio = stats.chars_per_token
         self.stats["ratio"].setText(f"{ratio:.2f}" if ratio is not None else "–")
