@@ -27,10 +27,17 @@ class Check:
     """The verdict on one step: what was recomputed, the worst difference, and whether it passed."""
 
     name: str
-    description: str
+    description: str  # in English; description_in(lang) for another language
     max_abs_diff: float
     tolerance: float
     passed: bool
+    description_zh: str = ""
+
+    def description_in(self, lang: str = "en") -> str:
+        """What was recomputed, in `lang` ("en" or "zh"; anything else: English)."""
+        if lang == "zh" and self.description_zh:
+            return self.description_zh
+        return self.description
 
 
 # ---------------------------------------------------------------------------------------------
@@ -186,7 +193,64 @@ def _heads(x: np.ndarray, nh: int) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # One function per step kind: (expected values, extra differences, description).
 
-Result = tuple[np.ndarray, list[float], str]
+# What each check recomputed, in English and Chinese; the fields are names of trace steps,
+# sizes and symbols, which read the same in both.
+DESCRIPTIONS: dict[str, tuple[str, str]] = {
+    "tokens": ("the ids fed to the model, all within the vocabulary of {V}",
+               "输入模型的编号，全部在大小为 {V} 的词表之内"),
+    "embed.token": ("wte[ids]: rows of the token table looked up again",
+                    "wte[ids]：重新查出词元表中的这些行"),
+    "embed.position.sinusoidal": ("sin(pos/10000^(2i/d)) and cos(...) recomputed in float64",
+                                  "用 float64 重新计算 sin(pos/10000^(2i/d)) 和 cos(...)"),
+    "embed.position.learned": ("the first T rows of the learned position table",
+                               "可学习位置表的前 T 行"),
+    "embed.sum": ("token embedding + positional encoding (broadcast over batch)",
+                  "词嵌入 + 位置编码（在批次上广播）"),
+    "qkv": ("{x}·W{w}ᵀ + b, then view [B,T,heads,head_size] and transpose(1,2)",
+            "{x}·W{w}ᵀ + b，然后 view 成 [B,T,头,head_size] 并 transpose(1,2)"),
+    "attn.scores": ("Q·Kᵀ for every batch and head", "对每个批次、每个头计算 Q·Kᵀ"),
+    "attn.scaled": ("scores ÷ √{hs}", "分数 ÷ √{hs}"),
+    "attn.masked": ("equal to the scaled scores on and below the diagonal, −∞ above it",
+                    "对角线及以下等于缩放后的分数，对角线以上为 −∞"),
+    "attn.pattern": ("softmax recomputed; every row sums to 1; zero weight on future positions",
+                     "重新计算 softmax；每行之和为 1；未来位置的权重为零"),
+    "attn.weighted": ("pattern·V", "pattern·V"),
+    "attn.weighted.ablated": ("pattern·V; ablated heads {off} are zero",
+                              "pattern·V；被消融的头 {off} 为零"),
+    "attn.concat": ("transpose(1,2) back to [B,T,heads,head_size], then reshape to [B,T,d_model]",
+                    "transpose(1,2) 变回 [B,T,头,head_size]，再 reshape 成 [B,T,d_model]"),
+    "attn.out": ("concat·Woᵀ + bo", "concat·Woᵀ + bo"),
+    "resid": ("{a} + {b}", "{a} + {b}"),
+    "ln": ("LayerNorm of {x} recomputed with γ, β and ε={eps}",
+           "用 γ、β 和 ε={eps} 重新计算 {x} 的层归一化"),
+    "ffn.hidden": ("{x}·W1ᵀ + b1", "{x}·W1ᵀ + b1"),
+    "ffn.act.gelu": ("GELU: x·Φ(x) with the error function", "GELU：用误差函数计算 x·Φ(x)"),
+    "ffn.act.relu": ("ReLU: max(x, 0)", "ReLU：max(x, 0)"),
+    "ffn.out": ("act·W2ᵀ + b2", "act·W2ᵀ + b2"),
+    "logits": ("{x}·W_vocabᵀ, and equal to the fast forward model(ids) (max diff {fast})",
+               "{x}·W_vocabᵀ，且与快速前向 model(ids) 一致（最大差值 {fast}）"),
+    "probs": ("softmax of the logits recomputed; every row sums to 1",
+              "重新计算 logits 的 softmax；每行之和为 1"),
+}
+
+
+@dataclass(frozen=True)
+class Said:
+    """A check's description: its DESCRIPTIONS key and fields."""
+
+    key: str
+    fields: dict
+
+    def text(self, lang: str = "en") -> str:
+        en, zh = DESCRIPTIONS[self.key]
+        return (zh if lang == "zh" else en).format(**self.fields)
+
+
+def _say(key: str, **fields: object) -> Said:
+    return Said(key, fields)
+
+
+Result = tuple[np.ndarray, list[float], Said]
 
 
 class _Ctx:
@@ -207,25 +271,23 @@ class _Ctx:
 def _tokens(c: _Ctx) -> Result:
     ids = c.trace.ids.astype(np.float64)
     in_range = bool(((ids >= 0) & (ids < c.cfg.vocab_size)).all())
-    return ids, [0.0 if in_range else math.inf], (
-        f"the ids fed to the model, all within the vocabulary of {c.cfg.vocab_size}")
+    return ids, [0.0 if in_range else math.inf], _say("tokens", V=c.cfg.vocab_size)
 
 
 def _embed_token(c: _Ctx) -> Result:
     ids = c.trace.ids.astype(np.int64)
-    return _w(c.model.embed.wte.weight)[ids], [], "wte[ids]: rows of the token table looked up again"
+    return _w(c.model.embed.wte.weight)[ids], [], _say("embed.token")
 
 
 def _embed_position(c: _Ctx) -> Result:
     T = c.trace.ids.shape[1]
     if c.cfg.positional == "sinusoidal":
-        return _sinusoidal(T, c.cfg.d_model), [], (
-            "sin(pos/10000^(2i/d)) and cos(...) recomputed in float64")
-    return _w(c.model.embed.wpe.weight)[:T], [], "the first T rows of the learned position table"
+        return _sinusoidal(T, c.cfg.d_model), [], _say("embed.position.sinusoidal")
+    return _w(c.model.embed.wpe.weight)[:T], [], _say("embed.position.learned")
 
 
 def _embed_sum(c: _Ctx) -> Result:
-    return c.x(0) + c.x(1)[None], [], "token embedding + positional encoding (broadcast over batch)"
+    return c.x(0) + c.x(1)[None], [], _say("embed.sum")
 
 
 def _qkv(c: _Ctx) -> Result:
@@ -235,17 +297,17 @@ def _qkv(c: _Ctx) -> Result:
     bias = c.block.attn.qkv.bias
     b = None if bias is None else _w(bias)[which * C:(which + 1) * C]
     letter = "QKV"[which]
-    return _heads(_linear(c.x(0), W, b), c.cfg.n_head), [], (
-        f"{c.inputs[0]}·W{letter.lower()}ᵀ + b, then view [B,T,heads,head_size] and transpose(1,2)")
+    return _heads(_linear(c.x(0), W, b), c.cfg.n_head), [], _say("qkv", x=c.inputs[0],
+                                                                   w=letter.lower())
 
 
 def _scores(c: _Ctx) -> Result:
-    return _matmul(c.x(0), c.x(1).swapaxes(-1, -2)), [], "Q·Kᵀ for every batch and head"
+    return _matmul(c.x(0), c.x(1).swapaxes(-1, -2)), [], _say("attn.scores")
 
 
 def _scaled(c: _Ctx) -> Result:
     hs = c.cfg.head_size
-    return c.x(0) / math.sqrt(hs), [], f"scores ÷ √{hs}"
+    return c.x(0) / math.sqrt(hs), [], _say("attn.scaled", hs=hs)
 
 
 def _causal_above(T: int) -> np.ndarray:
@@ -261,8 +323,7 @@ def _masked(c: _Ctx) -> Result:
     # Compare the allowed part numerically; a finite value above the diagonal is an infinite error.
     expected_cmp = np.where(above, 0.0, expected)
     diff = _max_diff(np.where(above, 0.0, got), expected_cmp)
-    return expected, [diff, 0.0 if blocked_ok else math.inf], (
-        "equal to the scaled scores on and below the diagonal, −∞ above it")
+    return expected, [diff, 0.0 if blocked_ok else math.inf], _say("attn.masked")
 
 
 def _pattern(c: _Ctx) -> Result:
@@ -270,59 +331,55 @@ def _pattern(c: _Ctx) -> Result:
     expected = _softmax(c.x(0))
     rows = float(np.abs(got.sum(axis=-1) - 1.0).max())
     future = float(np.abs(got[..., _causal_above(got.shape[-1])]).max(initial=0.0))
-    return expected, [rows, future], (
-        "softmax recomputed; every row sums to 1; zero weight on future positions")
+    return expected, [rows, future], _say("attn.pattern")
 
 
 def _weighted(c: _Ctx) -> Result:
     out = _matmul(c.x(0), c.x(1))  # (B, nh, T, T) · (B, nh, T, hs)
     off = [h for layer, h in c.trace.ablated if layer == c.layer]
-    note = ""
     if off:
         out[:, off] = 0.0
-        note = f"; ablated heads {off} are zero"
-    return out, [], "pattern·V" + note
+        return out, [], _say("attn.weighted.ablated", off=off)
+    return out, [], _say("attn.weighted")
 
 
 def _concat(c: _Ctx) -> Result:
     w = c.x(0)
     B, nh, T, hs = w.shape
-    return w.transpose(0, 2, 1, 3).reshape(B, T, nh * hs), [], (
-        "transpose(1,2) back to [B,T,heads,head_size], then reshape to [B,T,d_model]")
+    return w.transpose(0, 2, 1, 3).reshape(B, T, nh * hs), [], _say("attn.concat")
 
 
 def _attn_out(c: _Ctx) -> Result:
     p = c.block.attn.proj
-    return _linear(c.x(0), _w(p.weight), _w(p.bias)), [], "concat·Woᵀ + bo"
+    return _linear(c.x(0), _w(p.weight), _w(p.bias)), [], _say("attn.out")
 
 
 def _resid(c: _Ctx) -> Result:
-    return c.x(0) + c.x(1), [], f"{c.inputs[0]} + {c.inputs[1]}"
+    return c.x(0) + c.x(1), [], _say("resid", a=c.inputs[0], b=c.inputs[1])
 
 
 def _ln(c: _Ctx) -> Result:
     kind = step_kind(c.name)
     norm = c.model.norm_f if kind == "ln_f" else getattr(c.block, "norm" + kind[-1])
-    return _layer_norm(c.x(0), norm), [], (
-        f"LayerNorm of {c.inputs[0]} recomputed with γ, β and ε={norm.eps:g}")
+    return _layer_norm(c.x(0), norm), [], _say("ln", x=c.inputs[0], eps=f"{norm.eps:g}")
 
 
 def _ffn_hidden(c: _Ctx) -> Result:
     fc = c.block.ffn.fc1
-    return _linear(c.x(0), _w(fc.weight), _w(fc.bias)), [], f"{c.inputs[0]}·W1ᵀ + b1"
+    return _linear(c.x(0), _w(fc.weight), _w(fc.bias)), [], _say("ffn.hidden", x=c.inputs[0])
 
 
 def _ffn_act(c: _Ctx) -> Result:
     h = c.x(0)
     fn = c.block.ffn.act_fn
     if isinstance(fn, torch.nn.GELU):
-        return _gelu(h, fn.approximate), [], "GELU: x·Φ(x) with the error function"
-    return np.maximum(h, 0.0), [], "ReLU: max(x, 0)"
+        return _gelu(h, fn.approximate), [], _say("ffn.act.gelu")
+    return np.maximum(h, 0.0), [], _say("ffn.act.relu")
 
 
 def _ffn_out(c: _Ctx) -> Result:
     fc = c.block.ffn.fc2
-    return _linear(c.x(0), _w(fc.weight), _w(fc.bias)), [], "act·W2ᵀ + b2"
+    return _linear(c.x(0), _w(fc.weight), _w(fc.bias)), [], _say("ffn.out")
 
 
 @torch.no_grad()
@@ -342,14 +399,13 @@ def _fast_logits(model: GPT, trace: Trace) -> np.ndarray:
 def _logits(c: _Ctx) -> Result:
     expected = _linear(c.x(0), _w(c.model.lm_head.weight), None)  # (B, T, C) · (V, C)ᵀ
     fast = _max_diff(c.trace.values(c.name), _fast_logits(c.model, c.trace))
-    return expected, [fast], (
-        f"{c.inputs[0]}·W_vocabᵀ, and equal to the fast forward model(ids) (max diff {fast:.1e})")
+    return expected, [fast], _say("logits", x=c.inputs[0], fast=f"{fast:.1e}")
 
 
 def _probs(c: _Ctx) -> Result:
     got = c.trace.values(c.name).astype(np.float64)
     rows = float(np.abs(got.sum(axis=-1) - 1.0).max())
-    return _softmax(c.x(0)), [rows], "softmax of the logits recomputed; every row sums to 1"
+    return _softmax(c.x(0)), [rows], _say("probs")
 
 
 _CHECKS: dict[str, Callable[[_Ctx], Result]] = {
@@ -383,7 +439,7 @@ _CHECKS: dict[str, Callable[[_Ctx], Result]] = {
 def check_step(model: GPT, trace: Trace, name: str) -> Check:
     """Recompute step `name` of `trace` from its inputs and the model's weights, and compare."""
     c = _Ctx(model, trace, name)
-    expected, extra, description = _CHECKS[step_kind(name)](c)
+    expected, extra, said = _CHECKS[step_kind(name)](c)
     got = trace.values(name)
     if step_kind(name) == "attn.masked":
         diff = max(extra)  # −∞ entries were compared separately
@@ -392,8 +448,8 @@ def check_step(model: GPT, trace: Trace, name: str) -> Check:
     # Ids are integers stored exactly in float32: they must match exactly.
     tolerance = 0.0 if c.name == "tokens" else BASE_TOLERANCE * max(1.0, _scale(expected))
     passed = bool(diff <= tolerance)  # NaN or inf never passes
-    return Check(name=name, description=description, max_abs_diff=float(diff),
-                 tolerance=float(tolerance), passed=passed)
+    return Check(name=name, description=said.text("en"), max_abs_diff=float(diff),
+                 tolerance=float(tolerance), passed=passed, description_zh=said.text("zh"))
 
 
 def check_all(model: GPT, trace: Trace) -> list[Check]:

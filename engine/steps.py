@@ -55,7 +55,7 @@ STEP_INFO: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "probs": ("Next-token probabilities", "softmax(logits)", ("batch", "context", "vocab")),
 }
 
-# The titles in Chinese, keyed like STEP_INFO; formulas are symbols and read the same in both.
+# The titles in Chinese, keyed like STEP_INFO.
 TITLES_ZH: dict[str, str] = {
     "tokens": "词元编号",
     "embed.token": "词嵌入",
@@ -83,6 +83,36 @@ TITLES_ZH: dict[str, str] = {
     "probs": "下一个词元的概率",
 }
 
+# The formulas whose captions hold words, in Chinese; the others are symbols only and read the
+# same in both languages.
+FORMULAS_ZH: dict[str, str] = {
+    "tokens": "文本 → 编号（紧凑词表中的行）",
+    "attn.masked": "S/√d + M，对角线以上 M = −∞",
+    "attn.pattern": "A = softmax(S/√d + M)（每行之和为 1）",
+    "attn.concat": "transpose → reshape [.., 头数·head_size]",
+    "resid1": "X + 注意力(·)",
+    "resid2": "x + 前馈网络(·)",
+}
+
+# The names of the axes in Chinese; the axes not here (d_model, d_ff, head_size) are the
+# articles' symbols and stay as they are, next to the equations that use them.
+AXES_ZH: dict[str, str] = {
+    "batch": "批次",
+    "context": "上下文",
+    "heads": "头",
+    "query": "查询",
+    "key": "键",
+    "vocab": "词表",
+}
+
+# The one list of terms that stay English in the Chinese interface: the articles' symbols for
+# axes and sizes, and the names of the operations in the formulas (PyTorch's and the papers').
+EXEMPT_TERMS: tuple[str, ...] = (
+    "d_model", "d_ff", "head_size", "B", "T", "C", "nh", "hs", "V",
+    "QKᵀ", "softmax", "logits", "LayerNorm", "GELU", "ReLU", "view", "transpose", "reshape",
+    "qkv.weight", "W_vocab",
+)
+
 _BLOCK = re.compile(r"^blocks\.(\d+)\.")
 
 
@@ -102,6 +132,19 @@ def step_title(name: str, lang: str = "en") -> str:
     return f"第 {layer} 块：{title}" if lang == "zh" else f"Block {layer}: {title}"
 
 
+def step_formula(name: str, lang: str = "en") -> str:
+    """The formula of a step in `lang`: the symbols are the same, the words in it are not
+    ("text → ids (compact vocabulary rows)", "文本 → 编号（紧凑词表中的行）")."""
+    kind = step_kind(name)
+    formula = STEP_INFO[kind][1]
+    return FORMULAS_ZH.get(kind, formula) if lang == "zh" else formula
+
+
+def axis_name(axis: str, lang: str = "en") -> str:
+    """The name of an axis in `lang`: "query" → "查询"; symbols (d_model, head_size) stay."""
+    return AXES_ZH.get(axis, axis) if lang == "zh" else axis
+
+
 def step_layer(name: str) -> int | None:
     """The block index of a step name, or None for steps outside the blocks."""
     m = _BLOCK.match(name)
@@ -112,9 +155,9 @@ def step_layer(name: str) -> int | None:
 # Shapes in words.
 
 
-def named_shape(axes: Sequence[str], shape: Sequence[int]) -> str:
-    """'[batch 4, context 16, d_model 64]'."""
-    return "[" + ", ".join(f"{a} {n}" for a, n in zip(axes, shape)) + "]"
+def named_shape(axes: Sequence[str], shape: Sequence[int], lang: str = "en") -> str:
+    """'[batch 4, context 16, d_model 64]' ('[批次 4, 上下文 16, d_model 64]' in Chinese)."""
+    return "[" + ", ".join(f"{axis_name(a, lang)} {n}" for a, n in zip(axes, shape)) + "]"
 
 
 def short_shape(shape: Sequence[int]) -> str:
@@ -195,22 +238,36 @@ def reshape_note(kind: str, shape: Sequence[int], n_head: int | None = None,
     return template.format(**shape_symbols(kind, shape, n_head))
 
 
-def weights_note(config: ModelConfig, kind: str) -> str:
-    """The weight matrices a step of `kind` multiplies by, with their shapes ('' when none)."""
+def weights_note(config: ModelConfig, kind: str, lang: str = "en") -> str:
+    """The weight matrices a step of `kind` multiplies by, with their shapes ('' when none), the
+    words in `lang` ("en" or "zh")."""
     C, F, V, T = config.d_model, config.d_ff, config.vocab_size, config.context_length
+    zh = lang == "zh"
     norm = f"γ [{C}], β [{C}]"
+
+    def rows(first: int, last: int) -> str:
+        if zh:
+            return f"（qkv.weight 的第 {first}–{last} 行）"
+        return f"(rows {first}–{last} of qkv.weight)"
+
+    if config.positional == "sinusoidal":
+        table_words = "（固定的正弦表）" if zh else " (fixed sinusoidal table)"
+    else:
+        table_words = "（可学习的表）" if zh else " (learned table)"
+    tied = ""
+    if config.tied:
+        tied = "（与词元表 E 共享）" if zh else " (tied: the token table E)"
     table = {
-        "embed.token": f"E [{V}×{C}] (token table, one row per id)",
-        "embed.position": (f"PE [{T}×{C}] (fixed sinusoidal table)"
-                           if config.positional == "sinusoidal"
-                           else f"PE [{T}×{C}] (learned table)"),
-        "attn.q": f"Wq [{C}×{C}] + bq [{C}]  (rows 0–{C - 1} of qkv.weight)",
-        "attn.k": f"Wk [{C}×{C}] + bk [{C}]  (rows {C}–{2 * C - 1} of qkv.weight)",
-        "attn.v": f"Wv [{C}×{C}] + bv [{C}]  (rows {2 * C}–{3 * C - 1} of qkv.weight)",
+        "embed.token": f"E [{V}×{C}]" + ("（词元表，每个编号一行）" if zh
+                                         else " (token table, one row per id)"),
+        "embed.position": f"PE [{T}×{C}]{table_words}",
+        "attn.q": f"Wq [{C}×{C}] + bq [{C}]  {rows(0, C - 1)}",
+        "attn.k": f"Wk [{C}×{C}] + bk [{C}]  {rows(C, 2 * C - 1)}",
+        "attn.v": f"Wv [{C}×{C}] + bv [{C}]  {rows(2 * C, 3 * C - 1)}",
         "attn.out": f"Wo [{C}×{C}] + bo [{C}]",
         "ln1": norm, "ln2": norm, "ln_f": norm,
         "ffn.hidden": f"W1 [{C}×{F}] + b1 [{F}]",
         "ffn.out": f"W2 [{F}×{C}] + b2 [{C}]",
-        "logits": f"W_vocab [{C}×{V}]" + (" (tied: the token table E)" if config.tied else ""),
+        "logits": f"W_vocab [{C}×{V}]{tied}",
     }
     return table.get(kind, "")

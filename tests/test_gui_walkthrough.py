@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QApplication
 
 from engine.corpus import corpus_from_text
 from engine.trace import run_trace
-from gui import dialogs, settings
+from gui import dialogs, i18n, settings
 from gui.panels.walkthrough import WalkthroughPanel
 from gui.session import Session
 from gui.workers import running_threads
@@ -24,6 +24,20 @@ def _session(corpus, **cfg):
     cfg.setdefault("context_length", 12)
     model = tiny_model(corpus.tokenizer.vocab_size, **cfg)
     return traced_session(model, corpus.tokenizer, "The cat sat on the log.")
+
+
+@pytest.fixture
+def english_after():
+    """The test switches the interface language; English is installed again afterwards."""
+    yield
+    i18n.install("en")
+
+
+def _switch(session, lang):
+    """What View → Language does: install the catalogue (Qt posts LanguageChange to every
+    widget) and tell the session (the engine's words); the posted events are delivered."""
+    session.set_language(i18n.install(lang))
+    QApplication.sendPostedEvents()
 
 
 def _panel(qtbot, session):
@@ -195,7 +209,7 @@ def test_exports_go_through_the_dialog(qtbot, corpus, tmp_path, monkeypatch):
     assert panel.export_csv() == ""
 
 
-def test_language_and_empty_state(qtbot, corpus):
+def test_language_and_empty_state(qtbot, corpus, english_after):
     session = Session()
     panel = _panel(qtbot, session)
     assert panel.empty.is_empty() and panel.current_name() == ""
@@ -219,16 +233,16 @@ def test_language_and_empty_state(qtbot, corpus):
     assert panel.empty.message.text().startswith("还没有追踪结果")
 
 
-def test_the_session_language_switches_the_panel(qtbot, corpus):
+def test_the_session_language_switches_the_panel(qtbot, corpus, english_after):
     session = _session(corpus)
     panel = _panel(qtbot, session)
     _go_to(panel, "blocks.0.attn.q")
     english_note = panel.note.text()
-    session.set_language("zh")  # e.g. View → Language: every view follows the session
+    _switch(session, "zh")  # e.g. View → Language: every view follows
     assert panel.toolbar.prev_button.text() == "◀ 上一步"
     assert "然后 transpose(1,2)" in panel.note.text() and panel.note.text() != english_note
     assert panel.words.weights.text().startswith("权重: Wq [16×16]")
-    session.set_language("en")
+    _switch(session, "en")
     assert panel.toolbar.prev_button.text() == "◀ Previous" and panel.note.text() == english_note
     assert panel.current_name() == "blocks.0.attn.q"
 
@@ -246,33 +260,37 @@ def test_new_weights_make_the_checks_wait_for_the_next_trace(qtbot, corpus):
     assert panel.check_label_text().startswith("✓") and panel.check_result().passed
 
 
-def test_article_mode_without_text_says_so(qtbot, corpus):
+def test_article_mode_without_text_says_so(qtbot, corpus, english_after):
     session = _session(corpus, d_model=64, n_head=4, context_length=16, n_layer=1, d_ff=64)
     session.set_context_text("")
     panel = _panel(qtbot, session)
     panel.article_button.click()
     assert panel.banner.text().startswith("Article mode needs text")
-    session.set_language("zh")
+    _switch(session, "zh")
+    assert panel.banner.text().startswith("文章模式需要文本")  # the banner re-worded live
     panel.article_button.click()
     assert panel.banner.text().startswith("文章模式需要文本")
 
 
 def test_every_walkthrough_string_has_its_chinese():
-    """Each English source the walkthrough translates is in gui.strings.ZH, with the same
-    {fields}, so a Chinese sentence is never missing a number."""
+    """Each source of the walkthrough's catalogue has its Chinese with the same {fields}, so a
+    Chinese sentence is never missing a number; and no walkthrough module uses the old table."""
+    import importlib.util
     import re
     from pathlib import Path
 
-    from gui.panels.walkthrough import article, checks, panel, toolbar
-    from gui.strings import ZH
+    from gui.panels.walkthrough import panel
 
-    package = Path(panel.__file__).parent
-    literals = [s for path in sorted(package.glob("*.py"))
-                for s in re.findall(r'translate\("([^"]+)"', path.read_text(encoding="utf-8"))]
-    constants = [panel.EMPTY, toolbar.ARTICLE_TIP, checks.PASSED, checks.FAILED, checks.ERROR,
-                 checks.STALE, article.NO_TEXT, article.TRACING, article.FAILED,
-                 *article._DONE.values()]
-    assert len(literals) >= 15
-    for source in literals + constants:
-        assert source in ZH, source
-        assert sorted(re.findall(r"{\w+}", source)) == sorted(re.findall(r"{\w+}", ZH[source]))
+    script = Path(__file__).resolve().parents[1] / "scripts" / "translations.py"
+    spec = importlib.util.spec_from_file_location("translations_script", script)
+    catalogue = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(catalogue)
+
+    messages = catalogue.messages("walkthrough")
+    assert len(messages) >= 35 and catalogue.untranslated("walkthrough") == []
+    for _context, source, translation in messages:
+        assert re.search(r"[\u4e00-\u9fff；]", translation.text), source
+        assert sorted(re.findall(r"{\w+}", source)) == sorted(re.findall(r"{\w+}",
+                                                                          translation.text))
+    for path in Path(panel.__file__).parent.glob("*.py"):
+        assert "gui.strings" not in path.read_text(encoding="utf-8"), path.name

@@ -1,35 +1,33 @@
 """Article mode's batch: the articles' 4 windows of 16 tokens, cut from the training text when
-one is loaded (else from the context text, repeated), and the sentence that reports the shapes.
+one is loaded (else from the context text, repeated), and the sentences that report it: the
+shapes, or why this model cannot show them.
 """
 from __future__ import annotations
 
 from typing import Any, Callable
 
 import numpy as np
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
 from engine.article import (
     ARTICLE_BATCH,
     ARTICLE_CONTEXT,
+    ARTICLE_D_MODEL,
+    ARTICLE_HEADS,
     ARTICLE_SEED,
     article_batch,
+    article_mode_problem,
     windows_batch,
 )
 from engine.model import GPT
 from engine.steps import short_shape
 from engine.trace import Trace, run_trace
 from gui.session import Session
-from gui.strings import translate
 
-NO_TEXT = "Article mode needs text: load a training corpus or type some context text."
-TRACING = "Article mode: tracing 4 windows of 16 tokens…"
-FAILED = "Article mode: {err}"
-# One whole sentence per source of the windows, so a translation never splices fragments.
-_DONE = {
-    "corpus": "Article mode: {b} windows of {t} tokens from the training text (seed {seed}). "
-              "X is {x}, Q split into heads is {q}, the scores are {s}.",
-    "context": "Article mode: {b} windows of {t} tokens from the context text (repeated) "
-               "(seed {seed}). X is {x}, Q split into heads is {q}, the scores are {s}.",
-}
+# Raised as a ValueError's text, translated where it is shown (message()).
+NO_TEXT = QT_TRANSLATE_NOOP("ArticleMode",
+                            "Article mode needs text: load a training corpus or type some "
+                            "context text.")
 
 
 def article_ids(session: Session) -> tuple[np.ndarray, str]:
@@ -52,10 +50,67 @@ def trace_job(_report: Callable[[int, int], None], model: GPT, ids: np.ndarray) 
     return run_trace(model, ids)
 
 
-def summary(trace: Trace, source: str, lang: str) -> str:
-    """'Article mode: 4 windows of 16 tokens from ... X is [4,16,64], ...' in `lang`."""
+def message(text: str) -> str:
+    """A message of this module (NO_TEXT) in the interface language."""
+    return QCoreApplication.translate("ArticleMode", text)
+
+
+def tracing() -> str:
+    """What the banner says while the batch is traced."""
+    return QCoreApplication.translate("ArticleMode", "Article mode: tracing 4 windows of 16 "
+                                                     "tokens…")
+
+
+def failed(err: BaseException) -> str:
+    """What the banner says when the trace failed."""
+    return QCoreApplication.translate("ArticleMode", "Article mode: {err}").format(err=err)
+
+
+def problem(model: GPT | None) -> str | None:
+    """Why this model cannot show the articles' shapes (engine.article decides), in the
+    interface language; None when it can."""
+    if article_mode_problem(model) is None:
+        return None
+    if model is None:
+        return QCoreApplication.translate("ArticleMode",
+                                          "No model is loaded: create or open one first.")
+    cfg = model.config
+    problems = []
+    if cfg.d_model != ARTICLE_D_MODEL:
+        problems.append(QCoreApplication.translate(
+            "ArticleMode", "d_model is {d}, the article uses {a}").format(d=cfg.d_model,
+                                                                          a=ARTICLE_D_MODEL))
+    if cfg.n_head != ARTICLE_HEADS:
+        problems.append(QCoreApplication.translate(
+            "ArticleMode", "it has {n} heads, the article uses {a} (head_size {hs})").format(
+            n=cfg.n_head, a=ARTICLE_HEADS, hs=ARTICLE_D_MODEL // ARTICLE_HEADS))
+    if cfg.context_length < ARTICLE_CONTEXT:
+        problems.append(QCoreApplication.translate(
+            "ArticleMode", "its context is {t} tokens, the article needs {a}").format(
+            t=cfg.context_length, a=ARTICLE_CONTEXT))
+    return QCoreApplication.translate(
+        "ArticleMode",
+        "This model cannot reproduce the article's shapes [4,16,64] → [4,4,16,16]: {problems}. "
+        "Create a model with d_model 64, 4 heads and a context of at least 16 (the default "
+        "settings).").format(problems=QCoreApplication.translate("ArticleMode", "; ").join(
+            problems))
+
+
+def summary(trace: Trace, source: str) -> str:
+    """'Article mode: 4 windows of 16 tokens from ... X is [4,16,64], ...' in the interface
+    language; one whole sentence per source of the windows ("corpus" or "context")."""
     x, q, s = trace["embed.sum"], trace["blocks.0.attn.q"], trace["blocks.0.attn.scores"]
     fields: dict[str, Any] = dict(b=trace.ids.shape[0], t=trace.ids.shape[1], seed=ARTICLE_SEED,
                                   x=short_shape(x.shape), q=short_shape(q.shape),
                                   s=short_shape(s.shape))
-    return translate(_DONE[source], lang).format(**fields)
+    if source == "corpus":
+        text = QCoreApplication.translate(
+            "ArticleMode",
+            "Article mode: {b} windows of {t} tokens from the training text (seed {seed}). "
+            "X is {x}, Q split into heads is {q}, the scores are {s}.")
+    else:
+        text = QCoreApplication.translate(
+            "ArticleMode",
+            "Article mode: {b} windows of {t} tokens from the context text (repeated) "
+            "(seed {seed}). X is {x}, Q split into heads is {q}, the scores are {s}.")
+    return text.format(**fields)

@@ -3,15 +3,13 @@ first time it is shown, kept for that trace, and the sentence that reports the v
 """
 from __future__ import annotations
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
+
 from engine.checks import Check, check_step
 from engine.model import GPT
 from engine.trace import Trace
-from gui.strings import translate
 
-PASSED = "✓ Check passed — {desc}. Max |difference| {diff} (tolerance {tol})."
-FAILED = "✗ Check FAILED — {desc}. Max |difference| {diff} exceeds the tolerance {tol}."
-ERROR = "✗ Could not check this step: {err}"
-STALE = "Weights changed since this trace; the check runs again on the next trace."
+NO_MODEL = QT_TRANSLATE_NOOP("StepChecks", "no model is loaded")
 
 
 class StepChecks:
@@ -45,7 +43,7 @@ class StepChecks:
 
 def _run(model: GPT | None, trace: Trace | None, name: str) -> Check | str:
     if model is None or trace is None:
-        return "no model"
+        return NO_MODEL  # translated when shown
     try:
         return check_step(model, trace, name)
     except Exception as exc:  # noqa: BLE001 - a mismatched model/trace must not crash the view
@@ -53,14 +51,24 @@ def _run(model: GPT | None, trace: Trace | None, name: str) -> Check | str:
 
 
 def verdict(result: Check | str | None, lang: str) -> tuple[str, str]:
-    """The sentence for a check result in `lang`, and its kind: "pass", "fail" or "stale"
-    (None: the weights changed since the trace)."""
+    """The sentence for a check result (the check's description in `lang`, the sentence in the
+    interface language), and its kind: "pass", "fail" or "stale" (None: the weights changed
+    since the trace)."""
     if result is None:
-        return translate(STALE, lang), "stale"
+        return QCoreApplication.translate(
+            "StepChecks",
+            "Weights changed since this trace; the check runs again on the next trace."), "stale"
     if isinstance(result, str):
-        return translate(ERROR, lang).format(err=result), "fail"
-    sentence = PASSED if result.passed else FAILED
-    text = translate(sentence, lang).format(desc=result.description,
-                                            diff=f"{result.max_abs_diff:.2e}",
-                                            tol=f"{result.tolerance:.0e}")
-    return text, "pass" if result.passed else "fail"
+        err = QCoreApplication.translate("StepChecks", result) if result == NO_MODEL else result
+        return QCoreApplication.translate(
+            "StepChecks", "✗ Could not check this step: {err}").format(err=err), "fail"
+    fields = dict(desc=result.description_in(lang), diff=f"{result.max_abs_diff:.2e}",
+                  tol=f"{result.tolerance:.0e}")
+    if result.passed:
+        return QCoreApplication.translate(
+            "StepChecks", "✓ Check passed — {desc}. Max |difference| {diff} (tolerance {tol})."
+        ).format(**fields), "pass"
+    return QCoreApplication.translate(
+        "StepChecks",
+        "✗ Check FAILED — {desc}. Max |difference| {diff} exceeds the tolerance {tol}."
+    ).format(**fields), "fail"

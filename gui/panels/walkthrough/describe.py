@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from engine.checks import step_inputs
 from engine.guide import help_text
 from engine.model import GPT
-from engine.steps import named_shape, reshape_note, weights_note
+from PySide6.QtCore import QCoreApplication
+
+from engine.steps import named_shape, reshape_note, step_formula, step_title, weights_note
 from engine.trace import Trace
-from gui.strings import translate
 
 
 @dataclass(frozen=True)
@@ -29,11 +30,12 @@ class StepWords:
     help_text: str
 
 
-def shapes_text(trace: Trace, model: GPT | None, name: str) -> str:
-    """Inputs → output with named axes, e.g. 'embed.sum [batch 4, context 16, d_model 64]  →
-    [...]'; only the output when the step's inputs are unknown or not in the trace."""
+def shapes_text(trace: Trace, model: GPT | None, name: str, lang: str = "en") -> str:
+    """Inputs → output with named axes (named in `lang`), e.g. 'embed.sum [batch 4, context 16,
+    d_model 64]  → [...]'; only the output when the step's inputs are unknown or not in the
+    trace."""
     step = trace[name]
-    out = named_shape(step.axes, step.shape)
+    out = named_shape(step.axes, step.shape, lang)
     try:
         inputs = step_inputs(model, name) if model is not None else []
     except (KeyError, AttributeError):  # a trace of another architecture than the model
@@ -41,24 +43,26 @@ def shapes_text(trace: Trace, model: GPT | None, name: str) -> str:
     ins = [trace[i] for i in inputs if i in trace]
     if not ins:
         return out
-    parts = [f"{s.name} {named_shape(s.axes, s.shape)}" for s in ins]
+    parts = [f"{s.name} {named_shape(s.axes, s.shape, lang)}" for s in ins]
     return " , ".join(parts) + "  →  " + out
 
 
 def describe(trace: Trace, model: GPT | None, name: str, lang: str) -> StepWords:
-    """The words for step `name` of `trace` (read against `model`), in `lang`."""
+    """The words for step `name` of `trace` (read against `model`): the engine's in `lang`, the
+    interface's own in the interface language."""
     step = trace[name]
-    weights = weights_note(model.config, step.kind) if model is not None else ""
+    weights = weights_note(model.config, step.kind, lang) if model is not None else ""
     n_head = model.config.n_head if model is not None else None
     try:
         title, text = help_text(name, lang)
     except (OSError, ValueError):  # the guide file is missing or malformed: no explanation
         title, text = "", ""
     return StepWords(
-        title=step.title,
-        formula=step.formula,
-        shapes=shapes_text(trace, model, name),
-        weights=translate("weights: {w}", lang).format(w=weights) if weights else "",
+        title=step_title(name, lang),
+        formula=step_formula(name, lang),
+        shapes=shapes_text(trace, model, name, lang),
+        weights=(QCoreApplication.translate("StepWords", "weights: {w}").format(w=weights)
+                 if weights else ""),
         note=reshape_note(step.kind, step.shape, n_head, lang),
         help_title=title,
         help_text=text,

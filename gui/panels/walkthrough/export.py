@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QWidget
 
 from engine.export import step_to_csv, step_to_npy
@@ -32,18 +33,21 @@ class StepExport:
                 step_to_csv(step, path, token_pieces=token_pieces,
                             vocab_pieces=vocab_pieces or None)
             except OSError as exc:
-                dialogs.show_exception(self._parent, exc, "exporting the step")
+                dialogs.show_exception(self._parent, exc, QCoreApplication.translate(
+                    "StepExport", "Exporting the step"))
                 return ""
         return path
 
     def npy(self, step: Step, title: str) -> str:
         """`step`'s values as a .npy array."""
-        path = self._ask(title, step.name, "npy", "NumPy array (*.npy)")
+        path = self._ask(title, step.name, "npy",
+                         QCoreApplication.translate("StepExport", "NumPy array (*.npy)"))
         if path:
             try:
                 step_to_npy(step, path)
             except OSError as exc:
-                dialogs.show_exception(self._parent, exc, "exporting the step")
+                dialogs.show_exception(self._parent, exc, QCoreApplication.translate(
+                    "StepExport", "Exporting the step"))
                 return ""
         return path
 
@@ -54,7 +58,9 @@ class StepExport:
             try:
                 export_view(heatmap.graphics, path)
             except (OSError, ValueError) as exc:
-                dialogs.show_exception(self._parent, exc, "exporting the heatmap")
+                dialogs.show_exception(
+                    self._parent, exc,
+                    QCoreApplication.translate("StepExport", "Exporting the heatmap"))
                 return ""
         return path
 

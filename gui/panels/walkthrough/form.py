@@ -3,14 +3,13 @@ the caption of that slice, and the table's decimals (remembered: "walkthrough/pr
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import QEvent, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QWidget
 
 from engine.trace import Step
 from gui import settings
 from gui.panels.walkthrough.labels import slice_index
 from gui.panels.walkthrough.table_model import DEFAULT_PRECISION, GREY
-from gui.strings import translate
 
 PRECISION_KEY = "walkthrough/precision"
 MAX_PRECISION = 8
@@ -51,12 +50,18 @@ class SliceForm(QWidget):
         row.addStretch(1)
         row.addWidget(self.precision_label)
         row.addWidget(self.precision_spin)
+        self._retranslate()
 
-    def retranslate(self, lang: str) -> None:
-        """The labels in `lang`."""
-        self.batch_label.setText(translate("batch entry", lang))
-        self.head_label.setText(translate("head", lang))
-        self.precision_label.setText(translate("decimals", lang))
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+        super().changeEvent(event)
+
+    def _retranslate(self) -> None:
+        """The labels in the interface language (the caption is the panel's: it shows data)."""
+        self.batch_label.setText(self.tr("batch entry"))
+        self.head_label.setText(self.tr("head"))
+        self.precision_label.setText(self.tr("decimals"))
 
     def configure(self, step: Step) -> None:
         """Show the selectors `step` has (a leading batch or heads axis), with their ranges."""

@@ -9,15 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from PySide6.QtCore import QCoreApplication
 
-from engine.steps import short_shape
+from engine.steps import axis_name, short_shape, step_formula, step_title
 from engine.trace import Step, Trace
 from gui.pieces import piece
 from gui.session import Session
-from gui.strings import translate
 
 TOKEN_AXES = ("context", "query", "key")
-_SINGULAR = {"heads": "head"}
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,8 @@ class Entry:
 
 
 def outline(trace: Trace | None, lang: str) -> list[Header | Entry]:
-    """The step list's rows: each group's header, then its numbered steps."""
+    """The step list's rows: each group's header, then its numbered steps; the headers in the
+    interface language, the steps' titles and formulas (the engine's) in `lang`."""
     rows: list[Header | Entry] = []
     if trace is None:
         return rows
@@ -53,14 +53,15 @@ def outline(trace: Trace | None, lang: str) -> list[Header | Entry]:
             current = key
             group += 1
             if key == "embed":
-                text = translate("Input · Embedding", lang)
+                text = QCoreApplication.translate("StepOutline", "Input · Embedding")
             elif key == "out":
-                text = translate("Output", lang)
+                text = QCoreApplication.translate("StepOutline", "Output")
             else:
-                text = translate("Block {i}", lang).format(i=layer)
+                text = QCoreApplication.translate("StepOutline", "Block {i}").format(i=layer)
             rows.append(Header(text, group))
-        rows.append(Entry(step.name, f"{i + 1}. {step.title} {short_shape(step.shape)}",
-                          f"{step.name}\n{step.formula}", group))
+        title = step_title(step.name, lang)
+        rows.append(Entry(step.name, f"{i + 1}. {title} {short_shape(step.shape)}",
+                          f"{step.name}\n{step_formula(step.name, lang)}", group))
     return rows
 
 
@@ -81,16 +82,31 @@ def slice_index(step: Step, batch: int, head: int) -> tuple[tuple[int, ...], int
     return tuple(index), shown_batch
 
 
+def selection(axes: tuple[str, ...], index: tuple[int, ...]) -> str:
+    """Which slice `index` is, in the interface language: 'batch 0, head 1', 'batch 2'."""
+    picked = dict(zip(axes, index))
+    if set(picked) == {"batch", "heads"}:
+        return QCoreApplication.translate("StepLabels", "batch {b}, head {h}").format(
+            b=picked["batch"], h=picked["heads"])
+    if set(picked) == {"batch"}:
+        return QCoreApplication.translate("StepLabels", "batch {b}").format(b=picked["batch"])
+    if set(picked) == {"heads"}:
+        return QCoreApplication.translate("StepLabels", "head {h}").format(h=picked["heads"])
+    # No step has other leading axes today; name them as the engine does.
+    return ", ".join(f"{a} {i}" for a, i in picked.items())
+
+
 def slice_caption(step: Step, index: tuple[int, ...], rows: int, cols: int,
                   lang: str) -> tuple[str, str]:
     """('shown: batch 0, head 1 → [query 7 × key 7]', 'batch 0, head 1'): the caption of the
-    slice, and which slice it is ('' for a 2-D step)."""
-    row_axis, col_axis = step.axes[-2], step.axes[-1]
-    sel = ", ".join(f"{_SINGULAR.get(a, a)} {i}" for a, i in zip(step.axes, index))
+    slice, and which slice it is ('' for a 2-D step); the axes named in `lang`."""
+    row_axis, col_axis = axis_name(step.axes[-2], lang), axis_name(step.axes[-1], lang)
+    sel = selection(step.axes, index)
     matrix = f"[{row_axis} {rows} × {col_axis} {cols}]"
     if not sel:
         return matrix, ""
-    return translate("shown: {sel}", lang).format(sel=f"{sel} → {matrix}"), sel
+    return QCoreApplication.translate("StepLabels", "shown: {sel} → {matrix}").format(
+        sel=sel, matrix=matrix), sel
 
 
 class TraceLabels:
@@ -127,12 +143,12 @@ class TraceLabels:
             self._vocab = self._display(np.arange(n))
         return self._vocab
 
-    def axis(self, axis: str, n: int, batch: int, lang: str, token_rows: bool = False) -> list[str]:
+    def axis(self, axis: str, n: int, batch: int, token_rows: bool = False) -> list[str]:
         """The `n` labels along `axis` of a slice of batch entry `batch` ('3 ·the', 'batch 0',
         '17 ing', or the index); `token_rows`: the token-id step, whose cells are the tokens."""
         trace = self._session.trace
         if axis == "batch":
-            row = translate("batch {b}", lang)
+            row = QCoreApplication.translate("StepLabels", "batch {b}")
             return [row.format(b=b) for b in range(n)]
         if axis in TOKEN_AXES and not token_rows and trace is not None:
             pieces = self.token_pieces()[min(batch, len(trace.ids) - 1)]

@@ -9,12 +9,13 @@ float64 recomputation of the step (checks) with its largest difference.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Slot
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
-from engine.article import article_mode_problem
 from engine.checks import Check
 from engine.trace import Trace
 from gui.panels.walkthrough import article
@@ -27,14 +28,12 @@ from gui.panels.walkthrough.table_model import StepTableModel
 from gui.panels.walkthrough.toolbar import Toolbar
 from gui.panels.walkthrough.values import ValuesView
 from gui.panels.walkthrough.words import WordsView
+from gui import i18n
 from gui.session import Session
-from gui.strings import translate
 from gui.widgets import EmptyState
 from gui.widgets.lazy import FitsDock
 from gui.workers import FunctionWorker, start_worker, stop_worker
 
-EMPTY = ("No trace yet. Load or create a model and type some context text: every step of its "
-         "forward pass will be listed here.")
 _BANNER_STYLE = {
     "info": "background: #e8f1fb; color: #123a63; border: 1px solid #bcd4ee;",
     "problem": "background: #fdecea; color: #8a1c1c; border: 1px solid #f5c2c0;",
@@ -42,7 +41,12 @@ _BANNER_STYLE = {
 
 
 class WalkthroughPanel(FitsDock, QWidget):
-    """Every step of the session's trace, one at a time, with its numbers, picture and check."""
+    """Every step of the session's trace, one at a time, with its numbers, picture and check.
+
+    Two languages meet here: the interface's own words follow the installed catalogue (tr(),
+    re-set on LanguageChange) and the engine's (step titles, formulas, notes, the guide) follow
+    `session.lang` (re-drawn on language_changed). Either event re-draws everything shown.
+    """
 
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(parent)
@@ -50,7 +54,7 @@ class WalkthroughPanel(FitsDock, QWidget):
         self._names: list[str] = []  # trace step names in order
         self._list_layout: list[tuple] = []  # (name, shape, title) of the steps listed
         self._index = -1
-        self._shown_lang = ""  # the language the widgets are in
+        self._banner: Callable[[], str] | None = None  # makes the banner's text, in the language
         self._labels = TraceLabels(session)
         self._checks = StepChecks()
         self._export = StepExport(self)
@@ -63,7 +67,7 @@ class WalkthroughPanel(FitsDock, QWidget):
         session.weights_changed.connect(self._on_weights_changed)
         session.focus_changed.connect(self._on_focus_changed)
         session.language_changed.connect(self._on_language_changed)
-        self._retranslate()
+        self.empty.message.setText(self._empty_text())
         self._on_trace_changed()
 
     def _build(self) -> None:
@@ -129,24 +133,36 @@ class WalkthroughPanel(FitsDock, QWidget):
         return self.session.lang
 
     def set_language(self, lang: str) -> None:
-        """Switch the session to `lang` ("en" or "zh"); this panel re-translates at once even
-        when the session already had it (the window may have set `session.lang` itself)."""
-        self.session.set_language(lang)
-        if self._shown_lang != self.lang:
-            self._on_language_changed()
+        """Switch the interface (gui.i18n) and the session to `lang` ("en" or "zh"), as the
+        window's View → Language does; this panel re-translates at once."""
+        self.session.set_language(i18n.install(lang))
+        # Qt posts LanguageChange to the windows; deliver it now, so every label has switched
+        # when this returns.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LanguageChange.value)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+        super().changeEvent(event)
 
     @Slot()
     def _on_language_changed(self, *_args: object) -> None:
         self._retranslate()
-        if self.current_name():
-            self.step_list.show_outline(outline(self.session.trace, self.lang))  # headers too
-            self._set_index(self._index, notify=False)
+
+    def _empty_text(self) -> str:
+        return self.tr("No trace yet. Load or create a model and type some context text: every "
+                       "step of its forward pass will be listed here.")
 
     def _retranslate(self) -> None:
-        self._shown_lang = self.lang
-        self.toolbar.retranslate(self.lang)
-        self.values.form.retranslate(self.lang)
-        self.empty.message.setText(translate(EMPTY, self.lang))
+        """Every text in the languages now chosen: the empty state, the banner, the step list
+        and the step on show (the toolbar and the form re-set their own labels)."""
+        self.empty.message.setText(self._empty_text())
+        if self._banner is not None:
+            self.banner.setText(self._banner())
+        if self.session.trace is not None:
+            self.step_list.show_outline(outline(self.session.trace, self.lang))  # headers too
+        if self.current_name():
+            self._set_index(self._index, notify=False)
 
     # -- public API ---------------------------------------------------------------------------
     def current_name(self) -> str:
@@ -196,8 +212,11 @@ class WalkthroughPanel(FitsDock, QWidget):
         model = self.values.table_model
         return model.matrix(), model.row_labels(), model.column_labels()
 
-    def show_banner(self, text: str, kind: str = "info") -> None:
-        """A message above the walkthrough ('' hides it); kind: info or problem."""
+    def show_banner(self, text: str | Callable[[], str], kind: str = "info") -> None:
+        """A message above the walkthrough ('' hides it); kind: info or problem. A callable
+        makes the text, again on a language switch."""
+        self._banner = text if callable(text) else None
+        text = text() if callable(text) else text
         self.banner.setVisible(bool(text))
         self.banner.setText(text)
         self.banner.setStyleSheet(_BANNER_STYLE[kind] + " padding: 6px; border-radius: 4px;")
@@ -252,7 +271,7 @@ class WalkthroughPanel(FitsDock, QWidget):
         name = self.current_name()
         if trace is None or not name:
             return
-        self.toolbar.show_position(self._index, len(self._names), self.lang)
+        self.toolbar.show_position(self._index, len(self._names))
         self.words.show_words(describe(trace, self.session.model, name, self.lang))
         self.values.form.configure(trace[name])
         self._show_values()
@@ -300,7 +319,7 @@ class WalkthroughPanel(FitsDock, QWidget):
             self.step_list.show_outline(outline(trace, self.lang))
         if not self._names:
             self._index = -1
-            self.empty.show_empty(translate(EMPTY, self.lang))
+            self.empty.show_empty(self._empty_text())
             return
         self.empty.show_content()
         row_of = self.step_list.row_of
@@ -318,14 +337,13 @@ class WalkthroughPanel(FitsDock, QWidget):
     def run_article_mode(self) -> None:
         """Trace the articles' batch (4 windows × 16 tokens) in the background."""
         model = self.session.model
-        problem = article_mode_problem(model)
-        if problem is not None:
-            self.show_banner(problem, "problem")
+        if article.problem(model) is not None:
+            self.show_banner(lambda: article.problem(model) or "", "problem")
             return
         try:
             ids, self._article_source = article.article_ids(self.session)
         except ValueError as exc:
-            self.show_banner(translate(str(exc), self.lang), "problem")
+            self.show_banner(lambda text=str(exc): article.message(text), "problem")
             return
         stop_worker(self._article_worker)
         worker = FunctionWorker(article.trace_job, model, ids)
@@ -335,19 +353,20 @@ class WalkthroughPanel(FitsDock, QWidget):
         worker.errored.connect(self._on_article_failed, Qt.ConnectionType.QueuedConnection)
         self._article_worker = worker
         self.article_button.setEnabled(False)
-        self.show_banner(translate(article.TRACING, self.lang))
+        self.show_banner(article.tracing)
         start_worker(worker, "article-trace")
 
     @Slot(object)
     def _on_article_trace(self, trace: Trace) -> None:
         self.article_button.setEnabled(True)
         self.session.set_trace(trace)
-        self.show_banner(article.summary(trace, self._article_source, self.lang))
+        source = self._article_source
+        self.show_banner(lambda: article.summary(trace, source))
 
     @Slot(object)
     def _on_article_failed(self, exc: BaseException) -> None:
         self.article_button.setEnabled(True)
-        self.show_banner(translate(article.FAILED, self.lang).format(err=exc), "problem")
+        self.show_banner(lambda: article.failed(exc), "problem")
 
     def shutdown(self) -> None:
         """Stop background work (the window calls this on close)."""

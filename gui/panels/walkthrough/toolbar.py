@@ -2,12 +2,8 @@
 export buttons for the step (CSV, .npy) and its heatmap (PNG, SVG)."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
-
-from gui.strings import translate
-
-ARTICLE_TIP = "Trace 4 windows of 16 tokens from the training text, as in the articles"
 
 
 class Toolbar(QWidget):
@@ -18,6 +14,7 @@ class Toolbar(QWidget):
         self.prev_button = QPushButton()
         self.next_button = QPushButton()
         self.counter = QLabel()
+        self._position = (-1, 0)  # the step counter's (index, count), re-worded on a switch
         self.article_button = QPushButton()
         self.export_label = QLabel()
         self.csv_button, self.npy_button = QPushButton("CSV…"), QPushButton(".npy…")
@@ -37,18 +34,28 @@ class Toolbar(QWidget):
         for w in (self.export_label, self.csv_button, self.npy_button, self.picture_label,
                   self.png_button, self.svg_button):
             bar.addWidget(w)
+        self._retranslate()
 
-    def retranslate(self, lang: str) -> None:
-        """The words in `lang` (the format names stay as they are)."""
-        self.prev_button.setText(translate("◀ Previous", lang))
-        self.next_button.setText(translate("Next ▶", lang))
-        self.article_button.setText(translate("Article mode", lang))
-        self.article_button.setToolTip(translate(ARTICLE_TIP, lang))
-        self.export_label.setText(translate("Export step:", lang))
-        self.picture_label.setText(translate("Heatmap:", lang))
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+        super().changeEvent(event)
 
-    def show_position(self, index: int, count: int, lang: str) -> None:
+    def _retranslate(self) -> None:
+        """The words in the interface language (the format names stay as they are)."""
+        self.prev_button.setText(self.tr("◀ Previous"))
+        self.next_button.setText(self.tr("Next ▶"))
+        self.article_button.setText(self.tr("Article mode"))
+        self.article_button.setToolTip(
+            self.tr("Trace 4 windows of 16 tokens from the training text, as in the articles"))
+        self.export_label.setText(self.tr("Export step:"))
+        self.picture_label.setText(self.tr("Heatmap:"))
+        if self._position[0] >= 0:
+            self.show_position(*self._position)
+
+    def show_position(self, index: int, count: int) -> None:
         """'Step 3 of 142', with Previous / Next enabled where they lead somewhere."""
-        self.counter.setText(translate("Step {i} of {n}", lang).format(i=index + 1, n=count))
+        self._position = (index, count)
+        self.counter.setText(self.tr("Step {i} of {n}").format(i=index + 1, n=count))
         self.prev_button.setEnabled(index > 0)
         self.next_button.setEnabled(index + 1 < count)

@@ -6,6 +6,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QSplitter, QTableView, QVBoxLayout, QWidget
 
+from engine.steps import axis_name, step_title
 from engine.trace import Step
 from gui.panels.walkthrough.form import SliceForm
 from gui.panels.walkthrough.labels import TraceLabels, slice_caption
@@ -54,21 +55,22 @@ class ValuesView(QWidget):
         layout.addWidget(split, 1)
 
     def show_step(self, step: Step, lang: str, token_tips: bool) -> None:
-        """Table and heatmap of the form's slice of `step`; `token_tips` adds each token's piece
-        to the token-id cells' tooltips."""
+        """Table and heatmap of the form's slice of `step`, the engine's words in `lang`;
+        `token_tips` adds each token's piece to the token-id cells' tooltips."""
         index, batch = self.form.index_for(step)
         m = step.values[index] if index else step.values
         if m.ndim == 1:
             m = m[None]
         row_axis, col_axis = step.axes[-2], step.axes[-1]
         is_tokens = step.kind == "tokens"
-        rows = self._labels.axis(row_axis, m.shape[0], batch, lang, token_rows=is_tokens)
-        cols = self._labels.axis(col_axis, m.shape[1], batch, lang, token_rows=is_tokens)
+        rows = self._labels.axis(row_axis, m.shape[0], batch, token_rows=is_tokens)
+        cols = self._labels.axis(col_axis, m.shape[1], batch, token_rows=is_tokens)
         tips = self._labels.token_pieces() if is_tokens and token_tips else None
         self.table_model.set_matrix(m, rows, cols, integers=is_tokens, tooltips=tips)
         caption, sel = slice_caption(step, index, m.shape[0], m.shape[1], lang)
         self.form.caption.setText(caption)
         cmap, levels = colour_scale(step.kind, m)
-        title = f"{step.title}  {('(' + sel + ')') if sel else ''}".strip()
+        title = step_title(step.name, lang)
+        title = f"{title}  ({sel})" if sel else title
         self.heatmap.set_matrix(m, rows, cols, colormap=cmap, levels=levels, title=title)
-        self.heatmap.set_axis_titles(row_axis, col_axis)
+        self.heatmap.set_axis_titles(axis_name(row_axis, lang), axis_name(col_axis, lang))
