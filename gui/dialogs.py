@@ -11,61 +11,84 @@ import threading
 import traceback
 from typing import Callable
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+
+def _tr(text: str) -> str:
+    """`text` in the interface language (context "dialogs")."""
+    return QCoreApplication.translate("dialogs", text)
+
+
 # What to do about each engine error, keyed by class name so that this module needs no engine
-# import (and a renamed class falls back to the generic advice rather than crashing).
+# import (and a renamed class falls back to the generic advice rather than crashing). English
+# sources, marked for lupdate; explain() translates them when shown.
 _ADVICE: dict[str, tuple[str, str]] = {
     "CorpusError": (
-        "This text file can't be used",
-        "Choose a plain-text file (UTF-8 or GBK) with at least a few sentences of text.",
+        QT_TRANSLATE_NOOP("dialogs", "This text file can't be used"),
+        QT_TRANSLATE_NOOP(
+            "dialogs", "Choose a plain-text file (UTF-8 or GBK) with at least a few "
+                       "sentences of text."),
     ),
     "OutputError": (
-        "The model was not saved",
-        "Your file was left as it was. Choose another file name (File → Save model as…).",
+        QT_TRANSLATE_NOOP("dialogs", "The model was not saved"),
+        QT_TRANSLATE_NOOP(
+            "dialogs", "Your file was left as it was. Choose another file name (File → Save "
+                       "model as…)."),
     ),
     "SaveError": (
-        "The model could not be saved",
-        "The model is still open. Free some disk space or choose another place "
-        "(File → Save model as…).",
+        QT_TRANSLATE_NOOP("dialogs", "The model could not be saved"),
+        QT_TRANSLATE_NOOP(
+            "dialogs", "The model is still open. Free some disk space or choose another "
+                       "place (File → Save model as…)."),
     ),
     "CheckpointError": (
-        "This model file can't be opened",
-        "Choose a .safetensors file saved by Transformer Explorer (File → Save model), "
-        "or a folder containing model.safetensors.",
+        QT_TRANSLATE_NOOP("dialogs", "This model file can't be opened"),
+        QT_TRANSLATE_NOOP(
+            "dialogs", "Choose a .safetensors file saved by Transformer Explorer (File → "
+                       "Save model), or a folder containing model.safetensors."),
     ),
     "ConfigError": (
-        "Invalid setting",
-        "Correct the named field in the Training panel and try again.",
+        QT_TRANSLATE_NOOP("dialogs", "Invalid setting"),
+        QT_TRANSLATE_NOOP(
+            "dialogs", "Correct the named field in the Training panel and try again."),
     ),
     "DeviceError": (
-        "Device not available",
-        "Pick another device in the Training panel; CPU always works.",
+        QT_TRANSLATE_NOOP("dialogs", "Device not available"),
+        QT_TRANSLATE_NOOP(
+            "dialogs", "Pick another device in the Training panel; CPU always works."),
     ),
     "TokenizerUnavailable": (
-        "Tokenizer not available",
-        "Choose cl100k_base or char in the Training panel; both work offline.",
+        QT_TRANSLATE_NOOP("dialogs", "Tokenizer not available"),
+        QT_TRANSLATE_NOOP(
+            "dialogs", "Choose cl100k_base or char in the Training panel; both work offline."),
     ),
     "TrainingDiverged": (
-        "Training diverged",
-        "The last good weights were kept. Lower the learning rate or use more warm-up "
-        "steps, then press Start again.",
+        QT_TRANSLATE_NOOP("dialogs", "Training diverged"),
+        QT_TRANSLATE_NOOP(
+            "dialogs", "The last good weights were kept. Lower the learning rate or use more "
+                       "warm-up steps, then press Start again."),
     ),
     "TrainingError": (
-        "Training stopped with an error",
-        "The last good weights were kept. If the device ran out of memory, use a smaller "
-        "batch, context or model, or train on the CPU.",
+        QT_TRANSLATE_NOOP("dialogs", "Training stopped with an error"),
+        QT_TRANSLATE_NOOP(
+            "dialogs", "The last good weights were kept. If the device ran out of memory, "
+                       "use a smaller batch, context or model, or train on the CPU."),
     ),
     "PermissionError": (
-        "Permission denied",
-        "Choose a file or folder you are allowed to read and write.",
+        QT_TRANSLATE_NOOP("dialogs", "Permission denied"),
+        QT_TRANSLATE_NOOP("dialogs", "Choose a file or folder you are allowed to read and write."),
     ),
     "FileNotFoundError": (
-        "File not found",
-        "The file may have been moved or deleted; open it again from its new place.",
+        QT_TRANSLATE_NOOP("dialogs", "File not found"),
+        QT_TRANSLATE_NOOP(
+            "dialogs", "The file may have been moved or deleted; open it again from its new "
+                       "place."),
     ),
-    "OSError": ("The file could not be read or written", "Check the path and try again."),
+    "OSError": (
+        QT_TRANSLATE_NOOP("dialogs", "The file could not be read or written"),
+        QT_TRANSLATE_NOOP("dialogs", "Check the path and try again."),
+    ),
 }
 
 
@@ -73,10 +96,13 @@ def explain(exc: BaseException) -> tuple[str, str]:
     """(title, message) for an exception: its own one-line message plus what to do next."""
     for cls in type(exc).__mro__:
         if cls.__name__ in _ADVICE:
-            title, advice = _ADVICE[cls.__name__]
+            title, advice = (_tr(t) for t in _ADVICE[cls.__name__])
             break
     else:
-        title, advice = "Something went wrong", "Your work is still open; you can try again."
+        title = QCoreApplication.translate("dialogs", "Something went wrong")
+        advice = QCoreApplication.translate("dialogs",
+                                            "Your work is still open; you can try again.")
+    # The exception's own message is the engine's, in English: it names files and fields.
     text = str(exc).strip() or type(exc).__name__
     return title, f"{text}\n\n{advice}"
 
@@ -90,11 +116,18 @@ def show_error(parent: QWidget | None, title: str, message: str, details: str | 
     box.exec()
 
 
-def show_exception(parent: QWidget | None, exc: BaseException, doing: str = "") -> None:
-    """Explain an expected failure (bad file, bad setting...) in a dialog, without a traceback."""
+def show_exception(parent: QWidget | None, exc: BaseException, doing: str = "",
+                   headline: str = "") -> None:
+    """Explain an expected failure (bad file, bad setting...) in a dialog, without a traceback.
+
+    `headline` is a whole translated sentence put first ("Saving the model failed."); `doing`
+    (older callers: "Saving the model") is put into "{0} failed." instead.
+    """
     title, message = explain(exc)
-    if doing:
-        message = f"{doing} failed.\n\n{message}"
+    if not headline and doing:
+        headline = QCoreApplication.translate("dialogs", "{0} failed.").format(doing)
+    if headline:
+        message = f"{headline}\n\n{message}"
     show_error(parent, title, message)
 
 
@@ -107,10 +140,13 @@ def ask_close_during_training(parent: QWidget | None) -> str:
     """Training is running and the window is closing: "save", "discard" or "cancel"."""
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Question)
-    box.setWindowTitle("Training is running")
-    box.setText("Training is still running. Stop it and save the model before quitting?")
-    save = box.addButton("Save && quit", QMessageBox.ButtonRole.AcceptRole)
-    discard = box.addButton("Quit without saving", QMessageBox.ButtonRole.DestructiveRole)
+    box.setWindowTitle(QCoreApplication.translate("dialogs", "Training is running"))
+    box.setText(QCoreApplication.translate(
+        "dialogs", "Training is still running. Stop it and save the model before quitting?"))
+    save = box.addButton(QCoreApplication.translate("dialogs", "Save && quit"),
+                         QMessageBox.ButtonRole.AcceptRole)
+    discard = box.addButton(QCoreApplication.translate("dialogs", "Quit without saving"),
+                            QMessageBox.ButtonRole.DestructiveRole)
     box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(save)
     box.exec()
@@ -121,8 +157,9 @@ def ask_close_during_training(parent: QWidget | None) -> str:
 def ask_save_changes(parent: QWidget | None) -> str:
     """The trained model was not saved and the window is closing: "save", "discard", "cancel"."""
     answer = QMessageBox.question(
-        parent, "Save the trained model?",
-        "The model was trained but not saved. Save it before quitting?",
+        parent, QCoreApplication.translate("dialogs", "Save the trained model?"),
+        QCoreApplication.translate(
+            "dialogs", "The model was trained but not saved. Save it before quitting?"),
         QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
         | QMessageBox.StandardButton.Cancel,
         QMessageBox.StandardButton.Save,
@@ -153,10 +190,12 @@ def ask_encoding(parent: QWidget | None, name: str) -> str | None:
     """How to decode the text file `name`: "detect" or a codec name; None when cancelled."""
     from PySide6.QtWidgets import QInputDialog
 
-    labels = ["Detect from the whole file (recommended)", *ENCODINGS[1:]]
-    label, ok = QInputDialog.getItem(parent, "Text encoding",
-                                     f"How are the characters of {name} encoded?", labels, 0,
-                                     False)
+    labels = [QCoreApplication.translate("dialogs", "Detect from the whole file (recommended)"),
+              *ENCODINGS[1:]]
+    title = QCoreApplication.translate("dialogs", "Text encoding")
+    question = QCoreApplication.translate(
+        "dialogs", "How are the characters of {0} encoded?").format(name)
+    label, ok = QInputDialog.getItem(parent, title, question, labels, 0, False)
     if not ok:
         return None
     return ENCODINGS[labels.index(label)]
@@ -165,7 +204,9 @@ def ask_encoding(parent: QWidget | None, name: str) -> str | None:
 def ask_replace(parent: QWidget | None, path: str) -> bool:
     """`path` holds a model already: replace it?"""
     answer = QMessageBox.question(
-        parent, "Replace the model?", f"{path} already holds a model. Replace it?",
+        parent, QCoreApplication.translate("dialogs", "Replace the model?"),
+        QCoreApplication.translate(
+            "dialogs", "{0} already holds a model. Replace it?").format(path),
         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
         QMessageBox.StandardButton.Cancel)
     return answer == QMessageBox.StandardButton.Yes
@@ -192,9 +233,11 @@ class _ExceptionRelay(QObject):
         try:
             show_error(
                 self._parent_widget(),
-                "Unexpected error",
-                f"{message}\n\nThe app is still running. If this keeps happening, save your "
-                "model and restart, and please report the details below.",
+                QCoreApplication.translate("dialogs", "Unexpected error"),
+                QCoreApplication.translate(
+                    "dialogs", "{0}\n\nThe app is still running. If this keeps happening, "
+                    "save your model and restart, and please report the details below.")
+                .format(message),
                 details,
             )
         finally:

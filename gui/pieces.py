@@ -68,7 +68,11 @@ def show_if_traced(session: "Session", empty: "EmptyState") -> bool:
         empty.show_empty()
         return False
     if not trace_fits_model(session):
-        empty.show_empty(empty.tr("Waiting for a trace of the new model…"))
+        from PySide6.QtCore import QCoreApplication  # (only here: the rest needs no Qt)
+
+        # A callable: the explanation follows a language switch while it shows.
+        empty.show_empty(lambda: QCoreApplication.translate(
+            "pieces", "Waiting for a trace of the new model…"))
         return False
     empty.show_content()
     return True

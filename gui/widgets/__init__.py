@@ -3,9 +3,9 @@ page, so no panel is ever a blank rectangle), `LazyPanel` (draw only while visib
 plot set-up in `plots`."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence, Union
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (
     QLabel,
     QSizePolicy,
@@ -26,13 +26,22 @@ __all__ = ["PATTERN_CMAP", "SIGNED_CMAP", "EmptyState", "Heatmap", "LazyPanel", 
            "symmetric_levels"]
 
 
-class EmptyState(QStackedWidget):
-    """Either a centred explanation (page 0) or the panel's content (page 1)."""
+Message = Union[str, Callable[[], str]]  # a text, or what gives it in the interface language
 
-    def __init__(self, content: QWidget, message: str, parent: QWidget | None = None):
+
+class EmptyState(QStackedWidget):
+    """Either a centred explanation (page 0) or the panel's content (page 1).
+
+    A message may be a callable (`lambda: self.tr("...")`): it is asked again on a language
+    switch, so the explanation shown follows the language live. A plain string stays as set;
+    its owner re-sets it with `set_default` from its own re-translation.
+    """
+
+    def __init__(self, content: QWidget, message: Message, parent: QWidget | None = None):
         super().__init__(parent)
-        self._default = message
-        self.message = QLabel(message)
+        self._default: Message = message
+        self._shown: Message | None = None  # the message on page 0; None: the default
+        self.message = QLabel(_text(message))
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
         self.message.setMargin(24)
@@ -41,7 +50,7 @@ class EmptyState(QStackedWidget):
         self.addWidget(content)
 
     @classmethod
-    def fill(cls, panel: QWidget, content: QWidget, message: str) -> EmptyState:
+    def fill(cls, panel: QWidget, content: QWidget, message: Message) -> EmptyState:
         """An EmptyState of `content` that fills `panel` (its only child, 4 px margins)."""
         empty = cls(content, message)
         outer = QVBoxLayout(panel)
@@ -49,16 +58,33 @@ class EmptyState(QStackedWidget):
         outer.addWidget(empty)
         return empty
 
-    def show_empty(self, message: str | None = None) -> None:
+    def show_empty(self, message: Message | None = None) -> None:
         """Show the explanation (this one, or the default) instead of the content."""
-        self.message.setText(message if message is not None else self._default)
+        self._shown = message
+        self.message.setText(_text(message if message is not None else self._default))
         self.setCurrentIndex(0)
+
+    def set_default(self, message: Message) -> None:
+        """A new default explanation (e.g. re-translated); shown at once if it is showing."""
+        self._default = message
+        if self._shown is None:
+            self.message.setText(_text(message))
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            shown = self._shown if self._shown is not None else self._default
+            self.message.setText(_text(shown))
 
     def show_content(self) -> None:
         self.setCurrentIndex(1)
 
     def is_empty(self) -> bool:
         return self.currentIndex() == 0
+
+
+def _text(message: Message) -> str:
+    return message() if callable(message) else message
 
 
 def fill_table(table: QTableWidget, rows: Sequence[Sequence[str]], numeric_from: int = 1) -> None:

@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QCoreApplication, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 
-MASKED_TEXT = "−∞ (masked)"
+MASKED_TEXT = "−∞ (masked)"  # the English source; format_value shows it translated
 
 
 def elide(label: str, max_chars: int) -> str:
@@ -20,7 +20,7 @@ def elide(label: str, max_chars: int) -> str:
 def format_value(v: float) -> str:
     """Exact readout: six significant digits; −∞ cells say they are masked."""
     if np.isneginf(v):
-        return MASKED_TEXT
+        return QCoreApplication.translate("cells", "−∞ (masked)")
     if np.isposinf(v):
         return "+∞"
     if np.isnan(v):

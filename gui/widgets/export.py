@@ -9,14 +9,21 @@ from pathlib import Path
 
 import pyqtgraph as pg
 import pyqtgraph.exporters as exporters
-from PySide6.QtCore import QPoint, QRect, QSize, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QMenu, QWidget
 
 from gui import dialogs
 
-PNG_FILTER = "PNG image (*.png)"
-SVG_FILTER = "SVG drawing (*.svg)"
+# The save dialog's filters: English sources; file_filter() gives them translated.
+PNG_FILTER = QT_TRANSLATE_NOOP("export", "PNG image (*.png)")
+SVG_FILTER = QT_TRANSLATE_NOOP("export", "SVG drawing (*.svg)")
+
+
+def file_filter(fmt: str) -> str:
+    """The save dialog's filter for "png" or "svg", in the interface language."""
+    return QCoreApplication.translate("export", PNG_FILTER if fmt == "png" else SVG_FILTER)
+
 
 
 def export_view(view: pg.GraphicsView, path: str) -> str:
@@ -58,10 +65,14 @@ def _render_svg(widget: QWidget, path: str) -> None:
 
 
 def ask_and_export(view: pg.GraphicsView, fmt: str, name: str = "plot") -> str:
-    """Ask where to save, then export; returns the path, or "" if cancelled or failed."""
-    filters = PNG_FILTER if fmt == "png" else SVG_FILTER
-    path = dialogs.ask_save_path(view, f"Save {name} as {fmt.upper()}", f"{name}.{fmt}",
-                                 filters)
+    """Ask where to save, then export; returns the path, or "" if cancelled or failed.
+
+    `name` is the suggested file name (without its suffix)."""
+    if fmt == "png":
+        title = QCoreApplication.translate("export", "Save as a PNG image")
+    else:
+        title = QCoreApplication.translate("export", "Save as an SVG drawing")
+    path = dialogs.ask_save_path(view, title, f"{name}.{fmt}", file_filter(fmt))
     if not path:
         return ""
     if Path(path).suffix.lower() != f".{fmt}":
@@ -69,7 +80,8 @@ def ask_and_export(view: pg.GraphicsView, fmt: str, name: str = "plot") -> str:
     try:
         return export_view(view, path)
     except (OSError, ValueError) as exc:
-        dialogs.show_exception(view, exc, f"saving the {name}")
+        dialogs.show_exception(view, exc, headline=QCoreApplication.translate(
+            "export", "Saving the image failed."))
         return ""
 
 
@@ -79,8 +91,10 @@ def install_export_menu(view: pg.GraphicsView, name: str = "plot") -> None:
 
     def show_menu(pos: QPoint) -> None:
         menu = QMenu(view)
-        menu.addAction("Save as PNG…", lambda: ask_and_export(view, "png", name))
-        menu.addAction("Save as SVG…", lambda: ask_and_export(view, "svg", name))
+        menu.addAction(QCoreApplication.translate("export", "Save as PNG…"),
+                       lambda: ask_and_export(view, "png", name))
+        menu.addAction(QCoreApplication.translate("export", "Save as SVG…"),
+                       lambda: ask_and_export(view, "svg", name))
         menu.exec(view.mapToGlobal(pos))
 
     view.customContextMenuRequested.connect(show_menu)

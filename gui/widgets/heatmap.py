@@ -11,7 +11,7 @@ from typing import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -139,7 +139,7 @@ class Heatmap(QWidget):
         layout.addWidget(self.title_label)
         layout.addWidget(self.graphics, 1)
         if readout:
-            self.readout = QLabel(self.tr("Hover a cell to read its exact value."))
+            self.readout = QLabel(self._readout_hint())
             self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             layout.addWidget(self.readout)
@@ -228,6 +228,10 @@ class Heatmap(QWidget):
         """Name the axes (e.g. 'query', 'key')."""
         self.plot.setLabel("left", row_title)
         self.plot.setLabel("bottom", col_title)
+
+    def set_hover_names(self, row_name: str, col_name: str) -> None:
+        """The words put before the labels in the hover text, e.g. ("query", "key")."""
+        self._hover_names = (row_name, col_name)
 
     def set_cell_values(self, on: bool) -> None:
         """Print numbers inside cells whenever cells are large enough to hold them."""
@@ -367,9 +371,19 @@ class Heatmap(QWidget):
         if cell is not None:
             self.clicked.emit(*cell)
 
+    def _readout_hint(self) -> str:
+        return self.tr("Hover a cell to read its exact value.")
+
     def _show_readout(self, text: str) -> None:
         if self.readout is not None:
-            self.readout.setText(text or self.tr("Hover a cell to read its exact value."))
+            self.readout.setText(text or self._readout_hint())
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        # Axis titles, hover names and the title come from the owner, which re-sets them
+        # (set_axis_titles, set_hover_names, set_matrix) in its own re-translation.
+        if event.type() == QEvent.Type.LanguageChange:
+            self._show_readout(self._hover_text)
 
     def leaveEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self._hover_box.hide()

@@ -2,32 +2,43 @@
 remembered layout."""
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QByteArray, QCoreApplication, Qt
 from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QWidget
 
 from gui import settings
 
 LAYOUT_VERSION = 3  # bump when the docks change, so an old saved layout is not restored
 
-# name -> dock title (English source; gui.strings has the Chinese). The names are the ones
+# name -> dock title (English source, translated by title()). The names are the ones
 # `--panel NAME` takes (gui.launcher.PANELS) and the View menu's order.
 TITLES = {
-    "context": "Context",
-    "walkthrough": "Walkthrough",
-    "tokens": "Tokens",
-    "embeddings": "Embeddings",
-    "positional": "Positional encoding",
-    "attention": "Attention",
-    "insights": "Looking inside",
-    "generation": "Generation",
-    "training": "Training",
-    "history": "Training history",
+    "context": QT_TRANSLATE_NOOP("docks", "Context"),
+    "walkthrough": QT_TRANSLATE_NOOP("docks", "Walkthrough"),
+    "tokens": QT_TRANSLATE_NOOP("docks", "Tokens"),
+    "embeddings": QT_TRANSLATE_NOOP("docks", "Embeddings"),
+    "positional": QT_TRANSLATE_NOOP("docks", "Positional encoding"),
+    "attention": QT_TRANSLATE_NOOP("docks", "Attention"),
+    "insights": QT_TRANSLATE_NOOP("docks", "Looking inside"),
+    "generation": QT_TRANSLATE_NOOP("docks", "Generation"),
+    "training": QT_TRANSLATE_NOOP("docks", "Training"),
+    "history": QT_TRANSLATE_NOOP("docks", "Training history"),
 }
+
+
+def title(name: str) -> str:
+    """The title of a panel's dock in the interface language."""
+    return QCoreApplication.translate("docks", TITLES[name])
+
+
+def retitle(docks: dict[str, QDockWidget]) -> None:
+    """Every dock's title (and so its View-menu entry) in the interface language."""
+    for name, dock in docks.items():
+        dock.setWindowTitle(title(name))
 
 
 def make_dock(window: QMainWindow, name: str, widget: QWidget, scroll: bool = True) -> QDockWidget:
     """A movable, floatable, closable dock named `dock_<name>` (saveState finds it by name)."""
-    dock = QDockWidget(TITLES[name], window)
+    dock = QDockWidget(title(name), window)
     dock.setObjectName(f"dock_{name}")
     if scroll:
         # A panel squeezed below its minimum size scrolls instead of forcing the whole

@@ -8,7 +8,6 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QMainWindow
 
 from engine.job import Cancelled, StartFrom
-from engine.wording import plural
 from gui import dialogs, resources
 from gui.session import Session
 from gui.window.context import ContextBox, first_lines
@@ -17,8 +16,7 @@ from gui.window.recent import RecentFiles
 
 APP_TITLE = "Transformer Explorer"
 MODEL_SUFFIXES = (".safetensors",)
-TEXT_FILTER = "Text files (*.txt *.md *.csv *.tsv *.json *.log);;All files (*)"
-MODEL_FILTER = "Transformer Explorer models (*.safetensors);;All files (*)"
+HEAD_WINDOWS = 16  # a newly opened text's first context is read from this many windows of it
 HEAD_BYTES = 16_384  # of a text, for the first context of a model opened with it
 
 
@@ -37,10 +35,16 @@ class Documents(QObject):
         self.run = run
         self.context = context
         self.recent = recent
-        self.jobs = FileJobs(window, APP_TITLE)
+        self.jobs = FileJobs(window, APP_TITLE)  # a proper name: the same in every language
 
     def _status(self, text: str, timeout: int = 8000) -> None:
         self.status.emit(text, timeout)
+
+    def _text_filter(self) -> str:
+        return self.tr("Text files (*.txt *.md *.csv *.tsv *.json *.log);;All files (*)")
+
+    def _model_filter(self) -> str:
+        return self.tr("Transformer Explorer models (*.safetensors);;All files (*)")
 
     # -- opening --------------------------------------------------------------------------------
     def load_default(self) -> None:
@@ -50,12 +54,12 @@ class Documents(QObject):
         if model_path.is_file():
             self.open_model(str(model_path), corpus_path=str(corpus_path), default=True)
         elif corpus_path.is_file():
-            self.open_text(str(corpus_path), note=(
-                f"No bundled model at {model_path}: showing an untrained model on the default "
-                "text. Press Start in the Training panel to train it."))
+            self.open_text(str(corpus_path), note=self.tr(
+                "No bundled model at {0}: showing an untrained model on the default text. "
+                "Press Start in the Training panel to train it.").format(model_path))
         else:
-            self._status(f"Bundled resources not found in {resources.resources_dir()}; "
-                         "open a text file (Ctrl+O) to begin.")
+            self._status(self.tr("Bundled resources not found in {0}; open a text file "
+                                 "(Ctrl+O) to begin.").format(resources.resources_dir()))
 
     def open_path(self, path: str) -> None:
         """Open a text file as the corpus, or a model file / folder as the model.
@@ -81,8 +85,8 @@ class Documents(QObject):
         self._ask_text(choose_encoding=True)
 
     def _ask_text(self, choose_encoding: bool) -> None:
-        path = dialogs.ask_open_path(self.window, "Open a text file to train on",
-                                     self.recent.last_dir(), TEXT_FILTER)
+        path = dialogs.ask_open_path(self.window, self.tr("Open a text file to train on"),
+                                     self.recent.last_dir(), self._text_filter())
         if not path:
             return
         encoding = None
@@ -94,18 +98,18 @@ class Documents(QObject):
         self.open_text(path, encoding=encoding)
 
     def open_model_dialog(self) -> None:
-        path = dialogs.ask_open_path(self.window, "Open a model", self.recent.last_dir(),
-                                     MODEL_FILTER)
+        path = dialogs.ask_open_path(self.window, self.tr("Open a model"),
+                                     self.recent.last_dir(), self._model_filter())
         if path:
             self.open_model(path)
 
-    def _busy(self, what: str) -> bool:
+    def _busy(self, message: str) -> bool:
+        """True (and `message` shown) while training runs or another file is opening."""
         if self.run.is_active:
-            dialogs.show_error(self.window, "Training is running",
-                               f"Stop training (Shift+F5) before {what}.")
+            dialogs.show_error(self.window, self.tr("Training is running"), message)
             return True
         if self.jobs.busy:
-            self._status("Still opening the previous file…")
+            self._status(self.tr("Still opening the previous file…"))
             return True
         return False
 
@@ -115,7 +119,7 @@ class Documents(QObject):
         `encoding` overrides detection (File → Open text with encoding…). Until the new model
         is ready nothing changes: a failure leaves what was open before.
         """
-        if self._busy("opening another file"):
+        if self._busy(self.tr("Stop training (Shift+F5) before opening another file.")):
             return
         from engine.corpus import load_corpus
 
@@ -128,11 +132,13 @@ class Documents(QObject):
             return load_corpus(path, tokenizer=tokenizer, context_length=context_length,
                                val_fraction=val_fraction, progress=report, encoding=encoding)
 
-        label = f"Tokenizing {Path(path).name} with {tokenizer}…"
+        name = Path(path).name
+        label = self.tr("Tokenizing {0} with {1}…").format(name, tokenizer)
         self._status(label)
         self.jobs.run(job, label,
                       lambda corpus: self._on_text_opened(path, corpus, note, encoding),
-                      lambda exc: self._on_open_failed(exc, f"Opening {Path(path).name}"))
+                      lambda exc: self._on_open_failed(
+                          exc, self.tr("Opening {0} failed.").format(name)))
 
     def _on_text_opened(self, path: str, corpus, note: str, encoding: str | None) -> None:
         from engine.model import new_model
@@ -143,7 +149,8 @@ class Documents(QObject):
             cfg.vocab_size = corpus.tokenizer.vocab_size
             model = new_model(cfg, form.train_config().seed)
         except ValueError as exc:  # ConfigError: the form's settings are impossible
-            dialogs.show_exception(self.window, exc, "Preparing a model")
+            dialogs.show_exception(self.window, exc,
+                                   headline=self.tr("Preparing a model failed."))
             return
         s = self.session
         s.set_corpus(path, corpus, encoding)
@@ -152,31 +159,39 @@ class Documents(QObject):
         self.run.set_resumable(None)
         s.set_snapshots(None)  # they belong to another model
         s.set_model(model, corpus.tokenizer, history=[])
-        self.context.set_text(first_lines(corpus.tokenizer.decode(corpus.train[:512]),
-                                          corpus.tokenizer, cfg.context_length))
+        # A full context window of the text, from its first paragraph of prose.
+        head = corpus.tokenizer.decode(corpus.train[: HEAD_WINDOWS * cfg.context_length + 512])
+        self.context.set_text(first_lines(head, corpus.tokenizer, cfg.context_length))
         if Path(path) != resources.default_corpus_path():
             self.recent.remember(path)
         decoding = getattr(corpus, "decoding", None)
-        read_as = f" Read as {decoding.describe()}." if decoding is not None else ""
-        self._status(note or (
-            f"Opened {Path(path).name}: {plural(corpus.n_tokens, 'token')}, vocabulary "
-            f"{corpus.tokenizer.vocab_size:,} ({corpus.tokenizer.name}).{read_as} A new UNTRAINED "
-            f"model ({model.num_params():,} parameters) was made for this vocabulary — press "
-            "Start in the Training panel to train it."), 0)
+        tokens = (self.tr("1 token") if corpus.n_tokens == 1
+                  else self.tr("{0} tokens").format(f"{corpus.n_tokens:,}"))
+        opened = self.tr("Opened {0}: {1}, vocabulary {2} ({3}).").format(
+            Path(path).name, tokens, f"{corpus.tokenizer.vocab_size:,}", corpus.tokenizer.name)
+        read_as = "" if decoding is None else " " + self.tr("Read as {0}.").format(
+            decoding.describe())
+        untrained = self.tr("A new UNTRAINED model ({0} parameters) was made for this "
+                            "vocabulary — press Start in the Training panel to train it.").format(
+            f"{model.num_params():,}")
+        self._status(note or f"{opened}{read_as} {untrained}", 0)
 
     def open_model(self, path: str, corpus_path: str | None = None, default: bool = False) -> None:
         """Load a saved model (in the background) and show it; its form settings are applied."""
-        if self._busy("opening another model"):
+        if self._busy(self.tr("Stop training (Shift+F5) before opening another model.")):
             return
         from engine.checkpoint import load_checkpoint
 
         def job(report):
             return load_checkpoint(path)
 
-        self._status(f"Opening {Path(path).name}…")
-        self.jobs.run(job, f"Opening {Path(path).name}…",
+        name = Path(path).name
+        label = self.tr("Opening {0}…").format(name)
+        self._status(label)
+        self.jobs.run(job, label,
                       lambda ckpt: self._on_model_opened(path, ckpt, corpus_path, default),
-                      lambda exc: self._on_open_failed(exc, f"Opening {Path(path).name}"),
+                      lambda exc: self._on_open_failed(
+                          exc, self.tr("Opening {0} failed.").format(name)),
                       cancellable=False)
 
     def _on_model_opened(self, path: str, ckpt, corpus_path: str | None, default: bool) -> None:
@@ -202,10 +217,15 @@ class Documents(QObject):
         # A bundle saved without its trainer has step 0 but keeps the history of its run.
         history_steps = [r.get("step", 0) for r in (ckpt.history or []) if isinstance(r, dict)]
         steps = max([ckpt.step or 0, *history_steps])
-        what = "the bundled model" if default else Path(path).name
-        self._status(
-            f"Opened {what}: {ckpt.model.num_params():,} parameters, trained {steps:,} steps, "
-            f"vocabulary {ckpt.tokenizer.vocab_size:,} ({ckpt.tokenizer.name}).", 0)
+        numbers = (f"{ckpt.model.num_params():,}", f"{steps:,}",
+                   f"{ckpt.tokenizer.vocab_size:,}", ckpt.tokenizer.name)
+        if default:
+            text = self.tr("Opened the bundled model: {0} parameters, trained {1} steps, "
+                           "vocabulary {2} ({3}).").format(*numbers)
+        else:
+            text = self.tr("Opened {0}: {1} parameters, trained {2} steps, vocabulary {3} "
+                           "({4}).").format(Path(path).name, *numbers)
+        self._status(text, 0)
 
     def _default_context(self, tokenizer, corpus_path: str | None, n_tokens: int) -> str:
         """The first context of a model opened with its text: that text's first lines."""
@@ -223,13 +243,14 @@ class Documents(QObject):
             return self.session.context_text
         return first_lines(text, tokenizer, n_tokens)
 
-    def _on_open_failed(self, exc: BaseException, doing: str) -> None:
+    def _on_open_failed(self, exc: BaseException, failed: str) -> None:
+        """`failed` is the whole sentence, e.g. "Opening notes.txt failed."."""
         if isinstance(exc, Cancelled):
-            self._status("Cancelled.")
+            self._status(self.tr("Cancelled."))
             return
-        self._status(f"{doing} failed.")
+        self._status(failed)
         if isinstance(exc, (ValueError, OSError)):
-            dialogs.show_exception(self.window, exc, doing)
+            dialogs.show_exception(self.window, exc, headline=failed)
         else:
             title, message = dialogs.explain(exc)
             dialogs.show_error(self.window, title, message, getattr(exc, "details", None))
@@ -245,11 +266,12 @@ class Documents(QObject):
         if self.session.model is None:
             return False
         if self.run.is_active:
-            dialogs.show_error(self.window, "Training is running",
-                               "Stop training (Shift+F5) before saving; the weights are kept.")
+            dialogs.show_error(self.window, self.tr("Training is running"), self.tr(
+                "Stop training (Shift+F5) before saving; the weights are kept."))
             return False
         start = self.session.model_path or str(Path(self.recent.last_dir()) / "model.safetensors")
-        path = dialogs.ask_save_path(self.window, "Save model", start, MODEL_FILTER)
+        path = dialogs.ask_save_path(self.window, self.tr("Save model"), start,
+                                     self._model_filter())
         if not path:
             return False
         # The save dialog asked before replacing the file it showed; a name it did not show
@@ -265,20 +287,22 @@ class Documents(QObject):
         from engine.export import history_to_csv
 
         if not self.session.history:
-            dialogs.show_error(self.window, "No training history",
-                               "This model has no training records yet. Train it first (F5).")
+            dialogs.show_error(self.window, self.tr("No training history"), self.tr(
+                "This model has no training records yet. Train it first (F5)."))
             return False
         start = str(Path(self.recent.last_dir()) / "training_history.csv")
-        path = dialogs.ask_save_path(self.window, "Export training history", start,
-                                     "CSV files (*.csv);;All files (*)")
+        path = dialogs.ask_save_path(self.window, self.tr("Export training history"), start,
+                                     self.tr("CSV files (*.csv);;All files (*)"))
         if not path:
             return False
         try:
             history_to_csv(self.session.history, path)
         except OSError as exc:
-            dialogs.show_exception(self.window, exc, "Exporting the training history")
+            dialogs.show_exception(self.window, exc, headline=self.tr(
+                "Exporting the training history failed."))
             return False
-        self._status(f"Exported {len(self.session.history):,} training records to {path}")
+        self._status(self.tr("Exported {0} training records to {1}").format(
+            f"{len(self.session.history):,}", path))
         return True
 
     def _save_to(self, path: str, overwrite: bool) -> bool:
@@ -300,7 +324,7 @@ class Documents(QObject):
                 need_bytes=checkpoint_bytes(s.model.num_params(), s.tokenizer.vocab_size,
                                             resumable=state is not None))
         except ValueError as exc:  # OutputError
-            dialogs.show_exception(self.window, exc, "Saving the model")
+            dialogs.show_exception(self.window, exc, headline=self.tr("Saving the model failed."))
             return False
         if state is not None:
             # The run's final trainer state (its weights are the session's) so the optimizer
@@ -316,19 +340,19 @@ class Documents(QObject):
             saved, failure = save_with_rescue(plan.path, s.model, s.tokenizer, **kwargs)
         except (ValueError, OSError) as exc:
             QApplication.restoreOverrideCursor()
-            dialogs.show_exception(self.window, exc, "Saving the model")
+            dialogs.show_exception(self.window, exc, headline=self.tr("Saving the model failed."))
             return False
         QApplication.restoreOverrideCursor()
         if failure is not None:
             # Saved, but not where asked: the model stays unsaved at its own place.
-            dialogs.show_error(self.window, "The model was saved elsewhere",
-                               f"{failure}\n\nThe file there is unchanged. The model was saved to "
-                               f"{saved} instead; open it from there or save again elsewhere.")
-            self._status(f"Saved to {saved} instead of {plan.path}", 0)
+            dialogs.show_error(self.window, self.tr("The model was saved elsewhere"), self.tr(
+                "{0}\n\nThe file there is unchanged. The model was saved to {1} instead; open it "
+                "from there or save again elsewhere.").format(failure, saved))
+            self._status(self.tr("Saved to {0} instead of {1}").format(saved, plan.path), 0)
             return False
         s.mark_saved(str(saved))
         self.recent.remember(str(saved))
-        self._status(f"Saved {saved}")
+        self._status(self.tr("Saved {0}").format(saved))
         return True
 
     def shutdown(self) -> None:

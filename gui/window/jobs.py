@@ -31,7 +31,7 @@ class FileJobs(QObject):
             on_error: Callable[[BaseException], None], cancellable: bool = True) -> None:
         """Start `func`; `on_done(result)` or `on_error(exc)` then runs on the GUI thread."""
         worker = FunctionWorker(func)
-        dialog = QProgressDialog(label, "Cancel", 0, 1000, self._parent)
+        dialog = QProgressDialog(label, self.tr("Cancel"), 0, 1000, self._parent)
         dialog.setWindowTitle(self._title)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(SHOW_AFTER_MS)

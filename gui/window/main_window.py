@@ -3,7 +3,7 @@ commands, the status bar, and the wiring between them and the session. What each
 lives in its own module (gui.window.*, gui.panels.*, gui.run)."""
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QEvent, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMenu
 
@@ -19,7 +19,6 @@ from gui.panels.training import TrainingPanel
 from gui.panels.walkthrough import WalkthroughPanel
 from gui.run import RunController
 from gui.session import Session
-from gui.strings import translate
 from gui.window import docks as dock_layout
 from gui.window.actions import WindowActions
 from gui.window.context import ContextBox
@@ -59,14 +58,12 @@ class MainWindow(QMainWindow):
         self.run = RunController(s, self)
         self._build_panels()
         self.status = StatusFields(self, s)
-        self.recent = RecentFiles(QMenu("Open &recent", self), self.open_path)
+        self.recent = RecentFiles(QMenu(self), self.open_path)  # titled by the actions
         self.documents = Documents(self, s, self.training_panel, self.run, self.context_box,
                                    self.recent)
         self.actions_ = WindowActions(self, self.documents, self.training_panel, self.run, s.lang)
         self.actions_.build_menus(self.docks, self.recent.menu, self.set_language)
         self.actions_.build_toolbar()
-        tp = self.training_panel
-        tp.start_button.setToolTip(f"{tp.start_button.toolTip()} (F5)")
 
         screen = QApplication.primaryScreen()
         width, height = DEFAULT_SIZE
@@ -109,7 +106,6 @@ class MainWindow(QMainWindow):
             if name != "context":
                 self.docks[name] = dock_layout.make_dock(self, name, panels[name])
         self.context_dock = self.docks["context"]
-        self.context_dock.setToolTip(self.context_box.toolTip())
         self._retitle_docks()
         dock_layout.arrange(self, self.docks)
 
@@ -156,17 +152,30 @@ class MainWindow(QMainWindow):
         dock.raise_()
 
     def set_language(self, lang: str) -> None:
-        """Switch the interface between English and Chinese (remembered); every view follows
-        the session's language_changed."""
+        """Switch the interface between English and Chinese (remembered, live).
+
+        Installing the catalogue sends every widget a LanguageChange (each re-translates in
+        its changeEvent); the session's language_changed re-words what the engine words.
+        """
         lang = i18n.install(lang)
         settings.write("ui/lang", lang)
         self.session.set_language(lang)
+        self._retranslate()  # at once; the LanguageChange that follows does it again
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange and hasattr(self, "actions_"):
+            self._retranslate()
+
+    def _retranslate(self) -> None:
+        """The window's own texts: dock titles, actions, menus, status fields, the title."""
         self._retitle_docks()
-        self.actions_.retranslate(self.session.lang)
+        self.actions_.retranslate(i18n.current())
+        self.status.retranslate()
 
     def _retitle_docks(self) -> None:
-        for name, title in dock_layout.TITLES.items():
-            self.docks[name].setWindowTitle(translate(title, self.session.lang))
+        dock_layout.retitle(self.docks)
+        self.context_dock.setToolTip(self.context_box.toolTip())
 
     # -- files (gui.window.documents) -----------------------------------------------------------
     def open_path(self, path: str) -> None:
@@ -232,12 +241,13 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> None:
         dialogs.show_info(
-            self, f"About {APP_TITLE}",
-            f"<h3>{APP_TITLE}</h3><p>Load a text, train a small GPT-like decoder on it and "
-            "watch every step: tokens, embeddings, positional encoding, Q·Kᵀ, the causal mask, "
-            "softmax, and the training curves.</p><p>Everything shown is read from one traced "
-            "forward pass of the model on the context text.</p>"
-            "<p>Drop a .txt file or a .safetensors model onto the window to open it.</p>")
+            self, self.tr("About {0}").format(APP_TITLE),
+            f"<h3>{APP_TITLE}</h3>" + self.tr(
+                "<p>Load a text, train a small GPT-like decoder on it and watch every step: "
+                "tokens, embeddings, positional encoding, Q·Kᵀ, the causal mask, softmax, and "
+                "the training curves.</p><p>Everything shown is read from one traced forward "
+                "pass of the model on the context text.</p><p>Drop a .txt file or a "
+                ".safetensors model onto the window to open it.</p>"))
 
     # -- drag and drop --------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)

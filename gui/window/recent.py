@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QMenu
 
 from gui import settings
@@ -36,6 +37,7 @@ class RecentFiles:
         self.rebuild_menu()
 
     def rebuild_menu(self) -> None:
+        """The menu's entries (file names are names; "Clear list" in the interface language)."""
         self.menu.clear()
         recent = self.files()
         for i, path in enumerate(recent):
@@ -45,5 +47,6 @@ class RecentFiles:
             action.triggered.connect(lambda _=False, p=path: self._open_path(p))
         if recent:
             self.menu.addSeparator()
-            self.menu.addAction("Clear list", self.clear)
+            self.menu.addAction(QCoreApplication.translate("RecentFiles", "Clear list"),
+                                self.clear)
         self.menu.setEnabled(bool(recent))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QLabel, QMainWindow, QProgressBar
 
 from gui import resources
 from gui.session import Session
 
-APP_TITLE = "Transformer Explorer"
+APP_TITLE = "Transformer Explorer"  # a proper name: the same in every language
 
 
 class StatusFields:
@@ -30,35 +31,54 @@ class StatusFields:
         for w in (self.device_label, self.params_label, self.step_label, self.progress):
             bar.addPermanentWidget(w)
         self._counted_model = False  # the model whose parameter count is shown
+        self._shown: tuple[str, int] | None = None  # (device, total steps) last shown
+
+    def retranslate(self) -> None:
+        """The fields and the title again, in the interface language."""
+        self._counted_model = False
+        if self._shown is not None:
+            self.update(*self._shown)
+        self.update_title()
 
     def show_message(self, text: str, timeout: int = 8000) -> None:
         self.window.statusBar().showMessage(text, timeout)
 
     def update(self, device: str, total_steps: int) -> None:
         s = self.session
-        self.device_label.setText(f"Device: {device or 'cpu'}")
+        self._shown = (device, total_steps)
+        self.device_label.setText(QCoreApplication.translate(
+            "StatusFields", "Device: {0}").format(device or "cpu"))
         # Called for every batch of training records: count parameters once per model.
         if s.model is not self._counted_model:
             self._counted_model = s.model
-            count = "no model" if s.model is None else f"{s.model.num_params():,} parameters"
+            count = (QCoreApplication.translate("StatusFields", "no model") if s.model is None
+                     else QCoreApplication.translate("StatusFields", "{0} parameters").format(
+                         f"{s.model.num_params():,}"))
             self.params_label.setText(count)
         step = int(s.history[-1]["step"]) if s.history else 0
         self.progress.setVisible(s.training)
         if s.training:
             total = total_steps or 1
-            self.step_label.setText(f"step {step:,} / {total:,}")
+            self.step_label.setText(QCoreApplication.translate(
+                "StatusFields", "step {0} / {1}").format(f"{step:,}", f"{total:,}"))
             self.progress.setRange(0, total)
             self.progress.setValue(min(step, total))
         else:
-            self.step_label.setText(f"trained {step:,} steps" if step else "untrained")
+            self.step_label.setText(
+                QCoreApplication.translate("StatusFields", "trained {0} steps").format(
+                    f"{step:,}") if step else QCoreApplication.translate("StatusFields",
+                                                                         "untrained"))
 
     def update_title(self) -> None:
         s = self.session
         if s.model_path:
             name = Path(s.model_path).name
         elif s.corpus_path and Path(s.corpus_path) != resources.default_corpus_path():
-            name = f"new model on {Path(s.corpus_path).name}"
+            name = QCoreApplication.translate("StatusFields", "new model on {0}").format(
+                Path(s.corpus_path).name)
+        elif s.history:
+            name = QCoreApplication.translate("StatusFields", "bundled model")
         else:
-            name = "bundled model" if s.history else "untrained model"
+            name = QCoreApplication.translate("StatusFields", "untrained model")
         self.window.setWindowTitle(f"{name}[*] — {APP_TITLE}")
         self.window.setWindowModified(bool(s.dirty))
