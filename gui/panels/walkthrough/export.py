@@ -12,7 +12,7 @@ from engine.export import step_to_csv, step_to_npy
 from engine.trace import Step
 from gui import dialogs, settings
 from gui.widgets import Heatmap
-from gui.widgets.export import PNG_FILTER, SVG_FILTER, export_view
+from gui.widgets.export import export_view
 
 EXPORT_DIR_KEY = "walkthrough/export_dir"
 
@@ -33,8 +33,8 @@ class StepExport:
                 step_to_csv(step, path, token_pieces=token_pieces,
                             vocab_pieces=vocab_pieces or None)
             except OSError as exc:
-                dialogs.show_exception(self._parent, exc, QCoreApplication.translate(
-                    "StepExport", "Exporting the step"))
+                dialogs.show_exception(self._parent, exc, headline=QCoreApplication.translate(
+                    "StepExport", "Exporting the step failed."))
                 return ""
         return path
 
@@ -46,21 +46,24 @@ class StepExport:
             try:
                 step_to_npy(step, path)
             except OSError as exc:
-                dialogs.show_exception(self._parent, exc, QCoreApplication.translate(
-                    "StepExport", "Exporting the step"))
+                dialogs.show_exception(self._parent, exc, headline=QCoreApplication.translate(
+                    "StepExport", "Exporting the step failed."))
                 return ""
         return path
 
     def image(self, heatmap: Heatmap, name: str, fmt: str, title: str) -> str:
         """The heatmap as it is shown, `fmt` "png" or "svg"."""
-        path = self._ask(title, name, fmt, PNG_FILTER if fmt == "png" else SVG_FILTER)
+        if fmt == "png":
+            filters = QCoreApplication.translate("StepExport", "PNG image (*.png)")
+        else:
+            filters = QCoreApplication.translate("StepExport", "SVG drawing (*.svg)")
+        path = self._ask(title, name, fmt, filters)
         if path:
             try:
                 export_view(heatmap.graphics, path)
             except (OSError, ValueError) as exc:
-                dialogs.show_exception(
-                    self._parent, exc,
-                    QCoreApplication.translate("StepExport", "Exporting the heatmap"))
+                dialogs.show_exception(self._parent, exc, headline=QCoreApplication.translate(
+                    "StepExport", "Exporting the heatmap failed."))
                 return ""
         return path
 

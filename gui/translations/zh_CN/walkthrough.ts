@@ -1,6 +1,6 @@
 <?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE TS>
-<TS version="2.1">
+<TS version="2.1" language="zh_CN">
   <context>
     <name>ArticleMode</name>
     <message>
@@ -89,16 +89,24 @@
   <context>
     <name>StepExport</name>
     <message>
-      <source>Exporting the step</source>
-      <translation>导出此步</translation>
+      <source>Exporting the step failed.</source>
+      <translation>导出此步失败。</translation>
     </message>
     <message>
       <source>NumPy array (*.npy)</source>
       <translation>NumPy 数组 (*.npy)</translation>
     </message>
     <message>
-      <source>Exporting the heatmap</source>
-      <translation>导出热力图</translation>
+      <source>PNG image (*.png)</source>
+      <translation>PNG 图像 (*.png)</translation>
+    </message>
+    <message>
+      <source>SVG drawing (*.svg)</source>
+      <translation>SVG 矢量图 (*.svg)</translation>
+    </message>
+    <message>
+      <source>Exporting the heatmap failed.</source>
+      <translation>导出热力图失败。</translation>
     </message>
   </context>
   <context>
