@@ -11,7 +11,7 @@ TORCH_INDEX ?=
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test bench model clean
+.PHONY: setup run test bench model translations clean
 
 setup: $(STAMP)
 
@@ -36,6 +36,14 @@ bench: setup
 model: setup
 	$(VENV)/bin/transformer-explorer-cli train resources/corpus/transformer_guide.txt \
 		--out resources/model/default.safetensors --steps 3000 --batch 16 --seed 1337 --bundle
+
+# After changing user-visible strings: extract them into the .ts catalogues (Qt Linguist's
+# pyside6-lupdate; translate with pyside6-linguist or scripts/translations.py fill), then
+# compile the committed gui/translations/zh_CN.qm (pyside6-lrelease).
+translations: setup
+	$(PY) scripts/translations.py update
+	$(PY) scripts/translations.py missing || true
+	$(PY) scripts/translations.py build
 
 clean:
 	rm -rf $(VENV) build *.egg-info
