@@ -7,7 +7,7 @@ from PySide6.QtCore import QEvent
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QPlainTextEdit, QVBoxLayout, QWidget
 
-from gui.widgets import SIGNED_CMAP, Heatmap
+from gui.widgets import SIGNED_CMAP, Heatmap, NoteLabel
 
 
 class TableView(QWidget):
@@ -16,8 +16,11 @@ class TableView(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._row = 1  # row printed in full
-        self.heatmap = Heatmap()
+        # Its own readout line (as the other tabs have), re-translated with the tab.
+        self.heatmap = Heatmap(readout=False)
         self.heatmap.clicked.connect(lambda r, _c: self.show_row(r))
+        self.readout = NoteLabel()
+        self.heatmap.hovered.connect(self._on_hover)
         # Every value of one row, selectable, scrolling when d_model is large.
         self.row_values = QPlainTextEdit()
         self.row_values.setReadOnly(True)
@@ -28,6 +31,7 @@ class TableView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.heatmap, 1)
+        layout.addWidget(self.readout)
         layout.addWidget(self.row_values)
         self._retranslate()
 
@@ -35,7 +39,11 @@ class TableView(QWidget):
         self.heatmap.set_axis_titles(self.tr("position"), self.tr("dimension"))
         # Until Heatmap has a setter for the words of its hover readout.
         self.heatmap._hover_names = (self.tr("pos"), self.tr("dim"))
+        self._on_hover("")
         self.show_row(self._row)
+
+    def _on_hover(self, text: str) -> None:
+        self.readout.setText(text or self.tr("Hover a cell to read its exact value."))
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)

@@ -1,6 +1,6 @@
 <?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE TS>
-<TS version="2.1">
+<TS version="2.1" language="zh_CN">
   <context>
     <name>AttentionForm</name>
     <message>
@@ -334,6 +334,10 @@ PC1 {2}，PC2 {3}</translation>
     <message>
       <source>dim</source>
       <translation>维度</translation>
+    </message>
+    <message>
+      <source>Hover a cell to read its exact value.</source>
+      <translation>将鼠标悬停在格子上可读取精确数值。</translation>
     </message>
     <message>
       <source>PE[{0}] = {1}</source>
