@@ -51,8 +51,7 @@ class HeadGrid(QWidget):
 
     def _retranslate(self) -> None:
         for hm in self._heads:
-            # Until Heatmap has a setter for the words of its hover readout.
-            hm._hover_names = (self.tr("query"), self.tr("key"))
+                hm.set_hover_names(self.tr("query"), self.tr("key"))
         self.readout.setText(self._hint())
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)

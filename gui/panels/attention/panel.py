@@ -57,7 +57,7 @@ class AttentionPanel(LazyPanel):
         layout.addWidget(self.form)
         layout.addWidget(self.formula)
         layout.addWidget(self.pages, 1)
-        self.empty = EmptyState.fill(self, content, self._empty_text())
+        self.empty = EmptyState.fill(self, content, self._empty_text)
 
         session.model_changed.connect(self._on_model_changed)
         session.trace_changed.connect(self._redraw)
@@ -72,8 +72,6 @@ class AttentionPanel(LazyPanel):
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)
         if event.type() == QEvent.Type.LanguageChange:
-            if self.empty.is_empty() and self.session.model is None:
-                self.empty.show_empty(self._empty_text())
             self._redraw()  # the formula line and the heads' titles are drawn from the data
 
     # -- public ----------------------------------------------------------------------------
@@ -158,9 +156,6 @@ class AttentionPanel(LazyPanel):
     # -- drawing ---------------------------------------------------------------------------
     def _rebuild(self) -> None:
         s = self.session
-        if s.model is None or s.trace is None:
-            self.empty.show_empty(self._empty_text())
-            return
         if not show_if_traced(s, self.empty):
             return
         self._labels = context_pieces(s)
@@ -169,7 +164,7 @@ class AttentionPanel(LazyPanel):
             return
         name = step_name(self._layer, self._stage)
         if name not in s.trace:
-            self.empty.show_empty(self.tr("This trace has no step {0}.").format(name))
+            self.empty.show_empty(lambda: self.tr("This trace has no step {0}.").format(name))
             return
         step = s.trace[name]
         heads = step.values[0]  # (nh, T, T), batch row 0

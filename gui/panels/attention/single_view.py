@@ -38,8 +38,7 @@ class SingleView(QWidget):
     def _retranslate(self) -> None:
         self.back_button.setText(self.tr("← All heads"))
         self.heatmap.set_axis_titles(self.tr("query"), self.tr("key"))
-        # Until Heatmap has a setter for the words of its hover readout.
-        self.heatmap._hover_names = (self.tr("query"), self.tr("key"))
+        self.heatmap.set_hover_names(self.tr("query"), self.tr("key"))
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)

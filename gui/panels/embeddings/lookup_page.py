@@ -52,8 +52,7 @@ class LookupPage(QSplitter):
 
     def _retranslate(self) -> None:
         self.heatmap.set_axis_titles(self.tr("position · token"), self.tr("dimension"))
-        # Until Heatmap has a setter for the words of its hover readout.
-        self.heatmap._hover_names = ("", self.tr("dim"))
+        self.heatmap.set_hover_names("", self.tr("dim"))
         self.bar_plot.setLabel("bottom", self.tr("dimension"))
         self._show_readout("")
 

@@ -70,7 +70,7 @@ class EmbeddingsPanel(LazyPanel):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.views, 1)
-        self.empty = EmptyState.fill(self, content, self._empty_text())
+        self.empty = EmptyState.fill(self, content, self._empty_text)
 
         session.model_changed.connect(self._on_model_changed)
         session.trace_changed.connect(self._redraw)
@@ -89,8 +89,6 @@ class EmbeddingsPanel(LazyPanel):
                             (self.map_page, self.tr("Vocabulary map"))):
             if (i := self.tabs.indexOf(page)) >= 0:
                 self.tabs.setTabText(i, title)
-        if self.empty.is_empty() and self.session.model is None:
-            self.empty.show_empty(self._empty_text())
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)
@@ -191,9 +189,6 @@ class EmbeddingsPanel(LazyPanel):
 
     def _rebuild(self) -> None:
         s = self.session
-        if s.model is None or s.trace is None:
-            self.empty.show_empty(self._empty_text())
-            return
         if not show_if_traced(s, self.empty):
             return
         a, projected = refreshed(self._analysis, s.model, s.training)

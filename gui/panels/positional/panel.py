@@ -37,7 +37,7 @@ class PositionalPanel(LazyPanel):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
         layout.addWidget(self.tabs, 1)
-        self.empty = EmptyState.fill(self, content, self._empty_text())
+        self.empty = EmptyState.fill(self, content, self._empty_text)
 
         session.model_changed.connect(self._on_model_changed)
         session.trace_changed.connect(self._redraw)
@@ -52,8 +52,6 @@ class PositionalPanel(LazyPanel):
         for i, title in enumerate((self.tr("Waves"), self.tr("Table"),
                                    self.tr("Token + position = input"))):
             self.tabs.setTabText(i, title)
-        if self.empty.is_empty():
-            self.empty.show_empty(self._empty_text())
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)
@@ -100,7 +98,7 @@ class PositionalPanel(LazyPanel):
     def _rebuild(self) -> None:
         s = self.session
         if s.model is None:
-            self.empty.show_empty(self._empty_text())
+            self.empty.show_empty()
             return
         self.empty.show_content()
         learned = is_learned(s.model)

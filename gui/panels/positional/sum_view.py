@@ -49,10 +49,9 @@ class SumView(QWidget):
         self._retranslate()
 
     def _retranslate(self) -> None:
-        # Until Heatmap has a setter for the words of its hover readout.
-        self.token._hover_names = ("", self.tr("dim"))
-        self.position._hover_names = (self.tr("pos"), self.tr("dim"))
-        self.input._hover_names = ("", self.tr("dim"))
+        self.token.set_hover_names("", self.tr("dim"))
+        self.position.set_hover_names(self.tr("pos"), self.tr("dim"))
+        self.input.set_hover_names("", self.tr("dim"))
         self.shared_scale.setText(self.tr("One colour scale for all three"))
         self._on_hover("")
 

@@ -37,8 +37,7 @@ class TableView(QWidget):
 
     def _retranslate(self) -> None:
         self.heatmap.set_axis_titles(self.tr("position"), self.tr("dimension"))
-        # Until Heatmap has a setter for the words of its hover readout.
-        self.heatmap._hover_names = (self.tr("pos"), self.tr("dim"))
+        self.heatmap.set_hover_names(self.tr("pos"), self.tr("dim"))
         self._on_hover("")
         self.show_row(self._row)
 

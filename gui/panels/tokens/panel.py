@@ -48,7 +48,7 @@ class TokensPanel(LazyPanel):
         layout.addWidget(self.form)
         layout.addWidget(self.note)
         layout.addWidget(splitter, 1)
-        self.empty = EmptyState.fill(self, content, self._empty_text())
+        self.empty = EmptyState.fill(self, content, self._empty_text)
 
         session.model_changed.connect(self._on_model_changed)
         session.trace_changed.connect(self._redraw)
@@ -61,8 +61,6 @@ class TokensPanel(LazyPanel):
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)
         if event.type() == QEvent.Type.LanguageChange:
-            if self.empty.is_empty():
-                self.empty.show_empty(self._empty_text())
             self._redraw()  # the notes and statistics are drawn from the data
 
     # -- public accessors (tests, other views) -----------------------------------------------
@@ -120,7 +118,7 @@ class TokensPanel(LazyPanel):
         if not text:
             self._rows = []
             self.view.show_nothing()
-            self.empty.show_empty(self._empty_text())
+            self.empty.show_empty()
             return
         self.empty.show_content()
         s, tok = self.session, self.session.tokenizer

@@ -1,514 +1,514 @@
 <?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
-  <context>
+<context>
     <name>AttentionForm</name>
     <message>
-      <source>Layer:</source>
-      <translation>层：</translation>
+        <source>Layer:</source>
+        <translation>层：</translation>
     </message>
     <message>
-      <source>Stage:</source>
-      <translation>阶段：</translation>
+        <source>Stage:</source>
+        <translation>阶段：</translation>
     </message>
     <message>
-      <source>Block {0}</source>
-      <translation>第 {0} 块</translation>
+        <source>Block {0}</source>
+        <translation>第 {0} 块</translation>
     </message>
-  </context>
-  <context>
+</context>
+<context>
     <name>AttentionPanel</name>
     <message>
-      <source>No model yet: create or load a model, then type a context to see its attention.</source>
-      <translation>还没有模型：请创建或加载一个模型，再输入上下文，即可查看它的注意力。</translation>
+        <source>No model yet: create or load a model, then type a context to see its attention.</source>
+        <translation>还没有模型：请创建或加载一个模型，再输入上下文，即可查看它的注意力。</translation>
     </message>
     <message>
-      <source>This trace has no step {0}.</source>
-      <translation>此追踪中没有步骤 {0}。</translation>
+        <source>This trace has no step {0}.</source>
+        <translation>此追踪中没有步骤 {0}。</translation>
     </message>
     <message>
-      <source>{0}:  {1}   [heads {2} × query {3} × key {4}], head_size {5}, √{5} = {6:.6g}; batch row 0 of {7}</source>
-      <translation>{0}：  {1}   [头 {2} × 查询 {3} × 键 {4}]，head_size {5}，√{5} = {6:.6g}；{7} 个批次中的第 0 行</translation>
+        <source>{0}:  {1}   [heads {2} × query {3} × key {4}], head_size {5}, √{5} = {6:.6g}; batch row 0 of {7}</source>
+        <translation>{0}：  {1}   [头 {2} × 查询 {3} × 键 {4}]，head_size {5}，√{5} = {6:.6g}；{7} 个批次中的第 0 行</translation>
     </message>
     <message>
-      <source>{0}:  {1}   [heads {2} × query {3} × key {4}], head_size {5}, √{5} = {6:.6g}</source>
-      <translation>{0}：  {1}   [头 {2} × 查询 {3} × 键 {4}]，head_size {5}，√{5} = {6:.6g}</translation>
+        <source>{0}:  {1}   [heads {2} × query {3} × key {4}], head_size {5}, √{5} = {6:.6g}</source>
+        <translation>{0}：  {1}   [头 {2} × 查询 {3} × 键 {4}]，head_size {5}，√{5} = {6:.6g}</translation>
     </message>
     <message>
-      <source>{0} — head {1}</source>
-      <translation>{0} — 头 {1}</translation>
+        <source>{0} — head {1}</source>
+        <translation>{0} — 头 {1}</translation>
     </message>
     <message>
-      <source>Block {0}, head {1}</source>
-      <translation>第 {0} 块，头 {1}</translation>
+        <source>Block {0}, head {1}</source>
+        <translation>第 {0} 块，头 {1}</translation>
     </message>
     <message>
-      <source>M[i, j] = 1 if j ≤ i else 0  (query i may look at key j only if j is not in its future)</source>
-      <translation>M[i, j] = 1（若 j ≤ i），否则为 0  （只有当键 j 不在查询 i 的未来时，查询 i 才能看到它）</translation>
+        <source>M[i, j] = 1 if j ≤ i else 0  (query i may look at key j only if j is not in its future)</source>
+        <translation>M[i, j] = 1（若 j ≤ i），否则为 0  （只有当键 j 不在查询 i 的未来时，查询 i 才能看到它）</translation>
     </message>
-  </context>
-  <context>
+</context>
+<context>
     <name>AttentionStages</name>
     <message>
-      <source>scores QKᵀ</source>
-      <translation>分数 QKᵀ</translation>
+        <source>scores QKᵀ</source>
+        <translation>分数 QKᵀ</translation>
     </message>
     <message>
-      <source>scaled ÷√hs</source>
-      <translation>缩放 ÷√hs</translation>
+        <source>scaled ÷√hs</source>
+        <translation>缩放 ÷√hs</translation>
     </message>
     <message>
-      <source>masked +M</source>
-      <translation>加掩码 +M</translation>
+        <source>masked +M</source>
+        <translation>加掩码 +M</translation>
     </message>
     <message>
-      <source>causal mask M</source>
-      <translation>因果掩码 M</translation>
+        <source>causal mask M</source>
+        <translation>因果掩码 M</translation>
     </message>
     <message>
-      <source>Row i: how strongly query i matches every key (dot products q_i·k_j). Not yet scaled or masked.</source>
-      <translation>第 i 行：查询 i 与每个键的匹配程度（点积 q_i·k_j）。尚未缩放，也未加掩码。</translation>
+        <source>Row i: how strongly query i matches every key (dot products q_i·k_j). Not yet scaled or masked.</source>
+        <translation>第 i 行：查询 i 与每个键的匹配程度（点积 q_i·k_j）。尚未缩放，也未加掩码。</translation>
     </message>
     <message>
-      <source>The scores divided by √head_size so the softmax does not saturate.</source>
-      <translation>分数除以 √head_size，使 softmax 不会饱和。</translation>
+        <source>The scores divided by √head_size so the softmax does not saturate.</source>
+        <translation>分数除以 √head_size，使 softmax 不会饱和。</translation>
     </message>
     <message>
-      <source>Future positions (above the diagonal) set to −∞, drawn hatched: the model cannot look ahead.</source>
-      <translation>未来的位置（对角线以上）被设为 −∞，以斜线阴影表示：模型不能向后偷看。</translation>
+        <source>Future positions (above the diagonal) set to −∞, drawn hatched: the model cannot look ahead.</source>
+        <translation>未来的位置（对角线以上）被设为 −∞，以斜线阴影表示：模型不能向后偷看。</translation>
     </message>
     <message>
-      <source>softmax over each row: the weights query i gives to each key. Every row sums to 1; masked cells are exactly 0.</source>
-      <translation>对每一行做 softmax：查询 i 分给每个键的权重。每行之和为 1；被掩码的格子恰好为 0。</translation>
+        <source>softmax over each row: the weights query i gives to each key. Every row sums to 1; masked cells are exactly 0.</source>
+        <translation>对每一行做 softmax：查询 i 分给每个键的权重。每行之和为 1；被掩码的格子恰好为 0。</translation>
     </message>
-  </context>
-  <context>
+</context>
+<context>
     <name>EmbeddingsPanel</name>
     <message>
-      <source>No model yet: create or load a model, then type a context to see its token embeddings.</source>
-      <translation>还没有模型：请创建或加载一个模型，再输入上下文，即可查看它的词嵌入。</translation>
+        <source>No model yet: create or load a model, then type a context to see its token embeddings.</source>
+        <translation>还没有模型：请创建或加载一个模型，再输入上下文，即可查看它的词嵌入。</translation>
     </message>
     <message>
-      <source>Token:</source>
-      <translation>词元：</translation>
+        <source>Token:</source>
+        <translation>词元：</translation>
     </message>
     <message>
-      <source>Lookup E[ids]</source>
-      <translation>查表 E[ids]</translation>
+        <source>Lookup E[ids]</source>
+        <translation>查表 E[ids]</translation>
     </message>
     <message>
-      <source>Vocabulary map</source>
-      <translation>词表分布图</translation>
+        <source>Vocabulary map</source>
+        <translation>词表分布图</translation>
     </message>
     <message>
-      <source>table E: {0} tokens × {1} dimensions</source>
-      <translation>嵌入表 E：{0} 个词元 × {1} 维</translation>
+        <source>table E: {0} tokens × {1} dimensions</source>
+        <translation>嵌入表 E：{0} 个词元 × {1} 维</translation>
     </message>
     <message>
-      <source>{0}: {1}  (id {2})</source>
-      <translation>{0}：{1}  （编号 {2}）</translation>
+        <source>{0}: {1}  (id {2})</source>
+        <translation>{0}：{1}  （编号 {2}）</translation>
     </message>
     <message>
-      <source>context position {0}</source>
-      <translation>上下文位置 {0}</translation>
+        <source>context position {0}</source>
+        <translation>上下文位置 {0}</translation>
     </message>
     <message>
-      <source>not in the context</source>
-      <translation>不在上下文中</translation>
+        <source>not in the context</source>
+        <translation>不在上下文中</translation>
     </message>
     <message>
-      <source>E[{0}] = vector of “{1}” ({2}), {3} values</source>
-      <translation>E[{0}] = “{1}”的向量（{2}），共 {3} 个值</translation>
+        <source>E[{0}] = vector of “{1}” ({2}), {3} values</source>
+        <translation>E[{0}] = “{1}”的向量（{2}），共 {3} 个值</translation>
     </message>
-  </context>
-  <context>
+</context>
+<context>
     <name>HeadGrid</name>
     <message>
-      <source>query</source>
-      <translation>查询</translation>
+        <source>query</source>
+        <translation>查询</translation>
     </message>
     <message>
-      <source>key</source>
-      <translation>键</translation>
+        <source>key</source>
+        <translation>键</translation>
     </message>
     <message>
-      <source>Hover a cell for its value; click a head to enlarge it.</source>
-      <translation>将鼠标悬停在格子上可查看数值；点击某个头可将其放大。</translation>
+        <source>Hover a cell for its value; click a head to enlarge it.</source>
+        <translation>将鼠标悬停在格子上可查看数值；点击某个头可将其放大。</translation>
     </message>
     <message>
-      <source>head {0}</source>
-      <translation>头 {0}</translation>
+        <source>head {0}</source>
+        <translation>头 {0}</translation>
     </message>
     <message>
-      <source>head {0}: {1}</source>
-      <translation>头 {0}：{1}</translation>
+        <source>head {0}: {1}</source>
+        <translation>头 {0}：{1}</translation>
     </message>
-  </context>
-  <context>
+</context>
+<context>
     <name>LookupPage</name>
     <message>
-      <source>position · token</source>
-      <translation>位置 · 词元</translation>
+        <source>position · token</source>
+        <translation>位置 · 词元</translation>
     </message>
     <message>
-      <source>dimension</source>
-      <translation>维度</translation>
+        <source>dimension</source>
+        <translation>维度</translation>
     </message>
     <message>
-      <source>dim</source>
-      <translation>维度</translation>
+        <source>dim</source>
+        <translation>维度</translation>
     </message>
     <message>
-      <source>E[ids]: the {0} rows looked up for the context [{0} × {1}]; click a row for its vector</source>
-      <translation>E[ids]：为上下文查出的 {0} 行 [{0} × {1}]；点击某一行可查看其向量</translation>
+        <source>E[ids]: the {0} rows looked up for the context [{0} × {1}]; click a row for its vector</source>
+        <translation>E[ids]：为上下文查出的 {0} 行 [{0} × {1}]；点击某一行可查看其向量</translation>
     </message>
     <message>
-      <source>“{0}”, dim {1}: {2}</source>
-      <translation>“{0}”，维度 {1}：{2}</translation>
+        <source>“{0}”, dim {1}: {2}</source>
+        <translation>“{0}”，维度 {1}：{2}</translation>
     </message>
     <message>
-      <source>Hover a cell or a bar for its exact value.</source>
-      <translation>将鼠标悬停在格子或柱子上可查看精确数值。</translation>
+        <source>Hover a cell or a bar for its exact value.</source>
+        <translation>将鼠标悬停在格子或柱子上可查看精确数值。</translation>
     </message>
-  </context>
-  <context>
+</context>
+<context>
     <name>MapPage</name>
     <message>
-      <source>piece</source>
-      <translation>片段</translation>
+        <source>piece</source>
+        <translation>片段</translation>
     </message>
     <message>
-      <source>compact id</source>
-      <translation>紧凑编号</translation>
+        <source>compact id</source>
+        <translation>紧凑编号</translation>
     </message>
     <message>
-      <source>original id</source>
-      <translation>原始编号</translation>
+        <source>original id</source>
+        <translation>原始编号</translation>
     </message>
     <message>
-      <source>cosine</source>
-      <translation>余弦</translation>
+        <source>cosine</source>
+        <translation>余弦</translation>
     </message>
     <message>
-      <source>Nearest tokens by cosine similarity (double-click one to show it):</source>
-      <translation>余弦相似度最高的词元（双击可显示）：</translation>
+        <source>Nearest tokens by cosine similarity (double-click one to show it):</source>
+        <translation>余弦相似度最高的词元（双击可显示）：</translation>
     </message>
     <message>
-      <source>PC1 ({0:.1f}% of variance)</source>
-      <translation>PC1（占方差的 {0:.1f}%）</translation>
+        <source>PC1 ({0:.1f}% of variance)</source>
+        <translation>PC1（占方差的 {0:.1f}%）</translation>
     </message>
     <message>
-      <source>PC2 ({0:.1f}% of variance)</source>
-      <translation>PC2（占方差的 {0:.1f}%）</translation>
+        <source>PC2 ({0:.1f}% of variance)</source>
+        <translation>PC2（占方差的 {0:.1f}%）</translation>
     </message>
     <message>
-      <source>All {0} tokens on the two main axes of E (PCA); orange: the context. Wheel: zoom, drag: pan. Hover a point to name it, click it to show it.</source>
-      <translation>全部 {0} 个词元在 E 的两个主轴上（PCA）；橙色：上下文中的词元。滚轮：缩放，拖动：平移。悬停在点上可显示其名称，点击可显示该词元。</translation>
+        <source>All {0} tokens on the two main axes of E (PCA); orange: the context. Wheel: zoom, drag: pan. Hover a point to name it, click it to show it.</source>
+        <translation>全部 {0} 个词元在 E 的两个主轴上（PCA）；橙色：上下文中的词元。滚轮：缩放，拖动：平移。悬停在点上可显示其名称，点击可显示该词元。</translation>
     </message>
     <message>
-      <source>While training, the map is re-projected at most every {0:.0f} s; the lookups, the bars and the nearest tokens always use the newest weights.</source>
-      <translation>训练期间，分布图最多每 {0:.0f} 秒重新投影一次；查表、柱状图和最近词元始终使用最新的权重。</translation>
+        <source>While training, the map is re-projected at most every {0:.0f} s; the lookups, the bars and the nearest tokens always use the newest weights.</source>
+        <translation>训练期间，分布图最多每 {0:.0f} 秒重新投影一次；查表、柱状图和最近词元始终使用最新的权重。</translation>
     </message>
     <message>
-      <source>“{0}”  compact id {1}
+        <source>“{0}”  compact id {1}
 PC1 {2}, PC2 {3}</source>
-      <translation>“{0}”  紧凑编号 {1}
+        <translation>“{0}”  紧凑编号 {1}
 PC1 {2}，PC2 {3}</translation>
     </message>
     <message>
-      <source>context position {0}</source>
-      <translation>上下文位置 {0}</translation>
+        <source>context position {0}</source>
+        <translation>上下文位置 {0}</translation>
     </message>
-  </context>
-  <context>
+</context>
+<context>
     <name>PositionalPanel</name>
     <message>
-      <source>No model yet: create or load a model to see its positional encodings.</source>
-      <translation>还没有模型：请创建或加载一个模型，即可查看它的位置编码。</translation>
+        <source>No model yet: create or load a model to see its positional encodings.</source>
+        <translation>还没有模型：请创建或加载一个模型，即可查看它的位置编码。</translation>
     </message>
     <message>
-      <source>Waves</source>
-      <translation>波形</translation>
+        <source>Waves</source>
+        <translation>波形</translation>
     </message>
     <message>
-      <source>Table</source>
-      <translation>编码表</translation>
+        <source>Table</source>
+        <translation>编码表</translation>
     </message>
     <message>
-      <source>Token + position = input</source>
-      <translation>词元 + 位置 = 输入</translation>
+        <source>Token + position = input</source>
+        <translation>词元 + 位置 = 输入</translation>
     </message>
     <message>
-      <source>Positional encoding (learned): one row per position, {0} dimensions, added to every sequence's token embeddings.</source>
-      <translation>位置编码（可学习）：每个位置一行，共 {0} 维，加到每个序列的词嵌入上。</translation>
+        <source>Positional encoding (learned): one row per position, {0} dimensions, added to every sequence&apos;s token embeddings.</source>
+        <translation>位置编码（可学习）：每个位置一行，共 {0} 维，加到每个序列的词嵌入上。</translation>
     </message>
     <message>
-      <source>Positional encoding (sinusoidal): one row per position, {0} dimensions, added to every sequence's token embeddings.</source>
-      <translation>位置编码（正弦）：每个位置一行，共 {0} 维，加到每个序列的词嵌入上。</translation>
+        <source>Positional encoding (sinusoidal): one row per position, {0} dimensions, added to every sequence&apos;s token embeddings.</source>
+        <translation>位置编码（正弦）：每个位置一行，共 {0} 维，加到每个序列的词嵌入上。</translation>
     </message>
     <message>
-      <source>PE table (learned) for the context: [{0} × {1}]</source>
-      <translation>上下文的位置编码表 PE（可学习）：[{0} × {1}]</translation>
+        <source>PE table (learned) for the context: [{0} × {1}]</source>
+        <translation>上下文的位置编码表 PE（可学习）：[{0} × {1}]</translation>
     </message>
     <message>
-      <source>PE table (sinusoidal) for the context: [{0} × {1}]</source>
-      <translation>上下文的位置编码表 PE（正弦）：[{0} × {1}]</translation>
+        <source>PE table (sinusoidal) for the context: [{0} × {1}]</source>
+        <translation>上下文的位置编码表 PE（正弦）：[{0} × {1}]</translation>
     </message>
-  </context>
-  <context>
+</context>
+<context>
     <name>SingleView</name>
     <message>
-      <source>← All heads</source>
-      <translation>← 所有头</translation>
+        <source>← All heads</source>
+        <translation>← 所有头</translation>
     </message>
     <message>
-      <source>query</source>
-      <translation>查询</translation>
+        <source>query</source>
+        <translation>查询</translation>
     </message>
     <message>
-      <source>key</source>
-      <translation>键</translation>
+        <source>key</source>
+        <translation>键</translation>
     </message>
     <message>
-      <source>Causal mask M = 1 − triu(ones({0}, {0}), k=1)</source>
-      <translation>因果掩码 M = 1 − triu(ones({0}, {0}), k=1)</translation>
+        <source>Causal mask M = 1 − triu(ones({0}, {0}), k=1)</source>
+        <translation>因果掩码 M = 1 − triu(ones({0}, {0}), k=1)</translation>
     </message>
     <message>
-      <source>Causal mask for T = {0}</source>
-      <translation>T = {0} 时的因果掩码</translation>
+        <source>Causal mask for T = {0}</source>
+        <translation>T = {0} 时的因果掩码</translation>
     </message>
     <message>
-      <source>Shown for the current context, T = {0} (the article draws it for T = 20). 1 (light) = the query in this row may attend to the key in this column; 0 (dark) = a future position, blocked. Where M is 0 the scaled score becomes −∞ (stage “masked”), so after the softmax its weight is exactly 0. Every head of every layer uses this same mask.</source>
-      <translation>按当前上下文显示，T = {0}（文章中画的是 T = 20）。1（浅色）= 这一行的查询可以关注这一列的键；0（深色）= 未来的位置，被屏蔽。M 为 0 的地方，缩放后的分数变为 −∞（“加掩码”阶段），因此 softmax 之后其权重恰好为 0。每一层的每个头都使用同一个掩码。</translation>
+        <source>Shown for the current context, T = {0} (the article draws it for T = 20). 1 (light) = the query in this row may attend to the key in this column; 0 (dark) = a future position, blocked. Where M is 0 the scaled score becomes −∞ (stage “masked”), so after the softmax its weight is exactly 0. Every head of every layer uses this same mask.</source>
+        <translation>按当前上下文显示，T = {0}（文章中画的是 T = 20）。1（浅色）= 这一行的查询可以关注这一列的键；0（深色）= 未来的位置，被屏蔽。M 为 0 的地方，缩放后的分数变为 −∞（“加掩码”阶段），因此 softmax 之后其权重恰好为 0。每一层的每个头都使用同一个掩码。</translation>
     </message>
-  </context>
-  <context>
+</context>
+<context>
     <name>SumView</name>
     <message>
-      <source>dim</source>
-      <translation>维度</translation>
+        <source>dim</source>
+        <translation>维度</translation>
     </message>
     <message>
-      <source>pos</source>
-      <translation>位置</translation>
+        <source>pos</source>
+        <translation>位置</translation>
     </message>
     <message>
-      <source>One colour scale for all three</source>
-      <translation>三者共用一个色标</translation>
+        <source>One colour scale for all three</source>
+        <translation>三者共用一个色标</translation>
     </message>
     <message>
-      <source>token embedding E[ids]</source>
-      <translation>词嵌入 E[ids]</translation>
+        <source>token embedding E[ids]</source>
+        <translation>词嵌入 E[ids]</translation>
     </message>
     <message>
-      <source>positional encoding PE</source>
-      <translation>位置编码 PE</translation>
+        <source>positional encoding PE</source>
+        <translation>位置编码 PE</translation>
     </message>
     <message>
-      <source>input X = E[ids] + PE</source>
-      <translation>输入 X = E[ids] + PE</translation>
+        <source>input X = E[ids] + PE</source>
+        <translation>输入 X = E[ids] + PE</translation>
     </message>
     <message>
-      <source>Each row: the token's vector plus the vector of its position, element by element ([{0} × {1}] + [{0} × {1}] = [{0} × {1}]). Largest |value|: token {2}, position {3}.</source>
-      <translation>每一行：词元的向量加上其位置的向量，逐元素相加（[{0} × {1}] + [{0} × {1}] = [{0} × {1}]）。最大 |值|：词元 {2}，位置 {3}。</translation>
+        <source>Each row: the token&apos;s vector plus the vector of its position, element by element ([{0} × {1}] + [{0} × {1}] = [{0} × {1}]). Largest |value|: token {2}, position {3}.</source>
+        <translation>每一行：词元的向量加上其位置的向量，逐元素相加（[{0} × {1}] + [{0} × {1}] = [{0} × {1}]）。最大 |值|：词元 {2}，位置 {3}。</translation>
     </message>
     <message>
-      <source>Hover a cell to read its exact value.</source>
-      <translation>将鼠标悬停在格子上可读取精确数值。</translation>
+        <source>Hover a cell to read its exact value.</source>
+        <translation>将鼠标悬停在格子上可读取精确数值。</translation>
     </message>
-  </context>
-  <context>
+</context>
+<context>
     <name>TableView</name>
     <message>
-      <source>position</source>
-      <translation>位置</translation>
+        <source>position</source>
+        <translation>位置</translation>
     </message>
     <message>
-      <source>dimension</source>
-      <translation>维度</translation>
+        <source>dimension</source>
+        <translation>维度</translation>
     </message>
     <message>
-      <source>pos</source>
-      <translation>位置</translation>
+        <source>pos</source>
+        <translation>位置</translation>
     </message>
     <message>
-      <source>dim</source>
-      <translation>维度</translation>
+        <source>dim</source>
+        <translation>维度</translation>
     </message>
     <message>
-      <source>Hover a cell to read its exact value.</source>
-      <translation>将鼠标悬停在格子上可读取精确数值。</translation>
+        <source>Hover a cell to read its exact value.</source>
+        <translation>将鼠标悬停在格子上可读取精确数值。</translation>
     </message>
     <message>
-      <source>PE[{0}] = {1}</source>
-      <translation>PE[{0}] = {1}</translation>
+        <source>PE[{0}] = {1}</source>
+        <translation>PE[{0}] = {1}</translation>
     </message>
-  </context>
-  <context>
+</context>
+<context>
     <name>TokenStatsView</name>
     <message>
-      <source>Characters:</source>
-      <translation>字符数：</translation>
+        <source>Characters:</source>
+        <translation>字符数：</translation>
     </message>
     <message>
-      <source>Tokens:</source>
-      <translation>词元数：</translation>
+        <source>Tokens:</source>
+        <translation>词元数：</translation>
     </message>
     <message>
-      <source>Distinct tokens:</source>
-      <translation>不同词元数：</translation>
+        <source>Distinct tokens:</source>
+        <translation>不同词元数：</translation>
     </message>
     <message>
-      <source>Characters per token:</source>
-      <translation>每个词元的字符数：</translation>
+        <source>Characters per token:</source>
+        <translation>每个词元的字符数：</translation>
     </message>
     <message>
-      <source>piece</source>
-      <translation>片段</translation>
+        <source>piece</source>
+        <translation>片段</translation>
     </message>
     <message>
-      <source>count</source>
-      <translation>次数</translation>
+        <source>count</source>
+        <translation>次数</translation>
     </message>
     <message>
-      <source>original id</source>
-      <translation>原始编号</translation>
+        <source>original id</source>
+        <translation>原始编号</translation>
     </message>
     <message>
-      <source>compact id</source>
-      <translation>紧凑编号</translation>
+        <source>compact id</source>
+        <translation>紧凑编号</translation>
     </message>
     <message>
-      <source>Most frequent tokens:</source>
-      <translation>最常见的词元：</translation>
+        <source>Most frequent tokens:</source>
+        <translation>最常见的词元：</translation>
     </message>
     <message>
-      <source>{0} ({1} in the model's window)</source>
-      <translation>{0}（其中 {1} 个在模型的窗口内）</translation>
+        <source>{0} ({1} in the model&apos;s window)</source>
+        <translation>{0}（其中 {1} 个在模型的窗口内）</translation>
     </message>
-  </context>
-  <context>
+</context>
+<context>
     <name>TokenTextView</name>
     <message>
-      <source>… {0} more tokens not drawn</source>
-      <translation>… 另有 {0} 个词元未绘制</translation>
+        <source>… {0} more tokens not drawn</source>
+        <translation>… 另有 {0} 个词元未绘制</translation>
     </message>
     <message>
-      <source>token {0} of {1}</source>
-      <translation>第 {0} 个词元，共 {1} 个</translation>
+        <source>token {0} of {1}</source>
+        <translation>第 {0} 个词元，共 {1} 个</translation>
     </message>
     <message>
-      <source>piece: {0}</source>
-      <translation>片段：{0}</translation>
+        <source>piece: {0}</source>
+        <translation>片段：{0}</translation>
     </message>
     <message>
-      <source>original id: none (unknown to the model's vocabulary)</source>
-      <translation>原始编号：无（模型词表中没有）</translation>
+        <source>original id: none (unknown to the model&apos;s vocabulary)</source>
+        <translation>原始编号：无（模型词表中没有）</translation>
     </message>
     <message>
-      <source>original id: {0} (U+{1})</source>
-      <translation>原始编号：{0}（U+{1}）</translation>
+        <source>original id: {0} (U+{1})</source>
+        <translation>原始编号：{0}（U+{1}）</translation>
     </message>
     <message>
-      <source>original id ({0}): {1}</source>
-      <translation>原始编号（{0}）：{1}</translation>
+        <source>original id ({0}): {1}</source>
+        <translation>原始编号（{0}）：{1}</translation>
     </message>
     <message>
-      <source>compact id (row of the token table): {0}</source>
-      <translation>紧凑编号（词元表中的行）：{0}</translation>
+        <source>compact id (row of the token table): {0}</source>
+        <translation>紧凑编号（词元表中的行）：{0}</translation>
     </message>
     <message>
-      <source>bytes: {0}</source>
-      <translation>字节：{0}</translation>
+        <source>bytes: {0}</source>
+        <translation>字节：{0}</translation>
     </message>
     <message>
-      <source>part of the character(s) {0}: shown as its UTF-8 bytes</source>
-      <translation>字符 {0} 的一部分：以其 UTF-8 字节显示</translation>
+        <source>part of the character(s) {0}: shown as its UTF-8 bytes</source>
+        <translation>字符 {0} 的一部分：以其 UTF-8 字节显示</translation>
     </message>
     <message>
-      <source>part of a character: shown as its UTF-8 bytes</source>
-      <translation>某个字符的一部分：以其 UTF-8 字节显示</translation>
+        <source>part of a character: shown as its UTF-8 bytes</source>
+        <translation>某个字符的一部分：以其 UTF-8 字节显示</translation>
     </message>
     <message>
-      <source>outside the model's context window</source>
-      <translation>在模型的上下文窗口之外</translation>
+        <source>outside the model&apos;s context window</source>
+        <translation>在模型的上下文窗口之外</translation>
     </message>
-  </context>
-  <context>
+</context>
+<context>
     <name>TokenizerForm</name>
     <message>
-      <source>· space   ↵ newline   &lt;e6 8e&gt; bytes of a partial character</source>
-      <translation>· 空格   ↵ 换行   &lt;e6 8e&gt; 不完整字符的字节</translation>
+        <source>· space   ↵ newline   &lt;e6 8e&gt; bytes of a partial character</source>
+        <translation>· 空格   ↵ 换行   &lt;e6 8e&gt; 不完整字符的字节</translation>
     </message>
     <message>
-      <source>Tokenizer:</source>
-      <translation>分词器：</translation>
+        <source>Tokenizer:</source>
+        <translation>分词器：</translation>
     </message>
     <message>
-      <source>{0} (the model's)</source>
-      <translation>{0}（模型所用）</translation>
+        <source>{0} (the model&apos;s)</source>
+        <translation>{0}（模型所用）</translation>
     </message>
-  </context>
-  <context>
+</context>
+<context>
     <name>TokensPanel</name>
     <message>
-      <source>No text yet: load a model and type a context to see its tokens.</source>
-      <translation>还没有文本：请加载一个模型并输入上下文，即可查看它的词元。</translation>
+        <source>No text yet: load a model and type a context to see its tokens.</source>
+        <translation>还没有文本：请加载一个模型并输入上下文，即可查看它的词元。</translation>
     </message>
     <message>
-      <source>The model sees the first {0} tokens (its context length); the {1} after them are greyed.</source>
-      <translation>模型只看前 {0} 个词元（它的上下文长度）；之后的 {1} 个显示为灰色。</translation>
+        <source>The model sees the first {0} tokens (its context length); the {1} after them are greyed.</source>
+        <translation>模型只看前 {0} 个词元（它的上下文长度）；之后的 {1} 个显示为灰色。</translation>
     </message>
     <message>
-      <source>How {0} splits the same text (its own ids; the model uses {1}).</source>
-      <translation>{0} 如何切分同一段文本（用它自己的编号；模型使用的是 {1}）。</translation>
+        <source>How {0} splits the same text (its own ids; the model uses {1}).</source>
+        <translation>{0} 如何切分同一段文本（用它自己的编号；模型使用的是 {1}）。</translation>
     </message>
-  </context>
-  <context>
+</context>
+<context>
     <name>WavesView</name>
     <message>
-      <source>position</source>
-      <translation>位置</translation>
+        <source>position</source>
+        <translation>位置</translation>
     </message>
     <message>
-      <source>PE value</source>
-      <translation>PE 值</translation>
+        <source>PE value</source>
+        <translation>PE 值</translation>
     </message>
     <message>
-      <source>Dimensions:</source>
-      <translation>维度：</translation>
+        <source>Dimensions:</source>
+        <translation>维度：</translation>
     </message>
     <message>
-      <source>Positions:</source>
-      <translation>位置数：</translation>
+        <source>Positions:</source>
+        <translation>位置数：</translation>
     </message>
     <message>
-      <source>dim {0} (learned)</source>
-      <translation>维度 {0}（可学习）</translation>
+        <source>dim {0} (learned)</source>
+        <translation>维度 {0}（可学习）</translation>
     </message>
     <message>
-      <source>dim {0} ({1}, i={2})</source>
-      <translation>维度 {0}（{1}，i={2}）</translation>
+        <source>dim {0} ({1}, i={2})</source>
+        <translation>维度 {0}（{1}，i={2}）</translation>
     </message>
     <message>
-      <source>context ends (T = {0})</source>
-      <translation>上下文结束（T = {0}）</translation>
+        <source>context ends (T = {0})</source>
+        <translation>上下文结束（T = {0}）</translation>
     </message>
     <message>
-      <source>learned (trained parameters)</source>
-      <translation>可学习（训练得到的参数）</translation>
+        <source>learned (trained parameters)</source>
+        <translation>可学习（训练得到的参数）</translation>
     </message>
     <message>
-      <source>sinusoidal: PE(pos,2i) = sin(pos/10000^(2i/d)), PE(pos,2i+1) = cos(pos/10000^(2i/d))</source>
-      <translation>正弦：PE(pos,2i) = sin(pos/10000^(2i/d))，PE(pos,2i+1) = cos(pos/10000^(2i/d))</translation>
+        <source>sinusoidal: PE(pos,2i) = sin(pos/10000^(2i/d)), PE(pos,2i+1) = cos(pos/10000^(2i/d))</source>
+        <translation>正弦：PE(pos,2i) = sin(pos/10000^(2i/d))，PE(pos,2i+1) = cos(pos/10000^(2i/d))</translation>
     </message>
     <message>
-      <source>Each curve is one column of the positional table: {0}.</source>
-      <translation>每条曲线是位置编码表中的一列：{0}。</translation>
+        <source>Each curve is one column of the positional table: {0}.</source>
+        <translation>每条曲线是位置编码表中的一列：{0}。</translation>
     </message>
     <message>
-      <source>The shaded part lies beyond the context length ({0}); the model never sees those positions.</source>
-      <translation>阴影部分超出了上下文长度（{0}）；模型从不会看到这些位置。</translation>
+        <source>The shaded part lies beyond the context length ({0}); the model never sees those positions.</source>
+        <translation>阴影部分超出了上下文长度（{0}）；模型从不会看到这些位置。</translation>
     </message>
-  </context>
+</context>
 </TS>
