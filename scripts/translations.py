@@ -58,7 +58,8 @@ def update(areas: list[str]) -> None:
     TS_DIR.mkdir(parents=True, exist_ok=True)
     for area in areas:
         files = [str(p) for p in sources(area)]
-        subprocess.run([_tool("pyside6-lupdate"), "-no-obsolete", "-locations", "none", *files,
+        subprocess.run([_tool("pyside6-lupdate"), "-no-obsolete", "-locations", "none",
+                        "-target-language", "zh_CN", *files,
                         "-ts", str(ts_path(area))], check=True, cwd=ROOT)
 
 

@@ -111,12 +111,24 @@ def _texts_of(widget) -> list[str]:
     return [t for t in texts if t]
 
 
+def _count(call, parent) -> int:
+    """rowCount/columnCount: some of Qt's item models keep the one-argument form private."""
+    try:
+        return call(parent)
+    except TypeError:
+        try:
+            return call()
+        except TypeError:
+            return 1
+
+
 def _model_texts(model, limit: int = 300) -> list[str]:
     from PySide6.QtCore import QModelIndex, Qt
 
     out = []
-    for orient, n in ((Qt.Orientation.Horizontal, model.columnCount()),
-                      (Qt.Orientation.Vertical, model.rowCount())):
+    root = QModelIndex()
+    for orient, n in ((Qt.Orientation.Horizontal, _count(model.columnCount, root)),
+                      (Qt.Orientation.Vertical, _count(model.rowCount, root))):
         for i in range(min(n, limit)):
             value = model.headerData(i, orient, Qt.ItemDataRole.DisplayRole)
             if isinstance(value, str):
@@ -124,15 +136,15 @@ def _model_texts(model, limit: int = 300) -> list[str]:
     stack = [QModelIndex()]
     while stack and len(out) < limit * 4:
         parent = stack.pop()
-        for row in range(min(model.rowCount(parent), limit)):
-            for col in range(min(model.columnCount(parent), 4)):
+        for row in range(min(_count(model.rowCount, parent), limit)):
+            for col in range(min(_count(model.columnCount, parent), 4)):
                 index = model.index(row, col, parent)
                 for role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
                     value = model.data(index, role)
                     if isinstance(value, str):
                         out.append(value)
             child = model.index(row, 0, parent)
-            if child.isValid() and model.rowCount(child) > 0:  # a tree's branch
+            if child.isValid() and parent == root and _count(model.rowCount, child) > 1:
                 stack.append(child)
     return out
 
