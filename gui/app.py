@@ -68,6 +68,7 @@ class LoadingWindow(QWidget):
         self.message = QLabel(_tr("Loading the model…"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 24, 32, 24)
+        layout.setSizeConstraint(QVBoxLayout.SizeConstraint.SetNoConstraint)  # a fixed size
         for label in (title, self.message):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             layout.addWidget(label)
