@@ -24,6 +24,7 @@ from . import cores
 from .config import ModelConfig, TrainConfig
 from .corpus import Corpus
 from .job_messages import (
+    BestEvaluation,
     Envelope,
     Errored,
     JobMessage,
@@ -184,7 +185,8 @@ def training_job(req: TrainingRequest, control: TrainingControl
 
     In order: Status and Tokenizing while the text is tokenized (unless the viewer's corpus
     fits), Started, then Records in batches, Weights every refresh interval and at each
-    evaluation, SnapshotWritten after each snapshot, and Paused while a pause lasts.
+    evaluation, SnapshotWritten after each snapshot, and Paused while a pause lasts. The
+    result carries the last weights and, when they differ, the best evaluation's (`best`).
     """
     import torch
 
@@ -207,7 +209,8 @@ def _train(req: TrainingRequest, control: TrainingControl
                       model_config=replace(start.model_config))
     corpus = req.corpus if _reusable(req.corpus, req) else None
     if corpus is None:
-        yield Status(f"Tokenizing {req.corpus_path} with {req.tokenizer}…")
+        yield Status(f"Tokenizing {req.corpus_path} with {req.tokenizer}…", "tokenizing",
+                     {"path": req.corpus_path, "tokenizer": req.tokenizer})
         try:
             corpus = yield from _load_corpus_in_background(
                 req, control, start.tokenizer if start else None)
@@ -243,6 +246,7 @@ def _train(req: TrainingRequest, control: TrainingControl
     pending: list[dict] = []
     last_emit = last_refresh = time.monotonic()
     outcome, error = "done", None
+    best: BestEvaluation | None = None  # this run's lowest validation loss (snapshots thin out)
     try:
         for rec in trainer.run():
             pending.append(rec.to_dict())
@@ -256,7 +260,14 @@ def _train(req: TrainingRequest, control: TrainingControl
             if show:
                 last_refresh = now
             if rec.event == "eval":
-                state = trainer.weights_snapshot()
+                if best is None or rec.val_loss < best.val_loss:
+                    # The trainer as it is now, so these weights can be kept exactly (saved,
+                    # continued); a few ms for the default model, only when validation improves.
+                    full = trainer.state_dict(with_weights=True)
+                    best = BestEvaluation(rec.step, rec.val_loss, full)
+                    state = full["model"]
+                else:
+                    state = trainer.weights_snapshot()
                 if store is not None:
                     # ~3 MB per evaluation for the default model; the store thins itself to
                     # at most 40 files, so a long run stays bounded on disk.
@@ -285,9 +296,11 @@ def _train(req: TrainingRequest, control: TrainingControl
         state = trainer.state_dict(with_weights=True)
     except Exception:  # noqa: BLE001 - the viewer keeps the last weights it was sent
         state = None
+    if best is not None and state is not None and best.step == state["step"]:
+        best = None  # the last weights are the best ones: nothing to choose
     return TrainingResult(outcome, step=trainer.step, tokens=trainer.tokens,
                           device=str(trainer.device), train_config=train_cfg, state=state,
-                          error=error)
+                          error=error, best=best)
 
 
 # -- the child process --------------------------------------------------------------------------

@@ -8,7 +8,7 @@ cannot shift the meaning of the others. Everything here pickles: it crosses a pr
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Union
 
 from .config import ModelConfig, TrainConfig
@@ -20,9 +20,13 @@ from .tokenizers import Tokenizer
 
 @dataclass(frozen=True)
 class Status:
-    """A line for the viewer to show, e.g. "Tokenizing book.txt with char…"."""
+    """A line for the viewer to show, e.g. "Tokenizing book.txt with char…". `kind` and
+    `args` say what it is ("tokenizing": path, tokenizer), so a viewer can word it in its
+    own language; `text` is the English."""
 
     text: str
+    kind: str = ""
+    args: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -115,8 +119,26 @@ Request = Union[Pause, Resume, Stop, SetRefreshInterval]
 
 
 @dataclass(frozen=True)
+class BestEvaluation:
+    """The run's evaluation with the lowest validation loss, and the trainer as it was then.
+
+    `state` is Trainer.state_dict(with_weights=True) at that step: weights, optimizer, random
+    streams and the history up to it, so keeping these weights is an exact checkpoint of step
+    `step` (it saves and continues like the last weights do).
+    """
+
+    step: int
+    val_loss: float
+    state: dict
+
+
+@dataclass(frozen=True)
 class TrainingResult:
-    """How a run ended. `state` is Trainer.state_dict(with_weights=True), or None."""
+    """How a run ended. `state` is Trainer.state_dict(with_weights=True), or None.
+
+    `best`: the evaluation of this run with the lowest validation loss, when its weights are
+    not the ones in `state` (None when the last evaluation was the best, or there was none).
+    """
 
     outcome: Literal["done", "stopped", "diverged", "failed"]
     step: int = 0
@@ -125,6 +147,7 @@ class TrainingResult:
     train_config: TrainConfig | None = None
     state: dict | None = None  # weights ("model"), optimizer, RNG, history: enough to save
     error: BaseException | None = None
+    best: BestEvaluation | None = None
 
 
 @dataclass(frozen=True)

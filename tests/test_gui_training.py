@@ -299,12 +299,24 @@ def test_continue_training_picks_up_where_the_run_stopped(window, qtbot, tmp_pat
     assert window.run.resumable is not None and window.run.resumable.trainer_state["step"] == 30
 
 
-def test_the_form_speaks_chinese(window):
+def test_the_form_speaks_chinese(window, qtbot):
+    """A live switch (Qt posts LanguageChange to every widget) re-words the whole panel."""
     panel = window.training_panel
     window.set_language("zh")
+    qtbot.waitUntil(lambda: panel.start_button.text() == "开始", timeout=5_000)
     labels = {w.text() for w in panel.findChildren(QLabel)}
     assert {"分词器", "层数", "学习率", "设备"} <= labels
-    assert panel.start_button.text() == "开始" and panel.form.model_box.title() == "模型"
+    assert panel.form.model_box.title() == "模型"
+    assert panel.form.value("positional") in ("sinusoidal", "learned")  # values stay
+    positional = panel.form._inputs["positional"]
+    assert {positional.itemText(i) for i in range(positional.count())} == {"正弦", "可学习"}
+    assert panel.progress.label.text() == "未在训练。"
+    assert panel.plots.loss_plot.getAxis("left").labelText == "损失"
+    assert "分词器" not in panel.form.tokenizer_box.toolTip()  # a tooltip, in Chinese
+    assert "分词" in panel.form.tokenizer_box.toolTip()
     window.set_language("en")
-    assert panel.start_button.text() == "Start" and panel.form.model_box.title() == "Model"
+    qtbot.waitUntil(lambda: panel.start_button.text() == "Start", timeout=5_000)
+    assert panel.form.model_box.title() == "Model"
     assert "learning rate" in {w.text() for w in panel.findChildren(QLabel)}
+    assert panel.progress.label.text() == "Not training."
+    assert panel.plots.loss_plot.getAxis("left").labelText == "loss"

@@ -21,11 +21,12 @@ import time
 from dataclasses import replace
 from enum import Enum
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 
 from engine.config import ModelConfig, TrainConfig
 from engine.job import StartFrom, TrainingRequest, serve
 from engine.job_messages import (
+    BestEvaluation,
     Pause,
     Paused,
     Records,
@@ -58,17 +59,45 @@ class RunState(str, Enum):
 
 
 def describe(result: TrainingResult) -> str:
-    """The sentence that tells how a run ended (the status bar's and the panel's)."""
-    steps = result.step
+    """The sentences that tell how a run ended (the status bar's and the panel's), in the
+    installed language."""
+    steps = f"{result.step:,}"
+    translate = QCoreApplication.translate  # lupdate reads the literal calls below
     text = {
-        "done": f"Training finished after {steps:,} steps.",
-        "stopped": f"Training stopped at step {steps:,}; the weights so far are kept.",
-        "diverged": f"Training diverged at step {steps:,}; the last good weights are kept.",
-        "failed": f"Training failed at step {steps:,}; the last good weights are kept.",
-    }[result.outcome]
+        "done": translate("RunController", "Training finished after {steps} steps."),
+        "stopped": translate(
+            "RunController", "Training stopped at step {steps}; the weights so far are kept."),
+        "diverged": translate(
+            "RunController", "Training diverged at step {steps}; the last good weights are kept."),
+        "failed": translate(
+            "RunController", "Training failed at step {steps}; the last good weights are kept."),
+    }[result.outcome].format(steps=steps)
+    if result.best is not None:
+        text += " " + translate(
+            "RunController", "Validation loss was lowest at step {step} ({loss}): you can keep "
+            "those weights instead.").format(step=f"{result.best.step:,}",
+                                             loss=f"{result.best.val_loss:.3f}")
     if result.state is not None:
-        text += " Save it with File → Save model (Ctrl+S)."
+        text += " " + translate("RunController", "Save it with File → Save model (Ctrl+S).")
     return text
+
+
+def describe_kept(kept: str, result: TrainingResult) -> str:
+    """The sentence that says which of a run's weights the session holds now."""
+    translate = QCoreApplication.translate
+    if kept == "best":
+        return translate(
+            "RunController", "Kept the best weights (step {step}, validation loss {loss}); Save "
+            "saves these.").format(step=f"{result.step:,}", loss=f"{_val_loss(result):.3f}")
+    return translate("RunController", "Kept the last weights (step {step}); Save saves these."
+                     ).format(step=f"{result.step:,}")
+
+
+def _val_loss(result: TrainingResult) -> float:
+    """The validation loss of the last evaluation in a result's state."""
+    rows = (result.state or {}).get("history", [])
+    losses = [r["val_loss"] for r in rows if r.get("val_loss") is not None]
+    return losses[-1] if losses else float("nan")
 
 
 class RunController(QObject):
@@ -87,6 +116,9 @@ class RunController(QObject):
     failed = Signal(object, bool)  # the process's exception, and whether the run had started
     status_message = Signal(str)  # a line for the window's status bar
     resumable_changed = Signal()
+    # The last run's best weights became available, were kept or given back, or were
+    # forgotten: read `best` and `kept`.
+    choice_changed = Signal()
 
     def __init__(self, session: Session, parent: QObject | None = None):
         super().__init__(parent)
@@ -97,7 +129,9 @@ class RunController(QObject):
         # The session's model with its trainer state, when it can keep training exactly: the
         # last run's result, or a model opened from a file saved with its optimizer state.
         self._resumable: StartFrom | None = None
-        self._last_result: TrainingResult | None = None
+        self._last_result: TrainingResult | None = None  # as kept: the last or best weights
+        self._run_result: TrainingResult | None = None  # the run's result as it ended
+        self._kept = "last"  # which of the last run's weights the session holds
         self._failure: BaseException | None = None  # the process ended without a result
         self._had_started = False  # Started arrived: the session shows this run's model
         self._shown_step = -1  # step of the weights the session holds
@@ -151,9 +185,50 @@ class RunController(QObject):
         self._resumable = start
         self.resumable_changed.emit()
 
+    @property
+    def run_result(self) -> TrainingResult | None:
+        """How the last run ended, with its last weights (whichever ones are kept)."""
+        return self._run_result
+
+    @property
+    def best(self) -> BestEvaluation | None:
+        """The last run's best evaluation when its weights are not the last ones (the user may
+        keep either); None otherwise, or once the result is forgotten."""
+        return None if self._run_result is None else self._run_result.best
+
+    @property
+    def kept(self) -> str:
+        """Which of the last run's weights the session holds: "last" or "best"."""
+        return self._kept
+
+    def keep(self, which: str) -> bool:
+        """Put the last run's "best" or "last" weights in the session. From then on they are
+        the run's result: `last_result.state` is their trainer state (their step, and the
+        history up to it), so Save writes an exact checkpoint of that step and Continue
+        starts from it. False when there is no such choice (or a run is active)."""
+        run, session = self._run_result, self.session
+        if (self.is_active or run is None or run.best is None or session.model is None
+                or which not in ("best", "last") or (which == "last" and run.state is None)):
+            return False
+        if which == self._kept:
+            return True
+        result = run if which == "last" else replace(run, step=run.best.step,
+                                                     state=run.best.state, best=None)
+        self._last_result, self._kept = result, which
+        weights = result.state["model"]
+        session.set_weights(model_from_weights(session.model.config, weights))
+        session.mark_trained(run.train_config)  # other weights: unsaved again
+        self.set_resumable(StartFrom(session.model.config, session.tokenizer, weights,
+                                     result.state))
+        self.status_message.emit(describe_kept(which, result))
+        self.choice_changed.emit()
+        return True
+
     def clear_result(self) -> None:
         """Forget the last run's result (the session shows another model now)."""
-        self._last_result = None
+        self._last_result = self._run_result = None
+        self._kept = "last"
+        self.choice_changed.emit()
 
     # -- control -------------------------------------------------------------------------------
 
@@ -181,7 +256,9 @@ class RunController(QObject):
         self._shown_step = -1
         self._had_started = False
         self._failure = None
-        self._last_result = None
+        self._last_result = self._run_result = None
+        self._kept = "last"
+        self.choice_changed.emit()
         worker = ProcessWorker(serve, request, prepare=ModelBuilder(), child_cores=training_cores)
         # Explicitly queued: these run on the GUI thread whatever PySide6 infers from the slot.
         queued = Qt.ConnectionType.QueuedConnection
@@ -266,10 +343,12 @@ class RunController(QObject):
                 if self._state is RunState.RUNNING:  # not once Stop was sent
                     self._set_state(RunState.PAUSED)
                     self.paused.emit(step)
-                    self.status_message.emit(f"Training paused at step {step:,}")
+                    self.status_message.emit(self.tr("Training paused at step {step}").format(
+                        step=f"{step:,}"))
             case Tokenizing(done=done, total=total):
                 self.tokenizing.emit(done, total)
-            case Status(text=text):
+            case Status():
+                text = self._status_text(message)
                 self.job_status.emit(text)
                 self.status_message.emit(text)
             case StartedModel(info=info, model=model):
@@ -280,11 +359,12 @@ class RunController(QObject):
                 self._had_started = True
                 if self._state is RunState.PREPARING:
                     self._set_state(RunState.RUNNING)
-                self.status_message.emit(f"Training on {info.device}")
+                self.status_message.emit(self.tr("Training on {device}").format(
+                    device=info.device))
                 self.started.emit(info)
 
     def _on_returned(self, result: TrainingResult) -> None:
-        self._last_result = result
+        self._last_result = self._run_result = result
         session = self.session
         if result.state is not None and session.model is not None:
             session.mark_trained(result.train_config)
@@ -311,8 +391,15 @@ class RunController(QObject):
         if result is not None:
             self.status_message.emit(describe(result))
         self.finished.emit(result)
+        self.choice_changed.emit()
         if failure is not None:
             self.failed.emit(failure, self._had_started)
+
+    def _status_text(self, status: Status) -> str:
+        """A line of the training process, worded here in the installed language."""
+        if status.kind == "tokenizing":
+            return self.tr("Tokenizing {path} with {tokenizer}…").format(**status.args)
+        return status.text
 
     def _set_state(self, state: RunState) -> None:
         self._state = state

@@ -114,7 +114,7 @@ class ProcessWorker(Worker):
                     proc.kill()
                     proc.join()
             if not ended:
-                self.errored.emit(RuntimeError(
-                    f"The training process ended unexpectedly (exit code {proc.exitcode}); "
-                    "the weights shown are the last ones it sent."))
+                self.errored.emit(RuntimeError(self.tr(
+                    "The training process ended unexpectedly (exit code {code}); the weights "
+                    "shown are the last ones it sent.").format(code=proc.exitcode)))
             self._end()

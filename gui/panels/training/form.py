@@ -3,65 +3,101 @@
 The fields are described once (MODEL_FIELDS, MODEL_CHOICES, TRAIN_FIELDS) and the widgets are
 made from them; the form reads them back as a ModelConfig and a TrainConfig, validates them
 inline (Start stays off while a setting is impossible), remembers them in the settings store
-and speaks the window's language.
+and speaks the installed language (labels and tooltips are marked with QT_TRANSLATE_NOOP and
+translated when shown; a LanguageChange re-translates them).
+
+Under the settings, a hint says when the model is too big for the text (engine.fit.suggest:
+more than 10 parameters per token) and offers to apply a better-fitting model.
 """
 from __future__ import annotations
 
 from dataclasses import fields
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QGridLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from engine.config import ACTIVATIONS, NORMS, POSITIONAL, ConfigError, ModelConfig, TrainConfig
+from engine.fit import Suggestion, suggest
 from gui import settings
 from gui.session import Session
-from gui.strings import translate
+
+_CTX = "TrainingForm"  # the translation context of every string below
 
 # Form fields: (key, label, kind, default, min, max, tooltip). Defaults are the article's.
+# d_model and d_ff are the articles' symbols: the same in every language, not translated.
 _M, _T = ModelConfig(), TrainConfig()
 MODEL_FIELDS = [
-    ("d_model", "d_model", int, _M.d_model, 4, 2048, "width of every token vector"),
-    ("n_head", "heads", int, _M.n_head, 1, 64, "attention heads; d_model must divide by it"),
-    ("n_layer", "layers", int, _M.n_layer, 1, 64, "transformer blocks stacked"),
-    ("context_length", "context", int, _M.context_length, 2, 4096, "tokens the model sees (T)"),
-    ("d_ff", "d_ff", int, _M.d_ff, 4, 16384, "hidden width of the feed-forward network"),
-    ("dropout", "dropout", float, _M.dropout, 0.0, 0.9, "dropout while training"),
+    ("d_model", "d_model", int, _M.d_model, 4, 2048,
+     QT_TRANSLATE_NOOP("TrainingForm", "width of every token vector")),
+    ("n_head", QT_TRANSLATE_NOOP("TrainingForm", "heads"), int, _M.n_head, 1, 64,
+     QT_TRANSLATE_NOOP("TrainingForm", "attention heads; d_model must divide by it")),
+    ("n_layer", QT_TRANSLATE_NOOP("TrainingForm", "layers"), int, _M.n_layer, 1, 64,
+     QT_TRANSLATE_NOOP("TrainingForm", "transformer blocks stacked")),
+    ("context_length", QT_TRANSLATE_NOOP("TrainingForm", "context"), int, _M.context_length,
+     2, 4096, QT_TRANSLATE_NOOP("TrainingForm", "tokens the model sees (T)")),
+    ("d_ff", "d_ff", int, _M.d_ff, 4, 16384,
+     QT_TRANSLATE_NOOP("TrainingForm", "hidden width of the feed-forward network")),
+    ("dropout", QT_TRANSLATE_NOOP("TrainingForm", "dropout"), float, _M.dropout, 0.0, 0.9,
+     QT_TRANSLATE_NOOP("TrainingForm", "dropout while training")),
 ]
 MODEL_CHOICES = [
-    ("positional", "positional", POSITIONAL, _M.positional),
-    ("norm", "norm", NORMS, _M.norm),
-    ("activation", "activation", ACTIVATIONS, _M.activation),
+    ("positional", QT_TRANSLATE_NOOP("TrainingForm", "positional"), POSITIONAL, _M.positional),
+    ("norm", QT_TRANSLATE_NOOP("TrainingForm", "norm"), NORMS, _M.norm),
+    ("activation", QT_TRANSLATE_NOOP("TrainingForm", "activation"), ACTIVATIONS, _M.activation),
 ]
+# What a choice's value is called in the box (the value itself is the item's data). relu and
+# gelu are function names and read the same in every language.
+CHOICE_NAMES = {
+    "sinusoidal": QT_TRANSLATE_NOOP("TrainingForm", "sinusoidal"),
+    "learned": QT_TRANSLATE_NOOP("TrainingForm", "learned"),
+    "pre": QT_TRANSLATE_NOOP("TrainingForm", "pre"),
+    "post": QT_TRANSLATE_NOOP("TrainingForm", "post"),
+}
 TRAIN_FIELDS = [
-    ("batch_size", "batch", int, _T.batch_size, 1, 4096, "windows per step (B)"),
-    ("steps", "steps", int, _T.steps, 1, 10_000_000, "optimizer steps in total"),
-    ("lr", "learning rate", float, _T.lr, 1e-6, 1.0, "peak learning rate (cosine decay to lr/10)"),
-    ("warmup_steps", "warm-up", int, _T.warmup_steps, 0, 1_000_000, "linear warm-up steps"),
-    ("eval_interval", "eval every", int, _T.eval_interval, 1, 1_000_000,
-     "steps between evaluations and samples"),
-    ("seed", "seed", int, _T.seed, 0, 2**31 - 1, "same seed, same run"),
+    ("batch_size", QT_TRANSLATE_NOOP("TrainingForm", "batch"), int, _T.batch_size, 1, 4096,
+     QT_TRANSLATE_NOOP("TrainingForm", "windows per step (B)")),
+    ("steps", QT_TRANSLATE_NOOP("TrainingForm", "steps"), int, _T.steps, 1, 10_000_000,
+     QT_TRANSLATE_NOOP("TrainingForm", "optimizer steps in total")),
+    ("lr", QT_TRANSLATE_NOOP("TrainingForm", "learning rate"), float, _T.lr, 1e-6, 1.0,
+     QT_TRANSLATE_NOOP("TrainingForm", "peak learning rate (cosine decay to lr/10)")),
+    ("warmup_steps", QT_TRANSLATE_NOOP("TrainingForm", "warm-up"), int, _T.warmup_steps, 0,
+     1_000_000, QT_TRANSLATE_NOOP("TrainingForm", "linear warm-up steps")),
+    ("eval_interval", QT_TRANSLATE_NOOP("TrainingForm", "eval every"), int, _T.eval_interval, 1,
+     1_000_000, QT_TRANSLATE_NOOP("TrainingForm", "steps between evaluations and samples")),
+    ("seed", QT_TRANSLATE_NOOP("TrainingForm", "seed"), int, _T.seed, 0, 2**31 - 1,
+     QT_TRANSLATE_NOOP("TrainingForm", "same seed, same run")),
 ]
-CONTINUE = "Continue training the current model (steps = more steps)"
-_CONTINUE_TIP = ("Keep training the model shown, from its saved optimizer state and step, on the "
-                 "open text. Its architecture stays; the training settings apply from here on.")
-_NO_CONTINUE_TIP = ("Available after a training run, or for a model file saved after training "
-                    "(it holds the optimizer state). A new model, or one saved without that state "
-                    "such as the bundled model, starts with Start.")
+CONTINUE = QT_TRANSLATE_NOOP("TrainingForm",
+                             "Continue training the current model (steps = more steps)")
+_CONTINUE_TIP = QT_TRANSLATE_NOOP(
+    "TrainingForm", "Keep training the model shown, from its saved optimizer state and step, on "
+    "the open text. Its architecture stays; the training settings apply from here on.")
+_NO_CONTINUE_TIP = QT_TRANSLATE_NOOP(
+    "TrainingForm", "Available after a training run, or for a model file saved after training "
+    "(it holds the optimizer state). A new model, or one saved without that state such as the "
+    "bundled model, starts with Start.")
 _ERROR_STYLE = "border: 1px solid #b00020;"
 
 
-def _spin(kind: type, default: float, lo: float, hi: float, tip: str) -> QSpinBox | QDoubleSpinBox:
+def _tr(text: str) -> str:
+    """A string of the tables above in the installed language."""
+    return QCoreApplication.translate(_CTX, text)
+
+
+def _spin(kind: type, default: float, lo: float, hi: float) -> QSpinBox | QDoubleSpinBox:
     if kind is int:
         w = QSpinBox()
         w.setRange(int(lo), int(hi))
@@ -74,7 +110,6 @@ def _spin(kind: type, default: float, lo: float, hi: float, tip: str) -> QSpinBo
         w.setRange(lo, hi)
         w.setSingleStep(1e-4 if small else 0.05)
         w.setValue(default)
-    w.setToolTip(tip)
     w.setMinimumWidth(64)  # below the "10,000,000" hint, so the dock can be narrow
     w.setKeyboardTracking(True)
     return w
@@ -89,22 +124,22 @@ class TrainingForm(QWidget):
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(parent)
         self.session = session
-        self.lang = session.lang
         self._inputs: dict[str, QWidget] = {}
-        self._texts: list[tuple[QWidget, str]] = []  # (widget, English text) relabelled by language
+        # (widget, source text, what it sets): re-translated on a language switch.
+        self._texts: list[tuple[QWidget, str, str]] = []
         self._ok = False
         self._active = False  # a run is active: the settings are greyed out
         self._resumable = False  # the session's model can continue training
+        self._suggestion: Suggestion | None = None  # shown under the form, when there is one
+        self._params: dict[tuple, int] = {}  # parameter counts by config (validate is frequent)
 
         from engine.tokenizers import available_tokenizers
 
         self.tokenizer_box = QComboBox()
-        self.tokenizer_box.addItems(available_tokenizers())
-        self.tokenizer_box.setToolTip(
-            "cl100k_base: GPT-4's BPE pieces (the articles' choice); char: one token per character")
+        for name in available_tokenizers():  # names, the same in every language
+            self.tokenizer_box.addItem(name, name)
         self._inputs["tokenizer"] = self.tokenizer_box
-        self.tied_box = QCheckBox("tie token table and output layer")
-        self._texts.append((self.tied_box, "tie token table and output layer"))
+        self.tied_box = QCheckBox()
         self._inputs["tied"] = self.tied_box
         self.model_box = self._model_box()
         self.device_box = self._device_box()
@@ -113,13 +148,24 @@ class TrainingForm(QWidget):
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #b00020;")
         self.error_label.hide()
-        self.continue_box = QCheckBox(CONTINUE)
-        self._texts.append((self.continue_box, CONTINUE))
+        self.fit_label = QLabel()  # the model is too big for the text: what fits better
+        self.fit_label.setWordWrap(True)
+        self.fit_label.setStyleSheet("color: #8a5a00;")
+        self.fit_button = QPushButton()
+        self.fit_button.clicked.connect(self.apply_suggestion)
+        self.fit_row = QWidget()
+        row = QHBoxLayout(self.fit_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.fit_label, 1)
+        row.addWidget(self.fit_button)
+        self.fit_row.hide()
+        self.continue_box = QCheckBox()
 
         v = QVBoxLayout(self)
         v.setContentsMargins(0, 0, 0, 0)
         v.setSpacing(4)
-        for widget in (self.model_box, self.train_box, self.error_label, self.continue_box):
+        for widget in (self.model_box, self.train_box, self.error_label, self.fit_row,
+                       self.continue_box):
             v.addWidget(widget)
 
         self._load_settings()
@@ -133,46 +179,52 @@ class TrainingForm(QWidget):
                 w.valueChanged.connect(self.validate)
         self.continue_box.toggled.connect(self._on_continue_toggled)
         session.corpus_changed.connect(self.validate)
-        self.set_language(self.lang)  # later switches come through the panel
+        self._retranslate()
         self.validate()
 
     # -- building --------------------------------------------------------------------------------
 
-    def _label(self, text: str) -> QLabel:
+    def _label(self, text: str, tip: str = "") -> QLabel:
+        """A field's label: `text` and `tip` are sources (translated when shown), except the
+        symbols d_model and d_ff, which read the same in every language."""
         label = QLabel(text)
-        self._texts.append((label, text))
+        if text not in ("d_model", "d_ff"):
+            self._texts.append((label, text, "text"))
+        if tip:
+            self._texts.append((label, tip, "tip"))
         return label
 
     def _group(self, title: str) -> tuple[QGroupBox, QGridLayout]:
-        box = QGroupBox(title)
-        self._texts.append((box, title))
+        box = QGroupBox()
+        self._texts.append((box, title, "title"))
         grid = QGridLayout(box)
         grid.setContentsMargins(6, 4, 6, 4)
         grid.setVerticalSpacing(3)
         return box, grid
 
     def _model_box(self) -> QGroupBox:
-        box, grid = self._group("Model")
-        grid.addWidget(self._label("tokenizer"), 0, 0)
+        box, grid = self._group(QT_TRANSLATE_NOOP("TrainingForm", "Model"))
+        grid.addWidget(self._label(QT_TRANSLATE_NOOP("TrainingForm", "tokenizer")), 0, 0)
         grid.addWidget(self.tokenizer_box, 0, 1, 1, 3)
-        cells = [(key, label, _spin(kind, d, lo, hi, tip))
+        cells = [(key, label, _spin(kind, d, lo, hi), tip)
                  for key, label, kind, d, lo, hi, tip in MODEL_FIELDS]
         for key, label, choices, default in MODEL_CHOICES:
             choice = QComboBox()
-            choice.addItems(list(choices))
-            choice.setCurrentText(default)
-            cells.append((key, label, choice))
+            for value in choices:
+                choice.addItem(value, value)  # named in _retranslate
+            choice.setCurrentIndex(choice.findData(default))
+            cells.append((key, label, choice, ""))
         self._add_cells(grid, cells, first_row=1)
         grid.addWidget(self.tied_box, grid.rowCount(), 0, 1, 4)
         return box
 
     def _train_box(self) -> QGroupBox:
-        box, grid = self._group("Training")
-        cells = [(key, label, _spin(kind, d, lo, hi, tip))
+        box, grid = self._group(QT_TRANSLATE_NOOP("TrainingForm", "Training"))
+        cells = [(key, label, _spin(kind, d, lo, hi), tip)
                  for key, label, kind, d, lo, hi, tip in TRAIN_FIELDS]
         self._add_cells(grid, cells, first_row=0)
         row = grid.rowCount()
-        grid.addWidget(self._label("device"), row, 0)
+        grid.addWidget(self._label(QT_TRANSLATE_NOOP("TrainingForm", "device")), row, 0)
         grid.addWidget(self.device_box, row, 1, 1, 3)
         return box
 
@@ -180,7 +232,6 @@ class TrainingForm(QWidget):
         from engine.devices import list_devices
 
         box = QComboBox()
-        box.setToolTip("Only devices present on this machine are listed")
         box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         box.setMinimumContentsLength(8)
         for info in list_devices():
@@ -191,12 +242,12 @@ class TrainingForm(QWidget):
 
     def _add_cells(self, grid: QGridLayout, cells: list, first_row: int) -> None:
         """Two label/input pairs per row, so the form stays short in a narrow dock."""
-        for i, (key, label, widget) in enumerate(cells):
+        for i, (key, label, widget, tip) in enumerate(cells):
             row, col = first_row + i // 2, (i % 2) * 2
-            lab = self._label(label)
-            lab.setToolTip(widget.toolTip())
-            grid.addWidget(lab, row, col)
+            grid.addWidget(self._label(label, tip), row, col)
             grid.addWidget(widget, row, col + 1)
+            if tip:
+                self._texts.append((widget, tip, "tip"))
             self._inputs[key] = widget
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
@@ -207,7 +258,8 @@ class TrainingForm(QWidget):
         """One field's value (by ModelConfig/TrainConfig name, or "tokenizer"/"tied")."""
         w = self._inputs[key]
         if isinstance(w, QComboBox):
-            return w.currentText()
+            data = w.currentData()
+            return w.currentText() if data is None else data
         if isinstance(w, QCheckBox):
             return w.isChecked()
         return w.value()
@@ -216,16 +268,16 @@ class TrainingForm(QWidget):
         """Set one form field (by ModelConfig/TrainConfig name, or "tokenizer"/"tied")."""
         w = self._inputs[key]
         if isinstance(w, QComboBox):
-            if w.findText(str(value)) < 0:
-                w.addItem(str(value))
-            w.setCurrentText(str(value))
+            if w.findData(str(value)) < 0:
+                w.addItem(str(value), str(value))
+            w.setCurrentIndex(w.findData(str(value)))
         elif isinstance(w, QCheckBox):
             w.setChecked(bool(value))
         else:
             w.setValue(value)
 
     def tokenizer_name(self) -> str:
-        return self.tokenizer_box.currentText()
+        return self.value("tokenizer")
 
     def device_name(self) -> str:
         return self.device_box.currentData() or "cpu"
@@ -272,20 +324,64 @@ class TrainingForm(QWidget):
             self.model_config().validate()
             self.train_config().validate()
         except ConfigError as exc:
-            problem = str(exc)
+            problem = str(exc)  # worded by the engine, which names the field
             field = {"vocab_size": "tokenizer"}.get(exc.field, exc.field)
             if field in self._inputs:
                 self._inputs[field].setStyleSheet(_ERROR_STYLE)
                 if exc.field == "d_model":
                     self._inputs["n_head"].setStyleSheet(_ERROR_STYLE)
         if problem is None and not self.session.corpus_path and self.session.corpus is None:
-            problem = "Open a text file (File → Open text…) to train on."
+            problem = self.tr("Open a text file (File → Open text…) to train on.")
         self.error_label.setText(problem or "")
         self.error_label.setVisible(problem is not None)
         self._ok = problem is None
+        self._update_suggestion()
         self._update_enabled()
         self.changed.emit()
         return self._ok
+
+    # -- does the model fit the text (engine.fit) --------------------------------------------------
+
+    @property
+    def suggestion(self) -> Suggestion | None:
+        """What fits the open text better than the form's model, when it is too big for it."""
+        return self._suggestion
+
+    def _update_suggestion(self) -> None:
+        corpus = self.session.corpus
+        self._suggestion = None
+        if self._ok and corpus is not None and not self.continuing():
+            config = self.model_config()
+            key = tuple(sorted(config.to_dict().items()))
+            if key not in self._params:
+                from engine.memory import param_count
+
+                self._params[key] = param_count(config)  # ~20 ms: counted once per config
+            self._suggestion = suggest(corpus.n_tokens, config, self._params[key])
+        self._show_suggestion()
+
+    def _show_suggestion(self) -> None:
+        s = self._suggestion
+        self.fit_row.setVisible(s is not None)
+        if s is None:
+            return
+        c = s.config
+        self.fit_label.setText(self.tr(
+            "This text has {tokens} tokens for {params} parameters: expect overfitting. Try "
+            "dropout {dropout}, d_model {d_model} and {layers} layers (about {suggested} "
+            "parameters).").format(tokens=f"{s.tokens:,}", params=f"{s.params:,}",
+                                   dropout=f"{c.dropout:g}", d_model=c.d_model,
+                                   layers=c.n_layer, suggested=f"{s.config_params:,}"))
+        self.fit_button.setVisible(bool(s.changes))
+
+    def apply_suggestion(self) -> None:
+        """Set the form to the suggested model (dropout, d_model, heads, d_ff, layers)."""
+        s = self._suggestion
+        if s is None or self._active:
+            return
+        for key, value in s.changes.items():
+            self.set_value(key, value)
+        self.validate()
 
     def continuing(self) -> bool:
         """Start continues the current model (instead of training a new one)."""
@@ -303,6 +399,7 @@ class TrainingForm(QWidget):
         self._update_enabled()
 
     def _on_continue_toggled(self) -> None:
+        self._update_suggestion()  # a continued model keeps its size: nothing to suggest
         self._update_enabled()
         self.changed.emit()
 
@@ -310,20 +407,43 @@ class TrainingForm(QWidget):
         self.continue_box.setEnabled(not self._active and self._resumable)
         if not self._resumable:
             self.continue_box.setChecked(False)
-        self.continue_box.setToolTip(_CONTINUE_TIP if self._resumable else _NO_CONTINUE_TIP)
+        self.continue_box.setToolTip(_tr(_CONTINUE_TIP if self._resumable else _NO_CONTINUE_TIP))
         self.model_box.setEnabled(not self._active and not self.continuing())
         self.train_box.setEnabled(not self._active)
+        self.fit_button.setEnabled(not self._active)
 
     # -- language and remembered values ----------------------------------------------------------
 
-    def set_language(self, lang: str) -> None:
-        """Labels in English ("en") or Chinese ("zh")."""
-        self.lang = lang
-        for widget, text in self._texts:
-            if isinstance(widget, QGroupBox):
-                widget.setTitle(translate(text, lang))
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+            self.validate()  # the inline problem, in the new language
+        super().changeEvent(event)
+
+    def _retranslate(self) -> None:
+        """Every text of the form in the installed language."""
+        for widget, text, what in self._texts:
+            if what == "title":
+                widget.setTitle(_tr(text))
+            elif what == "tip":
+                widget.setToolTip(_tr(text))
             else:
-                widget.setText(translate(text, lang))
+                widget.setText(_tr(text))
+        for key, _label, _choices, _default in MODEL_CHOICES:
+            box = self._inputs[key]
+            for i in range(box.count()):
+                value = box.itemData(i)
+                box.setItemText(i, _tr(CHOICE_NAMES[value]) if value in CHOICE_NAMES else value)
+        self.tokenizer_box.setToolTip(self.tr(
+            "cl100k_base: GPT-4's BPE pieces (the articles' choice); char: one token per "
+            "character"))
+        self.device_box.setToolTip(self.tr("Only devices present on this machine are listed"))
+        self.tied_box.setText(self.tr("tie token table and output layer"))
+        self.continue_box.setText(_tr(CONTINUE))
+        self.fit_button.setText(self.tr("Apply"))
+        self.fit_button.setToolTip(self.tr("Set the model to the suggested size and dropout"))
+        self._show_suggestion()
+        self._update_enabled()
 
     def save_settings(self) -> None:
         """Remember the form's values (when a run starts and when the window closes)."""
@@ -334,7 +454,7 @@ class TrainingForm(QWidget):
     def _load_settings(self) -> None:
         for key, w in self._inputs.items():
             value = settings.read(f"training/{key}", self.value(key))
-            if isinstance(w, QComboBox) and w.findText(str(value)) < 0:
+            if isinstance(w, QComboBox) and w.findData(str(value)) < 0:
                 continue  # e.g. a tokenizer no longer available offline
             self.set_value(key, value)
         i = self.device_box.findData(settings.read("training/device", self.device_name()))

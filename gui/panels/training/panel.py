@@ -2,15 +2,19 @@
 
 It holds no run state: the run controller (gui.run) owns the training process and says what
 happens; this panel shows it. The plots follow the session's history, which the controller
-fills with the records the process sends (about five batches a second).
+fills with the records the process sends (about five batches a second). After a run whose
+best evaluation is not its last, the panel offers to keep the best weights instead of the last
+(the controller's `keep`).
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QRadioButton,
     QSizePolicy,
     QSplitter,
     QVBoxLayout,
@@ -26,9 +30,6 @@ from gui.panels.training.progress import RunProgress
 from gui.panels.training.sample import SampleView
 from gui.run import RunController, RunState, describe
 from gui.session import Session
-from gui.strings import translate
-
-SAMPLE_TITLE = "Sample at the last evaluation"
 
 
 class TrainingPanel(QWidget):
@@ -42,19 +43,23 @@ class TrainingPanel(QWidget):
         super().__init__(parent)
         self.session = session
         self.controller = controller = controller or RunController(session, self)
-        self.lang = session.lang
 
         self.form = TrainingForm(session)
-        self.start_button = QPushButton("Start")
-        self.start_button.setToolTip("Train a new model with these settings on the open text")
-        self.pause_button = QPushButton("Pause")
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("Stop after the current step; the weights so far are kept")
+        self.start_button = QPushButton()
+        self.pause_button = QPushButton()
+        self.stop_button = QPushButton()
         for b in (self.start_button, self.pause_button, self.stop_button):
             b.setMinimumWidth(70)
-        self.progress = RunProgress(self.lang)
+        # After a run whose best evaluation is not its last: which weights to keep.
+        self.keep_last = QRadioButton()
+        self.keep_best = QRadioButton()
+        self._keep_group = QButtonGroup(self)
+        for b in (self.keep_last, self.keep_best):
+            self._keep_group.addButton(b)
+        self.keep_row = QWidget()
+        self.progress = RunProgress()
         self.plots = TrainingPlots(session)
-        self.sample_title = QLabel(SAMPLE_TITLE)
+        self.sample_title = QLabel()
         self.sample_view = SampleView()
         self._build_layout()
 
@@ -65,21 +70,23 @@ class TrainingPanel(QWidget):
         self.form.device_box.currentIndexChanged.connect(self.device_changed)
         c = controller
         c.state_changed.connect(self._on_state_changed)
-        c.pause_requested.connect(lambda: self.progress.say("Pausing after this step…"))
+        c.pause_requested.connect(lambda: self.progress.say(
+            lambda: self.tr("Pausing after this step…")))
         c.job_status.connect(self.progress.say)
         c.tokenizing.connect(self.progress.tokenizing)
         c.started.connect(self._on_started)
         c.progress.connect(self._on_progress)
         c.paused.connect(lambda step: self.progress.say(
-            f"Paused at step {step:,}. Resume or Stop."))
+            lambda: self.tr("Paused at step {step}. Resume or Stop.").format(step=f"{step:,}")))
         c.sample_ready.connect(self.sample_view.show_sample)
         c.sample_failed.connect(self.sample_view.show_failure)
         c.finished.connect(self._on_finished)
         c.failed.connect(self._on_failed)
         c.resumable_changed.connect(self._on_resumable_changed)
-        session.language_changed.connect(self.set_language)
+        c.choice_changed.connect(self._update_keep)
+        self.keep_best.toggled.connect(self._on_keep_toggled)
         self._on_resumable_changed()
-        self.set_language(self.lang)
+        self._retranslate()
 
     def _build_layout(self) -> None:
         top = QWidget()
@@ -91,7 +98,14 @@ class TrainingPanel(QWidget):
         for b in (self.start_button, self.pause_button, self.stop_button):
             buttons.addWidget(b)
         v.addLayout(buttons)
+        keep = QVBoxLayout(self.keep_row)
+        keep.setContentsMargins(0, 0, 0, 0)
+        keep.setSpacing(2)
+        keep.addWidget(self.keep_last)
+        keep.addWidget(self.keep_best)
+        self.keep_row.hide()
         v.addWidget(self.progress)
+        v.addWidget(self.keep_row)
 
         bottom = QWidget()
         b = QVBoxLayout(bottom)
@@ -150,15 +164,28 @@ class TrainingPanel(QWidget):
         self.form.apply_model(s.model.config, s.tokenizer.name if s.tokenizer else None,
                               s.train_config)
 
-    def set_language(self, lang: str) -> None:
-        """Labels, buttons and plot axes in English ("en") or Chinese ("zh")."""
-        self.lang = lang
-        self.form.set_language(lang)
-        self.plots.set_language(lang)
-        self.progress.set_language(lang)
-        self.sample_view.set_language(lang)
-        self.sample_title.setText(translate(SAMPLE_TITLE, lang))
+    def keep(self, which: str) -> bool:
+        """Keep the last run's "best" or "last" weights (as the choice under the buttons)."""
+        return self.controller.keep(which)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+        super().changeEvent(event)
+
+    def _retranslate(self) -> None:
+        """The panel's own texts in the installed language (its parts re-translate themselves)."""
+        self.start_button.setToolTip(
+            self.tr("Train a new model with these settings on the open text"))
+        self.stop_button.setToolTip(
+            self.tr("Stop after the current step; the weights so far are kept"))
+        self.sample_title.setText(self.tr("Sample at the last evaluation"))
+        self.keep_best.setToolTip(self.tr(
+            "Validation loss was lowest at this evaluation: these weights generalise best. "
+            "The session shows them and Save saves them, with their step and optimizer state."))
+        self.keep_last.setToolTip(self.tr("The weights at the end of the run"))
         self._update_buttons()
+        self._update_keep()
 
     def shutdown(self) -> None:
         """Remember the form and stop the plots' timer (the window is closing; the window
@@ -170,12 +197,13 @@ class TrainingPanel(QWidget):
 
     def _update_buttons(self) -> None:
         state = self.controller.state
-        t = lambda text: translate(text, self.lang)  # noqa: E731
         self.start_button.setEnabled(state is RunState.IDLE and self.form.ok)
-        self.start_button.setText(t("Continue" if self.form.continuing() else "Start"))
+        self.start_button.setText(self.tr("Continue") if self.form.continuing()
+                                  else self.tr("Start"))
         self.pause_button.setEnabled(state in (RunState.RUNNING, RunState.PAUSED))
-        self.pause_button.setText(t("Resume" if state is RunState.PAUSED else "Pause"))
-        self.stop_button.setText(t("Stop"))
+        self.pause_button.setText(self.tr("Resume") if state is RunState.PAUSED
+                                  else self.tr("Pause"))
+        self.stop_button.setText(self.tr("Stop"))
         self.stop_button.setEnabled(
             state in (RunState.PREPARING, RunState.RUNNING, RunState.PAUSED))
 
@@ -183,15 +211,16 @@ class TrainingPanel(QWidget):
         self.form.set_run_active(state != RunState.IDLE)
         self._update_buttons()
         if state == RunState.PREPARING:
-            self.progress.busy("Starting the training process…")
+            self.progress.busy(lambda: self.tr("Starting the training process…"))
         elif state == RunState.RUNNING:
             self.progress.resumed()  # the pace before a pause says nothing about the next one
         elif state == RunState.STOPPING:
-            self.progress.say("Stopping…")
+            self.progress.say(lambda: self.tr("Stopping…"))
 
     def _on_started(self, info: Started) -> None:
         self.progress.steps(info.step, self.controller.total_steps)
-        self.progress.say(f"Training {info.params:,} parameters on {info.device}…")
+        self.progress.say(lambda: self.tr("Training {params} parameters on {device}…").format(
+            params=f"{info.params:,}", device=info.device))
 
     def _on_progress(self, row: dict) -> None:
         c = self.controller
@@ -200,28 +229,71 @@ class TrainingPanel(QWidget):
     def _on_finished(self, result: TrainingResult | None) -> None:
         if result is None:
             return  # the process ended without a result: `failed` follows
-        self.progress.say(describe(result))
+        self.progress.say(lambda: describe(result))
         if result.error is not None:
             details = getattr(result.error, "details", None)
             if details:
                 title, message = dialogs.explain(result.error)
                 dialogs.show_error(self, title, message, details)
             else:
-                dialogs.show_exception(self, result.error, "Training")
+                dialogs.show_exception(self, result.error, self.tr("Training"))
 
     def _on_failed(self, exc: BaseException, had_started: bool) -> None:
         if had_started:
-            self.progress.say("Training ended unexpectedly; the weights shown are the last "
-                              "ones it sent.")
+            self.progress.say(lambda: self.tr(
+                "Training ended unexpectedly; the weights shown are the last ones it sent."))
         else:
-            self.progress.clear("Training could not start.")
+            self.progress.clear(lambda: self.tr("Training could not start."))
         # Engine errors (bad file, setting, device, tokenizer) are ValueErrors with messages
         # written for people; anything else is a bug and keeps its traceback behind Details.
         if not had_started and isinstance(exc, (ValueError, OSError)):
-            dialogs.show_exception(self, exc, "Starting training")
+            dialogs.show_exception(self, exc, self.tr("Starting training"))
         else:
             title, message = dialogs.explain(exc)
             dialogs.show_error(self, title, message, getattr(exc, "details", None))
 
     def _on_resumable_changed(self) -> None:
         self.form.set_resumable(self.controller.resumable is not None)
+
+    # -- which weights to keep ---------------------------------------------------------------------
+
+    def _update_keep(self) -> None:
+        """Offer the choice while the last run has best weights other than its last."""
+        c = self.controller
+        best, result = c.best, c.run_result
+        self.keep_row.setVisible(best is not None and not c.is_active)
+        if best is None or result is None:
+            return
+        last_step = result.step
+        last_loss = _last_val_loss(self.session.history, last_step)
+        if last_loss is None:
+            self.keep_last.setText(self.tr("Keep the last weights (step {step})").format(
+                step=f"{last_step:,}"))
+        else:
+            self.keep_last.setText(self.tr(
+                "Keep the last weights (step {step}, val loss {loss})").format(
+                    step=f"{last_step:,}", loss=f"{last_loss:.3f}"))
+        self.keep_best.setText(self.tr(
+            "Keep the best weights (step {step}, val loss {loss})").format(
+                step=f"{best.step:,}", loss=f"{best.val_loss:.3f}"))
+        button = self.keep_best if c.kept == "best" else self.keep_last
+        if not button.isChecked():
+            for b in (self.keep_last, self.keep_best):
+                b.blockSignals(True)
+            button.setChecked(True)
+            for b in (self.keep_last, self.keep_best):
+                b.blockSignals(False)
+
+    def _on_keep_toggled(self, best: bool) -> None:
+        if not self.controller.keep("best" if best else "last"):
+            self._update_keep()
+
+
+def _last_val_loss(history: list[dict], step: int) -> float | None:
+    """The validation loss of the evaluation at `step`, if there was one."""
+    for row in reversed(history):
+        if row.get("step") == step and row.get("val_loss") is not None:
+            return row["val_loss"]
+        if row.get("step", 0) < step:
+            break
+    return None

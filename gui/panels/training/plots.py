@@ -1,24 +1,26 @@
 """The live training plots: loss (per step, smoothed, validation), learning rate, tokens/s.
 
 Curves are created once and fed with setData from the session's history. While a run lasts
-they redraw on a timer, not per batch of records; when idle, at once.
+they redraw on a timer, not per batch of records; when idle, at once. When validation loss has
+risen for several evaluations since its best (engine.fit.overfitting), a note on the loss plot
+says so and a marker shows the best evaluation.
 """
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import QWidget
 
+from engine.fit import Overfitting, overfitting_in
 from gui.panels.training.curves import TrainingCurves
 from gui.session import Session
-from gui.strings import translate
 from gui.widgets.export import install_export_menu
 
 # Plots redraw at most twice a second: a repaint after new data costs ~20 ms when idle, and
 # 60-110 ms on 2 cores while a training thread competes for the GIL (each QPainter call lets go
 # of it); at 5 Hz these repaints alone pushed the event loop's p99 stall to ~115 ms.
 REDRAW_MS = 500
-_LEGEND = (("raw", "train (per step)"), ("ema", "train (smoothed)"), ("val", "validation"))
+_NOTE_COLOR = (170, 40, 0)
 
 
 def _curve(plot: pg.PlotItem, name: str | None, color: tuple, width: int = 1,
@@ -60,14 +62,32 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
             plot.setClipToView(True)
             plot.getAxis("left").setWidth(48)
         self.items = {
-            "raw": _curve(self.loss_plot, "train (per step)", (120, 160, 220, 110)),
-            "ema": _curve(self.loss_plot, "train (smoothed)", (25, 90, 200), 2),
-            "val": _curve(self.loss_plot, "validation", (220, 80, 30), 2, "o"),
+            "raw": _curve(self.loss_plot, "raw", (120, 160, 220, 110)),  # legend: _retranslate
+            "ema": _curve(self.loss_plot, "ema", (25, 90, 200), 2),
+            "val": _curve(self.loss_plot, "val", (220, 80, 30), 2, "o"),
             "lr": _curve(self.lr_plot, None, (60, 140, 60), 1),
             "speed": _curve(self.speed_plot, None, (130, 80, 170), 1),
         }
         self.curve_raw, self.curve_val = self.items["raw"], self.items["val"]
-        self.set_language(session.lang)
+        # Overfitting: a marker at the best evaluation and a note in the plot's corner (in the
+        # view box's pixels, so it stays put while the curves pan and zoom).
+        self.overfit: Overfitting | None = None
+        self.best_marker = pg.ScatterPlotItem(size=14, symbol="star", pen=pg.mkPen(_NOTE_COLOR),
+                                              brush=pg.mkBrush(255, 210, 0))
+        self.best_line = pg.InfiniteLine(angle=90, movable=False,
+                                         pen=pg.mkPen(_NOTE_COLOR, style=Qt.PenStyle.DashLine))
+        for item in (self.best_line, self.best_marker):
+            self.loss_plot.addItem(item, ignoreBounds=True)
+            item.hide()
+        self.note = pg.TextItem(color=_NOTE_COLOR, fill=pg.mkBrush(255, 255, 255, 225),
+                                anchor=(0, 1))
+        font = self.note.textItem.font()
+        font.setPointSizeF(8.0)
+        self.note.setFont(font)
+        self.note.setParentItem(self.loss_plot.vb)
+        self.note.hide()
+        self.loss_plot.vb.sigResized.connect(self._place_note)
+        self._retranslate()
 
         self._timer = QTimer(self)
         self._timer.setInterval(REDRAW_MS)
@@ -76,16 +96,44 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
         session.training_changed.connect(self._on_training_changed)
         self._on_history_changed()
 
-    def set_language(self, lang: str) -> None:
-        """Axis titles and legend in English ("en") or Chinese ("zh")."""
-        for plot, side, text in ((self.loss_plot, "left", "loss"), (self.lr_plot, "left", "lr"),
-                                 (self.speed_plot, "left", "tokens/s"),
-                                 (self.speed_plot, "bottom", "step")):
-            plot.setLabel(side, translate(text, lang))
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+        super().changeEvent(event)
+
+    def _retranslate(self) -> None:
+        """Axis titles, legend and note in the installed language (pyqtgraph items are not
+        widgets: they get no LanguageChange of their own)."""
+        self.loss_plot.setLabel("left", self.tr("loss"))
+        self.lr_plot.setLabel("left", "lr")  # the symbol of the formulas
+        self.speed_plot.setLabel("left", self.tr("tokens/s"))
+        self.speed_plot.setLabel("bottom", self.tr("step"))
         legend = self.loss_plot.legend
-        for key, text in _LEGEND:
+        for key, text in (("raw", self.tr("train (per step)")),
+                          ("ema", self.tr("train (smoothed)")), ("val", self.tr("validation"))):
             legend.removeItem(self.items[key])
-            legend.addItem(self.items[key], translate(text, lang))
+            legend.addItem(self.items[key], text)
+        self._show_overfitting()
+
+    def _show_overfitting(self) -> None:
+        o = self.overfit
+        for item in (self.note, self.best_marker, self.best_line):
+            item.setVisible(o is not None)
+        if o is None:
+            return
+        self.note.setText(self.tr(
+            "Validation loss has risen for {n} evaluations since step {step}: the model is "
+            "memorising the text (overfitting).").format(n=o.evaluations,
+                                                         step=f"{o.best_step:,}"))
+        self.best_marker.setData([o.best_step], [o.best_val])
+        self.best_line.setValue(o.best_step)
+        self._place_note()
+
+    def _place_note(self) -> None:
+        """The note at the bottom left of the loss plot, wrapped to its width."""
+        rect = self.loss_plot.vb.boundingRect()
+        self.note.setTextWidth(max(120.0, rect.width() - 12))
+        self.note.setPos(rect.left() + 4, rect.bottom() - 4)
 
     def loss_points(self) -> int:
         """Points in the per-step loss curve as drawn (for tests and the benchmark)."""
@@ -101,6 +149,10 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
         self._dirty = False
         for key, item in self.items.items():
             item.setData(*self.curves.series[key].data())
+        overfit = overfitting_in(*self.curves.series["val"].data())
+        if overfit != self.overfit:
+            self.overfit = overfit
+            self._show_overfitting()
 
     def stop(self) -> None:
         """Stop the redraw timer (the window is closing)."""

@@ -1,13 +1,11 @@
 """The text the model wrote after the context at the last evaluation."""
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from gui.run.sample import Sample
-from gui.strings import translate
-
-PLACEHOLDER = "Text generated from the context at each evaluation."
 
 
 class SampleView(QPlainTextEdit):
@@ -16,18 +14,35 @@ class SampleView(QPlainTextEdit):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setReadOnly(True)
-        self.setPlaceholderText(PLACEHOLDER)
         self.setMaximumBlockCount(200)
         self.setMinimumHeight(48)
         font = QFont("monospace")
         font.setStyleHint(QFont.StyleHint.Monospace)
         self.setFont(font)
+        self._shown: Sample | BaseException | None = None  # re-worded on a language switch
+        self._retranslate()
 
-    def set_language(self, lang: str) -> None:
-        self.setPlaceholderText(translate(PLACEHOLDER, lang))
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+        super().changeEvent(event)
+
+    def _retranslate(self) -> None:
+        self.setPlaceholderText(self.tr("Text generated from the context at each evaluation."))
+        if isinstance(self._shown, Sample):
+            self.show_sample(self._shown)
+        elif self._shown is not None:
+            self.show_failure(self._shown)
 
     def show_sample(self, sample: Sample) -> None:
-        self.setPlainText(f"step {sample.step:,}, continuing the context:\n{sample.text}")
+        self._shown = sample
+        header = self.tr("step {step}, continuing the context:").format(step=f"{sample.step:,}")
+        self.setPlainText(f"{header}\n{sample.text}")
 
     def show_failure(self, exc: BaseException) -> None:
-        self.setPlainText(f"No sample: {exc}")
+        self._shown = exc
+        self.setPlainText(self.tr("No sample: {error}").format(error=exc))
+
+    def clear(self) -> None:
+        self._shown = None
+        super().clear()
