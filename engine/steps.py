@@ -110,7 +110,7 @@ AXES_ZH: dict[str, str] = {
 EXEMPT_TERMS: tuple[str, ...] = (
     "d_model", "d_ff", "head_size", "B", "T", "C", "nh", "hs", "V",
     "QKᵀ", "softmax", "logits", "LayerNorm", "GELU", "ReLU", "view", "transpose", "reshape",
-    "qkv.weight", "W_vocab",
+    "qkv.weight", "W_vocab", "concat", "float64",
 )
 
 _BLOCK = re.compile(r"^blocks\.(\d+)\.")

@@ -1,5 +1,6 @@
 """Every traced step, recomputed independently in float64, matches the trace."""
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -83,3 +84,43 @@ def test_weights_changed_after_tracing_fail():
     assert check_step(model, trace, "blocks.0.attn.q").passed
     assert not check_step(model, trace, "blocks.0.attn.k").passed
     assert not check_step(model, trace, "logits").passed  # the fast forward disagrees now
+
+
+CJK = "[\u4e00-\u9fff]"
+
+
+def _words(text: str) -> list[str]:
+    """The English words of a description, without the symbols that read the same in both."""
+    from engine.steps import EXEMPT_TERMS
+
+    # Fields, step names (blocks.0.ln1) and code (wte[ids], model(ids)) are not words.
+    plain = re.sub(r"\{\w+\}|[a-z_]\w*(?:\.\w+)+|\w+\[\w+\]|\w+\(\w*\)", " ", text)
+    return [w for w in re.findall(r"[A-Za-z][A-Za-z0-9_]*", plain)
+            if sum(c.isalpha() for c in w) >= 4 and w not in EXEMPT_TERMS]
+
+
+def test_every_description_reads_in_both_languages():
+    """Each description has its Chinese with the same {fields}, and the Chinese keeps no English
+    word (only symbols): the walkthrough's check line is Chinese in Chinese mode."""
+    from engine.checks import DESCRIPTIONS
+
+    for key, (en, zh) in DESCRIPTIONS.items():
+        assert sorted(re.findall(r"{\w+}", en)) == sorted(re.findall(r"{\w+}", zh)), key
+        assert _words(zh) == [], (key, zh)
+        if _words(en):
+            assert re.search(CJK, zh), key
+
+
+@pytest.mark.parametrize("norm,positional,activation,tied", [VARIANTS[0], VARIANTS[-1]])
+def test_every_check_of_a_trace_describes_itself_in_chinese(norm, positional, activation, tied):
+    model = _model(norm, positional, activation, tied)
+    trace = run_trace(model, _ids())
+    for check in check_all(model, trace):
+        zh = check.description_in("zh")
+        assert check.description_in("en") == check.description, check.name
+        assert check.description_in("fr") == check.description  # unknown language: English
+        assert _words(zh) == [], (check.name, zh)
+        assert re.search(CJK, zh) or not _words(check.description), check.name
+        assert "{" not in zh and "{" not in check.description
+    tokens = check_step(model, trace, "tokens")
+    assert tokens.description_in("zh") == "输入模型的编号，全部在大小为 40 的词表之内"

@@ -5,6 +5,7 @@ from helpers import tiny_model, traced_session
 from PySide6.QtCore import QSettings, Qt, QThread
 from PySide6.QtWidgets import QApplication
 
+from engine.article import article_mode_problem
 from engine.corpus import corpus_from_text
 from engine.trace import run_trace
 from gui import dialogs, i18n, settings
@@ -182,6 +183,21 @@ def test_article_mode_explains_when_the_model_cannot(qtbot, corpus):
     assert session.trace is before
     text = panel.banner.text()
     assert "d_model is 16" in text and "2 heads" in text and "context is 12" in text
+    assert text == article_mode_problem(session.model)  # the engine's reasons, worded here
+
+
+def test_article_mode_explains_itself_in_chinese(qtbot, corpus, english_after):
+    session = _session(corpus)  # d_model 16, 2 heads, context 12
+    panel = _panel(qtbot, session)
+    panel.article_button.click()
+    _switch(session, "zh")  # the banner shown is re-worded
+    assert panel.banner.text() == (
+        "此模型无法重现文章中的形状 [4,16,64] → [4,4,16,16]：d_model 为 16，文章中为 64；"
+        "它有 2 个头，文章中为 4 个（head_size 16）；它的上下文长度为 12 个词元，文章需要 16 个。"
+        "请创建一个 d_model 为 64、4 个头、上下文长度至少为 16 的模型（即默认设置）。")
+    empty = _panel(qtbot, Session())
+    empty.article_button.click()
+    assert empty.banner.text() == "尚未加载模型：请先创建或打开一个模型。"
 
 
 def test_exports_go_through_the_dialog(qtbot, corpus, tmp_path, monkeypatch):
@@ -294,3 +310,62 @@ def test_every_walkthrough_string_has_its_chinese():
                                                                           translation.text))
     for path in Path(panel.__file__).parent.glob("*.py"):
         assert "gui.strings" not in path.read_text(encoding="utf-8"), path.name
+
+
+def test_in_chinese_the_engine_words_are_chinese_and_switch_back_live(qtbot, corpus,
+                                                                       english_after):
+    """Step titles (list, heading, heatmap), formula captions, named axes, weights and the
+    check's description come from the engine in the session's language; a switch back to
+    English restores every one of them."""
+    from engine.steps import step_formula, step_title
+
+    session = _session(corpus)
+    panel = _panel(qtbot, session)
+    _go_to(panel, "blocks.0.attn.pattern")
+    english = (panel.words.title.text(), panel.words.formula.text(), panel.shapes.text(),
+               panel.check_label_text(), panel.values.form.caption.text(),
+               panel.step_list.currentItem().text())
+    _switch(session, "zh")
+    assert panel.words.title.text() == step_title("blocks.0.attn.pattern", "zh")
+    assert panel.words.formula.text() == step_formula("blocks.0.attn.pattern", "zh")
+    assert "（每行之和为 1）" in panel.words.formula.text()
+    assert panel.shapes.text().endswith("[批次 1, 头 2, 查询 7, 键 7]")
+    assert panel.check_label_text().startswith("✓ 校验通过 — 重新计算 softmax；每行之和为 1")
+    assert panel.values.form.caption.text() == "显示：批次 0，头 0 → [查询 7 × 键 7]"
+    assert panel.step_list.currentItem().text().startswith("11. 第 0 块：注意力权重（softmax）")
+    assert panel.step_list.item(1).text() == "1. 词元编号 [1,7]"
+    assert panel.step_list.item(1).toolTip() == "追踪名称：tokens\n" + step_formula("tokens", "zh")
+    plot = panel.heatmap.plot
+    assert plot.getAxis("left").labelText == "查询" and plot.getAxis("bottom").labelText == "键"
+    assert panel.heatmap.title() == "第 0 块：注意力权重（softmax）  (批次 0，头 0)"
+    panel.step_list.setCurrentRow(panel.step_list.row_of["blocks.0.attn.q"])  # a click
+    assert panel.words.weights.text() == "权重: Wq [16×16] + bq [16]  （qkv.weight 的第 0–15 行）"
+    assert panel.toolbar.counter.text() == "第 5 步，共 {} 步".format(len(panel.step_names()))
+    panel.go_to("blocks.0.attn.pattern")
+    _switch(session, "en")
+    assert (panel.words.title.text(), panel.words.formula.text(), panel.shapes.text(),
+            panel.check_label_text(), panel.values.form.caption.text(),
+            panel.step_list.currentItem().text()) == english
+    assert plot.getAxis("left").labelText == "query"
+
+
+def test_a_language_change_alone_retranslates_the_panel(qtbot, corpus, english_after):
+    """Qt's LanguageChange (the catalogue installed, the session untouched) re-sets the
+    interface's own words: buttons, tooltips, labels, list headers, the counter."""
+    session = _session(corpus)
+    panel = _panel(qtbot, session)
+    _go_to(panel, "blocks.0.attn.q")
+    i18n.install("zh")
+    QApplication.sendPostedEvents()
+    assert session.lang == "en"
+    assert panel.article_button.toolTip().startswith("像文章中那样")
+    assert panel.toolbar.export_label.text() == "导出此步："
+    assert panel.values.form.precision_label.text() == "小数位"
+    assert panel.step_list.item(0).text() == "输入 · 嵌入"
+    assert panel.toolbar.counter.text().startswith("第 5 步")
+    assert panel.values.form.caption.text().startswith("显示：批次 0，头 0")
+    assert panel.words.title.text() == "Block 0: Queries, split into heads"  # the session's
+    i18n.install("en")
+    QApplication.sendPostedEvents()
+    assert panel.toolbar.export_label.text() == "Export step:"
+    assert panel.toolbar.counter.text().startswith("Step 5 of")

@@ -12,14 +12,21 @@ from engine.config import ModelConfig
 from engine.guide import SECTION_KEYS, help_text
 from engine.model import new_model
 from engine.steps import (
+    AXES_ZH,
+    EXEMPT_TERMS,
+    FORMULAS_ZH,
     RESHAPE_NOTES,
     STEP_INFO,
+    TITLES_ZH,
+    axis_name,
     named_shape,
     reshape_note,
     shape_symbols,
     short_shape,
     step_kind,
+    step_formula,
     step_layer,
+    step_title,
     weights_note,
 )
 from engine.trace import run_trace
@@ -155,3 +162,50 @@ def test_the_step_facts_import_neither_torch_nor_qt():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "[]"
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _words(text):
+    """The English words of a caption: what is left without symbols, code and numbers."""
+    plain = re.sub(r"[a-z_]\w*(?:\.\w+)+|\w+\[\w+\]", " ", text)
+    return [w for w in re.findall(r"[A-Za-z][A-Za-z0-9_]*", plain)
+            if sum(c.isalpha() for c in w) >= 4 and w not in EXEMPT_TERMS]
+
+
+def test_every_title_formula_and_axis_has_its_chinese():
+    """In Chinese the walkthrough shows no English word of the engine's: titles, formula
+    captions and axis names are Chinese, or symbols listed once in EXEMPT_TERMS."""
+    assert set(TITLES_ZH) == set(STEP_INFO) and set(FORMULAS_ZH) <= set(STEP_INFO)
+    for kind, (title, formula, axes) in STEP_INFO.items():
+        assert CJK.search(step_title(kind, "zh")), kind
+        zh = step_formula(kind, "zh")
+        assert _words(zh) == [], (kind, zh)
+        if _words(formula):
+            assert kind in FORMULAS_ZH and CJK.search(zh), kind
+        else:
+            assert zh == formula or CJK.search(zh), kind
+        assert step_formula(kind, "en") == step_formula(kind, "fr") == formula
+        for axis in axes:
+            assert CJK.search(axis_name(axis, "zh")) or axis in EXEMPT_TERMS, axis
+            assert axis_name(axis, "en") == axis
+    assert set(AXES_ZH) | {a for *_, axes in STEP_INFO.values() for a in axes if a in EXEMPT_TERMS} \
+        == {a for *_, axes in STEP_INFO.values() for a in axes}
+    assert step_title("blocks.2.attn.q", "zh") == "第 2 块：查询 Q，按头拆分"
+    assert step_formula("blocks.2.attn.pattern", "zh") == FORMULAS_ZH["attn.pattern"]
+
+
+def test_named_shapes_and_weights_in_chinese(traced):
+    model, trace = traced
+    q = trace["blocks.0.attn.q"]
+    assert named_shape(q.axes, q.shape, "zh") == "[批次 2, 头 2, 上下文 6, head_size 8]"
+    assert named_shape(q.axes, q.shape) == "[batch 2, heads 2, context 6, head_size 8]"
+    cfg = model.config
+    for kind in STEP_INFO:
+        en, zh = weights_note(cfg, kind), weights_note(cfg, kind, "zh")
+        assert bool(en) == bool(zh), kind
+        # The same matrices and shapes; the words in Chinese.
+        assert re.findall(r"\[[^\]]*\]", en) == re.findall(r"\[[^\]]*\]", zh), kind
+        assert _words(zh) == [], (kind, zh)
+        assert bool(_words(en)) <= bool(CJK.search(zh)), kind

@@ -60,8 +60,10 @@ def outline(trace: Trace | None, lang: str) -> list[Header | Entry]:
                 text = QCoreApplication.translate("StepOutline", "Block {i}").format(i=layer)
             rows.append(Header(text, group))
         title = step_title(step.name, lang)
+        name = QCoreApplication.translate("StepOutline", "trace name: {name}").format(
+            name=step.name)
         rows.append(Entry(step.name, f"{i + 1}. {title} {short_shape(step.shape)}",
-                          f"{step.name}\n{step_formula(step.name, lang)}", group))
+                          f"{name}\n{step_formula(step.name, lang)}", group))
     return rows
 
 

@@ -67,7 +67,6 @@ class WalkthroughPanel(FitsDock, QWidget):
         session.weights_changed.connect(self._on_weights_changed)
         session.focus_changed.connect(self._on_focus_changed)
         session.language_changed.connect(self._on_language_changed)
-        self.empty.message.setText(self._empty_text())
         self._on_trace_changed()
 
     def _build(self) -> None:
@@ -120,7 +119,7 @@ class WalkthroughPanel(FitsDock, QWidget):
         cl.setContentsMargins(0, 0, 0, 0)
         cl.addWidget(self.toolbar)
         cl.addWidget(split, 1)
-        self.empty = EmptyState(content, "")
+        self.empty = EmptyState(content, self._empty_text)  # asked again on a switch
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.banner)
@@ -154,9 +153,8 @@ class WalkthroughPanel(FitsDock, QWidget):
                        "step of its forward pass will be listed here.")
 
     def _retranslate(self) -> None:
-        """Every text in the languages now chosen: the empty state, the banner, the step list
-        and the step on show (the toolbar and the form re-set their own labels)."""
-        self.empty.message.setText(self._empty_text())
+        """Every text in the languages now chosen: the banner, the step list and the step on
+        show (the toolbar, the form and the empty state re-set their own labels)."""
         if self._banner is not None:
             self.banner.setText(self._banner())
         if self.session.trace is not None:
@@ -319,7 +317,7 @@ class WalkthroughPanel(FitsDock, QWidget):
             self.step_list.show_outline(outline(trace, self.lang))
         if not self._names:
             self._index = -1
-            self.empty.show_empty(self._empty_text())
+            self.empty.show_empty()
             return
         self.empty.show_content()
         row_of = self.step_list.row_of

@@ -142,6 +142,10 @@
       <source>Block {i}</source>
       <translation>第 {i} 块</translation>
     </message>
+    <message>
+      <source>trace name: {name}</source>
+      <translation>追踪名称：{name}</translation>
+    </message>
   </context>
   <context>
     <name>StepWords</name>
