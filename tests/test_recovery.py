@@ -261,3 +261,40 @@ def test_the_question_names_the_copy(qtbot, folder, monkeypatch):
     assert recovery.ask_restore(None, info) is True
     assert seen["buttons"] == ["Discard", "Restore"] and seen["default"] == "Restore"
     assert "not saved" in seen["text"] and f"{info.step:,}" in seen["text"]
+
+
+def test_launching_with_a_copy_offers_it_instead_of_the_default(qtbot, folder, monkeypatch):
+    """run(): the bundled default is not loaded while the copy is offered; restored, the window
+    shows it unsaved; quitting having discarded it (the close question) deletes the copy."""
+    from gui import app as gui_app
+    from gui.window import MainWindow
+
+    s = _session(qtbot)
+    path = recovery.save_recovery(s)
+    asked = []
+    monkeypatch.setattr(recovery, "ask_restore", lambda parent, i: asked.append(i) or True)
+    made = {}
+
+    def create_window(path, lang, restore_layout, load_default):
+        made["load_default"] = load_default
+        made["window"] = MainWindow(lang=lang, restore_layout=False, load_default=load_default)
+        return made["window"]
+
+    qapp = gui_app.create_app()
+
+    def exec_():
+        w = made["window"]
+        qtbot.waitUntil(lambda: w.session.model is not None and w.session.dirty, timeout=30_000)
+        made["digest"] = _digest(w.session.model)
+        made["kept_while_open"] = path.is_file()
+        w.close()  # the save question answers "discard" (conftest)
+        return 0
+
+    monkeypatch.setattr(gui_app, "create_window", create_window)
+    monkeypatch.setattr(qapp, "exec", exec_)
+    assert gui_app.run() == 0
+    assert made["load_default"] is False and len(asked) == 1
+    assert made["digest"] == _digest(s.model) and made["kept_while_open"]
+    assert not path.exists()
+    made["window"].deleteLater()
+    qtbot.wait(1)
