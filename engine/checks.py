@@ -242,6 +242,7 @@ class Said:
     fields: dict
 
     def text(self, lang: str = "en") -> str:
+        """The description in `lang` ("zh", else English), its fields filled in."""
         en, zh = DESCRIPTIONS[self.key]
         return (zh if lang == "zh" else en).format(**self.fields)
 
