@@ -302,3 +302,100 @@ def test_screenshot_mode_writes_a_png(tmp_path):
 
     image = QImage(str(png))
     assert image.width() >= 1200 and image.height() >= 800
+
+
+# -- the interface language (Qt Linguist) ------------------------------------------------------
+
+
+@pytest.fixture
+def zh_catalogue(tmp_path, monkeypatch):
+    """The Chinese catalogue compiled from today's .ts files; English again afterwards."""
+    sys.path.insert(0, str(REPO / "scripts"))
+    try:
+        import translations
+    finally:
+        sys.path.remove(str(REPO / "scripts"))
+    from gui import i18n
+
+    monkeypatch.setitem(i18n.CATALOGUES, "zh", translations.build(tmp_path / "zh_CN.qm"))
+    yield
+    from PySide6.QtWidgets import QApplication
+
+    if QApplication.instance() is not None:
+        i18n.install("en")
+
+
+def test_the_window_switches_language_live(bare_window, qtbot, zh_catalogue):
+    w = bare_window
+    actions, menus = w.actions_, w.actions_.menus
+    assert menus["file"].title() == "&File" and actions.start.text() == "&Start training"
+    w.set_language("zh")
+    qtbot.wait(20)  # the LanguageChange events
+    assert menus["file"].title() == "文件(&F)" and menus["recent"].title() == "最近打开(&R)"
+    assert actions.open_text.text() == "打开文本(&T)…"
+    assert actions.start.text() == "开始训练(&S)" and "训练" in actions.start.toolTip()
+    assert actions.start.toolTip().endswith("(F5)")
+    assert w.dock("context").windowTitle() == "上下文"
+    assert w.dock("attention").toggleViewAction().text() == "注意力"
+    assert w.status.params_label.text() == "没有模型" and w.status.step_label.text() == "未训练"
+    assert "Transformer Explorer" in w.windowTitle() and "未训练的模型" in w.windowTitle()
+    assert "面板" in w.context_edit.placeholderText()
+    assert actions.language_actions["zh"].isChecked()
+    w.set_language("en")
+    qtbot.wait(20)
+    assert menus["file"].title() == "&File" and actions.open_text.text() == "Open &text…"
+    assert w.dock("context").windowTitle() == "Context"
+    assert w.status.step_label.text() == "untrained"
+    assert actions.language_actions["en"].isChecked()
+
+
+def test_the_context_counts_follow_a_language_switch(window, qtbot, zh_catalogue):
+    assert "tokens" in window.context_info.text()
+    window.set_language("zh")
+    qtbot.wait(20)
+    assert "词元" in window.context_info.text() and "tokens" not in window.context_info.text()
+    assert "个参数" in window.status.params_label.text()
+    assert window.statusBar().currentMessage().startswith("已打开内置模型")
+
+
+def test_messages_and_empty_states_re_translate_live(qtbot, zh_catalogue):
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QLabel
+
+    from gui import i18n
+    from gui.widgets import EmptyState, Heatmap
+
+    empty = EmptyState(QLabel(), lambda: QCoreApplication.translate(
+        "pieces", "Waiting for a trace of the new model…"))
+    heatmap = Heatmap()
+    qtbot.addWidget(empty)
+    qtbot.addWidget(heatmap)
+    assert empty.message.text().startswith("Waiting")
+    i18n.install("zh")
+    qtbot.wait(20)
+    assert empty.message.text() == "正在等待新模型的追踪结果…"
+    assert heatmap.readout.text() == "将鼠标悬停在单元格上可查看其精确值。"
+    from engine.config import ConfigError
+
+    title, message = dialogs.explain(ConfigError("d_model", "30 is not divisible by n_head=4"))
+    assert title == "设置无效" and "d_model" in message and "训练" in message
+    from gui.widgets.cells import format_value
+
+    assert format_value(float("-inf")) == "−∞（已掩码）"
+    i18n.install("en")
+    qtbot.wait(20)
+    assert empty.message.text().startswith("Waiting")
+    assert format_value(float("-inf")) == "−∞ (masked)"
+
+
+def test_opening_a_text_starts_with_a_full_context_window(bare_window, qtbot, tmp_path):
+    """Issue 12: an article whose first line is a heading no longer gives 2 x 2 maps."""
+    path = tmp_path / "article.txt"
+    path.write_text("Transformer Architecture\n\n" + "The cat sat on the mat, and the dog sat "
+                    "on the log. " * 40, encoding="utf-8")
+    _open_text(bare_window, qtbot, path)
+    s = bare_window.session
+    T = s.model.config.context_length
+    assert bare_window.context_edit.toPlainText().startswith("The cat sat")
+    assert len(s.tokenizer.encode(s.context_text)) == T
+    assert s.trace.ids.shape[1] == T

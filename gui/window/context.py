@@ -124,11 +124,15 @@ class ContextBox(QWidget):
     def _retranslate(self) -> None:
         self.edit.setPlaceholderText(self.tr(
             "Type or paste the text to look at; every panel shows how the model processes it."))
-        self.setToolTip(self.tr("The text every panel traces through the model"))
+        self.setToolTip(self.tip())
         if self._failure is not None:
             self.show_failure(self._failure)
         elif self._counts is not None:
             self.show_counts(*self._counts)
+
+    def tip(self) -> str:
+        """The box's tooltip in the interface language (its dock shows it too)."""
+        return self.tr("The text every panel traces through the model")
 
     def set_text(self, text: str) -> None:
         """Replace the context; the same text again still counts as an edit (new model)."""

@@ -3,6 +3,7 @@ history as CSV. Long loads run off the GUI thread (gui.window.jobs); failures be
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QMainWindow
@@ -35,10 +36,20 @@ class Documents(QObject):
         self.run = run
         self.context = context
         self.recent = recent
+        self._lasting: tuple[str, Callable[[], str]] | None = None  # (text, how to re-word it)
         self.jobs = FileJobs(window, APP_TITLE)  # a proper name: the same in every language
 
-    def _status(self, text: str, timeout: int = 8000) -> None:
+    def _status(self, text: str, timeout: int = 8000,
+                reword: Callable[[], str] | None = None) -> None:
+        """Show `text`; a lasting one (timeout 0) with `reword` is re-worded on a language
+        switch while it still shows (retranslate)."""
+        self._lasting = (text, reword) if timeout == 0 and reword is not None else None
         self.status.emit(text, timeout)
+
+    def retranslate(self, shown: str) -> None:
+        """The lasting message again in the interface language, if `shown` is still it."""
+        if self._lasting is not None and self._lasting[0] == shown:
+            self._status(self._lasting[1](), 0, self._lasting[1])
 
     def _text_filter(self) -> str:
         return self.tr("Text files (*.txt *.md *.csv *.tsv *.json *.log);;All files (*)")
@@ -165,16 +176,25 @@ class Documents(QObject):
         if Path(path) != resources.default_corpus_path():
             self.recent.remember(path)
         decoding = getattr(corpus, "decoding", None)
-        tokens = (self.tr("1 token") if corpus.n_tokens == 1
-                  else self.tr("{0} tokens").format(f"{corpus.n_tokens:,}"))
-        opened = self.tr("Opened {0}: {1}, vocabulary {2} ({3}).").format(
-            Path(path).name, tokens, f"{corpus.tokenizer.vocab_size:,}", corpus.tokenizer.name)
-        read_as = "" if decoding is None else " " + self.tr("Read as {0}.").format(
-            decoding.describe())
-        untrained = self.tr("A new UNTRAINED model ({0} parameters) was made for this "
-                            "vocabulary — press Start in the Training panel to train it.").format(
-            f"{model.num_params():,}")
-        self._status(note or f"{opened}{read_as} {untrained}", 0)
+        n_params = model.num_params()
+
+        def message() -> str:
+            tokens = (self.tr("1 token") if corpus.n_tokens == 1
+                      else self.tr("{0} tokens").format(f"{corpus.n_tokens:,}"))
+            opened = self.tr("Opened {0}: {1}, vocabulary {2} ({3}).").format(
+                Path(path).name, tokens, f"{corpus.tokenizer.vocab_size:,}",
+                corpus.tokenizer.name)
+            read_as = "" if decoding is None else " " + self.tr("Read as {0}.").format(
+                decoding.describe())
+            untrained = self.tr(
+                "A new UNTRAINED model ({0} parameters) was made for this vocabulary — press "
+                "Start in the Training panel to train it.").format(f"{n_params:,}")
+            return f"{opened}{read_as} {untrained}"
+
+        if note:
+            self._status(note, 0)
+        else:
+            self._status(message(), 0, message)
 
     def open_model(self, path: str, corpus_path: str | None = None, default: bool = False) -> None:
         """Load a saved model (in the background) and show it; its form settings are applied."""
@@ -219,13 +239,15 @@ class Documents(QObject):
         steps = max([ckpt.step or 0, *history_steps])
         numbers = (f"{ckpt.model.num_params():,}", f"{steps:,}",
                    f"{ckpt.tokenizer.vocab_size:,}", ckpt.tokenizer.name)
-        if default:
-            text = self.tr("Opened the bundled model: {0} parameters, trained {1} steps, "
-                           "vocabulary {2} ({3}).").format(*numbers)
-        else:
-            text = self.tr("Opened {0}: {1} parameters, trained {2} steps, vocabulary {3} "
+
+        def message() -> str:
+            if default:
+                return self.tr("Opened the bundled model: {0} parameters, trained {1} steps, "
+                               "vocabulary {2} ({3}).").format(*numbers)
+            return self.tr("Opened {0}: {1} parameters, trained {2} steps, vocabulary {3} "
                            "({4}).").format(Path(path).name, *numbers)
-        self._status(text, 0)
+
+        self._status(message(), 0, message)
 
     def _default_context(self, tokenizer, corpus_path: str | None, n_tokens: int) -> str:
         """The first context of a model opened with its text: that text's first lines."""

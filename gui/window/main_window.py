@@ -172,10 +172,11 @@ class MainWindow(QMainWindow):
         self._retitle_docks()
         self.actions_.retranslate(i18n.current())
         self.status.retranslate()
+        self.documents.retranslate(self.statusBar().currentMessage())
 
     def _retitle_docks(self) -> None:
         dock_layout.retitle(self.docks)
-        self.context_dock.setToolTip(self.context_box.toolTip())
+        self.context_dock.setToolTip(self.context_box.tip())
 
     # -- files (gui.window.documents) -----------------------------------------------------------
     def open_path(self, path: str) -> None:
