@@ -3,7 +3,9 @@
 Nothing a user made is lost: --out is checked before training (never the input, never an
 unrelated file, an existing model only with --resume or --overwrite), a failed save leaves the
 previous file intact and puts the weights somewhere the message names, and a diverged or
-out-of-memory run still saves its last good weights.
+out-of-memory run still saves its last good weights. When the run's best evaluation (lowest
+validation loss) is not its last, its weights are saved too, beside --out as
+`<name>.best.safetensors`: an exact checkpoint of that step, marked with "best".
 """
 from __future__ import annotations
 
@@ -103,6 +105,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 post = {"loss": f"{rec.train_loss:.4f}", "tok/s": f"{rec.tokens_per_s:,.0f}"}
                 if rec.val_loss is not None:
                     post["val"] = f"{rec.val_loss:.4f}"
+                    save.note_evaluation(rec.step, rec.val_loss)
                     if rec.step < tcfg.steps:  # the last one is the final save below
                         save.periodic(rec.step)  # a crash loses at most one interval
                 bar.set_postfix(post, refresh=False)
@@ -135,6 +138,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"{PROG}: error: {failure}; the trained weights were saved to {path} instead",
               file=sys.stderr)
         return 2
+    best = save.best_file()
+    if best is not None:
+        summary.update(best_checkpoint=str(best), best_step=save.best_step,
+                       best_val_loss=save.best_val)
+        if not args.json:
+            print(f"validation loss was lowest at step {save.best_step:,} "
+                  f"({save.best_val:.4f}): those weights were saved to {best}", file=sys.stderr)
     if args.json:
         print(json.dumps(summary))
     else:
@@ -153,6 +163,41 @@ class _Saver:
         self.args, self.trainer, self.path = args, trainer, path
         self._warned = False
         self.saved_step: int | None = None  # of the last periodic save that succeeded
+        # This run's lowest validation loss, with the trainer's state then (snapshots of it
+        # would be gone by the end: the file is overwritten at every evaluation).
+        self.best_step: int | None = None
+        self.best_val = float("inf")
+        self._best_state: dict | None = None
+
+    def note_evaluation(self, step: int, val_loss: float) -> None:
+        """Remember the trainer's state when validation loss is the run's lowest so far."""
+        if val_loss < self.best_val:
+            self.best_step, self.best_val = step, val_loss
+            self._best_state = self.trainer.state_dict(with_weights=True)
+
+    def best_file(self) -> Path | None:
+        """Save the best evaluation's weights beside --out when they are not the last ones."""
+        from .model import GPT
+        from .outputs import save_with_rescue
+
+        t = self.trainer
+        if self._best_state is None or self.best_step == t.step:
+            return None
+        state = self._best_state
+        target = self.path.with_name(f"{self.path.stem}.best{self.path.suffix}")
+        marker = {"step": self.best_step, "val_loss": self.best_val, "run_steps": t.step}
+        if self.args.bundle:  # weights only
+            model = GPT(t.model.config)
+            model.load_state_dict(state["model"])
+            kwargs = dict(train_cfg=t.cfg, step=self.best_step, extra={
+                "corpus": str(self.args.file), "best": marker,
+                "history": list(state["history"])})
+        else:
+            model = t.model  # its config and vocabulary; the weights are the state's
+            kwargs = dict(trainer_state=state, train_cfg=t.cfg,
+                          extra={"corpus": str(self.args.file), "best": marker})
+        path, _ = save_with_rescue(target, model, t.corpus.tokenizer, **kwargs)
+        return path
 
     def _kwargs(self, **extra: Any) -> dict[str, Any]:
         t = self.trainer

@@ -241,3 +241,31 @@ def test_the_form_suggests_a_model_that_fits_the_text(window, qtbot):
     form.set_value("n_head", 1)
     form.set_value("d_ff", 4)
     assert form.suggestion is None and not form.fit_row.isVisibleTo(form)
+
+
+def test_the_cli_saves_the_best_weights_beside_the_last(random_text, tmp_path, capsys):
+    """`train` writes <name>.best.safetensors when the best evaluation is not the last one."""
+    import json
+
+    from engine.checkpoint import load_checkpoint
+    from engine.cli import main
+
+    out = tmp_path / "run" / "model.safetensors"
+    out.parent.mkdir()
+    code = main(["train", str(random_text), "--out", str(out), "--tokenizer", "char",
+                 "--d-model", "64", "--heads", "2", "--layers", "1", "--context", "16",
+                 "--ffn", "256", "--dropout", "0", "--batch", "16", "--steps", "120",
+                 "--warmup", "5", "--lr", "5e-3", "--eval-interval", "10",
+                 "--eval-batches", "2", "--seed", "1", "--device", "cpu", "--json"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    last = load_checkpoint(out)
+    best_step, best_val = best_evaluation(last.history)
+    assert summary["best_step"] == best_step < last.step == 120
+    best = load_checkpoint(summary["best_checkpoint"])
+    assert Path(summary["best_checkpoint"]).name == "model.best.safetensors"
+    assert best.step == best_step and best.trainer_state["step"] == best_step
+    assert best.history[-1]["val_loss"] == best_val == summary["best_val_loss"]
+    assert best.metadata["best"] == {"step": best_step, "val_loss": best_val, "run_steps": 120}
+    assert any(not np.array_equal(v.numpy(), last.model.state_dict()[k].numpy())
+               for k, v in best.model.state_dict().items())
