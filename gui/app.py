@@ -30,9 +30,6 @@ QUIT_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
                      if hasattr(signal, name))
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("App", text)
-
 
 def create_app(argv: list[str] | None = None) -> QApplication:
     """The QApplication (reused if one exists), named so QSettings has a stable home."""
@@ -65,7 +62,7 @@ class LoadingWindow(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.8)
         font.setBold(True)
         title.setFont(font)
-        self.message = QLabel(_tr("Loading the model…"))
+        self.message = QLabel(QCoreApplication.translate("App", "Loading the model…"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 24, 32, 24)
         layout.setSizeConstraint(QVBoxLayout.SizeConstraint.SetNoConstraint)  # a fixed size
@@ -205,8 +202,8 @@ def offer_recovery(window, info, path: str | None = None):
     def opened(info) -> None:
         if info.context.strip():
             window.context_box.set_text(info.context)
-        window.show_status(_tr("Restored the model that was not saved; save it with File → "
-                               "Save model."), 0)
+        window.show_status(QCoreApplication.translate(
+            "App", "Restored the model that was not saved; save it with File → Save model."), 0)
 
     restored = recovery.Restored(window.session, info, opened)
     window.open_model(str(info.path))

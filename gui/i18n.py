@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
 from gui import settings
 
@@ -20,7 +20,11 @@ LANGUAGES = ("en", "zh")
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 CATALOGUES = {"zh": TRANSLATIONS / "zh_CN.qm"}
 
-_installed: QTranslator | None = None
+# Qt's own catalogue for its standard texts (OK, Cancel, Save, Discard, the file dialogs),
+# shipped with PySide6; named like ours.
+QT_CATALOGUES = {"zh": "qtbase_zh_CN"}
+
+_installed: list[QTranslator] = []
 _current = "en"
 
 
@@ -49,21 +53,27 @@ def install(lang: str) -> str:
 
     Returns the language actually installed ("en" when the catalogue cannot be loaded).
     """
-    global _installed, _current
+    global _current
     app = QCoreApplication.instance()
     lang = lang if lang in LANGUAGES else "en"
     if app is None:
         raise RuntimeError("create the QApplication before installing a language")
-    translator = None
+    translators = []
     if lang != "en":
-        translator = QTranslator(app)
-        if not translator.load(str(CATALOGUES[lang])):
-            lang, translator = "en", None
-    if _installed is not None:
-        app.removeTranslator(_installed)
-        _installed.deleteLater()
-    _installed = translator
-    if translator is not None:
+        ours = QTranslator(app)
+        if ours.load(str(CATALOGUES[lang])):
+            translators.append(ours)
+            qt = QTranslator(app)
+            if qt.load(QT_CATALOGUES[lang],
+                       QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+                translators.append(qt)  # missing in a trimmed Qt: its buttons stay English
+        else:
+            lang = "en"
+    for old in _installed:
+        app.removeTranslator(old)
+        old.deleteLater()
+    _installed[:] = translators
+    for translator in translators:
         app.installTranslator(translator)
     _current = lang
     return lang

@@ -24,9 +24,6 @@ SUFFIX = ".safetensors"
 META = "recovery"  # the checkpoint metadata entry this module adds
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("Recovery", text)
-
 
 @dataclass(frozen=True)
 class RecoveryInfo:
@@ -135,20 +132,26 @@ def describe(info: RecoveryInfo) -> str:
     """The question's text: when the copy was made, what it holds, where it came from."""
     when = QDateTime.fromSecsSinceEpoch(int(info.saved_at)).toString("yyyy-MM-dd HH:mm")
     source = info.model_path or info.corpus_path
-    text = _tr("Transformer Explorer was closed on %1 while a model was not saved "
-               "(%2 parameters, trained %3 steps).").replace("%1", when) \
+    text = QCoreApplication.translate(
+        "Recovery", "Transformer Explorer was closed on %1 while a model was not saved "
+        "(%2 parameters, trained %3 steps).").replace("%1", when) \
         .replace("%2", f"{info.parameters:,}").replace("%3", f"{info.step:,}")
     if source:
-        text += "\n" + _tr("It came from %1.").replace("%1", Path(source).name)
-    return text + "\n\n" + _tr("Restore it? Discard deletes the copy.")
+        text += "\n" + QCoreApplication.translate("Recovery", "It came from %1.").replace(
+            "%1", Path(source).name)
+    return text + "\n\n" + QCoreApplication.translate(
+        "Recovery", "Restore it? Discard deletes the copy.")
 
 
 def ask_restore(parent: QWidget | None, info: RecoveryInfo) -> bool:
     """Ask whether to open the recovery copy (True) or discard it (False)."""
-    box = QMessageBox(QMessageBox.Icon.Question, _tr("Restore the unsaved model?"),
+    box = QMessageBox(QMessageBox.Icon.Question,
+                      QCoreApplication.translate("Recovery", "Restore the unsaved model?"),
                       describe(info), QMessageBox.StandardButton.NoButton, parent)
-    restore = box.addButton(_tr("Restore"), QMessageBox.ButtonRole.AcceptRole)
-    box.addButton(_tr("Discard"), QMessageBox.ButtonRole.DestructiveRole)
+    restore = box.addButton(QCoreApplication.translate("Recovery", "Restore"),
+                            QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QCoreApplication.translate("Recovery", "Discard"),
+                  QMessageBox.ButtonRole.DestructiveRole)
     box.setDefaultButton(restore)
     box.exec()
     return box.clickedButton() is restore
