@@ -131,7 +131,9 @@ class TrainingForm(QWidget):
         self._active = False  # a run is active: the settings are greyed out
         self._resumable = False  # the session's model can continue training
         self._suggestion: Suggestion | None = None  # shown under the form, when there is one
-        self._params: dict[tuple, int] = {}  # parameter counts by config (validate is frequent)
+        # Suggestions by config and text length: validate runs at every keystroke, and
+        # counting a model's parameters costs ~20 ms.
+        self._suggestions: dict[tuple, Suggestion | None] = {}
 
         from engine.tokenizers import available_tokenizers
 
@@ -352,12 +354,10 @@ class TrainingForm(QWidget):
         self._suggestion = None
         if self._ok and corpus is not None and not self.continuing():
             config = self.model_config()
-            key = tuple(sorted(config.to_dict().items()))
-            if key not in self._params:
-                from engine.memory import param_count
-
-                self._params[key] = param_count(config)  # ~20 ms: counted once per config
-            self._suggestion = suggest(corpus.n_tokens, config, self._params[key])
+            key = (corpus.n_tokens, *sorted(config.to_dict().items()))
+            if key not in self._suggestions:
+                self._suggestions[key] = suggest(corpus.n_tokens, config)
+            self._suggestion = self._suggestions[key]
         self._show_suggestion()
 
     def _show_suggestion(self) -> None:
@@ -366,13 +366,19 @@ class TrainingForm(QWidget):
         if s is None:
             return
         c = s.config
+        if not s.changes:  # already small, dropout already high: only more text helps
+            self.fit_label.setText(self.tr(
+                "This text has {tokens} tokens for {params} parameters: expect overfitting. A "
+                "longer text would help.").format(tokens=f"{s.tokens:,}", params=f"{s.params:,}"))
+            self.fit_button.hide()
+            return
         self.fit_label.setText(self.tr(
             "This text has {tokens} tokens for {params} parameters: expect overfitting. Try "
             "dropout {dropout}, d_model {d_model} and {layers} layers (about {suggested} "
             "parameters).").format(tokens=f"{s.tokens:,}", params=f"{s.params:,}",
                                    dropout=f"{c.dropout:g}", d_model=c.d_model,
                                    layers=c.n_layer, suggested=f"{s.config_params:,}"))
-        self.fit_button.setVisible(bool(s.changes))
+        self.fit_button.show()
 
     def apply_suggestion(self) -> None:
         """Set the form to the suggested model (dropout, d_model, heads, d_ff, layers)."""

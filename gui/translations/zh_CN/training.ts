@@ -1,6 +1,6 @@
 <?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE TS>
-<TS version="2.1">
+<TS version="2.1" language="zh_CN">
   <context>
     <name>ProcessWorker</name>
     <message>
@@ -238,6 +238,10 @@
     <message>
       <source>Open a text file (File → Open text…) to train on.</source>
       <translation>请打开一个文本文件（文件 → 打开文本…）作为训练文本。</translation>
+    </message>
+    <message>
+      <source>This text has {tokens} tokens for {params} parameters: expect overfitting. A longer text would help.</source>
+      <translation>这段文本只有 {tokens} 个词元，模型却有 {params} 个参数：很可能会过拟合。换一段更长的文本会有帮助。</translation>
     </message>
     <message>
       <source>This text has {tokens} tokens for {params} parameters: expect overfitting. Try dropout {dropout}, d_model {d_model} and {layers} layers (about {suggested} parameters).</source>
