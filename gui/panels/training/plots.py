@@ -130,9 +130,11 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
         self._place_note()
 
     def _place_note(self) -> None:
-        """The note at the bottom left of the loss plot, wrapped to its width."""
+        """The note at the bottom left of the loss plot, wrapped beside the legend (top
+        right), so it hides neither the legend nor the newest points."""
         rect = self.loss_plot.vb.boundingRect()
-        self.note.setTextWidth(max(120.0, rect.width() - 12))
+        legend = self.loss_plot.legend.boundingRect().width()
+        self.note.setTextWidth(max(120.0, rect.width() - legend - 16))
         self.note.setPos(rect.left() + 4, rect.bottom() - 4)
 
     def loss_points(self) -> int:
