@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QCoreApplication, QEvent, QLibraryInfo, QLocale, QTranslator
 
 from gui import settings
 
@@ -75,5 +75,8 @@ def install(lang: str) -> str:
     _installed[:] = translators
     for translator in translators:
         app.installTranslator(translator)
+    # Qt posts the LanguageChange events; delivered now, every widget reads the new language
+    # when this returns (the window re-titles, tests and screenshots look right away).
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.LanguageChange)
     _current = lang
     return lang

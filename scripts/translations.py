@@ -95,7 +95,7 @@ def fill(area: str, mapping: dict[str, str]) -> int:
             tr.text = mapping[source]
             tr.attrib.pop("type", None)
             done += 1
-    ET.indent(tree)
+    # lupdate wrote the layout; the elements keep their whitespace, so diffs stay small.
     with open(path, "wb") as f:
         f.write(b'<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE TS>\n')
         tree.write(f, encoding="utf-8", xml_declaration=False)

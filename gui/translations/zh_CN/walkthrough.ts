@@ -1,195 +1,195 @@
 <?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
-  <context>
+<context>
     <name>ArticleMode</name>
     <message>
-      <source>Article mode needs text: load a training corpus or type some context text.</source>
-      <translation>文章模式需要文本：请加载训练语料或输入一些上下文文本。</translation>
+        <source>Article mode needs text: load a training corpus or type some context text.</source>
+        <translation>文章模式需要文本：请加载训练语料或输入一些上下文文本。</translation>
     </message>
     <message>
-      <source>Article mode: tracing 4 windows of 16 tokens…</source>
-      <translation>文章模式：正在追踪 4 个长度为 16 的窗口…</translation>
+        <source>Article mode: tracing 4 windows of 16 tokens…</source>
+        <translation>文章模式：正在追踪 4 个长度为 16 的窗口…</translation>
     </message>
     <message>
-      <source>Article mode: {err}</source>
-      <translation>文章模式：{err}</translation>
+        <source>Article mode: {err}</source>
+        <translation>文章模式：{err}</translation>
     </message>
     <message>
-      <source>No model is loaded: create or open one first.</source>
-      <translation>尚未加载模型：请先创建或打开一个模型。</translation>
+        <source>No model is loaded: create or open one first.</source>
+        <translation>尚未加载模型：请先创建或打开一个模型。</translation>
     </message>
     <message>
-      <source>d_model is {d}, the article uses {a}</source>
-      <translation>d_model 为 {d}，文章中为 {a}</translation>
+        <source>d_model is {d}, the article uses {a}</source>
+        <translation>d_model 为 {d}，文章中为 {a}</translation>
     </message>
     <message>
-      <source>it has {n} heads, the article uses {a} (head_size {hs})</source>
-      <translation>它有 {n} 个头，文章中为 {a} 个（head_size {hs}）</translation>
+        <source>it has {n} heads, the article uses {a} (head_size {hs})</source>
+        <translation>它有 {n} 个头，文章中为 {a} 个（head_size {hs}）</translation>
     </message>
     <message>
-      <source>its context is {t} tokens, the article needs {a}</source>
-      <translation>它的上下文长度为 {t} 个词元，文章需要 {a} 个</translation>
+        <source>its context is {t} tokens, the article needs {a}</source>
+        <translation>它的上下文长度为 {t} 个词元，文章需要 {a} 个</translation>
     </message>
     <message>
-      <source>This model cannot reproduce the article's shapes [4,16,64] → [4,4,16,16]: {problems}. Create a model with d_model 64, 4 heads and a context of at least 16 (the default settings).</source>
-      <translation>此模型无法重现文章中的形状 [4,16,64] → [4,4,16,16]：{problems}。请创建一个 d_model 为 64、4 个头、上下文长度至少为 16 的模型（即默认设置）。</translation>
+        <source>This model cannot reproduce the article&apos;s shapes [4,16,64] → [4,4,16,16]: {problems}. Create a model with d_model 64, 4 heads and a context of at least 16 (the default settings).</source>
+        <translation>此模型无法重现文章中的形状 [4,16,64] → [4,4,16,16]：{problems}。请创建一个 d_model 为 64、4 个头、上下文长度至少为 16 的模型（即默认设置）。</translation>
     </message>
     <message>
-      <source>; </source>
-      <translation>；</translation>
+        <source>; </source>
+        <translation>；</translation>
     </message>
     <message>
-      <source>Article mode: {b} windows of {t} tokens from the training text (seed {seed}). X is {x}, Q split into heads is {q}, the scores are {s}.</source>
-      <translation>文章模式：来自训练文本的 {b} 个长度为 {t} 的窗口（种子 {seed}）。X 为 {x}，Q 拆分成多头后为 {q}，注意力分数为 {s}。</translation>
+        <source>Article mode: {b} windows of {t} tokens from the training text (seed {seed}). X is {x}, Q split into heads is {q}, the scores are {s}.</source>
+        <translation>文章模式：来自训练文本的 {b} 个长度为 {t} 的窗口（种子 {seed}）。X 为 {x}，Q 拆分成多头后为 {q}，注意力分数为 {s}。</translation>
     </message>
     <message>
-      <source>Article mode: {b} windows of {t} tokens from the context text (repeated) (seed {seed}). X is {x}, Q split into heads is {q}, the scores are {s}.</source>
-      <translation>文章模式：来自上下文文本（重复）的 {b} 个长度为 {t} 的窗口（种子 {seed}）。X 为 {x}，Q 拆分成多头后为 {q}，注意力分数为 {s}。</translation>
+        <source>Article mode: {b} windows of {t} tokens from the context text (repeated) (seed {seed}). X is {x}, Q split into heads is {q}, the scores are {s}.</source>
+        <translation>文章模式：来自上下文文本（重复）的 {b} 个长度为 {t} 的窗口（种子 {seed}）。X 为 {x}，Q 拆分成多头后为 {q}，注意力分数为 {s}。</translation>
     </message>
-  </context>
-  <context>
+</context>
+<context>
     <name>SliceForm</name>
     <message>
-      <source>batch entry</source>
-      <translation>批次</translation>
+        <source>batch entry</source>
+        <translation>批次</translation>
     </message>
     <message>
-      <source>head</source>
-      <translation>头</translation>
+        <source>head</source>
+        <translation>头</translation>
     </message>
     <message>
-      <source>decimals</source>
-      <translation>小数位</translation>
+        <source>decimals</source>
+        <translation>小数位</translation>
     </message>
-  </context>
-  <context>
+</context>
+<context>
     <name>StepChecks</name>
     <message>
-      <source>no model is loaded</source>
-      <translation>尚未加载模型</translation>
+        <source>no model is loaded</source>
+        <translation>尚未加载模型</translation>
     </message>
     <message>
-      <source>Weights changed since this trace; the check runs again on the next trace.</source>
-      <translation>此追踪之后权重已改变；下一次追踪时会重新校验。</translation>
+        <source>Weights changed since this trace; the check runs again on the next trace.</source>
+        <translation>此追踪之后权重已改变；下一次追踪时会重新校验。</translation>
     </message>
     <message>
-      <source>✗ Could not check this step: {err}</source>
-      <translation>✗ 无法校验此步：{err}</translation>
+        <source>✗ Could not check this step: {err}</source>
+        <translation>✗ 无法校验此步：{err}</translation>
     </message>
     <message>
-      <source>✓ Check passed — {desc}. Max |difference| {diff} (tolerance {tol}).</source>
-      <translation>✓ 校验通过 — {desc}。最大 |差值| {diff}（容差 {tol}）。</translation>
+        <source>✓ Check passed — {desc}. Max |difference| {diff} (tolerance {tol}).</source>
+        <translation>✓ 校验通过 — {desc}。最大 |差值| {diff}（容差 {tol}）。</translation>
     </message>
     <message>
-      <source>✗ Check FAILED — {desc}. Max |difference| {diff} exceeds the tolerance {tol}.</source>
-      <translation>✗ 校验失败 — {desc}。最大 |差值| {diff} 超过容差 {tol}。</translation>
+        <source>✗ Check FAILED — {desc}. Max |difference| {diff} exceeds the tolerance {tol}.</source>
+        <translation>✗ 校验失败 — {desc}。最大 |差值| {diff} 超过容差 {tol}。</translation>
     </message>
-  </context>
-  <context>
+</context>
+<context>
     <name>StepExport</name>
     <message>
-      <source>Exporting the step failed.</source>
-      <translation>导出此步失败。</translation>
+        <source>Exporting the step failed.</source>
+        <translation>导出此步失败。</translation>
     </message>
     <message>
-      <source>NumPy array (*.npy)</source>
-      <translation>NumPy 数组 (*.npy)</translation>
+        <source>NumPy array (*.npy)</source>
+        <translation>NumPy 数组 (*.npy)</translation>
     </message>
     <message>
-      <source>PNG image (*.png)</source>
-      <translation>PNG 图像 (*.png)</translation>
+        <source>PNG image (*.png)</source>
+        <translation>PNG 图像 (*.png)</translation>
     </message>
     <message>
-      <source>SVG drawing (*.svg)</source>
-      <translation>SVG 矢量图 (*.svg)</translation>
+        <source>SVG drawing (*.svg)</source>
+        <translation>SVG 矢量图 (*.svg)</translation>
     </message>
     <message>
-      <source>Exporting the heatmap failed.</source>
-      <translation>导出热力图失败。</translation>
+        <source>Exporting the heatmap failed.</source>
+        <translation>导出热力图失败。</translation>
     </message>
-  </context>
-  <context>
+</context>
+<context>
     <name>StepLabels</name>
     <message>
-      <source>batch {b}, head {h}</source>
-      <translation>批次 {b}，头 {h}</translation>
+        <source>batch {b}, head {h}</source>
+        <translation>批次 {b}，头 {h}</translation>
     </message>
     <message>
-      <source>batch {b}</source>
-      <translation>批次 {b}</translation>
+        <source>batch {b}</source>
+        <translation>批次 {b}</translation>
     </message>
     <message>
-      <source>head {h}</source>
-      <translation>头 {h}</translation>
+        <source>head {h}</source>
+        <translation>头 {h}</translation>
     </message>
     <message>
-      <source>shown: {sel} → {matrix}</source>
-      <translation>显示：{sel} → {matrix}</translation>
+        <source>shown: {sel} → {matrix}</source>
+        <translation>显示：{sel} → {matrix}</translation>
     </message>
-  </context>
-  <context>
+</context>
+<context>
     <name>StepOutline</name>
     <message>
-      <source>Input · Embedding</source>
-      <translation>输入 · 嵌入</translation>
+        <source>Input · Embedding</source>
+        <translation>输入 · 嵌入</translation>
     </message>
     <message>
-      <source>Output</source>
-      <translation>输出</translation>
+        <source>Output</source>
+        <translation>输出</translation>
     </message>
     <message>
-      <source>Block {i}</source>
-      <translation>第 {i} 块</translation>
+        <source>Block {i}</source>
+        <translation>第 {i} 块</translation>
     </message>
     <message>
-      <source>trace name: {name}</source>
-      <translation>追踪名称：{name}</translation>
+        <source>trace name: {name}</source>
+        <translation>追踪名称：{name}</translation>
     </message>
-  </context>
-  <context>
+</context>
+<context>
     <name>StepWords</name>
     <message>
-      <source>weights: {w}</source>
-      <translation>权重: {w}</translation>
+        <source>weights: {w}</source>
+        <translation>权重: {w}</translation>
     </message>
-  </context>
-  <context>
+</context>
+<context>
     <name>Toolbar</name>
     <message>
-      <source>◀ Previous</source>
-      <translation>◀ 上一步</translation>
+        <source>◀ Previous</source>
+        <translation>◀ 上一步</translation>
     </message>
     <message>
-      <source>Next ▶</source>
-      <translation>下一步 ▶</translation>
+        <source>Next ▶</source>
+        <translation>下一步 ▶</translation>
     </message>
     <message>
-      <source>Article mode</source>
-      <translation>文章模式</translation>
+        <source>Article mode</source>
+        <translation>文章模式</translation>
     </message>
     <message>
-      <source>Trace 4 windows of 16 tokens from the training text, as in the articles</source>
-      <translation>像文章中那样，从训练文本中取 4 个长度为 16 的窗口进行追踪</translation>
+        <source>Trace 4 windows of 16 tokens from the training text, as in the articles</source>
+        <translation>像文章中那样，从训练文本中取 4 个长度为 16 的窗口进行追踪</translation>
     </message>
     <message>
-      <source>Export step:</source>
-      <translation>导出此步：</translation>
+        <source>Export step:</source>
+        <translation>导出此步：</translation>
     </message>
     <message>
-      <source>Heatmap:</source>
-      <translation>热力图：</translation>
+        <source>Heatmap:</source>
+        <translation>热力图：</translation>
     </message>
     <message>
-      <source>Step {i} of {n}</source>
-      <translation>第 {i} 步，共 {n} 步</translation>
+        <source>Step {i} of {n}</source>
+        <translation>第 {i} 步，共 {n} 步</translation>
     </message>
-  </context>
-  <context>
+</context>
+<context>
     <name>WalkthroughPanel</name>
     <message>
-      <source>No trace yet. Load or create a model and type some context text: every step of its forward pass will be listed here.</source>
-      <translation>还没有追踪结果。加载或创建一个模型并输入一些上下文文本：前向传播的每一步都会列在这里。</translation>
+        <source>No trace yet. Load or create a model and type some context text: every step of its forward pass will be listed here.</source>
+        <translation>还没有追踪结果。加载或创建一个模型并输入一些上下文文本：前向传播的每一步都会列在这里。</translation>
     </message>
-  </context>
+</context>
 </TS>
