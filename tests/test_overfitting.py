@@ -165,7 +165,7 @@ def test_keeping_the_best_weights_puts_them_in_the_session_and_the_file(
     # The plot says the model overfits, and marks the best evaluation.
     plots = panel.plots
     assert plots.overfit is not None and plots.overfit.best_step == best.step
-    assert plots.note.isVisible() and "overfitting" in plots.note.toPlainText()
+    assert plots.note.isVisible() and "Overfitting" in plots.note.toPlainText()
     assert plots.best_marker.isVisible()
 
     panel.keep_best.click()
@@ -207,7 +207,8 @@ def test_the_note_appears_after_several_rises_in_both_languages(qtbot):
     session.append_history(_evals(3.3, every=600)[1:])  # the third evaluation above the best
     session.append_history(_evals(3.5, every=700)[1:])
     assert plots.overfit.evaluations == 4
-    assert plots.note.toPlainText() == (
+    assert plots.note.toPlainText() == "Overfitting since step 300 ★"
+    assert plots.note.toolTip() == (
         "Validation loss has risen for 4 evaluations since step 300: the model is memorising "
         "the text (overfitting).")
     x, y = plots.best_marker.getData()
@@ -215,10 +216,12 @@ def test_the_note_appears_after_several_rises_in_both_languages(qtbot):
     try:
         i18n.install("zh")
         qtbot.waitUntil(lambda: "过拟合" in plots.note.toPlainText(), timeout=5_000)
-        assert "300" in plots.note.toPlainText() and "4" in plots.note.toPlainText()
+        assert "300" in plots.note.toPlainText()
+        assert "300" in plots.note.toolTip() and "4" in plots.note.toolTip()
+        assert "过拟合" in plots.note.toolTip()
     finally:
         i18n.install("en")
-    qtbot.waitUntil(lambda: "overfitting" in plots.note.toPlainText(), timeout=5_000)
+    qtbot.waitUntil(lambda: "Overfitting" in plots.note.toPlainText(), timeout=5_000)
     plots.stop()
 
 

@@ -121,7 +121,10 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
             item.setVisible(o is not None)
         if o is None:
             return
-        self.note.setText(self.tr(
+        # One short line on the small plot; the whole sentence as its tooltip.
+        self.note.setText(self.tr("Overfitting since step {step} ★").format(
+            step=f"{o.best_step:,}"))
+        self.note.setToolTip(self.tr(
             "Validation loss has risen for {n} evaluations since step {step}: the model is "
             "memorising the text (overfitting).").format(n=o.evaluations,
                                                          step=f"{o.best_step:,}"))
@@ -130,11 +133,9 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
         self._place_note()
 
     def _place_note(self) -> None:
-        """The note at the bottom left of the loss plot, wrapped beside the legend (top
+        """The note at the bottom left of the loss plot, one line beside the legend (top
         right), so it hides neither the legend nor the newest points."""
         rect = self.loss_plot.vb.boundingRect()
-        legend = self.loss_plot.legend.boundingRect().width()
-        self.note.setTextWidth(max(120.0, rect.width() - legend - 16))
         self.note.setPos(rect.left() + 4, rect.bottom() - 4)
 
     def loss_points(self) -> int:

@@ -248,7 +248,7 @@
         <translation>这段文本只有 {tokens} 个词元，模型却有 {params} 个参数：很可能会过拟合。可以试试丢弃率 {dropout}、d_model {d_model}、{layers} 层（约 {suggested} 个参数）。</translation>
     </message>
     <message>
-        <source>cl100k_base: GPT-4&apos;s BPE pieces (the articles&apos; choice); char: one token per character</source>
+        <source>cl100k_base: GPT-4's BPE pieces (the articles' choice); char: one token per character</source>
         <translation>cl100k_base：GPT-4 的 BPE 分词（文章中的选择）；char：每个字符一个词元</translation>
     </message>
     <message>
@@ -384,6 +384,10 @@
     <message>
         <source>validation</source>
         <translation>验证</translation>
+    </message>
+    <message>
+        <source>Overfitting since step {step} ★</source>
+        <translation>自第 {step} 步起过拟合 ★</translation>
     </message>
     <message>
         <source>Validation loss has risen for {n} evaluations since step {step}: the model is memorising the text (overfitting).</source>
