@@ -38,11 +38,23 @@ class MemoryEstimate:
 
 
 def param_count(cfg: ModelConfig) -> int:
-    """Parameters of GPT(cfg), counted on the meta device (no memory, no random draws)."""
-    from .model import GPT
+    """Parameters of GPT(cfg), counted from the config (a test holds it equal to the model's).
 
-    with torch.device("meta"):
-        return GPT(cfg).num_params()
+    Arithmetic, not a model on the meta device: the window asks this on its GUI thread (the
+    form's suggestions), and the meta device's first use imports torch._dynamo (~1 s stall).
+    """
+    C, F, V = cfg.d_model, cfg.d_ff, cfg.vocab_size
+    attention = (C * 3 * C + 3 * C) + (C * C + C)  # qkv and proj, with biases
+    ffn = (C * F + F) + (F * C + C)  # fc1 and fc2, with biases
+    norms = 2 * 2 * C  # two LayerNorms: gamma and beta
+    total = V * C + cfg.n_layer * (attention + ffn + norms)  # token table and the blocks
+    if cfg.positional == "learned":
+        total += cfg.context_length * C
+    if cfg.norm == "pre":
+        total += 2 * C  # the final LayerNorm
+    if not cfg.tied:
+        total += C * V  # lm_head (no bias); tied, it is the token table
+    return total
 
 
 def activation_elements(cfg: ModelConfig, batch_size: int) -> int:

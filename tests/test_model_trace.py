@@ -200,3 +200,13 @@ def test_engine_never_imports_qt():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("kw", VARIANTS)
+def test_the_parameter_count_from_the_config_is_the_models(kw):
+    """engine.memory counts parameters without building a model (the window asks it on the
+    GUI thread); it must agree with the model itself."""
+    from engine.memory import param_count
+
+    cfg = small(**kw)
+    assert param_count(cfg) == GPT(cfg).num_params()
