@@ -11,10 +11,14 @@ gui/translations/<lang>/ (one per area of the interface, made by `pyside6-lupdat
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QEvent, QLibraryInfo, QLocale, QTranslator
 
 from gui import settings
+
+if TYPE_CHECKING:
+    from gui.session import Session
 
 LANGUAGES = ("en", "zh")
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -35,11 +39,23 @@ def system_language() -> str:
 
 
 def initial_language(requested: str | None = None) -> str:
-    """`requested` (--lang) if given, else the remembered choice, else the system's (first
-    launch); the result is remembered."""
+    """`requested` (--lang, for this launch only) if given, else the choice remembered from
+    View → Language, else the system's. Nothing is written: a screenshot in Chinese must not
+    make the next launch Chinese."""
     lang = requested or settings.read("ui/lang", "") or system_language()
-    lang = lang if lang in LANGUAGES else "en"
+    return lang if lang in LANGUAGES else "en"
+
+
+def remember(lang: str) -> None:
+    """The user chose `lang` (View → Language): later launches start in it."""
     settings.write("ui/lang", lang)
+
+
+def switch(session: "Session", lang: str) -> str:
+    """Make `lang` the interface's language and the session's, whose language the engine's
+    own words (step titles, the guide) follow; returns the language installed."""
+    lang = install(lang)
+    session.set_language(lang)
     return lang
 
 
@@ -75,8 +91,8 @@ def install(lang: str) -> str:
     _installed[:] = translators
     for translator in translators:
         app.installTranslator(translator)
+    _current = lang  # before the events: a widget re-translating asks current()
     # Qt posts the LanguageChange events; delivered now, every widget reads the new language
     # when this returns (the window re-titles, tests and screenshots look right away).
     QCoreApplication.sendPostedEvents(None, QEvent.Type.LanguageChange)
-    _current = lang
     return lang

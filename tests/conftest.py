@@ -51,3 +51,13 @@ def no_leftovers(request, tmp_path_factory, monkeypatch):
     yield shown
     assert running_threads() == [], "a worker thread was left running"
     assert QThreadPool.globalInstance().activeThreadCount() == 0
+
+
+@pytest.fixture
+def zh_catalogue(qapp):
+    """A test that switches to Chinese uses the committed catalogue (test_i18n holds it current
+    with the .ts files and the code); English is installed again afterwards."""
+    yield
+    from gui import i18n
+
+    i18n.install("en")

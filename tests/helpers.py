@@ -2,7 +2,6 @@
 fixture every test gets, `no_leftovers`, is in conftest.py.)"""
 from __future__ import annotations
 
-import torch
 
 from engine.config import ModelConfig
 from engine.model import GPT, new_model

@@ -307,24 +307,6 @@ def test_screenshot_mode_writes_a_png(tmp_path):
 # -- the interface language (Qt Linguist) ------------------------------------------------------
 
 
-@pytest.fixture
-def zh_catalogue(tmp_path, monkeypatch):
-    """The Chinese catalogue compiled from today's .ts files; English again afterwards."""
-    sys.path.insert(0, str(REPO / "scripts"))
-    try:
-        import translations
-    finally:
-        sys.path.remove(str(REPO / "scripts"))
-    from gui import i18n
-
-    monkeypatch.setitem(i18n.CATALOGUES, "zh", translations.build(tmp_path / "zh_CN.qm"))
-    yield
-    from PySide6.QtWidgets import QApplication
-
-    if QApplication.instance() is not None:
-        i18n.install("en")
-
-
 def test_the_window_switches_language_live(bare_window, qtbot, zh_catalogue):
     w = bare_window
     actions, menus = w.actions_, w.actions_.menus

@@ -27,18 +27,10 @@ def _session(corpus, **cfg):
     return traced_session(model, corpus.tokenizer, "The cat sat on the log.")
 
 
-@pytest.fixture
-def english_after():
-    """The test switches the interface language; English is installed again afterwards."""
-    yield
-    i18n.install("en")
-
-
 def _switch(session, lang):
-    """What View → Language does: install the catalogue (Qt posts LanguageChange to every
-    widget) and tell the session (the engine's words); the posted events are delivered."""
-    session.set_language(i18n.install(lang))
-    QApplication.sendPostedEvents()
+    """What View → Language does (without remembering it): install the catalogue, every widget
+    re-translates, and the session re-words the engine's text."""
+    i18n.switch(session, lang)
 
 
 def _panel(qtbot, session):
@@ -186,7 +178,7 @@ def test_article_mode_explains_when_the_model_cannot(qtbot, corpus):
     assert text == article_mode_problem(session.model)  # the engine's reasons, worded here
 
 
-def test_article_mode_explains_itself_in_chinese(qtbot, corpus, english_after):
+def test_article_mode_explains_itself_in_chinese(qtbot, corpus, zh_catalogue):
     session = _session(corpus)  # d_model 16, 2 heads, context 12
     panel = _panel(qtbot, session)
     panel.article_button.click()
@@ -225,7 +217,7 @@ def test_exports_go_through_the_dialog(qtbot, corpus, tmp_path, monkeypatch):
     assert panel.export_csv() == ""
 
 
-def test_language_and_empty_state(qtbot, corpus, english_after):
+def test_language_and_empty_state(qtbot, corpus, zh_catalogue):
     session = Session()
     panel = _panel(qtbot, session)
     assert panel.empty.is_empty() and panel.current_name() == ""
@@ -234,7 +226,7 @@ def test_language_and_empty_state(qtbot, corpus, english_after):
     p2 = _panel(qtbot, s2)
     _go_to(p2, "blocks.0.attn.scores")
     english = p2.explanation.toPlainText()
-    p2.set_language("zh")
+    _switch(s2, "zh")
     assert p2.next_button.text() == "下一步 ▶"
     assert p2.explanation.toPlainText() != english
     assert "通过" in p2.check_label_text()
@@ -245,11 +237,11 @@ def test_language_and_empty_state(qtbot, corpus, english_after):
     assert p2.values.form.batch_label.text() == "批次"
     assert p2.table_model().headerData(0, Qt.Orientation.Vertical) == "0 The"
     assert s2.lang == "zh"
-    panel.set_language("zh")
+    _switch(session, "zh")
     assert panel.empty.message.text().startswith("还没有追踪结果")
 
 
-def test_the_session_language_switches_the_panel(qtbot, corpus, english_after):
+def test_the_session_language_switches_the_panel(qtbot, corpus, zh_catalogue):
     session = _session(corpus)
     panel = _panel(qtbot, session)
     _go_to(panel, "blocks.0.attn.q")
@@ -276,7 +268,7 @@ def test_new_weights_make_the_checks_wait_for_the_next_trace(qtbot, corpus):
     assert panel.check_label_text().startswith("✓") and panel.check_result().passed
 
 
-def test_article_mode_without_text_says_so(qtbot, corpus, english_after):
+def test_article_mode_without_text_says_so(qtbot, corpus, zh_catalogue):
     session = _session(corpus, d_model=64, n_head=4, context_length=16, n_layer=1, d_ff=64)
     session.set_context_text("")
     panel = _panel(qtbot, session)
@@ -313,7 +305,7 @@ def test_every_walkthrough_string_has_its_chinese():
 
 
 def test_in_chinese_the_engine_words_are_chinese_and_switch_back_live(qtbot, corpus,
-                                                                       english_after):
+                                                                       zh_catalogue):
     """Step titles (list, heading, heatmap), formula captions, named axes, weights and the
     check's description come from the engine in the session's language; a switch back to
     English restores every one of them."""
@@ -349,7 +341,7 @@ def test_in_chinese_the_engine_words_are_chinese_and_switch_back_live(qtbot, cor
     assert plot.getAxis("left").labelText == "query"
 
 
-def test_a_language_change_alone_retranslates_the_panel(qtbot, corpus, english_after):
+def test_a_language_change_alone_retranslates_the_panel(qtbot, corpus, zh_catalogue):
     """Qt's LanguageChange (the catalogue installed, the session untouched) re-sets the
     interface's own words: buttons, tooltips, labels, list headers, the counter."""
     session = _session(corpus)

@@ -29,9 +29,8 @@ import translations  # noqa: E402  (scripts/translations.py)
 
 
 @pytest.fixture
-def switch(qtbot, tmp_path, monkeypatch):
+def switch(qtbot, zh_catalogue):
     """switch("zh" | "en"): install the language and let every widget re-translate."""
-    monkeypatch.setitem(i18n.CATALOGUES, "zh", translations.build(tmp_path / "zh_CN.qm"))
 
     def to(lang):
         assert i18n.install(lang) == lang
@@ -39,8 +38,6 @@ def switch(qtbot, tmp_path, monkeypatch):
         qtbot.wait(20)  # and the redraws they post
 
     yield to
-    i18n.install("en")
-    QCoreApplication.processEvents()
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ and the texts drawn from the data (the engine's step titles included), and switc
 gives the English again."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import pytest
 from helpers import redrawn, tiny_model, traced_session
@@ -19,21 +17,8 @@ from gui.panels.embeddings import EmbeddingsPanel
 from gui.panels.positional import PositionalPanel
 from gui.panels.tokens import TokensPanel
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-import translations  # noqa: E402  (scripts/translations.py)
-
 TEXT = "To be, or not to be: that is the question. 注意力机制是变换器的核心。"
 PANELS = (TokensPanel, EmbeddingsPanel, PositionalPanel, AttentionPanel)
-
-
-@pytest.fixture
-def zh_catalogue(qapp, tmp_path, monkeypatch):
-    """The Chinese catalogue compiled from today's .ts files (not the committed .qm, which the
-    lead rebuilds), installed by switching; English again afterwards."""
-    monkeypatch.setitem(i18n.CATALOGUES, "zh", translations.build(tmp_path / "zh_CN.qm"))
-    yield
-    i18n.install("en")
 
 
 def switch(qtbot, session, lang: str, *panels) -> None:

@@ -157,7 +157,7 @@ class WindowActions:
         """Every action and menu title in the installed language (after a LanguageChange)."""
         if lang is not None:
             self._lang = lang
-            for code, action in getattr(self, "language_actions", {}).items():
+            for code, action in self.language_actions.items():
                 action.setChecked(code == lang)
         self._retranslate_actions()
         self._retranslate_menus()

@@ -7,7 +7,7 @@ from PySide6.QtCore import QEvent, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMenu
 
-from gui import dialogs, i18n, runtime, settings
+from gui import dialogs, i18n, runtime
 from gui.panels.attention import AttentionPanel
 from gui.panels.embeddings import EmbeddingsPanel
 from gui.panels.generation import GenerationPanel
@@ -37,11 +37,13 @@ class MainWindow(QMainWindow):
 
     def __init__(self, session: Session | None = None, lang: str = "en",
                  restore_layout: bool = True, load_default: bool = True):
+        # The window's language is the application's: installed before the window exists, so
+        # the LanguageChange it sends never reaches a half-built window; every part built below
+        # reads the installed language.
+        lang = i18n.install(lang)
         super().__init__()
         self.session = s = session or Session(self)
-        # The window's language is the application's: its translator, and the session's
-        # language for what the engine words itself (step titles, the guide).
-        s.set_language(i18n.install(lang))
+        s.set_language(lang)  # what the engine words itself (step titles, the guide)
         self._first_trace_done = False
         self._closing = False
         self.setWindowTitle(APP_TITLE)
@@ -157,14 +159,11 @@ class MainWindow(QMainWindow):
         Installing the catalogue sends every widget a LanguageChange (each re-translates in
         its changeEvent); the session's language_changed re-words what the engine words.
         """
-        lang = i18n.install(lang)
-        settings.write("ui/lang", lang)
-        self.session.set_language(lang)
-        self._retranslate()  # at once; the LanguageChange that follows does it again
+        i18n.remember(i18n.switch(self.session, lang))
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange and hasattr(self, "actions_"):
+        if event.type() == QEvent.Type.LanguageChange:
             self._retranslate()
 
     def _retranslate(self) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, Slot
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
@@ -28,7 +28,6 @@ from gui.panels.walkthrough.table_model import StepTableModel
 from gui.panels.walkthrough.toolbar import Toolbar
 from gui.panels.walkthrough.values import ValuesView
 from gui.panels.walkthrough.words import WordsView
-from gui import i18n
 from gui.session import Session
 from gui.widgets import EmptyState
 from gui.widgets.lazy import FitsDock
@@ -130,14 +129,6 @@ class WalkthroughPanel(FitsDock, QWidget):
     def lang(self) -> str:
         """The session's language, "en" or "zh"."""
         return self.session.lang
-
-    def set_language(self, lang: str) -> None:
-        """Switch the interface (gui.i18n) and the session to `lang` ("en" or "zh"), as the
-        window's View → Language does; this panel re-translates at once."""
-        self.session.set_language(i18n.install(lang))
-        # Qt posts LanguageChange to the windows; deliver it now, so every label has switched
-        # when this returns.
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.LanguageChange.value)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         if event.type() == QEvent.Type.LanguageChange:
