@@ -2,10 +2,11 @@
 of it. Also where a newly opened text's first context comes from."""
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QWidget
 
 from gui.session import Session
+from gui.widgets.language import Translated
 
 
 _MARKUP = "#@<"  # heading and markup lines: "## overview", "@title-en ...", "<h1>"
@@ -89,7 +90,7 @@ def _decoded_window(tokenizer, ids, n_tokens: int) -> str:
     return fallback or tokenizer.decode(ids[:n_tokens]).replace("\ufffd", "")
 
 
-class ContextBox(QWidget):
+class ContextBox(Translated, QWidget):
     """The editable context and a line saying how many of its tokens the model reads."""
 
     edited = Signal()  # the user (or set_text) changed the text; session already updated
@@ -115,11 +116,6 @@ class ContextBox(QWidget):
         self._counts: tuple[int, int] | None = None  # the last counts shown, redrawn on a switch
         self._failure: BaseException | None = None
         self._retranslate()
-
-    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
 
     def _retranslate(self) -> None:
         self.edit.setPlaceholderText(self.tr(

@@ -3,7 +3,7 @@ commands, the status bar, and the wiring between them and the session. What each
 lives in its own module (gui.window.*, gui.panels.*, gui.run)."""
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMenu
 
@@ -26,11 +26,12 @@ from gui.window.documents import APP_TITLE, Documents
 from gui.window.recent import RecentFiles
 from gui.window.status import StatusFields
 from gui.window.tracing import TraceService
+from gui.widgets.language import Translated
 
 DEFAULT_SIZE = (1800, 1050)  # fits a 1920x1080 screen; shows five panels with readable labels
 
 
-class MainWindow(QMainWindow):
+class MainWindow(Translated, QMainWindow):
     """The application window. `open_path()` opens a text or model file."""
 
     first_trace_shown = Signal()  # emitted once, when the panels first show a trace
@@ -160,11 +161,6 @@ class MainWindow(QMainWindow):
         its changeEvent); the session's language_changed re-words what the engine words.
         """
         i18n.remember(i18n.switch(self.session, lang))
-
-    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
 
     def _retranslate(self) -> None:
         """The window's own texts: dock titles, actions, menus, status fields, the title."""

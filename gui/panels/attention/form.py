@@ -1,13 +1,14 @@
 """The Attention panel's settings: which block (layer) and which stage to show."""
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, QEvent, Signal
+from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import QButtonGroup, QComboBox, QHBoxLayout, QLabel, QToolButton, QWidget
 
 from gui.panels.attention.stages import CONTEXT, STAGE_NAMES, STAGES
+from gui.widgets.language import Translated
 
 
-class AttentionForm(QWidget):
+class AttentionForm(Translated, QWidget):
     """Layer combo and stage buttons; `layer_chosen` / `stage_chosen` fire for the user's
     choices only (the `show_*` methods change them silently)."""
 
@@ -51,11 +52,6 @@ class AttentionForm(QWidget):
             b.setText(QCoreApplication.translate(CONTEXT, STAGE_NAMES[name]))
         for i in range(self.layer_combo.count()):
             self.layer_combo.setItemText(i, self.tr("Block {0}").format(i))
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
 
     def set_layers(self, n_layer: int, current: int) -> None:
         """Offer blocks 0 … n_layer-1 with `current` chosen."""

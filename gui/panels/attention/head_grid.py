@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
 
 from gui.panels.attention.stages import grid_columns
 from gui.widgets import PATTERN_CMAP, SIGNED_CMAP, Heatmap, NoteLabel, symmetric_levels
+from gui.widgets.language import Translated
 
 
 def stage_scale(stage: str, heads: np.ndarray) -> tuple[pg.ColorMap, tuple[float, float]]:
@@ -20,7 +21,7 @@ def stage_scale(stage: str, heads: np.ndarray) -> tuple[pg.ColorMap, tuple[float
     return SIGNED_CMAP, symmetric_levels(heads)
 
 
-class HeadGrid(QWidget):
+class HeadGrid(Translated, QWidget):
     """A near-square grid of heads; `head_clicked` fires with the head a click landed on."""
 
     head_clicked = Signal(int)
@@ -53,11 +54,6 @@ class HeadGrid(QWidget):
         for hm in self._heads:
                 hm.set_hover_names(self.tr("query"), self.tr("key"))
         self.readout.setText(self._hint())
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
 
     def _hint(self) -> str:
         return self.tr("Hover a cell for its value; click a head to enlarge it.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QEvent, Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 
 from engine.model import causal_mask
@@ -23,9 +23,10 @@ from gui.panels.attention.stages import (
 from gui.pieces import context_pieces, show_if_traced
 from gui.session import Session
 from gui.widgets import EmptyState, Heatmap, LazyPanel, NoteLabel
+from gui.widgets.language import Translated
 
 
-class AttentionPanel(LazyPanel):
+class AttentionPanel(Translated, LazyPanel):
     """Per-head attention matrices of one layer and stage, with hover values and a big view."""
 
     def __init__(self, session: Session, parent: QWidget | None = None):
@@ -69,10 +70,9 @@ class AttentionPanel(LazyPanel):
         return self.tr("No model yet: create or load a model, then type a context to see its "
                        "attention.")
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange:
-            self._redraw()  # the formula line and the heads' titles are drawn from the data
+    def _retranslate(self) -> None:
+        """Words drawn in the interface language (also on every language switch)."""
+        self._redraw()  # the formula line and the heads' titles are drawn from the data
 
     # -- public ----------------------------------------------------------------------------
     def layer(self) -> int:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from gui.widgets import Heatmap, NoteLabel
+from gui.widgets.language import Translated
 
 MASK_CMAP = pg.ColorMap([0.0, 1.0], [(70, 70, 70), (255, 236, 150)])  # blocked dark, allowed light
 
 
-class SingleView(QWidget):
+class SingleView(Translated, QWidget):
     """A title, a note and one heatmap with values in its cells; `back` asks for the grid."""
 
     back = Signal()
@@ -39,11 +40,6 @@ class SingleView(QWidget):
         self.back_button.setText(self.tr("← All heads"))
         self.heatmap.set_axis_titles(self.tr("query"), self.tr("key"))
         self.heatmap.set_hover_names(self.tr("query"), self.tr("key"))
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
 
     def show_head(self, matrix: np.ndarray, labels: list[str], cmap: pg.ColorMap,
                   levels: tuple[float, float], plot_title: str, title: str, note: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtWidgets import QSplitter, QWidget
 
 from gui.panels.embeddings.layout import column
@@ -17,9 +17,10 @@ from gui.widgets import (
     static_plot,
     symmetric_levels,
 )
+from gui.widgets.language import Translated
 
 
-class LookupPage(QSplitter):
+class LookupPage(Translated, QSplitter):
     """E[ids] as a heatmap above one vector as bars; `row_clicked` fires for a clicked row."""
 
     row_clicked = Signal(int)
@@ -55,11 +56,6 @@ class LookupPage(QSplitter):
         self.heatmap.set_hover_names("", self.tr("dim"))
         self.bar_plot.setLabel("bottom", self.tr("dimension"))
         self._show_readout("")
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
 
     def show_lookup(self, rows: np.ndarray, labels: list[str]) -> None:
         """The context's rows of E (T, C), one row label per position."""

@@ -7,7 +7,7 @@ from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QAbstractItemView, QSplitter, QTableWidget, QWidget
 
@@ -17,12 +17,13 @@ from gui.panels.embeddings.layout import column
 from gui.panels.embeddings.map_labels import SELECTED_COLOUR, MapLabels
 from gui.widgets import NoteLabel, elide, fill_table, fix_axes, format_value
 from gui.widgets.export import install_export_menu
+from gui.widgets.language import Translated
 
 CONTEXT_COLOUR = (230, 120, 0)
 MAX_LABEL_CHARS = 12  # longer pieces end in "…" on the map; the tooltip has them whole
 
 
-class MapPage(QSplitter):
+class MapPage(Translated, QSplitter):
     """The PCA map above the nearest tokens; `token_chosen` fires for a clicked point or a
     double-clicked neighbour."""
 
@@ -89,11 +90,6 @@ class MapPage(QSplitter):
                                         "(double-click one to show it):"))
         if self._coords is not None:
             self._describe_map()
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
 
     # -- what the panel shows ----------------------------------------------------------------
     def forget(self) -> None:

@@ -4,7 +4,7 @@ neighbours and ring are shown) and the table's analysis, and hands each page wha
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent, QRectF, Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -22,12 +22,13 @@ from gui.panels.embeddings.map_page import MapPage
 from gui.pieces import context_pieces, piece, show_if_traced
 from gui.session import Session
 from gui.widgets import EmptyState, LazyPanel, NoteLabel
+from gui.widgets.language import Translated
 
 N_NEAREST = 10
 WIDE_PX = 1000  # from this panel width on, the lookup and the map sit side by side
 
 
-class EmbeddingsPanel(LazyPanel):
+class EmbeddingsPanel(Translated, LazyPanel):
     """The rows of E looked up for the context, one token's vector and its neighbours."""
 
     def __init__(self, session: Session, parent: QWidget | None = None):
@@ -89,12 +90,7 @@ class EmbeddingsPanel(LazyPanel):
                             (self.map_page, self.tr("Vocabulary map"))):
             if (i := self.tabs.indexOf(page)) >= 0:
                 self.tabs.setTabText(i, title)
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
-            self._redraw()  # the captions, titles and token list are drawn from the data
+        self._redraw()  # the captions, titles and token list are drawn from the data
 
     def _arrange(self, wide: bool) -> None:
         """Lookup and map side by side when both have room, else one tab each."""

@@ -7,19 +7,19 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from gui.panels.generation.job import TOP_N
 from gui.panels.generation.text import Bars
 from gui.widgets import elide, static_plot
+from gui.widgets.language import Translated
 
 BAR_COLOUR = QColor(150, 170, 200)
 CHOSEN_COLOUR = QColor(230, 120, 30)
 
 
-class BarsView(QWidget):
+class BarsView(Translated, QWidget):
     """Caption above a bar chart of up to TOP_N + 1 candidates."""
 
     def __init__(self, parent: QWidget | None = None):
@@ -46,10 +46,9 @@ class BarsView(QWidget):
         layout.addWidget(self.caption)
         layout.addWidget(self.plot_widget, 1)
 
-    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange:  # the caption is the panel's
-            self.plot_widget.getPlotItem().setLabel("left", self.tr("probability"))
+    def _retranslate(self) -> None:
+        """Words drawn in the interface language (also on every language switch)."""
+        self.plot_widget.getPlotItem().setLabel("left", self.tr("probability"))
 
     def shown(self) -> Bars:
         """What the bars show now."""

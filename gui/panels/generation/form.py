@@ -2,7 +2,6 @@
 top-p, seed) and Step / Run / Stop / Clear."""
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QHBoxLayout,
@@ -13,9 +12,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from gui.widgets.language import Translated
 
 
-class SamplingForm(QWidget):
+class SamplingForm(Translated, QWidget):
     """Two rows: the prompt, then the sampling settings and the buttons; the panel connects
     to the widgets."""
 
@@ -103,11 +103,6 @@ class SamplingForm(QWidget):
         self.clear_button.setText(self.tr("Clear"))
         self.clear_button.setToolTip(self.tr(
             "Forget the generated text and start again from the prompt"))
-
-    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
 
     def sampling(self) -> dict:
         """The current temperature / top_k / top_p as engine.sample arguments."""

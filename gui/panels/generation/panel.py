@@ -13,7 +13,7 @@ import html
 import threading
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from gui.latest import Latest
@@ -25,12 +25,13 @@ from gui.panels.generation.text_view import GeneratedTextView
 from gui.pieces import first_line
 from gui.session import Session
 from gui.widgets import EmptyState, LazyPanel
+from gui.widgets.language import Translated
 
 REDRAW_MS = 33  # tokens can arrive much faster than a screen refresh: redraw at most ~30 Hz
 PROMPT_DEBOUNCE_MS = 250
 
 
-class GenerationPanel(LazyPanel):
+class GenerationPanel(Translated, LazyPanel):
     """Prompt, Step / Run / Stop, sampling controls, the growing text and the candidate bars."""
 
     generation_finished = Signal()  # a Step / Run / preview job ended and its results are shown
@@ -318,12 +319,11 @@ class GenerationPanel(LazyPanel):
     def _empty_message(self) -> str:
         return self.tr("No model yet: open or train a model, then generate text from it here.")
 
-    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange:
-            if self.empty.is_empty():
-                self.empty.show_empty(self._empty_message())
-            self._redraw()  # the status and the caption are drawn from data
+    def _retranslate(self) -> None:
+        """Words drawn in the interface language (also on every language switch)."""
+        if self.empty.is_empty():
+            self.empty.show_empty(self._empty_message())
+        self._redraw()  # the status and the caption are drawn from data
 
     def _update_buttons(self) -> None:
         self.form.set_busy(self.session.model is not None, self._sampling)

@@ -3,15 +3,16 @@ on a diverging scale centred at 0."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QGroupBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine.tokenizers import Tokenizer
 from gui.panels.history.snapshots import Compared
 from gui.widgets import PATTERN_CMAP, SIGNED_CMAP, Heatmap
+from gui.widgets.language import Translated
 
 
-class CompareView(QGroupBox):
+class CompareView(Translated, QGroupBox):
     """A checkable box: steps A and B, block and head, and three heatmaps (A, B, B − A)."""
 
     pair_changed = Signal()  # compare mode is on and steps A or B changed: trace them
@@ -64,11 +65,6 @@ class CompareView(QGroupBox):
         for h in (self.heatmap_a, self.heatmap_b, self.heatmap_diff):
             h.set_axis_titles(self.tr("query"), self.tr("key"))
         self._draw()
-
-    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
 
     def pair(self) -> tuple[int, int]:
         """Indices of steps A and B in the steps offered (-1: none)."""

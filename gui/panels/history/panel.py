@@ -14,7 +14,7 @@ import time
 from typing import Any, Callable
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QEvent, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QTimer, Signal, Slot
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from engine.snapshots import SnapshotStore
@@ -36,11 +36,12 @@ from gui.panels.history.snapshots import (
 from gui.pieces import first_line
 from gui.session import Session
 from gui.widgets import EmptyState
+from gui.widgets.language import Translated
 
 REREAD_MS = 500  # training adds snapshots in bursts: re-read the store once they settle
 
 
-class HistoryPanel(QWidget):
+class HistoryPanel(Translated, QWidget):
     """A slider over the training snapshots, Live, compare mode and a sample per snapshot."""
 
     snapshot_shown = Signal(int)  # the step whose trace was just set on the session
@@ -150,12 +151,11 @@ class HistoryPanel(QWidget):
         super().showEvent(event)
         self.reload_steps()
 
-    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange:
-            if self.empty.is_empty():
-                self.empty.show_empty(self._empty_text())
-            self._update_title()
+    def _retranslate(self) -> None:
+        """Words drawn in the interface language (also on every language switch)."""
+        if self.empty.is_empty():
+            self.empty.show_empty(self._empty_text())
+        self._update_title()
 
     # -- snapshots ----------------------------------------------------------------------------
     def _empty_text(self) -> str:

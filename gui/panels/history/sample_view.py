@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QEvent
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
 
 from gui.panels.history.snapshots import SAMPLE_SEED, SAMPLE_TEMPERATURE, SAMPLE_TOP_K
+from gui.widgets.language import Translated
 
 
-class SampleView(QWidget):
+class SampleView(Translated, QWidget):
     """A caption naming the step and the sampling settings, and the prompt + sample."""
 
     def __init__(self, parent: QWidget | None = None):
@@ -30,10 +30,9 @@ class SampleView(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.browser)
 
-    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange:
-            self._show_title()
+    def _retranslate(self) -> None:
+        """Words drawn in the interface language (also on every language switch)."""
+        self._show_title()
 
     def text(self) -> str:
         """The sample shown (prompt excluded)."""

@@ -6,14 +6,15 @@ it stops (leading and trailing edge), so a drag never queues a load per pixel.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from gui.widgets.language import Translated
 
 THROTTLE_MS = 60  # while dragging, at most one request per this many ms
 
 
-class Scrubber(QWidget):
+class Scrubber(Translated, QWidget):
     """Title, slider row (first step, slider, last step, current step, Live) and a note."""
 
     scrubbed = Signal()  # the slider asks for its current step
@@ -66,11 +67,6 @@ class Scrubber(QWidget):
         self.snapshot_label.setText(self.tr("Snapshot:"))
         if self._steps:
             self.step_label.setText(self.tr("step {0}").format(self.step()))
-
-    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
 
     def steps(self) -> list[int]:
         """The snapshot steps the slider runs over, oldest first."""

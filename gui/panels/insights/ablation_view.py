@@ -10,7 +10,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
@@ -29,12 +29,13 @@ from gui.pieces import piece
 from gui.session import Session
 from gui.widgets import LazyPanel, static_plot
 from gui.workers import FunctionWorker, PanelThreads
+from gui.widgets.language import Translated
 
 from .jobs import SHIFT_TOP_K, Heads, ShiftResult, measure_job, shift_job
 from .readings import AFTER_COLOUR, BEFORE_COLOUR, head_name, head_names, shift_bars, trace_ids
 
 
-class AblationView(LazyPanel):
+class AblationView(Translated, LazyPanel):
     """A layer × head grid of checkboxes; ticked heads are zeroed in the session's trace."""
 
     measured = Signal(dict)  # the ablation_effect result shown last
@@ -140,12 +141,7 @@ class AblationView(LazyPanel):
                 h, layer, head_name(layer, h)))
         self._update_note()
         self._show_result()
-
-    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
-            self._redraw()
+        self._redraw()
 
     # -- public -------------------------------------------------------------------------------
     def heads(self) -> Heads:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QEvent
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,11 +25,12 @@ from engine.lens import LensRow, logit_lens
 from gui.pieces import piece
 from gui.session import Session
 from gui.widgets import LazyPanel
+from gui.widgets.language import Translated
 
 from .readings import head_names, lens_agrees, lens_colour, next_id, text_colour
 
 
-class LensView(LazyPanel):
+class LensView(Translated, LazyPanel):
     """For one position: a table of depth (rows) × top-k guesses for the next token."""
 
     def __init__(self, session: Session, parent: QWidget | None = None):
@@ -79,12 +79,7 @@ class LensView(LazyPanel):
 
     def _retranslate(self) -> None:
         self.position_label.setText(self.tr("Position:"))
-
-    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
-            self._redraw()  # the table, its headers and the caption are drawn from data
+        self._redraw()  # the table, its headers and the caption are drawn from data
 
     # -- public -------------------------------------------------------------------------------
     def position(self) -> int:

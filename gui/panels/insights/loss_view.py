@@ -6,19 +6,20 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from gui.pieces import piece
 from gui.session import Session
 from gui.widgets import LazyPanel, static_plot
+from gui.widgets.language import Translated
 
 from .loss_strip import LossScale, TokenLossStrip
 from .readings import LossReading, trace_ids
 
 
-class LossView(LazyPanel):
+class LossView(Translated, LazyPanel):
     """The context coloured by each token's loss (cross-entropy of predicting it)."""
 
     def __init__(self, session: Session, parent: QWidget | None = None):
@@ -68,12 +69,7 @@ class LossView(LazyPanel):
         plot.setLabel("left", self.tr("loss"))
         plot.setLabel("bottom", self.tr("target token (position)"))
         self.uniform_line.label.setFormat(self.tr("uniform guess"))
-
-    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
-            self._redraw()
+        self._redraw()
 
     # -- public -------------------------------------------------------------------------------
     def losses(self) -> np.ndarray:

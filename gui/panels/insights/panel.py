@@ -8,18 +8,19 @@ whatever trace is current at once, since setting a trace from here depends on th
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, QEvent, Slot
+from PySide6.QtCore import QCoreApplication, Slot
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from gui.session import Session
 from gui.widgets import EmptyState
+from gui.widgets.language import Translated
 
 from .ablation_view import AblationView
 from .lens_view import LensView
 from .loss_view import LossView
 
 
-class InsightsPanel(QWidget):
+class InsightsPanel(Translated, QWidget):
     """Three tabs: Logit lens, Head ablation, Per-token loss."""
 
     def __init__(self, session: Session, parent: QWidget | None = None):
@@ -57,11 +58,6 @@ class InsightsPanel(QWidget):
             self.tabs.setTabText(i, title)
         if self.empty.is_empty():
             self.empty.show_empty(self._empty_message())
-
-    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
 
     def shutdown(self) -> None:
         """Stop the ablation's background work and wait for its threads."""

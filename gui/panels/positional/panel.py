@@ -3,7 +3,6 @@ only the model; the table and the sum need a trace of it, and their tabs are off
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from gui.panels.positional.sum_view import SumView
@@ -13,9 +12,10 @@ from gui.panels.positional.waves_view import WavesView
 from gui.pieces import context_pieces, trace_fits_model
 from gui.session import Session
 from gui.widgets import EmptyState, LazyPanel, NoteLabel, symmetric_levels
+from gui.widgets.language import Translated
 
 
-class PositionalPanel(LazyPanel):
+class PositionalPanel(Translated, LazyPanel):
     """Positional encodings of the current model and context."""
 
     def __init__(self, session: Session, parent: QWidget | None = None):
@@ -52,12 +52,7 @@ class PositionalPanel(LazyPanel):
         for i, title in enumerate((self.tr("Waves"), self.tr("Table"),
                                    self.tr("Token + position = input"))):
             self.tabs.setTabText(i, title)
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
-            self._redraw()  # the title and the tables' titles are drawn from the data
+        self._redraw()  # the title and the tables' titles are drawn from the data
 
     # -- public ----------------------------------------------------------------------------
     def table_image(self) -> np.ndarray:

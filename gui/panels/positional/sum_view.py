@@ -3,10 +3,10 @@ their own colour scales or one shared scale."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from gui.widgets import SIGNED_CMAP, Heatmap, NoteLabel, format_value, symmetric_levels
+from gui.widgets.language import Translated
 
 
 def sum_levels(tok: np.ndarray, pe: np.ndarray, x: np.ndarray, shared: bool
@@ -19,7 +19,7 @@ def sum_levels(tok: np.ndarray, pe: np.ndarray, x: np.ndarray, shared: bool
     return symmetric_levels(tok), symmetric_levels(pe), symmetric_levels(x)
 
 
-class SumView(QWidget):
+class SumView(Translated, QWidget):
     """E[ids] + PE = X with one readout line; `shared_scale` is the one-scale switch."""
 
     def __init__(self, parent: QWidget | None = None):
@@ -54,11 +54,6 @@ class SumView(QWidget):
         self.input.set_hover_names("", self.tr("dim"))
         self.shared_scale.setText(self.tr("One colour scale for all three"))
         self._on_hover("")
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
 
     def show_sum(self, tok: np.ndarray, pe: np.ndarray, x: np.ndarray,
                  tok_labels: list[str]) -> None:

@@ -3,14 +3,14 @@ of one row printed below it (the articles print row 1)."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QPlainTextEdit, QVBoxLayout, QWidget
 
 from gui.widgets import SIGNED_CMAP, Heatmap, NoteLabel
+from gui.widgets.language import Translated
 
 
-class TableView(QWidget):
+class TableView(Translated, QWidget):
     """PE [T × C] with one row's values selectable underneath; click a row to print it."""
 
     def __init__(self, parent: QWidget | None = None):
@@ -43,11 +43,6 @@ class TableView(QWidget):
 
     def _on_hover(self, text: str) -> None:
         self.readout.setText(text or self.tr("Hover a cell to read its exact value."))
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
 
     def show_table(self, pe: np.ndarray, levels: tuple[float, float], title: str) -> None:
         """PE (T, C) with its rows' values; the printed row stays, within the new T."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -20,13 +20,14 @@ from engine.model import GPT
 from gui.panels.positional.waves import DEFAULT_DIMS, dim_kind, is_learned, wave_table
 from gui.widgets import NoteLabel
 from gui.widgets.export import install_export_menu
+from gui.widgets.language import Translated
 
 # Distinct, print-safe line colours (matplotlib's tab10), readable on white.
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf")
 
 
-class WavesView(QWidget):
+class WavesView(Translated, QWidget):
     """A dimension list and a positions box beside the plot of the chosen waves."""
 
     def __init__(self, parent: QWidget | None = None):
@@ -99,11 +100,6 @@ class WavesView(QWidget):
         self._curves = {}
         self.mark_context(self._context_T)
         self.draw()
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
 
     # -- what the panel asks -------------------------------------------------------------------
     def set_model(self, model: GPT | None) -> None:

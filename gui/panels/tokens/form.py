@@ -2,11 +2,12 @@
 other available one to compare with), beside the legend of the visible whitespace."""
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
+from gui.widgets.language import Translated
 
 
-class TokenizerForm(QWidget):
+class TokenizerForm(Translated, QWidget):
     """A tokenizer choice; `changed` fires when the user picks another one."""
 
     changed = Signal()
@@ -33,11 +34,6 @@ class TokenizerForm(QWidget):
         self.label.setText(self.tr("Tokenizer:"))
         for i in range(self.combo.count()):
             self.combo.setItemText(i, self._label(self.combo.itemData(i)))
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
 
     def _label(self, name: str) -> str:
         return self.tr("{0} (the model's)").format(name) if name == self._own else name

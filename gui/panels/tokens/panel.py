@@ -2,7 +2,7 @@
 redrawn whenever the model or its trace changes."""
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from engine.tokenizers import TokenizerUnavailable
@@ -18,11 +18,12 @@ from gui.panels.tokens.stats_view import TokenStatsView
 from gui.panels.tokens.text_view import TokenTextView
 from gui.session import Session
 from gui.widgets import EmptyState, LazyPanel, NoteLabel
+from gui.widgets.language import Translated
 
 TOP_K = 12  # rows of the most-frequent table
 
 
-class TokensPanel(LazyPanel):
+class TokensPanel(Translated, LazyPanel):
     """The current context, tokenized by the model's tokenizer or any other available one."""
 
     def __init__(self, session: Session, parent: QWidget | None = None):
@@ -58,10 +59,9 @@ class TokensPanel(LazyPanel):
     def _empty_text(self) -> str:
         return self.tr("No text yet: load a model and type a context to see its tokens.")
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange:
-            self._redraw()  # the notes and statistics are drawn from the data
+    def _retranslate(self) -> None:
+        """Words drawn in the interface language (also on every language switch)."""
+        self._redraw()  # the notes and statistics are drawn from the data
 
     # -- public accessors (tests, other views) -----------------------------------------------
     def tokenizer_name(self) -> str:

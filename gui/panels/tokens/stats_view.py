@@ -2,7 +2,6 @@
 and its most frequent tokens."""
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -14,9 +13,10 @@ from PySide6.QtWidgets import (
 
 from gui.panels.tokens.rows import TokenStats
 from gui.widgets import NoteLabel, fill_table
+from gui.widgets.language import Translated
 
 
-class TokenStatsView(QWidget):
+class TokenStatsView(Translated, QWidget):
     """Four figures above a table of the most frequent tokens."""
 
     def __init__(self, parent: QWidget | None = None):
@@ -49,11 +49,6 @@ class TokenStatsView(QWidget):
             [self.tr("piece"), self.tr("count"), self.tr("original id"), self.tr("compact id")]
         )
         self.frequent_title.setText(self.tr("Most frequent tokens:"))
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
 
     def show_stats(self, stats: TokenStats, window: int, compact_ids: bool) -> None:
         """Print `stats`; `window` tokens are inside the model's context; the compact-id

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -33,6 +33,7 @@ from engine.config import ACTIVATIONS, NORMS, POSITIONAL, ConfigError, ModelConf
 from engine.fit import Suggestion, suggest
 from gui import settings
 from gui.session import Session
+from gui.widgets.language import Translated
 
 _CTX = "TrainingForm"  # the translation context of every string below
 
@@ -115,7 +116,7 @@ def _spin(kind: type, default: float, lo: float, hi: float) -> QSpinBox | QDoubl
     return w
 
 
-class TrainingForm(QWidget):
+class TrainingForm(Translated, QWidget):
     """The settings of the next run; `changed` fires when a value, the validity or the
     continue box changes."""
 
@@ -181,8 +182,7 @@ class TrainingForm(QWidget):
                 w.valueChanged.connect(self.validate)
         self.continue_box.toggled.connect(self._on_continue_toggled)
         session.corpus_changed.connect(self.validate)
-        self._retranslate()
-        self.validate()
+        self._retranslate()  # and validate()
 
     # -- building --------------------------------------------------------------------------------
 
@@ -420,12 +420,6 @@ class TrainingForm(QWidget):
 
     # -- language and remembered values ----------------------------------------------------------
 
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
-            self.validate()  # the inline problem, in the new language
-        super().changeEvent(event)
-
     def _retranslate(self) -> None:
         """Every text of the form in the installed language."""
         for widget, text, what in self._texts:
@@ -450,6 +444,7 @@ class TrainingForm(QWidget):
         self.fit_button.setToolTip(self.tr("Set the model to the suggested size and dropout"))
         self._show_suggestion()
         self._update_enabled()
+        self.validate()  # the inline problem, in the new language
 
     def save_settings(self) -> None:
         """Remember the form's values (when a run starts and when the window closes)."""

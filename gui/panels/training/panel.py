@@ -8,7 +8,7 @@ best evaluation is not its last, the panel offers to keep the best weights inste
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
@@ -30,9 +30,10 @@ from gui.panels.training.progress import RunProgress
 from gui.panels.training.sample import SampleView
 from gui.run import RunController, RunState, describe
 from gui.session import Session
+from gui.widgets.language import Translated
 
 
-class TrainingPanel(QWidget):
+class TrainingPanel(Translated, QWidget):
     """Form, device, controls, progress and live plots of the run `controller` owns (a new
     controller of the session's when none is given; the window reaches it as `controller`)."""
 
@@ -167,11 +168,6 @@ class TrainingPanel(QWidget):
     def keep(self, which: str) -> bool:
         """Keep the last run's "best" or "last" weights (as the choice under the buttons)."""
         return self.controller.keep(which)
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
-        super().changeEvent(event)
 
     def _retranslate(self) -> None:
         """The panel's own texts in the installed language (its parts re-translate themselves)."""

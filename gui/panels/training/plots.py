@@ -8,13 +8,14 @@ says so and a marker shows the best evaluation.
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QWidget
 
 from engine.fit import Overfitting, overfitting_in
 from gui.panels.training.curves import TrainingCurves
 from gui.session import Session
 from gui.widgets.export import install_export_menu
+from gui.widgets.language import Translated
 
 # Plots redraw at most twice a second: a repaint after new data costs ~20 ms when idle, and
 # 60-110 ms on 2 cores while a training thread competes for the GIL (each QPainter call lets go
@@ -31,7 +32,7 @@ def _curve(plot: pg.PlotItem, name: str | None, color: tuple, width: int = 1,
     return item
 
 
-class TrainingPlots(pg.GraphicsLayoutWidget):
+class TrainingPlots(Translated, pg.GraphicsLayoutWidget):
     """Three stacked plots sharing one step axis, following `session.history`."""
 
     def __init__(self, session: Session, parent: QWidget | None = None):
@@ -95,11 +96,6 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
         session.history_changed.connect(self._on_history_changed)
         session.training_changed.connect(self._on_training_changed)
         self._on_history_changed()
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
-        super().changeEvent(event)
 
     def _retranslate(self) -> None:
         """Axis titles, legend and note in the installed language (pyqtgraph items are not

@@ -5,17 +5,17 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from gui.panels.training.eta import Eta, format_duration
+from gui.widgets.language import Translated
 
 LABEL_S = 0.5  # progress text and ETA change at most twice a second
 
 Line = Callable[[], str]  # words the line in the installed language, when called
 
 
-class RunProgress(QWidget):
+class RunProgress(Translated, QWidget):
     """Progress bar and line of one run. The line is kept as a function that words it, so a
     language switch words it again (a plain string stays as it is)."""
 
@@ -37,11 +37,6 @@ class RunProgress(QWidget):
         v.addWidget(self.bar)
         v.addWidget(self.label)
         self._retranslate()
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
-        super().changeEvent(event)
 
     def _retranslate(self) -> None:
         self.label.setText(self._line() if callable(self._line) else self._line)

@@ -1,14 +1,14 @@
 """The text the model wrote after the context at the last evaluation."""
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from gui.run.sample import Sample
+from gui.widgets.language import Translated
 
 
-class SampleView(QPlainTextEdit):
+class SampleView(Translated, QPlainTextEdit):
     """A read-only monospace box showing the newest evaluation's sample."""
 
     def __init__(self, parent: QWidget | None = None):
@@ -21,11 +21,6 @@ class SampleView(QPlainTextEdit):
         self.setFont(font)
         self._shown: Sample | BaseException | None = None  # re-worded on a language switch
         self._retranslate()
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
-        super().changeEvent(event)
 
     def _retranslate(self) -> None:
         self.setPlaceholderText(self.tr("Text generated from the context at each evaluation."))

@@ -3,13 +3,14 @@ the caption of that slice, and the table's decimals (remembered: "walkthrough/pr
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QWidget
 
 from engine.trace import Step
 from gui import settings
 from gui.panels.walkthrough.labels import slice_index
 from gui.panels.walkthrough.table_model import DEFAULT_PRECISION, GREY
+from gui.widgets.language import Translated
 
 PRECISION_KEY = "walkthrough/precision"
 MAX_PRECISION = 8
@@ -21,7 +22,7 @@ def set_shown(widget: QWidget, on: bool) -> None:
         widget.setVisible(on)
 
 
-class SliceForm(QWidget):
+class SliceForm(Translated, QWidget):
     """Batch and head selectors (shown only for steps that have those axes) and decimals."""
 
     slice_changed = Signal()  # another batch entry or head was chosen
@@ -51,11 +52,6 @@ class SliceForm(QWidget):
         row.addWidget(self.precision_label)
         row.addWidget(self.precision_spin)
         self._retranslate()
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
-        super().changeEvent(event)
 
     def _retranslate(self) -> None:
         """The labels in the interface language (the caption is the panel's: it shows data)."""

@@ -32,6 +32,7 @@ from gui.session import Session
 from gui.widgets import EmptyState
 from gui.widgets.lazy import FitsDock
 from gui.workers import FunctionWorker, start_worker, stop_worker
+from gui.widgets.language import Translated
 
 _BANNER_STYLE = {
     "info": "background: #e8f1fb; color: #123a63; border: 1px solid #bcd4ee;",
@@ -39,7 +40,7 @@ _BANNER_STYLE = {
 }
 
 
-class WalkthroughPanel(FitsDock, QWidget):
+class WalkthroughPanel(Translated, FitsDock, QWidget):
     """Every step of the session's trace, one at a time, with its numbers, picture and check.
 
     Two languages meet here: the interface's own words follow the installed catalogue (tr(),
@@ -129,11 +130,6 @@ class WalkthroughPanel(FitsDock, QWidget):
     def lang(self) -> str:
         """The session's language, "en" or "zh"."""
         return self.session.lang
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
-        super().changeEvent(event)
 
     @Slot()
     def _on_language_changed(self, *_args: object) -> None:

@@ -2,11 +2,12 @@
 export buttons for the step (CSV, .npy) and its heatmap (PNG, SVG)."""
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+from gui.widgets.language import Translated
 
 
-class Toolbar(QWidget):
+class Toolbar(Translated, QWidget):
     """The buttons; the panel connects their `clicked` signals."""
 
     def __init__(self, parent: QWidget | None = None):
@@ -35,11 +36,6 @@ class Toolbar(QWidget):
                   self.png_button, self.svg_button):
             bar.addWidget(w)
         self._retranslate()
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
-        super().changeEvent(event)
 
     def _retranslate(self) -> None:
         """The words in the interface language (the format names stay as they are)."""
