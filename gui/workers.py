@@ -52,7 +52,7 @@ def running_threads() -> list[QThread]:
     return [t for t in list(_threads) if t.isRunning()]
 
 
-class _Worker(QObject):
+class Worker(QObject):
     """Shared plumbing: signals, abort flag, and error capture (also of gui.run.ProcessWorker)."""
 
     started = Signal()
@@ -84,10 +84,9 @@ class _Worker(QObject):
         self.errored.emit(exc)
 
 
-Worker = _Worker  # the public name of the base, for workers defined elsewhere (gui.run.process)
 
 
-class GeneratorWorker(_Worker):
+class GeneratorWorker(Worker):
     """Runs `func(*args, **kwargs)`, a generator; each yielded value is emitted as `yielded`."""
 
     yielded = Signal(object)
@@ -117,7 +116,7 @@ class GeneratorWorker(_Worker):
             self._end()
 
 
-class FunctionWorker(_Worker):
+class FunctionWorker(Worker):
     """Runs `func(report, *args, **kwargs)`; `report(done, total)` emits `progress`.
 
     `report` raises `Cancelled` once `quit()` was called, so long loops that report progress
@@ -149,7 +148,7 @@ class FunctionWorker(_Worker):
             self._end()
 
 
-def start_worker(worker: _Worker, name: str = "worker") -> QThread:
+def start_worker(worker: Worker, name: str = "worker") -> QThread:
     """Move `worker` to a new QThread and start it; the thread quits when the work ends."""
     thread = QThread()
     thread.setObjectName(name)
@@ -167,7 +166,7 @@ def start_worker(worker: _Worker, name: str = "worker") -> QThread:
     return thread
 
 
-def stop_worker(worker: _Worker | None, timeout_ms: int = 10_000, abort: bool = True) -> bool:
+def stop_worker(worker: Worker | None, timeout_ms: int = 10_000, abort: bool = True) -> bool:
     """Ask a worker to quit (unless `abort` is False) and wait for its thread; True if it ended.
 
     Without abort the work must end by itself (e.g. after its own stop request), so that a

@@ -381,3 +381,15 @@ def test_opening_a_text_starts_with_a_full_context_window(bare_window, qtbot, tm
     assert bare_window.context_edit.toPlainText().startswith("The cat sat")
     assert len(s.tokenizer.encode(s.context_text)) == T
     assert s.trace.ids.shape[1] == T
+
+
+def test_the_context_line_counts_tokens_the_vocabulary_lacks(bare_window, qtbot, small_text):
+    """Counted from the trace request's own encoding: 'Ω' and 'é' are not in the text's
+    character vocabulary."""
+    w = bare_window
+    w.training_panel.form.set_value("tokenizer", "char")
+    _open_text(w, qtbot, small_text)
+    with qtbot.waitSignal(w.session.trace_changed, timeout=10_000):
+        w.context_edit.setPlainText("the cat Ω é")
+    text = w.context_info.text()
+    assert text.startswith("11 tokens") and "2 not in the model's vocabulary" in text

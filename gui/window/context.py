@@ -113,7 +113,7 @@ class ContextBox(Translated, QWidget):
         self.info.setTextFormat(Qt.TextFormat.PlainText)
         layout.addWidget(self.edit, 1)
         layout.addWidget(self.info)
-        self._counts: tuple[int, int] | None = None  # the last counts shown, redrawn on a switch
+        self._counts: tuple[int, int, int] | None = None  # the last counts shown, redrawn on a switch
         self._failure: BaseException | None = None
         self._retranslate()
 
@@ -141,9 +141,10 @@ class ContextBox(Translated, QWidget):
         self.session.set_context_text(self.edit.toPlainText())
         self.edited.emit()
 
-    def show_counts(self, n_all: int, n_used: int) -> None:
-        """What the model reads of the context: all of it, or its first context_length tokens."""
-        self._counts, self._failure = (n_all, n_used), None
+    def show_counts(self, n_all: int, n_used: int, unk: int = 0) -> None:
+        """What the model reads of the context: all of it, or its first context_length tokens,
+        and how many of those the vocabulary lacks."""
+        self._counts, self._failure = (n_all, n_used, unk), None
         s = self.session
         T = s.model.config.context_length if s.model is not None else 0
         if n_all == 0:
@@ -155,10 +156,6 @@ class ContextBox(Translated, QWidget):
             text = self.tr("1 token (context_length {0}).").format(T)
         else:
             text = self.tr("{0} tokens (context_length {1}).").format(f"{n_all:,}", T)
-        unk = 0
-        if s.tokenizer is not None and n_all:
-            ids = s.tokenizer.encode(s.context_text)[:T]
-            unk = int((ids == s.tokenizer.unk_id).sum())
         if unk:
             text += " " + self.tr(
                 "{0} not in the model's vocabulary (shown as <unk>).").format(unk)

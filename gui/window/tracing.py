@@ -27,7 +27,7 @@ class TraceService(QObject):
     still running is never abandoned, so the panels keep moving.
     """
 
-    counted = Signal(int, int)  # tokens in the context, tokens the model reads
+    counted = Signal(int, int, int)  # tokens in the context, tokens the model reads, unknown
     failed = Signal(object)  # the exception of the newest trace that failed
     traced = Signal(float)  # seconds the session took to show the newest trace
 
@@ -59,7 +59,8 @@ class TraceService(QObject):
             return
         all_ids = s.tokenizer.encode(s.context_text)
         ids = all_ids[: s.model.config.context_length]
-        self.counted.emit(len(all_ids), len(ids))
+        # Counted here from the one encoding of the edit (the context box does not encode again).
+        self.counted.emit(len(all_ids), len(ids), int((ids == s.tokenizer.unk_id).sum()))
         if len(ids):
             self._latest.submit(_trace, s.model, ids)
 
