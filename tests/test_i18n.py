@@ -255,3 +255,14 @@ def test_the_whole_window_reads_in_chinese_after_a_live_switch(qtbot):
         window.close()
         window.deleteLater()
         i18n.install("en")
+
+
+def test_only_view_language_is_remembered(qtbot):
+    """--lang (a screenshot in Chinese, say) is for one launch; View → Language is kept."""
+    from gui import i18n, settings
+
+    assert i18n.initial_language("zh") == "zh"
+    assert settings.read("ui/lang", "") == ""  # nothing written
+    assert i18n.initial_language() == i18n.system_language()
+    i18n.remember("zh")
+    assert i18n.initial_language() == "zh" and i18n.initial_language("en") == "en"
