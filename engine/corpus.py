@@ -1,12 +1,14 @@
 """The user's text file as training data: reading it, tokenizing it, and cutting batches.
 
-Files can be hundreds of MB, so they are decoded and tokenized in chunks into a growing uint32
-array (4 bytes/token), then stored as compact ids (2 bytes/token for vocabularies up to 65,535).
+Files can be larger than memory, so load_corpus tokenizes them once, chunk by chunk, into a
+token file in a cache folder (engine.tokenfile) and trains on memmap views of it: only the
+windows of a batch are read. Without the cache they are tokenized in chunks into a growing
+uint32 array (4 bytes/token), then stored as compact ids (2 bytes/token up to 65,535 ids).
 """
 from __future__ import annotations
 
-import itertools
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -16,20 +18,27 @@ import torch
 
 from .wording import plural
 from engine.textfile import (
-    CHUNK_BYTES,
-    CorpusError,
-    DecodedStream,
-    Decoding,
-    check_file,
-    choose_decoding,
-    open_text,
+    CHUNK_BYTES, CorpusError, Decoding, check_file, choose_decoding, open_text,
+)
+from engine.tokenfile import (
+    TokenCacheError,
+    TokenFile,
+    TokenStream,
+    id_dtype,
+    prepare_token_file,
+    resolve_cache_dir,
 )
 from engine.tokenizers import DEFAULT_TOKENIZER, BaseEncoder, Tokenizer, get_base
 
 __all__ = ["Corpus", "CorpusError", "load_corpus", "corpus_from_text", "read_text",
-           "tokenize_file", "stream_tokens", "token_counts", "min_tokens"]
+           "tokenize_file", "stream_tokens", "token_counts", "min_tokens",
+           "corpus_from_token_file", "TokenCacheWarning"]
 
 Progress = Callable[[int, int], None]
+
+
+class TokenCacheWarning(UserWarning):
+    """The token cache could not be used; the text was tokenized into memory instead."""
 
 _BLOCK = 1 << 20  # ids handled per numpy block, so temporaries stay small
 
@@ -83,31 +92,17 @@ def stream_tokens(
     path: str | Path, base: BaseEncoder, progress: Progress | None = None,
     chunk_bytes: int = CHUNK_BYTES, encoding: str | None = None,
 ) -> TokenizedFile:
-    """Tokenize a file chunk by chunk: memory is the ids (4 bytes each) plus one chunk."""
+    """Tokenize a file chunk by chunk into memory: the ids (4 bytes each) plus one chunk.
+
+    For files larger than memory, engine.tokenfile writes the ids to disk instead.
+    """
     path = Path(path)
     size = check_file(path)
-    stream = DecodedStream(path, choose_decoding(path, encoding), chunk_bytes)
+    stream = TokenStream(path, base, choose_decoding(path, encoding), progress, chunk_bytes)
     out = _IdBuffer(size // 3)  # about 4 bytes of English or 1.5 Chinese characters per token
-    carry, n_chars = "", 0
-    for piece in itertools.chain(stream, [None]):
-        final = piece is None
-        text = carry + (piece or "")
-        cut = len(text) if final else base.safe_cut(text, 0, len(text))
-        if cut <= 0 and len(text) > 4 * chunk_bytes:
-            # No safe place in a huge run (one endless line): cut anyway; at worst the
-            # tokens right at this seam differ from a whole-file encode.
-            cut = len(text)
-        if cut > 0:
-            out.extend(base.encode_large(text[:cut]))
-            n_chars += cut
-            carry = text[cut:]
-        else:
-            carry = text
-        if progress is not None:
-            progress(stream.bytes_done, size)
-    if n_chars == 0:
-        raise CorpusError(f"'{path.name}': file is empty; choose a file with some text in it")
-    return TokenizedFile(out.result(), stream.decoding, n_chars)
+    for ids in stream:
+        out.extend(ids)
+    return TokenizedFile(out.result(), stream.decoding, stream.n_chars)
 
 
 def tokenize_file(
@@ -123,10 +118,6 @@ def tokenize_file(
 
 # ---------------------------------------------------------------------------------------------
 # The corpus: compact ids split into training and validation.
-
-
-def _id_dtype(vocab_size: int) -> type:
-    return np.uint16 if vocab_size <= 65535 else np.uint32
 
 
 def token_counts(ids: np.ndarray) -> np.ndarray:
@@ -147,7 +138,7 @@ def _used_ids(ids: np.ndarray) -> np.ndarray:
 
 def _to_compact(tokenizer: Tokenizer, ids: np.ndarray) -> np.ndarray:
     """Compact ids of a large array of original ids, stored in the smallest dtype."""
-    out = np.empty(len(ids), dtype=_id_dtype(tokenizer.vocab_size))
+    out = np.empty(len(ids), dtype=id_dtype(tokenizer.vocab_size))
     for start in range(0, len(ids), _BLOCK):
         out[start : start + _BLOCK] = tokenizer.to_compact(ids[start : start + _BLOCK])
     return out
@@ -166,6 +157,10 @@ def _n_val(n_tokens: int, val_fraction: float) -> int:
     return int(n_tokens * val_fraction + 1e-9)  # 1e-9: 170 * 0.1 must give 17, not 16
 
 
+def _same_file(a: str | Path | None, b: Path) -> bool:
+    return a is not None and Path(a).resolve() == b.resolve()  # numpy keeps str or Path
+
+
 @dataclass
 class Corpus:
     """Compact token ids of one text, split into training and validation parts."""
@@ -177,6 +172,7 @@ class Corpus:
     encoding: str  # how the file was decoded, e.g. "utf-8", "gb18030"
     n_chars: int  # characters of text the ids came from
     decoding: Decoding | None = None  # why that encoding, and what was replaced (files only)
+    token_file: TokenFile | None = None  # where train/val live on disk (None: in memory)
 
     @property
     def n_tokens(self) -> int:
@@ -204,6 +200,56 @@ class Corpus:
         y = windows[:, 1:]  # (B, T)
         return x.contiguous().to(device), y.contiguous().to(device)
 
+    def _on_disk(self) -> bool:
+        """train and val are still the two memmap views of the whole token file."""
+        tf = self.token_file
+        return (tf is not None and isinstance(self.train, np.memmap)
+                and isinstance(self.val, np.memmap)
+                and len(self.train) + len(self.val) == tf.n_tokens
+                and _same_file(self.train.filename, tf.path)
+                and _same_file(self.val.filename, tf.path))
+
+    def __getstate__(self) -> dict:
+        # A memmap pickles as a full in-memory copy: a corpus of several GB sent to the
+        # training process would be copied whole. It travels as its file and split instead.
+        state = dict(self.__dict__)
+        if self._on_disk():
+            state["train"], state["val"] = None, None
+            state["_split"] = len(self.train)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        split = state.pop("_split", None)
+        self.__dict__.update(state)
+        if split is not None:
+            try:
+                ids = self.token_file.open()
+            except OSError as e:
+                raise CorpusError(f"the token file '{self.token_file.path}' of "
+                                  f"'{self.source}' cannot be read ({e}); open the text again"
+                                  ) from e
+            self.train, self.val = ids[:split], ids[split:]
+
+
+def _check_settings(context_length: int, val_fraction: float) -> None:
+    if not 0 < val_fraction < 1:
+        raise CorpusError(f"val_fraction must be between 0 and 1, not {val_fraction}")
+    if context_length < 1:
+        raise CorpusError(f"context_length must be at least 1, not {context_length}")
+
+
+def _split_at(n_tokens: int, label: str, context_length: int, val_fraction: float) -> int:
+    """Where validation starts; CorpusError when either part is too short for the context."""
+    _check_settings(context_length, val_fraction)
+    need = min_tokens(context_length, val_fraction)
+    if n_tokens < need:
+        raise CorpusError(
+            f"'{label}' has only {plural(n_tokens, 'token')}; training with context "
+            f"{context_length} needs at least {need:,} tokens (choose a longer file or a "
+            "smaller context)"
+        )
+    return n_tokens - _n_val(n_tokens, val_fraction)
+
 
 def _make_corpus(
     ids: np.ndarray, name: str, source: str, label: str, encoding: str, n_chars: int,
@@ -211,24 +257,21 @@ def _make_corpus(
     decoding: Decoding | None = None,
 ) -> Corpus:
     """Compact vocabulary, compact ids and the train/val split of original ids."""
-    if not 0 < val_fraction < 1:
-        raise CorpusError(f"val_fraction must be between 0 and 1, not {val_fraction}")
-    if context_length < 1:
-        raise CorpusError(f"context_length must be at least 1, not {context_length}")
-    need = min_tokens(context_length, val_fraction)
-    if len(ids) < need:
-        raise CorpusError(
-            f"'{label}' has only {plural(len(ids), 'token')}; training with context "
-            f"{context_length} needs at least {need:,} tokens (choose a longer file or a "
-            "smaller context)"
-        )
+    split = _split_at(len(ids), label, context_length, val_fraction)
     tokenizer = vocab_from if vocab_from is not None else Tokenizer(name, _used_ids(ids))
     compact = _to_compact(tokenizer, ids)
-    n_val = _n_val(len(compact), val_fraction)
-    split = len(compact) - n_val
     # Views of one array: no copy at the moment memory peaks (uint32 ids + compact ids).
     return Corpus(tokenizer, compact[:split], compact[split:], source, encoding, n_chars,
                   decoding)
+
+
+def corpus_from_token_file(tf: TokenFile, source: str, context_length: int = 16,
+                           val_fraction: float = 0.1) -> Corpus:
+    """A Corpus whose train/val are read-only memmap views of a token file (see tokenfile)."""
+    split = _split_at(tf.n_tokens, Path(source).name, context_length, val_fraction)
+    ids = tf.open()
+    return Corpus(tf.tokenizer, ids[:split], ids[split:], source, tf.decoding.name,
+                  tf.n_chars, tf.decoding, tf)
 
 
 def load_corpus(
@@ -239,11 +282,25 @@ def load_corpus(
     progress: Progress | None = None,
     vocab_from: Tokenizer | None = None,
     encoding: str | None = None,
+    token_cache: str | Path | bool | None = None,
 ) -> Corpus:
     """Tokenize a text file into a Corpus; with `vocab_from`, keep that vocabulary (rest = unk).
 
     `encoding` overrides detection; corpus.decoding says which was used and what was replaced.
+    `token_cache`: None = the default cache folder (engine.tokenfile.resolve_cache_dir), a
+    folder, or False to tokenize into memory. From the cache, train/val are memmaps of the token
+    file (corpus.token_file; .built says whether this call tokenized it); when the cache cannot
+    be written, a warning says so and the text is tokenized into memory.
     """
+    _check_settings(context_length, val_fraction)  # before a long tokenization
+    cache = resolve_cache_dir(token_cache)
+    if cache is not None:
+        try:
+            tf = prepare_token_file(path, tokenizer, encoding, cache, progress, vocab_from)
+            return corpus_from_token_file(tf, str(path), context_length, val_fraction)
+        except TokenCacheError as e:
+            warnings.warn(f"{e}; tokenizing into memory instead", TokenCacheWarning,
+                          stacklevel=2)
     name = vocab_from.name if vocab_from is not None else tokenizer
     got = stream_tokens(path, get_base(name), progress, CHUNK_BYTES, encoding)
     return _make_corpus(got.ids, name, str(path), Path(path).name, got.decoding.name,

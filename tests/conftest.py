@@ -15,6 +15,15 @@ import torch  # noqa: E402
 torch.set_num_threads(1)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def token_cache_in_tmp(tmp_path_factory):
+    """Corpora tokenized by tests go to a temporary token cache, not the user's ~/.cache."""
+    from engine.tokenfile import CACHE_ENV
+
+    os.environ[CACHE_ENV] = str(tmp_path_factory.mktemp("token-cache"))
+    yield
+
+
 @pytest.fixture(autouse=True)
 def no_leftovers(request, tmp_path_factory, monkeypatch):
     """Isolated settings, dialogs that record, and no thread left running afterwards.
