@@ -24,6 +24,7 @@ class UsageError(Exception):
 def build_parser() -> argparse.ArgumentParser:
     """All subcommands and options; `transformer-explorer` with none opens the GUI."""
     from .config import ModelConfig, TrainConfig
+    from .tokenfile import add_cache_options
 
     m, t = ModelConfig(), TrainConfig()
     parser = argparse.ArgumentParser(
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true",
                    help="replace a model already at --out (it is kept otherwise)")
     p.add_argument("--encoding", help="the text's encoding (default: detected), e.g. gbk")
+    add_cache_options(p)
     p.add_argument("--tokenizer", default="cl100k_base",
                    help="cl100k_base (default), char, or another tiktoken encoding name")
     p.add_argument("--d-model", type=int, default=m.d_model)

@@ -30,6 +30,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .wording import plural
     from .outputs import check_output, checkpoint_bytes
     from .runs import build_trainer, check_more_steps
+    from .tokenfile import cache_choice
     from .train import TrainingDiverged, TrainingError
 
     tcfg = TrainConfig(
@@ -74,9 +75,12 @@ def cmd_train(args: argparse.Namespace) -> int:
             args.file, tokenizer=tokenizer_name, context_length=mcfg.context_length,
             val_fraction=tcfg.val_fraction, progress=progress,
             vocab_from=ckpt.tokenizer if ckpt else None, encoding=args.encoding,
+            token_cache=cache_choice(args),
         )
     if not args.json:  # the encoding is always reported, a terminal or not
         print(f"{Path(args.file).name}: {corpus.decoding.describe()}", file=sys.stderr)
+        if corpus.token_file is not None:
+            print(corpus.token_file.describe(), file=sys.stderr)
     trainer = build_trainer(
         mcfg, tcfg, corpus, device=device,
         weights=ckpt.model.state_dict() if ckpt is not None else None,

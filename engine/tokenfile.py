@@ -17,6 +17,7 @@ prepare_token_file).
 """
 from __future__ import annotations
 
+import argparse
 import contextlib
 import hashlib
 import itertools
@@ -43,13 +44,12 @@ from engine.tokenizers import BaseEncoder, Tokenizer, canonical_name, get_base
 
 __all__ = ["TokenFile", "TokenCacheError", "TokenStream", "CacheStats", "STATS",
            "prepare_token_file", "find_token_file", "resolve_cache_dir", "default_cache_dir",
-           "content_sha256", "id_dtype", "CACHE_ENV"]
+           "content_sha256", "id_dtype", "CACHE_ENV", "add_cache_options", "cache_choice"]
 
 FORMAT = "transformer-explorer-tokens"
 VERSION = 1
 CACHE_ENV = "TRANSFORMER_EXPLORER_TOKEN_CACHE"  # a directory, or "off"
 BLOCK = 1 << 20  # ids handled per numpy block, so temporaries stay a few MB
-_HASH_BYTES = 8 << 20
 _DTYPES = {"uint16": np.dtype("<u2"), "uint32": np.dtype("<u4")}
 
 Progress = Callable[[int, int], None]
@@ -87,6 +87,7 @@ class TokenFile:
     decoding: Decoding
     content_sha256: str
     built: bool = field(default=False, compare=False)
+    remapped: bool = field(default=False, compare=False)  # built from the own entry's ids
 
     def open(self) -> np.ndarray:
         """The ids as a read-only memmap: pages are read from disk only when indexed."""
@@ -96,6 +97,9 @@ class TokenFile:
         """One line for stderr: "tokens: reused <path>" or "tokenized … into <path>"."""
         if not self.built:
             return f"tokens: reused {self.path}"
+        if self.remapped:
+            return (f"tokens: {self.n_tokens:,} ids mapped to the model's vocabulary into "
+                    f"{self.path}")
         return f"tokenized {self.n_tokens:,} tokens ({self.tokenizer.name}) into {self.path}"
 
 
@@ -166,11 +170,8 @@ class TokenStream:
 
 def content_sha256(path: str | Path) -> str:
     """sha256 of a file's bytes, read in blocks (the cache key's part that names the text)."""
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        while block := f.read(_HASH_BYTES):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()  # a small reused buffer
 
 
 # ---------------------------------------------------------------------------------------------
@@ -384,7 +385,7 @@ def _build_remapped(cache: Path, parts: dict, own: TokenFile, vocab_from: Tokeni
         tmp_data.unlink(missing_ok=True)
     STATS.built += 1
     return TokenFile(data, vocab_from, dtype, own.n_tokens, own.n_chars, own.decoding,
-                     own.content_sha256, built=True)
+                     own.content_sha256, built=True, remapped=True)
 
 
 def _prepare(cache: Path, parts: dict, make: Callable[[], TokenFile],
@@ -436,3 +437,22 @@ def prepare_token_file(
     parts = dict(own_parts, vocab=_vocab_sha(vocab_from.vocab))
     return _prepare(cache, parts, lambda: _build_remapped(cache, parts, own, vocab_from),
                     progress)
+
+
+# ---------------------------------------------------------------------------------------------
+# The command line's two options (kept here so the CLI only passes them on).
+
+
+def add_cache_options(parser: argparse.ArgumentParser) -> None:
+    """--token-cache DIR and --no-token-cache on a subcommand's parser."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--token-cache", metavar="DIR",
+                       help=f"folder of tokenized texts, reused by later runs (default: "
+                       f"${CACHE_ENV} or {default_cache_dir()})")
+    group.add_argument("--no-token-cache", action="store_true",
+                       help="tokenize into memory, write no token file")
+
+
+def cache_choice(args: argparse.Namespace) -> str | bool | None:
+    """load_corpus' token_cache for parsed --token-cache / --no-token-cache."""
+    return False if args.no_token_cache else args.token_cache
