@@ -96,7 +96,8 @@ def worker(kind: str, path: Path) -> dict:
         n_tokens = int(stats.split("tokens: ")[1].split(", distinct")[0].replace(",", ""))
         result["stats_line"] = stats
     elif kind == "ours":
-        corpus = load_corpus(path, "cl100k_base", context_length=16)
+        # Tokenizing itself, every time (the token cache is bench_tokenfile's).
+        corpus = load_corpus(path, "cl100k_base", context_length=16, token_cache=False)
         n_tokens = corpus.n_tokens
         result["vocab_size"] = corpus.tokenizer.vocab_size
         result["stored_dtype"] = str(corpus.train.dtype)

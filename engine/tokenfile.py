@@ -397,7 +397,14 @@ def _prepare(cache: Path, parts: dict, make: Callable[[], TokenFile],
         with _locked(cache, _key(parts), progress):
             found = _read_entry(cache, parts)  # built by another process while we waited
             if found is None:
-                return make()
+                try:
+                    return make()
+                except TokenCacheError:
+                    # Without a lock (Windows) a rename onto a file another process has open
+                    # fails: its entry, when whole, is as good as ours.
+                    found = _read_entry(cache, parts)
+                    if found is None:
+                        raise
     STATS.reused += 1
     return found
 
