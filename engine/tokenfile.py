@@ -25,7 +25,7 @@ import json
 import os
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -108,7 +108,7 @@ class TokenFile:
 
 
 def default_cache_dir() -> Path:
-    """$XDG_CACHE_HOME/transformer-explorer/tokens, else ~/.cache/… (%LOCALAPPDATA% on Windows)."""
+    """$XDG_CACHE_HOME/transformer-explorer/tokens, else ~/.cache/… (Windows: %LOCALAPPDATA%)."""
     root = os.environ.get("XDG_CACHE_HOME") or (
         os.environ.get("LOCALAPPDATA") if os.name == "nt" else None)
     base = Path(root) if root else Path.home() / ".cache"
@@ -222,8 +222,20 @@ def find_token_file(path: str | Path, tokenizer: str, encoding: str | None = Non
     cache = resolve_cache_dir(cache_dir)
     if cache is None:
         return None
-    parts = _parts(Path(path), tokenizer, encoding, vocab_from)
-    return _read_entry(cache, parts)
+    name = vocab_from.name if vocab_from is not None else tokenizer
+    own_parts = _parts(Path(path), name, encoding, None)
+    own = _read_entry(cache, own_parts)
+    if vocab_from is None or own is None:
+        return own
+    if np.array_equal(own.tokenizer.vocab, vocab_from.vocab):
+        return _as_vocab(own, vocab_from)
+    return _as_vocab(_read_entry(cache, dict(own_parts, vocab=_vocab_sha(vocab_from.vocab))),
+                     vocab_from)
+
+
+def _as_vocab(tf: TokenFile | None, vocab_from: Tokenizer) -> TokenFile | None:
+    """An entry with the model's own Tokenizer object (its vocabulary is the entry's)."""
+    return None if tf is None else replace(tf, tokenizer=vocab_from)
 
 
 def _parts(path: Path, tokenizer: str, encoding: str | None,
@@ -438,12 +450,11 @@ def prepare_token_file(
     if vocab_from is None:
         return own
     if np.array_equal(own.tokenizer.vocab, vocab_from.vocab):
-        # The model was trained on this text: its compact ids are the entry's own.
-        return TokenFile(own.path, vocab_from, own.dtype, own.n_tokens, own.n_chars,
-                         own.decoding, own.content_sha256, own.built)
+        return _as_vocab(own, vocab_from)  # the model was trained on this text
     parts = dict(own_parts, vocab=_vocab_sha(vocab_from.vocab))
-    return _prepare(cache, parts, lambda: _build_remapped(cache, parts, own, vocab_from),
-                    progress)
+    remapped = _prepare(cache, parts, lambda: _build_remapped(cache, parts, own, vocab_from),
+                        progress)
+    return replace(remapped, tokenizer=vocab_from)  # the caller's object, as in memory
 
 
 # ---------------------------------------------------------------------------------------------

@@ -188,6 +188,9 @@ def test_gbk_and_a_models_vocabulary_give_the_in_memory_ids(tmp_path):
     same_vocab = load_corpus(gbk, context_length=4, vocab_from=own.tokenizer,
                              token_cache=tmp_path)
     assert same_vocab.token_file.path == own.token_file.path
+    for vocab in (own.tokenizer, model.tokenizer):
+        found = find_token_file(gbk, "char", cache_dir=tmp_path, vocab_from=vocab)
+        assert found is not None and found.tokenizer is vocab
 
 
 def test_a_memmap_corpus_pickles_as_its_file_not_its_ids(tmp_path, text_file):
