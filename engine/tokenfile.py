@@ -354,10 +354,8 @@ def _build_own(cache: Path, parts: dict, path: Path, encoding: str | None,
         # A table from every original id that occurs to its compact id: one take per block.
         table = np.full(len(counts), tokenizer.unk_id, dtype=dtype)
         table[tokenizer.vocab] = np.arange(len(tokenizer.vocab), dtype=dtype)
-        original = np.memmap(tmp_orig, dtype=orig_dtype, mode="r", shape=(n,))
         with _writing(cache):
-            _write_blocks(tmp_data, original, table)
-        del original
+            _write_blocks(tmp_data, tmp_orig, orig_dtype, n, table)
         header = _header(parts, tokenizer, dtype, n, stream.n_chars, stream.decoding,
                          path.stat().st_size)
         with _writing(cache):
@@ -370,11 +368,20 @@ def _build_own(cache: Path, parts: dict, path: Path, encoding: str | None,
                      parts["sha256"], built=True)
 
 
-def _write_blocks(target: Path, ids: np.ndarray, table: np.ndarray) -> None:
-    """table[ids] written block by block, then flushed to the disk before it is renamed."""
+def _write_blocks(target: Path, source: Path, dtype: np.dtype, n: int,
+                  table: np.ndarray) -> None:
+    """table[ids] of the n ids in `source`, block by block, flushed to disk before renaming.
+
+    Each block is its own memmap, dropped after use: one memmap of the whole file would keep
+    every page read so far mapped into this process (page cache, but counted in its RSS).
+    """
     with open(target, "wb") as f:
-        for start in range(0, len(ids), BLOCK):
-            _write_ids(f, table[ids[start : start + BLOCK]])
+        for start in range(0, n, BLOCK):
+            count = min(BLOCK, n - start)
+            block = np.memmap(source, dtype=dtype, mode="r", offset=start * dtype.itemsize,
+                              shape=(count,))
+            _write_ids(f, table[block])
+            del block
         f.flush()
         os.fsync(f.fileno())
 
@@ -389,7 +396,7 @@ def _build_remapped(cache: Path, parts: dict, own: TokenFile, vocab_from: Tokeni
     tmp_data = _tmp(cache, key, ".tokens")
     try:
         with _writing(cache):
-            _write_blocks(tmp_data, own.open(), table)
+            _write_blocks(tmp_data, own.path, own.dtype, own.n_tokens, table)
             header = _header(parts, vocab_from, dtype, own.n_tokens, own.n_chars,
                              own.decoding, None)
             data = _publish(cache, parts, tmp_data, header)
