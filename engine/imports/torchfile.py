@@ -11,8 +11,8 @@ import torch
 
 from ..checkpoint import CheckpointError
 
-_GLOBAL = re.compile(r"Unsupported global: GLOBAL ([\w.]+)|Unsupported operand|"
-                     r"Trying to call reduce for ([\w.]+)")
+# How torch's weights-only unpickler names what it refused (the wording varies by version).
+_GLOBAL = re.compile(r"GLOBAL ([\w.]+)|Trying to call reduce for ([\w.]+)")
 
 
 def _is_torch_zip(path: Path) -> bool:
