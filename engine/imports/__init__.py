@@ -90,3 +90,21 @@ def model_info(path: str | Path, *, tokenizer_from: str | Path | None = None) ->
                       "tokens": int(len(ckpt.tokenizer.vocab))},
         "best_val_loss": meta.get("best_val_loss"), "resumable": False,
     }
+
+
+def training_start(
+    resume: str | Path | None, init_from: str | Path | None,
+    tokenizer_from: str | Path | None = None,
+) -> Checkpoint | None:
+    """The model a `train` run starts from: `resume` continues (with its training state, when
+    it has one), `init_from` fine-tunes (its weights, tokenizer and config; a new optimizer)."""
+    if resume and init_from:
+        raise ValueError("give --resume (continue a run) or --init-from (fine-tune a model), "
+                         "not both")
+    source = resume or init_from
+    if not source:
+        return None
+    ckpt = open_model(source, tokenizer_from=tokenizer_from)
+    if init_from:
+        ckpt.trainer_state, ckpt.history, ckpt.step = None, [], 0
+    return ckpt
