@@ -111,3 +111,18 @@ def test_a_compact_tokenizer_still_round_trips_through_tokenizer_from_dict():
     tok = build_tokenizer("char", "hello")
     again = tokenizer_from_dict(tok.to_dict())
     assert type(again) is type(tok) and again.vocab.tolist() == tok.vocab.tolist()
+
+
+@pytest.mark.parametrize("rows,dtype", [(50304, np.uint16), (70000, np.uint32)])
+def test_a_corpus_keeps_the_full_vocabulary(bpe_dir, tmp_path, rows, dtype):
+    from engine.corpus import corpus_from_text, load_corpus
+
+    tok = FullTokenizer(read_bpe(bpe_dir), rows=rows)
+    text = "\n".join(TEXTS * 3)
+    path = tmp_path / "corpus.txt"
+    path.write_text(text, encoding="utf-8")
+    for corpus in (load_corpus(path, context_length=16, vocab_from=tok),
+                   corpus_from_text(text, context_length=16, vocab_from=tok)):
+        assert corpus.tokenizer is tok and corpus.train.dtype == dtype
+        ids = np.concatenate([corpus.train, corpus.val]).astype(np.int64)
+        assert ids.tolist() == tok.encode(text).tolist()
