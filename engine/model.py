@@ -205,7 +205,9 @@ class Block(nn.Module):
 class GPT(nn.Module):
     """Embedding, n_layer blocks, (final LayerNorm for pre-norm), projection to the vocabulary."""
 
-    def __init__(self, cfg: ModelConfig):
+    def __init__(self, cfg: ModelConfig, init_weights: bool = True):
+        """`init_weights=False` skips GPT-2's initialisation, for weights about to be loaded
+        (seconds for a GPT-2-sized model)."""
         super().__init__()
         self.config = cfg.validate()
         self.embed = Embedding(cfg)
@@ -217,11 +219,12 @@ class GPT(nn.Module):
         self.logits = HookPoint()
         if cfg.tied:
             self.lm_head.weight = self.embed.wte.weight
-        self.apply(self._init_weights)
-        # GPT-2's scaling: residual projections shrink with depth so the stream stays stable.
-        for name, p in self.named_parameters():
-            if name.endswith(("attn.proj.weight", "ffn.fc2.weight")):
-                nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * cfg.n_layer))
+        if init_weights:
+            self.apply(self._init_weights)
+            # GPT-2's scaling: residual projections shrink with depth so the stream stays stable.
+            for name, p in self.named_parameters():
+                if name.endswith(("attn.proj.weight", "ffn.fc2.weight")):
+                    nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * cfg.n_layer))
         for name, m in self.named_modules():  # names never typed by hand, so they cannot drift
             if isinstance(m, HookPoint):
                 m.name = name

@@ -77,6 +77,9 @@ def test_fine_tune_an_imported_model_save_and_reopen(capsys, tmp_path, hf_folder
     assert after.tokenizer.encode("注意力 fox").tolist() == before.tokenizer.encode(
         "注意力 fox").tolist()
     assert _loss(after.model, ids) < _loss(before.model, ids) - 0.1
+    code, stdout, _ = run(capsys, "info", out, "--json")
+    assert code == 0 and json.loads(stdout)["tokenizer"] == {
+        "name": before.tokenizer.name, "vocab_size": 400, "full": True}
     # Resuming the fine-tuned run continues it; an imported model resumes like --init-from.
     code, _, err = run(capsys, "train", text, "--resume", out / "model.safetensors", "--out",
                        out, "--steps", "45", "--batch", "8", "--eval-interval", "5",

@@ -112,3 +112,15 @@ def test_a_folder_without_a_tokenizer_asks_for_one(tmp_path, bpe_dir):
         open_model(folder)
     ckpt = open_model(folder, tokenizer_from=bpe_dir / "vocab.json")
     assert ckpt.tokenizer.vocab_size == _vocab_size(bpe_dir)
+
+
+def test_the_new_config_fields_default_to_the_old_behaviour_and_refuse_nonsense():
+    from engine.config import ConfigError, ModelConfig
+
+    old = ModelConfig.from_dict({"vocab_size": 10, "d_model": 8, "n_head": 2})  # an old header
+    assert old.bias is True and old.ln_eps == 1e-5 and old.activation == "relu"
+    for field, value in (("bias", "no"), ("ln_eps", 0.0), ("ln_eps", True),
+                         ("activation", "gelu_new")):
+        with pytest.raises(ConfigError) as err:
+            ModelConfig(**{field: value}).validate()
+        assert err.value.field == field

@@ -78,6 +78,8 @@ def test_bpe_run_with_padded_table_matches(tmp_path, bpe_dir, bias, compiled):
     assert tok.piece(0) != "<pad>"
     if not bias:
         assert not any(n.endswith(".bias") for n, _ in ckpt.model.named_parameters())
+    trace = run_trace(ckpt.model, ckpt.tokenizer.encode("The lazy dog 变压器"))
+    assert all(c.passed for c in check_all(ckpt.model, trace))
 
 
 def _char_run(root, ref, chars):

@@ -69,8 +69,8 @@ def build_model(
         if not isinstance(tensor, torch.Tensor):
             raise CheckpointError(f"'{source}': {key!r} is not a tensor")
         weights[name] = (tensor.t() if conv1d and transpose else tensor).float().contiguous()
-    with torch.random.fork_rng(devices=[]):  # building draws initial weights: keep the stream
-        model = GPT(cfg)
+    with torch.random.fork_rng(devices=[]):  # nn.Linear still draws weights: keep the stream
+        model = GPT(cfg, init_weights=False)  # every weight is replaced below
     if cfg.tied:
         weights["lm_head.weight"] = weights.get("embed.wte.weight")
     elif head is not None:
