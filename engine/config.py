@@ -39,7 +39,7 @@ class ModelConfig:
     # or "gelu_tanh" (the tanh approximation GPT-2 was trained with, HF's "gelu_new")
     norm: str = "post"  # "post": LN(x + f(x)) as in the paper; "pre": x + f(LN(x)) as in GPT-2
     tied: bool = False  # share the token table with the output projection
-    bias: bool = True  # biases in the Linear layers and LayerNorms (nanoGPT's bias=False drops them)
+    bias: bool = True  # Linear and LayerNorm biases (nanoGPT's bias=False drops them)
     ln_eps: float = 1e-5  # LayerNorm epsilon; imported models keep theirs (HF layer_norm_epsilon)
 
     @property

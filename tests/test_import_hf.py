@@ -57,10 +57,12 @@ def test_same_logits_as_transformers(tmp_path, bpe_dir, safe, act, eps):
 def test_a_file_of_the_folder_opens_the_same_model(tmp_path, bpe_dir):
     ref = hf_gpt2(_vocab_size(bpe_dir))
     folder = _save(ref, tmp_path / "gpt2", bpe_dir)
+    torch.save(ref.state_dict(), folder / "pytorch_model.bin")
     a = open_model(folder / "model.safetensors")
-    b = open_model(folder / "config.json")
-    for (ka, va), (kb, vb) in zip(a.model.state_dict().items(), b.model.state_dict().items()):
-        assert ka == kb and torch.equal(va, vb)
+    for other in (open_model(folder / "config.json"), open_model(folder / "pytorch_model.bin")):
+        for (ka, va), (kb, vb) in zip(a.model.state_dict().items(),
+                                      other.model.state_dict().items()):
+            assert ka == kb and torch.equal(va, vb)
 
 
 def test_traced_equals_fast_and_every_check_passes(tmp_path, bpe_dir):

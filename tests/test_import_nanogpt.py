@@ -142,3 +142,11 @@ def test_a_char_run_without_meta_asks_for_meta(tmp_path):
     torch.save(_nanogpt_dict(ref, dataset="shakespeare_char"), path)
     with pytest.raises(TokenizerNeeded, match="meta.pkl"):
         open_model(path)
+    chosen = tmp_path / "elsewhere" / "meta.pkl"
+    chosen.parent.mkdir()
+    with open(chosen, "wb") as f:
+        pickle.dump({"vocab_size": len(CHARS), "itos": dict(enumerate(CHARS)),
+                     "stoi": {c: i for i, c in enumerate(CHARS)}}, f)
+    for given in (chosen, chosen.parent):
+        ckpt = open_model(path, tokenizer_from=given)
+        assert ckpt.tokenizer.decode(ckpt.tokenizer.encode("All: Speak!")) == "All: Speak!"
