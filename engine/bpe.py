@@ -157,6 +157,15 @@ def _check_vocab(vocab: Any, where: str) -> dict[str, int]:
     return vocab
 
 
+def _name(path: Path) -> str:
+    """A readable name for the tokenizer in `path`: its model's folder, or in the Hugging Face
+    cache its repository ("openai-community/gpt2" rather than a snapshot hash)."""
+    folder = path.parent
+    if folder.parent.name == "snapshots" and folder.parent.parent.name.startswith("models--"):
+        return folder.parent.parent.name[len("models--"):].replace("--", "/")
+    return f"{folder.name}/{path.name}"
+
+
 def _from_tokenizer_json(path: Path) -> BpeBase:
     data = _read_json(path)
     model = data.get("model") if isinstance(data, dict) else None
@@ -172,7 +181,7 @@ def _from_tokenizer_json(path: Path) -> BpeBase:
         if isinstance(added, dict) and isinstance(added.get("content"), str):
             vocab.setdefault(added["content"], int(added["id"]))
     merges = [m if isinstance(m, str) else " ".join(m) for m in model.get("merges") or []]
-    return BpeBase(f"{path.parent.name}/{path.name}", vocab, merges)
+    return BpeBase(_name(path), vocab, merges)
 
 
 def _from_vocab_merges(vocab_path: Path, merges_path: Path) -> BpeBase:
@@ -182,7 +191,7 @@ def _from_vocab_merges(vocab_path: Path, merges_path: Path) -> BpeBase:
     except (OSError, UnicodeDecodeError) as e:
         raise BpeError(f"'{merges_path.name}' could not be read ({e})") from None
     merges = [line for line in lines if line and not line.startswith("#version")]
-    return BpeBase(f"{vocab_path.parent.name}/{vocab_path.name}", vocab, merges)
+    return BpeBase(_name(vocab_path), vocab, merges)
 
 
 def bpe_files_in(folder: Path) -> bool:

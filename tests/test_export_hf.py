@@ -61,3 +61,15 @@ def test_only_gpt2_shaped_models_and_free_folders(tmp_path):
         export_hf(GPT(cfg), None, tmp_path / "b")
     export_hf(GPT(cfg), None, tmp_path / "b", overwrite=True)
     assert (tmp_path / "b" / "notes.txt").read_text() == "mine"
+
+
+def test_overwrite_never_replaces_one_of_our_models(tmp_path):
+    from engine.checkpoint import save_checkpoint
+    from engine.tokenizers import build_tokenizer
+
+    cfg = ModelConfig(vocab_size=10, positional="learned", norm="pre", activation="gelu")
+    model = GPT(cfg)
+    saved = save_checkpoint(tmp_path / "run", model, build_tokenizer("char", "abc"))
+    with pytest.raises(ExportError, match="would destroy it"):
+        export_hf(model, None, tmp_path / "run", overwrite=True)
+    assert saved.is_file() and open_model(saved).origin == "transformer-explorer"

@@ -110,7 +110,7 @@ def test_a_folder_without_a_tokenizer_asks_for_one(tmp_path, bpe_dir):
     ref = hf_gpt2(_vocab_size(bpe_dir))
     folder = tmp_path / "gpt2"
     ref.save_pretrained(folder)
-    with pytest.raises(TokenizerNeeded, match="choose its tokenizer|choose its meta.pkl"):
+    with pytest.raises(TokenizerNeeded, match="choose its tokenizer: GPT-2's vocab.json"):
         open_model(folder)
     ckpt = open_model(folder, tokenizer_from=bpe_dir / "vocab.json")
     assert ckpt.tokenizer.vocab_size == _vocab_size(bpe_dir)

@@ -132,7 +132,7 @@ def test_without_a_vocabulary_it_asks_for_one(tmp_path, bpe_dir, monkeypatch):
     for name in ("vocab.json", "merges.txt"):
         (snap / name).write_bytes((bpe_dir / name).read_bytes())
     ckpt = open_model(path)
-    assert ckpt.tokenizer.vocab_size == 50304
+    assert ckpt.tokenizer.vocab_size == 50304 and ckpt.tokenizer.name == "openai-community/gpt2"
     assert _same_logits(ckpt, ref, "The quick brown fox") <= 1e-4
 
 

@@ -8,6 +8,7 @@ zero biases, which computes the same thing.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import safetensors.torch
 import torch
 
 from ..bpe import BpeBase
+from ..filetype import classify
 from ..fullvocab import FullTokenizer
 from ..model import GPT
 from ..tokenizers import Tokenizer
@@ -47,12 +49,37 @@ def check_exportable(model: GPT) -> None:
                           + ", ".join(wrong))
 
 
+FILES = ("config.json", "model.safetensors", "vocab.json", "merges.txt")
+
+
 def _check_folder(folder: Path, overwrite: bool) -> None:
     if folder.exists() and not folder.is_dir():
         raise ExportError(f"'{folder}' is a file; choose a folder to write the model into")
-    if folder.is_dir() and any(folder.iterdir()) and not overwrite:
+    if not folder.is_dir() or not any(folder.iterdir()):
+        return
+    if not overwrite:
         raise ExportError(f"'{folder}' is not empty; choose an empty folder, or --overwrite to "
                           "replace its model files")
+    for name in FILES:  # --overwrite replaces these files only, and never one of our models
+        target = folder / name
+        if target.is_dir() or (name == "model.safetensors" and classify(target) == "checkpoint"):
+            raise ExportError(f"'{target}' is a Transformer Explorer model (or a folder); "
+                              "writing there would destroy it, choose another folder")
+
+
+def _write(path: Path, data: bytes | None = None, tensors: dict | None = None) -> None:
+    """Write beside, then rename: a failed export never leaves half a file under the name."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        if tensors is not None:
+            safetensors.torch.save_file(tensors, str(tmp), metadata={"format": "pt"})
+        else:
+            tmp.write_bytes(data or b"")
+        os.replace(tmp, path)
+    except OSError as e:
+        raise ExportError(f"could not write '{path}' ({e.strerror or e})") from None
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def hf_state(model: GPT) -> dict[str, torch.Tensor]:
@@ -108,17 +135,16 @@ def export_hf(
     _check_folder(folder, overwrite)
     folder.mkdir(parents=True, exist_ok=True)
     done = Exported(folder)
-    (folder / "config.json").write_text(json.dumps(hf_config(model, tokenizer), indent=2) + "\n",
-                                        encoding="utf-8")
-    safetensors.torch.save_file(hf_state(model), str(folder / "model.safetensors"),
-                                metadata={"format": "pt"})
+    _write(folder / "model.safetensors", tensors=hf_state(model))
+    config = json.dumps(hf_config(model, tokenizer), indent=2) + "\n"
+    _write(folder / "config.json", config.encode("utf-8"))
     done.files += ["config.json", "model.safetensors"]
     base = tokenizer.base if isinstance(tokenizer, FullTokenizer) else None
     if isinstance(base, BpeBase):
-        (folder / "vocab.json").write_text(json.dumps(base.vocab_json, ensure_ascii=False),
-                                           encoding="utf-8")
-        (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(base.merges) + "\n",
-                                           encoding="utf-8")
+        vocab = json.dumps(base.vocab_json, ensure_ascii=False)
+        _write(folder / "vocab.json", vocab.encode("utf-8"))
+        merges = "#version: 0.2\n" + "\n".join(base.merges) + "\n"
+        _write(folder / "merges.txt", merges.encode("utf-8"))
         done.files += ["vocab.json", "merges.txt"]
     elif tokenizer is not None:
         done.notes.append(

@@ -117,7 +117,7 @@ def read_huggingface(
     else:
         tokenizer = installed_gpt2(cfg.vocab_size) if cfg.vocab_size >= 50257 else None
         if tokenizer is None:
-            raise needed(f"'{folder.name}'", cfg.vocab_size)
+            raise needed(f"'{folder.name}'", cfg.vocab_size, may_be_chars=False)
     model.to(resolve_device(device)).eval()
     return Checkpoint(
         model=model, tokenizer=tokenizer, model_config=cfg, train_config=None, step=0,

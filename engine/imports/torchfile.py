@@ -29,11 +29,13 @@ def load_torch(path: Path) -> Any:
     name = path.name
     with open(path, "rb") as f:
         head = f.read(4)
-    if head.startswith(b"PK\x03\x04") and not _is_torch_zip(path):
+    is_zip = head.startswith(b"PK\x03\x04")
+    if is_zip and not _is_torch_zip(path):
         raise CheckpointError(f"'{name}' is a zip archive but not a PyTorch file (it has no "
                               "data.pkl); accepted are nanoGPT and Hugging Face checkpoints")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        # mmap (zip files only): nanoGPT's optimizer state, twice the weights, is never read.
+        return torch.load(path, map_location="cpu", weights_only=True, mmap=is_zip)
     except pickle.UnpicklingError as e:
         found = _GLOBAL.search(str(e))
         what = next((g for g in found.groups() if g), None) if found else None

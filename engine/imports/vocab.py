@@ -73,9 +73,9 @@ def installed_gpt2(rows: int) -> FullTokenizer | None:
     return None
 
 
-def needed(what: str, rows: int) -> TokenizerNeeded:
+def needed(what: str, rows: int, may_be_chars: bool = True) -> TokenizerNeeded:
     """The error asking the user to choose a tokenizer for a model of `rows` rows."""
-    if rows < 1000:
+    if may_be_chars and rows < 1000:
         hint = "it looks character-level: choose its meta.pkl (the data/<dataset>/ folder)"
     else:
         hint = ("choose its tokenizer: GPT-2's vocab.json and merges.txt (or tokenizer.json), "
