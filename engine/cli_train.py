@@ -22,6 +22,7 @@ from .cli import PROG, _fmt, _one_line
 def cmd_train(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from .imports import training_start  # any format: ours, nanoGPT, Hugging Face
     from .config import ModelConfig, TrainConfig
     from .corpus import load_corpus
     from .devices import resolve_device
@@ -38,8 +39,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         eval_batches=args.eval_batches, seed=args.seed, device=args.device,
     ).validate()
     device = resolve_device(args.device)  # an absent device is refused before a long tokenization
-    from .imports import training_start  # any format: ours, nanoGPT, Hugging Face
-
     ckpt = training_start(args.resume, args.init_from, args.tokenizer_from)
     if ckpt is not None:
         mcfg = ckpt.model_config

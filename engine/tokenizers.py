@@ -313,7 +313,6 @@ def get_base(name: str) -> BaseEncoder:
     return _load_base(canonical_name(name))
 
 
-
 def available_tokenizers() -> list[str]:
     """Tokenizers usable right now without any network access."""
     names = [DEFAULT_TOKENIZER, CHAR]

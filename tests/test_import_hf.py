@@ -126,3 +126,14 @@ def test_the_new_config_fields_default_to_the_old_behaviour_and_refuse_nonsense(
         with pytest.raises(ConfigError) as err:
             ModelConfig(**{field: value}).validate()
         assert err.value.field == field
+
+
+@pytest.mark.parametrize("norm", ["pre", "post"])
+def test_the_parameter_count_of_a_bias_free_model_is_the_models(norm):
+    from engine.config import ModelConfig
+    from engine.memory import param_count
+    from engine.model import GPT
+
+    cfg = ModelConfig(vocab_size=50, d_model=16, n_head=2, n_layer=2, context_length=8, d_ff=40,
+                      norm=norm, positional="learned", bias=False)
+    assert param_count(cfg) == GPT(cfg).num_params()
