@@ -58,6 +58,8 @@ class BpeBase(TiktokenBase):
     """A byte-level BPE from a model's files; original ids are the model's own token ids."""
 
     def __init__(self, name: str, vocab: dict[str, int], merges: list[str]):
+        if len(set(vocab.values())) != len(vocab):  # tiktoken's core would abort on it
+            raise BpeError(f"tokenizer {name!r} gives the same id to two tokens")
         self.vocab_json, self.merges = dict(vocab), list(merges)
         n_ids = max(vocab.values(), default=-1) + 1
         self._table: list[bytes | None] = [None] * n_ids  # id -> bytes (None: no such id)

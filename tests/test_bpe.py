@@ -72,6 +72,9 @@ def test_not_a_bpe_is_one_line(tmp_path):
     (tmp_path / "merges.txt").write_text("#version: 0.2\na b\n")
     with pytest.raises(BpeError, match="not byte-level"):
         read_bpe(tmp_path)
+    (tmp_path / "vocab.json").write_text(json.dumps({"a": 0, "b": 0}))
+    with pytest.raises(BpeError, match="same id"):
+        read_bpe(tmp_path)
 
 
 def test_full_tokenizer_padded_table_and_its_labels(bpe_dir):
@@ -98,7 +101,8 @@ def test_full_tokenizer_survives_pickle_and_to_dict(bpe_dir, kind):
     tok = FullTokenizer(base, rows=base.n_ids + 2)
     text = "ab d\ncab" if kind == "chars" else SAMPLES[1]
     for copy in (pickle.loads(pickle.dumps(tok)),
-                 tokenizer_from_dict(json.loads(json.dumps(tok.to_dict())))):
+                 tokenizer_from_dict(json.loads(json.dumps(tok.to_dict()))),
+                 FullTokenizer.from_dict(tok.to_dict())):
         assert isinstance(copy, FullTokenizer) and copy.vocab_size == tok.vocab_size
         assert copy.encode(text).tolist() == tok.encode(text).tolist()
         assert copy.decode(copy.encode(text)) == text
