@@ -366,7 +366,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
 
     # Building the model draws initial weights; the caller's random stream must not move.
     with torch.random.fork_rng(devices=[]):
-        model = GPT(model_config)
+        model = GPT(model_config, init_weights=False)  # strict load_state_dict replaces all
     weights = {k[len("model."):]: t for k, t in tensors.items() if k.startswith("model.")}
     # A tied matrix was saved once, under its first name: point its other names at it.
     first: dict[tuple[int, int], str] = {}
