@@ -137,3 +137,27 @@ def test_the_parameter_count_of_a_bias_free_model_is_the_models(norm):
     cfg = ModelConfig(vocab_size=50, d_model=16, n_head=2, n_layer=2, context_length=8, d_ff=40,
                       norm=norm, positional="learned", bias=False)
     assert param_count(cfg) == GPT(cfg).num_params()
+
+
+def test_a_sharded_folder_opens(tmp_path, bpe_dir):
+    import safetensors.torch
+
+    ref = hf_gpt2(_vocab_size(bpe_dir))
+    folder = _save(ref, tmp_path / "gpt2", bpe_dir)
+    state = {k: v.contiguous() for k, v in ref.state_dict().items() if k != "lm_head.weight"}
+    (folder / "model.safetensors").unlink()
+    names = sorted(state)
+    half = len(names) // 2
+    weight_map = {}
+    for i, part in enumerate((names[:half], names[half:])):
+        shard = f"model-0000{i + 1}-of-00002.safetensors"
+        safetensors.torch.save_file({k: state[k] for k in part}, str(folder / shard),
+                                    {"format": "pt"})
+        weight_map.update(dict.fromkeys(part, shard))
+    (folder / "model.safetensors.index.json").write_text(json.dumps({"weight_map": weight_map}))
+    ckpt = open_model(folder)
+    ids = torch.from_numpy(ckpt.tokenizer.encode(PROMPT))[None]
+    assert (ckpt.model(ids)[0] - hf_logits(ref, ids)).abs().max().item() <= 1e-4
+    (folder / "model-00002-of-00002.safetensors").unlink()
+    with pytest.raises(CheckpointError, match="shards"):
+        open_model(folder)

@@ -27,7 +27,8 @@ ACCEPTED = ("accepted are a Transformer Explorer model (.safetensors), a nanoGPT
 _VOCAB_NAMES = ("meta.pkl", "vocab.json", "merges.txt", "tokenizer.json")
 
 
-def _folder(path: Path, device, tokenizer_from) -> Checkpoint:
+def _folder(path: Path, device: str | torch.device,
+            tokenizer_from: str | Path | None) -> Checkpoint:
     if (path / "config.json").is_file():
         return read_huggingface(path, device, tokenizer_from)
     if classify(path / DEFAULT_NAME) == "checkpoint":

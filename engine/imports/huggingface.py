@@ -13,10 +13,10 @@ import safetensors
 import safetensors.torch
 import torch
 
+from ..bpe import bpe_files_in
 from ..checkpoint import Checkpoint, CheckpointError
 from ..config import ConfigError, ModelConfig
 from ..devices import resolve_device
-from ..bpe import bpe_files_in
 from .torchfile import load_torch
 from .vocab import installed_gpt2, needed, tokenizer_at
 from .weights import build_model, head_is_tied
@@ -77,10 +77,16 @@ def _weights(folder: Path, chosen: Path | None) -> tuple[dict[str, torch.Tensor]
     candidates = [chosen] if chosen is not None else [folder / n for n in WEIGHT_FILES]
     index = folder / "model.safetensors.index.json"
     if chosen is None and not any(p.is_file() for p in candidates) and index.is_file():
-        shards = sorted(set(json.loads(index.read_text(encoding="utf-8"))["weight_map"].values()))
         state: dict[str, torch.Tensor] = {}
-        for shard in shards:
-            state.update(safetensors.torch.load_file(str(folder / shard), device="cpu"))
+        try:  # a sharded model: the index names the files
+            weight_map = json.loads(index.read_text(encoding="utf-8"))["weight_map"]
+            for shard in sorted(set(weight_map.values())):
+                state.update(safetensors.torch.load_file(str(folder / Path(shard).name),
+                                                         device="cpu"))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError,
+                safetensors.SafetensorError) as e:
+            raise CheckpointError(f"'{index.name}' names shards that cannot be read "
+                                  f"({' '.join(str(e).split())[:160]})") from None
         return state, index
     for path in candidates:
         if not path.is_file():

@@ -56,7 +56,8 @@ def find_meta(path: Path, dataset: str | None) -> Path | None:
     return None
 
 
-def _tokenizer(path: Path, ckpt: dict, rows: int, tokenizer_from) -> FullTokenizer:
+def _tokenizer(path: Path, ckpt: dict[str, Any], rows: int,
+               tokenizer_from: str | Path | None) -> FullTokenizer:
     if tokenizer_from is not None:
         return tokenizer_at(tokenizer_from, rows)
     config = ckpt.get("config") if isinstance(ckpt.get("config"), dict) else {}

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..bpe import BpeError, bpe_files_in, find_gpt2_bpe, read_bpe
 from ..checkpoint import CheckpointError
-from ..fullvocab import CharTableBase, FullTokenizer
+from ..fullvocab import CharTableBase, FullBase, FullTokenizer
 from ..tokenizers import available_tokenizers, get_base
 from .pickles import read_plain_pickle
 
@@ -35,7 +35,7 @@ def meta_tokenizer(path: Path, rows: int) -> FullTokenizer:
         raise CheckpointError(f"'{path.name}': {e}") from None
 
 
-def _full(base, rows: int) -> FullTokenizer:
+def _full(base: FullBase, rows: int) -> FullTokenizer:
     try:
         return FullTokenizer(base, rows)
     except ValueError as e:
