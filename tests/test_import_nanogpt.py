@@ -45,6 +45,10 @@ def _nanogpt_dict(ref, bias=True, compiled=False, dataset="openwebtext"):
             t = t.t()
         state[("_orig_mod." if compiled else "") + key] = t.clone().contiguous()
     c = ref.config
+    if compiled:  # also as older PyTorch without flash attention saved it: the causal mask
+        mask = torch.tril(torch.ones(c.n_positions, c.n_positions)).view(1, 1, c.n_positions, -1)
+        for i in range(c.n_layer):
+            state[f"_orig_mod.transformer.h.{i}.attn.bias"] = mask
     model_args = dict(n_layer=c.n_layer, n_head=c.n_head, n_embd=c.n_embd,
                       block_size=c.n_positions, bias=bias, vocab_size=c.vocab_size, dropout=0.0)
     opt = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(3))])
@@ -150,3 +154,19 @@ def test_a_char_run_without_meta_asks_for_meta(tmp_path):
     for given in (chosen, chosen.parent):
         ckpt = open_model(path, tokenizer_from=given)
         assert ckpt.tokenizer.decode(ckpt.tokenizer.encode("All: Speak!")) == "All: Speak!"
+
+
+def test_a_modified_nanogpt_is_refused(tmp_path):
+    from engine.checkpoint import CheckpointError
+
+    data = _nanogpt_dict(_reference(len(CHARS)))
+    data["model_args"]["use_rmsnorm"] = False  # a switch that is off changes nothing
+    torch.save(data, tmp_path / "a.pt")
+    meta = tmp_path / "meta.pkl"
+    with open(meta, "wb") as f:
+        pickle.dump({"itos": dict(enumerate(CHARS))}, f)
+    assert open_model(tmp_path / "a.pt").model_config.vocab_size == len(CHARS)
+    data["model_args"]["use_relu"] = True
+    torch.save(data, tmp_path / "b.pt")
+    with pytest.raises(CheckpointError, match="use_relu=True"):
+        open_model(tmp_path / "b.pt")

@@ -26,7 +26,17 @@ COMPILED_PREFIX = "_orig_mod."  # torch.compile's wrapper, saved into every key
 _PARENTS_SEARCHED = 4  # out_dir is usually beside data/, at most a few folders down
 
 
+MODEL_ARGS = ("n_layer", "n_head", "n_embd", "block_size", "bias", "vocab_size", "dropout")
+
+
 def _model_config(args: dict[str, Any], name: str) -> ModelConfig:
+    # Forks add switches (another norm, another activation) whose weights may even load into
+    # GPT-2's names: a switch that is on means a model this importer would run wrongly.
+    changed = [k for k, v in args.items() if k not in MODEL_ARGS and v]
+    if changed:
+        raise CheckpointError(
+            f"'{name}': model_args has {changed[0]}={args[changed[0]]!r}, which karpathy/"
+            "nanoGPT's model does not have; only its GPT-2-shaped model can be opened")
     try:
         C = int(args["n_embd"])
         return ModelConfig(
