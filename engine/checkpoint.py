@@ -28,6 +28,7 @@ import torch
 from .config import ConfigError, ModelConfig, TrainConfig
 from .devices import resolve_device
 from .filetype import foreign_model_message
+from .fullvocab import tokenizer_from_dict, tokenizer_summary
 from .model import GPT
 from .tokenizers import Tokenizer
 from .train import Trainer
@@ -60,7 +61,9 @@ class Checkpoint:
     history: list[dict[str, Any]]  # StepRecord.to_dict() of every record
     trainer_state: dict[str, Any] | None  # for Trainer.load_state_dict; None in a bundle
     path: Path
-    metadata: dict[str, Any]  # the whole JSON header
+    metadata: dict[str, Any]  # the whole JSON header (of an imported model: what was read)
+    # Where the model came from: "transformer-explorer" (our file), "nanogpt", "huggingface".
+    origin: str = FORMAT
 
 
 # ---------------------------------------------------------------------------------------------
@@ -349,7 +352,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
         raise CheckpointError(f"'{name}' is corrupt (tensor data does not match its checksum)")
     try:
         model_config = ModelConfig.from_dict(meta["model_config"])
-        tokenizer = Tokenizer.from_dict(meta["tokenizer"])
+        tokenizer = tokenizer_from_dict(meta["tokenizer"])
         train_config = (
             TrainConfig.from_dict(meta["train_config"]) if meta.get("train_config") else None
         )
@@ -363,7 +366,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
 
     # Building the model draws initial weights; the caller's random stream must not move.
     with torch.random.fork_rng(devices=[]):
-        model = GPT(model_config)
+        model = GPT(model_config, init_weights=False)  # strict load_state_dict replaces all
     weights = {k[len("model."):]: t for k, t in tensors.items() if k.startswith("model.")}
     # A tied matrix was saved once, under its first name: point its other names at it.
     first: dict[tuple[int, int], str] = {}
@@ -439,7 +442,7 @@ def checkpoint_info(path: str | Path, verify: bool = False) -> dict[str, Any]:
         "step": int(meta.get("step") or 0),
         "parameters": n_params,
         "model_config": meta["model_config"],
-        "tokenizer": {"name": tok.get("name"), "vocab_size": len(tok.get("vocab") or []) + 1},
+        "tokenizer": tokenizer_summary(tok),
         "train_config": meta.get("train_config"),
         "corpus": meta.get("corpus"),
         "resumable": "optimizer" in meta,

@@ -225,6 +225,8 @@ DESCRIPTIONS: dict[str, tuple[str, str]] = {
            "用 γ、β 和 ε={eps} 重新计算 {x} 的层归一化"),
     "ffn.hidden": ("{x}·W1ᵀ + b1", "{x}·W1ᵀ + b1"),
     "ffn.act.gelu": ("GELU: x·Φ(x) with the error function", "GELU：用误差函数计算 x·Φ(x)"),
+    "ffn.act.gelu_tanh": ("GELU, tanh approximation: 0.5x(1 + tanh(√(2/π)(x + 0.044715x³)))",
+                          "GELU：用双曲正切近似重新计算 x·Φ(x)"),
     "ffn.act.relu": ("ReLU: max(x, 0)", "ReLU：max(x, 0)"),
     "ffn.out": ("act·W2ᵀ + b2", "act·W2ᵀ + b2"),
     "logits": ("{x}·W_vocabᵀ, and equal to the fast forward model(ids) (max diff {fast})",
@@ -374,7 +376,8 @@ def _ffn_act(c: _Ctx) -> Result:
     h = c.x(0)
     fn = c.block.ffn.act_fn
     if isinstance(fn, torch.nn.GELU):
-        return _gelu(h, fn.approximate), [], _say("ffn.act.gelu")
+        key = "ffn.act.gelu_tanh" if fn.approximate == "tanh" else "ffn.act.gelu"
+        return _gelu(h, fn.approximate), [], _say(key)
     return np.maximum(h, 0.0), [], _say("ffn.act.relu")
 
 

@@ -1,4 +1,4 @@
-"""The headless command line: train, tokenize, inspect, sample, info.
+"""The headless command line: train, tokenize, inspect, sample, info, export-hf.
 
 Every user error ends with one line on stderr and exit status 2, never a traceback.
 """
@@ -14,7 +14,10 @@ from typing import Sequence
 import numpy as np
 
 PROG = "transformer-explorer"
-COMMANDS = ("train", "tokenize", "inspect", "sample", "info")
+COMMANDS = ("train", "tokenize", "inspect", "sample", "info", "export-hf")
+# Where a model file has no vocabulary of its own (a nanoGPT run without meta.pkl).
+_TOKENIZER_FROM = dict(metavar="PATH", help="the model's tokenizer when its file has none: a "
+                       "meta.pkl, GPT-2's vocab.json (with merges.txt) or tokenizer.json")
 
 
 class UsageError(Exception):
@@ -66,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--seed", type=int, default=t.seed)
     p.add_argument("--resume", metavar="CKPT", help="continue from a saved checkpoint")
+    p.add_argument("--init-from", metavar="MODEL",
+                   help="fine-tune a model (ours, a nanoGPT ckpt.pt or a Hugging Face GPT-2 "
+                   "folder): its weights, config and tokenizer, a new optimizer")
+    p.add_argument("--tokenizer-from", **_TOKENIZER_FROM)
     p.add_argument("--bundle", action="store_true",
                    help="save weights, tokenizer and history only (no optimizer state)")
     p.add_argument("--json", action="store_true", help="print one final JSON object")
@@ -81,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("inspect", help="print every step of one traced forward pass")
     p.add_argument("checkpoint")
+    p.add_argument("--tokenizer-from", **_TOKENIZER_FROM)
     p.add_argument("--prompt", required=True)
     p.add_argument("--ablate", default="", metavar="L:H,...",
                    help="heads to switch off, e.g. 0:1,2:3")
@@ -88,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sample", help="generate text from a prompt")
     p.add_argument("checkpoint")
+    p.add_argument("--tokenizer-from", **_TOKENIZER_FROM)
     p.add_argument("--prompt", required=True)
     p.add_argument("--tokens", type=int, default=100)
     p.add_argument("--temperature", type=float, default=1.0)
@@ -97,8 +106,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-probs", action="store_true", help="print each step's top candidates")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("export-hf", help="write a model as a Hugging Face GPT-2 folder")
+    p.add_argument("checkpoint", metavar="MODEL")
+    p.add_argument("folder", metavar="DIR", help="an empty (or new) folder")
+    p.add_argument("--overwrite", action="store_true",
+                   help="write into a folder that is not empty (its model files are replaced)")
+    p.add_argument("--tokenizer-from", **_TOKENIZER_FROM)
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("info", help="describe a saved model")
     p.add_argument("checkpoint")
+    p.add_argument("--tokenizer-from", **_TOKENIZER_FROM)
     p.add_argument("--json", action="store_true")
     return parser
 
@@ -118,6 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "inspect": cmd_inspect,
             "sample": cmd_sample,
             "info": cmd_info,
+            "export-hf": cmd_export_hf,
         }[args.command](args)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
@@ -259,10 +278,10 @@ def _parse_heads(spec: str) -> list[tuple[int, int]]:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from .checkpoint import load_checkpoint
+    from .imports import open_model
     from .trace import run_trace
 
-    ckpt = load_checkpoint(args.checkpoint)
+    ckpt = open_model(args.checkpoint, tokenizer_from=args.tokenizer_from)
     ids = _encode_prompt(ckpt, args.prompt)
     trace = run_trace(ckpt.model, ids, ablate=_parse_heads(args.ablate))
     tok = ckpt.tokenizer
@@ -299,12 +318,12 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- sample
 def cmd_sample(args: argparse.Namespace) -> int:
-    from .checkpoint import load_checkpoint
+    from .imports import open_model
     from .sample import generate
 
     if args.tokens <= 0:
         raise UsageError("--tokens must be a positive number")
-    ckpt = load_checkpoint(args.checkpoint)
+    ckpt = open_model(args.checkpoint, tokenizer_from=args.tokenizer_from)
     steps = generate(
         ckpt.model, ckpt.tokenizer, args.prompt, args.tokens, temperature=args.temperature,
         top_k=args.top_k, top_p=args.top_p, seed=args.seed,
@@ -338,9 +357,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- info
 def cmd_info(args: argparse.Namespace) -> int:
-    from .checkpoint import checkpoint_info
+    from .imports import model_info
 
-    info = checkpoint_info(args.checkpoint, verify=True)  # a damaged file is refused
+    # Our own file is verified against its checksum (a damaged file is refused).
+    info = model_info(args.checkpoint, tokenizer_from=args.tokenizer_from)
     if args.json:
         print(json.dumps(info, ensure_ascii=False, default=str))
         return 0
@@ -352,6 +372,22 @@ def cmd_info(args: argparse.Namespace) -> int:
         elif isinstance(value, float) and math.isfinite(value):
             value = f"{value:.4f}"
         print(f"{key:>16}: {value}")
+    return 0
+
+
+# --------------------------------------------------------------------------- export-hf
+def cmd_export_hf(args: argparse.Namespace) -> int:
+    from .imports import open_model
+    from .imports.hf_export import export_hf
+
+    ckpt = open_model(args.checkpoint, tokenizer_from=args.tokenizer_from)
+    done = export_hf(ckpt.model, ckpt.tokenizer, args.folder, overwrite=args.overwrite)
+    if args.json:
+        print(json.dumps({"folder": str(done.folder), "files": done.files, "notes": done.notes}))
+        return 0
+    for note in done.notes:
+        print(f"{PROG}: note: {note}", file=sys.stderr)
+    print(f"wrote {done.folder}: {', '.join(done.files)}")
     return 0
 
 

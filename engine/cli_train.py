@@ -22,7 +22,7 @@ from .cli import PROG, _fmt, _one_line
 def cmd_train(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .checkpoint import load_checkpoint
+    from .imports import training_start  # any format: ours, nanoGPT, Hugging Face
     from .config import ModelConfig, TrainConfig
     from .corpus import load_corpus
     from .devices import resolve_device
@@ -40,7 +40,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         eval_batches=args.eval_batches, seed=args.seed, device=args.device,
     ).validate()
     device = resolve_device(args.device)  # an absent device is refused before a long tokenization
-    ckpt = load_checkpoint(args.resume) if args.resume else None
+    ckpt = training_start(args.resume, args.init_from, args.tokenizer_from)
     if ckpt is not None:
         mcfg = ckpt.model_config
         tokenizer_name = ckpt.tokenizer.name
@@ -59,7 +59,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     def plan_output(vocab_size: int):
         need = checkpoint_bytes(param_count(replace(mcfg, vocab_size=vocab_size)), vocab_size,
                                 resumable=not args.bundle)
-        return check_output(args.out, inputs=[args.file], resume=args.resume,
+        inputs = [args.file, *([args.init_from] if args.init_from else [])]
+        return check_output(args.out, inputs=inputs, resume=args.resume,
                             overwrite=args.overwrite, need_bytes=need)
 
     plan_output(mcfg.vocab_size)  # refused now, not after the run

@@ -19,7 +19,7 @@ class ConfigError(ValueError):
 
 POSITIONAL = ("sinusoidal", "learned")
 NORMS = ("post", "pre")
-ACTIVATIONS = ("relu", "gelu")
+ACTIVATIONS = ("relu", "gelu", "gelu_tanh")  # gelu_tanh: GPT-2's tanh approximation
 
 # Sinusoidal tables are computed up to this length; learned tables are sized to context_length.
 MAX_CONTEXT = 4096
@@ -35,9 +35,12 @@ class ModelConfig:
     d_ff: int = 256  # hidden width of the feed-forward network (4 x d_model in the articles)
     dropout: float = 0.1  # on attention probabilities and residual branches during training
     positional: str = "sinusoidal"  # "sinusoidal" as in the paper, or "learned" as in GPT-2
-    activation: str = "relu"  # FFN non-linearity: "relu" (paper) or "gelu" (GPT-2)
+    activation: str = "relu"  # FFN non-linearity: "relu" (paper), "gelu" (exact, as nanoGPT)
+    # or "gelu_tanh" (the tanh approximation GPT-2 was trained with, HF's "gelu_new")
     norm: str = "post"  # "post": LN(x + f(x)) as in the paper; "pre": x + f(LN(x)) as in GPT-2
     tied: bool = False  # share the token table with the output projection
+    bias: bool = True  # Linear and LayerNorm biases (nanoGPT's bias=False drops them)
+    ln_eps: float = 1e-5  # LayerNorm epsilon; imported models keep theirs (HF layer_norm_epsilon)
 
     @property
     def head_size(self) -> int:
@@ -58,6 +61,11 @@ class ModelConfig:
                 "context_length",
                 f"{self.context_length} exceeds the positional table ({MAX_CONTEXT})",
             )
+        if not isinstance(self.bias, bool):
+            raise ConfigError("bias", f"must be true or false, got {self.bias!r}")
+        if (isinstance(self.ln_eps, bool) or not isinstance(self.ln_eps, (int, float))
+                or not 0.0 < self.ln_eps < 1.0):
+            raise ConfigError("ln_eps", f"must be a number in (0, 1), got {self.ln_eps!r}")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError("dropout", f"must be in [0, 1), got {self.dropout}")
         for name, allowed in (

@@ -302,7 +302,9 @@ def load_corpus(
             warnings.warn(f"{e}; tokenizing into memory instead", TokenCacheWarning,
                           stacklevel=2)
     name = vocab_from.name if vocab_from is not None else tokenizer
-    got = stream_tokens(path, get_base(name), progress, CHUNK_BYTES, encoding)
+    # The vocabulary's own encoder: a model's BPE read from its files has no registry name.
+    base = vocab_from.base if vocab_from is not None else get_base(tokenizer)
+    got = stream_tokens(path, base, progress, CHUNK_BYTES, encoding)
     return _make_corpus(got.ids, name, str(path), Path(path).name, got.decoding.name,
                         got.n_chars, context_length, val_fraction, vocab_from, got.decoding)
 
@@ -317,6 +319,6 @@ def corpus_from_text(
 ) -> Corpus:
     """A Corpus of an in-memory text (for tests and text typed into the GUI)."""
     base_name = vocab_from.name if vocab_from is not None else tokenizer
-    ids = get_base(base_name).encode_large(text)
+    ids = (vocab_from.base if vocab_from is not None else get_base(tokenizer)).encode_large(text)
     return _make_corpus(ids, base_name, name, name, "text", len(text), context_length,
                         val_fraction, vocab_from)

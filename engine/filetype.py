@@ -27,14 +27,17 @@ def model_kind(head: bytes) -> str | None:
 
 
 def foreign_model_message(name: str, head: bytes) -> str | None:
-    """The refusal of a pickle or zip (PyTorch .pt) file, or None for anything else."""
+    """Where a pickle or zip (PyTorch .pt) file is not what was asked for (a text, our own
+    .safetensors): what it is, and how such a file is opened. None for anything else."""
     kind = model_kind(head)
+    how = ("open it as a model (a nanoGPT ckpt.pt or Hugging Face pytorch_model.bin): only its "
+           "tensors are read, nothing in it is run")
     if kind == "pickle":
-        return (f"'{name}' is a Python pickle, not a safetensors model; pickles are never "
-                "loaded because they can run code")
+        return (f"'{name}' is a Python pickle (e.g. a PyTorch .pt file), not text or a "
+                f"safetensors model; {how}")
     if kind == "zip":
-        return (f"'{name}' is a zip archive (e.g. a PyTorch .pt file), not a safetensors "
-                "model; such files are never loaded because they can run code")
+        return (f"'{name}' is a zip archive (e.g. a PyTorch .pt file), not text or a "
+                f"safetensors model; {how}")
     return None
 
 

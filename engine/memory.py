@@ -47,11 +47,13 @@ def param_count(cfg: ModelConfig) -> int:
     attention = (C * 3 * C + 3 * C) + (C * C + C)  # qkv and proj, with biases
     ffn = (C * F + F) + (F * C + C)  # fc1 and fc2, with biases
     norms = 2 * 2 * C  # two LayerNorms: gamma and beta
+    if not cfg.bias:  # nanoGPT's bias=False: no Linear biases, LayerNorms without beta
+        attention, ffn, norms = attention - 4 * C, ffn - F - C, 2 * C
     total = V * C + cfg.n_layer * (attention + ffn + norms)  # token table and the blocks
     if cfg.positional == "learned":
         total += cfg.context_length * C
     if cfg.norm == "pre":
-        total += 2 * C  # the final LayerNorm
+        total += (2 if cfg.bias else 1) * C  # the final LayerNorm
     if not cfg.tied:
         total += C * V  # lm_head (no bias); tied, it is the token table
     return total

@@ -113,8 +113,8 @@ class CausalSelfAttention(nn.Module):
         self.n_head, self.head_size = cfg.n_head, cfg.head_size
         # Wq | Wk | Wv side by side in one matrix: one matmul instead of three (the training
         # step is overhead-bound at this size); the trace still shows Q, K and V separately.
-        self.qkv = nn.Linear(cfg.d_model, 3 * cfg.d_model)
-        self.proj = nn.Linear(cfg.d_model, cfg.d_model)  # Wo
+        self.qkv = nn.Linear(cfg.d_model, 3 * cfg.d_model, bias=cfg.bias)
+        self.proj = nn.Linear(cfg.d_model, cfg.d_model, bias=cfg.bias)  # Wo
         self.dropout = cfg.dropout
         self.attn_drop = nn.Dropout(cfg.dropout)
         self.resid_drop = nn.Dropout(cfg.dropout)
@@ -147,14 +147,26 @@ class CausalSelfAttention(nn.Module):
         return self.out(self.resid_drop(self.proj(y)))  # (B, T, C)
 
 
+def _activation(name: str) -> nn.Module:
+    """The FFN non-linearity of ModelConfig.activation."""
+    if name == "gelu_tanh":  # GPT-2's: 0.5x(1 + tanh(√(2/π)(x + 0.044715x³)))
+        return nn.GELU(approximate="tanh")
+    return nn.GELU() if name == "gelu" else nn.ReLU()
+
+
+def layer_norm(cfg: ModelConfig) -> nn.LayerNorm:
+    """A LayerNorm over C with the config's epsilon, and β only when the model has biases."""
+    return nn.LayerNorm(cfg.d_model, eps=cfg.ln_eps, bias=cfg.bias)
+
+
 class FeedForward(nn.Module):
     """Position-wise two-layer network: act(x·W1 + b1)·W2 + b2."""
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        self.fc1 = nn.Linear(cfg.d_model, cfg.d_ff)  # W1: C -> d_ff
-        self.fc2 = nn.Linear(cfg.d_ff, cfg.d_model)  # W2: d_ff -> C
-        self.act_fn = nn.GELU() if cfg.activation == "gelu" else nn.ReLU()
+        self.fc1 = nn.Linear(cfg.d_model, cfg.d_ff, bias=cfg.bias)  # W1: C -> d_ff
+        self.fc2 = nn.Linear(cfg.d_ff, cfg.d_model, bias=cfg.bias)  # W2: d_ff -> C
+        self.act_fn = _activation(cfg.activation)
         self.drop = nn.Dropout(cfg.dropout)
         self.hidden = HookPoint()
         self.act = HookPoint()
@@ -174,8 +186,8 @@ class Block(nn.Module):
         self.pre_norm = cfg.norm == "pre"
         self.attn = CausalSelfAttention(cfg)
         self.ffn = FeedForward(cfg)
-        self.norm1 = nn.LayerNorm(cfg.d_model)
-        self.norm2 = nn.LayerNorm(cfg.d_model)
+        self.norm1 = layer_norm(cfg)
+        self.norm2 = layer_norm(cfg)
         self.resid1 = HookPoint()
         self.ln1 = HookPoint()
         self.resid2 = HookPoint()
@@ -193,23 +205,26 @@ class Block(nn.Module):
 class GPT(nn.Module):
     """Embedding, n_layer blocks, (final LayerNorm for pre-norm), projection to the vocabulary."""
 
-    def __init__(self, cfg: ModelConfig):
+    def __init__(self, cfg: ModelConfig, init_weights: bool = True):
+        """`init_weights=False` skips GPT-2's initialisation, for weights about to be loaded
+        (seconds for a GPT-2-sized model)."""
         super().__init__()
         self.config = cfg.validate()
         self.embed = Embedding(cfg)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layer))
         # Post-norm blocks already end in a LayerNorm; pre-norm needs one before the head.
-        self.norm_f = nn.LayerNorm(cfg.d_model) if cfg.norm == "pre" else None
+        self.norm_f = layer_norm(cfg) if cfg.norm == "pre" else None
         self.ln_f = HookPoint()
         self.lm_head = nn.Linear(cfg.d_model, cfg.vocab_size, bias=False)  # (C -> V)
         self.logits = HookPoint()
         if cfg.tied:
             self.lm_head.weight = self.embed.wte.weight
-        self.apply(self._init_weights)
-        # GPT-2's scaling: residual projections shrink with depth so the stream stays stable.
-        for name, p in self.named_parameters():
-            if name.endswith(("attn.proj.weight", "ffn.fc2.weight")):
-                nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * cfg.n_layer))
+        if init_weights:
+            self.apply(self._init_weights)
+            # GPT-2's scaling: residual projections shrink with depth so the stream stays stable.
+            for name, p in self.named_parameters():
+                if name.endswith(("attn.proj.weight", "ffn.fc2.weight")):
+                    nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * cfg.n_layer))
         for name, m in self.named_modules():  # names never typed by hand, so they cannot drift
             if isinstance(m, HookPoint):
                 m.name = name

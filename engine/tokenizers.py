@@ -80,9 +80,7 @@ def _cache_dir() -> str:
 
 def _cache_path(url: str) -> str | None:
     cache_dir = _cache_dir()
-    if not cache_dir:
-        return None
-    return os.path.join(cache_dir, hashlib.sha1(url.encode()).hexdigest())
+    return os.path.join(cache_dir, hashlib.sha1(url.encode()).hexdigest()) if cache_dir else None
 
 
 def _is_cached(url: str, sha256: str) -> bool:
@@ -315,9 +313,6 @@ def get_base(name: str) -> BaseEncoder:
     return _load_base(canonical_name(name))
 
 
-base = get_base
-
-
 def available_tokenizers() -> list[str]:
     """Tokenizers usable right now without any network access."""
     names = [DEFAULT_TOKENIZER, CHAR]
@@ -395,6 +390,11 @@ class Tokenizer:
     def kind(self) -> str:
         """"tiktoken" or "char"."""
         return self._base.kind
+
+    @property
+    def base(self) -> BaseEncoder:
+        """The encoder behind the vocabulary (text <-> original ids), e.g. for a corpus."""
+        return self._base
 
     @property
     def unk_id(self) -> int:

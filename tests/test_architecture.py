@@ -52,7 +52,7 @@ def test_cli_commands_are_the_documented_ones():
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Command line", 1)[1].split("\n## ", 1)[0]
-    documented = set(re.findall(r"^transformer-explorer (\w+)", section, flags=re.M))
+    documented = set(re.findall(r"^transformer-explorer ([\w-]+)", section, flags=re.M))
     assert documented == _subcommands(build_parser()) == set(COMMANDS) == set(CLI_COMMANDS)
 
 
