@@ -294,6 +294,10 @@ def load_corpus(
     """
     _check_settings(context_length, val_fraction)  # before a long tokenization
     cache = resolve_cache_dir(token_cache)
+    # A model's own BPE or character table (an imported model) has no registry name the cache
+    # could rebuild it from: such texts are tokenized into memory (the cache keys by name).
+    if vocab_from is not None and hasattr(vocab_from.base, "to_dict"):
+        cache = None
     if cache is not None:
         try:
             tf = prepare_token_file(path, tokenizer, encoding, cache, progress, vocab_from)

@@ -23,6 +23,7 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import time
 import uuid
 from dataclasses import asdict, dataclass, field, replace
@@ -183,7 +184,8 @@ def _vocab_sha(vocab: np.ndarray) -> str:
 
 
 def _key(parts: dict) -> str:
-    name = canonical_name(parts["tokenizer"])
+    # A model's own tokenizer is named after its folder ("gpt2/vocab.json"): keep file names flat.
+    name = re.sub(r"[^\w.-]+", "_", canonical_name(parts["tokenizer"]))
     digest = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
     return f"{name}-{digest}"
 
@@ -223,7 +225,7 @@ def find_token_file(path: str | Path, tokenizer: str, encoding: str | None = Non
     if cache is None:
         return None
     name = vocab_from.name if vocab_from is not None else tokenizer
-    own_parts = _parts(Path(path), name, encoding, None)
+    own_parts = _parts(Path(path), name, encoding, None, _base_of(tokenizer, vocab_from))
     own = _read_entry(cache, own_parts)
     if vocab_from is None or own is None:
         return own
@@ -239,13 +241,24 @@ def _as_vocab(tf: TokenFile | None, vocab_from: Tokenizer) -> TokenFile | None:
 
 
 def _parts(path: Path, tokenizer: str, encoding: str | None,
-           vocab_from: Tokenizer | None) -> dict:
+           vocab_from: Tokenizer | None, base: BaseEncoder | None = None) -> dict:
     check_file(path)
     # The user's codec name is normalised ("GBK" = "gbk"); "auto" is decided by the content.
     choice = "auto" if encoding is None else user_decoding(path, encoding).name
-    return {"sha256": content_sha256(path), "tokenizer": canonical_name(tokenizer),
-            "encoding": choice,
-            "vocab": "own" if vocab_from is None else _vocab_sha(vocab_from.vocab)}
+    parts = {"sha256": content_sha256(path), "tokenizer": canonical_name(tokenizer),
+             "encoding": choice,
+             "vocab": "own" if vocab_from is None else _vocab_sha(vocab_from.vocab)}
+    if base is not None and hasattr(base, "to_dict"):
+        # A model's own BPE or character table (engine.bpe, engine.fullvocab) is not known by
+        # name alone: two folders may both be "model/vocab.json". Its content is the key.
+        data = json.dumps(base.to_dict(), sort_keys=True).encode()
+        parts["base"] = hashlib.sha256(data).hexdigest()
+    return parts
+
+
+def _base_of(tokenizer: str, vocab_from: Tokenizer | None) -> BaseEncoder:
+    """The encoder that turns the text into original ids: the model's own when it has one."""
+    return vocab_from.base if vocab_from is not None else get_base(tokenizer)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -326,10 +339,9 @@ def _header(parts: dict, tokenizer: Tokenizer, dtype: np.dtype, n_tokens: int, n
 
 
 def _build_own(cache: Path, parts: dict, path: Path, encoding: str | None,
-               progress: Progress | None, chunk_bytes: int) -> TokenFile:
+               progress: Progress | None, chunk_bytes: int, base: BaseEncoder) -> TokenFile:
     """Tokenize the file: original ids to a temporary file chunk by chunk, counting them; then
     the compact ids block by block over a memmap of it."""
-    base = get_base(parts["tokenizer"])
     decoding = choose_decoding(path, encoding)  # refuses binary files before anything is written
     key = _key(parts)
     orig_dtype = _DTYPES["uint16"] if base.n_ids <= 65536 else _DTYPES["uint32"]
@@ -450,9 +462,11 @@ def prepare_token_file(
     if cache is None:
         raise TokenCacheError("the token cache is switched off (TRANSFORMER_EXPLORER_TOKEN_CACHE)")
     name = vocab_from.name if vocab_from is not None else tokenizer
-    own_parts = _parts(path, name, encoding, None)
+    base = _base_of(tokenizer, vocab_from)
+    own_parts = _parts(path, name, encoding, None, base)
     own = _prepare(cache, own_parts,
-                   lambda: _build_own(cache, own_parts, path, encoding, progress, chunk_bytes),
+                   lambda: _build_own(cache, own_parts, path, encoding, progress, chunk_bytes,
+                                      base),
                    progress)
     if vocab_from is None:
         return own
