@@ -207,3 +207,32 @@ def test_the_folder_dialog_starts_at_the_last_run(window, monkeypatch, tmp_path)
     window.actions_.open_run.trigger()
     assert asked == [str(tmp_path)]
     assert window.actions_.open_run.shortcut().toString() == "Ctrl+Shift+R"
+
+
+def test_a_run_without_snapshots_shows_its_loss_curves_and_says_why(window, qtbot, tmp_path):
+    from engine.config import TrainConfig
+    from engine.rundir import RunWriter, run_configs
+    from engine.tokenizers import build_tokenizer
+    from run_writer_script import TEXT, model_config, record
+
+    tok = build_tokenizer("char", TEXT)
+    cfg = model_config(tok.vocab_size)
+    run = tmp_path / "young"
+    writer = RunWriter(run)
+    writer.start(run_configs(cfg, TrainConfig(steps=50), tok, None, source="test"))
+    writer.records([record(s) for s in range(1, 6)])
+    assert window.open_run(str(run))
+    follower = window.run.follower
+    plots = window.training_panel.plots
+    qtbot.waitUntil(lambda: plots.loss_points() == 5, timeout=20_000)
+    assert not follower.has_model and window.session.model is None
+    assert "no snapshots yet" in window.statusBar().currentMessage()
+    assert "no snapshots yet" in window.training_panel.progress.label.text()
+    assert window.history_panel.steps() == []
+    writer.snapshot(5, new_model(cfg, 5).state_dict(), {"step": 5})
+    qtbot.waitUntil(lambda: follower.has_model, timeout=20_000)
+    _same_weights(window.session.model, new_model(cfg, 5).state_dict())
+    # The form shows the run's settings, so Start trains a model like it.
+    assert window.training_panel.form.model_config().d_model == 16
+    assert window.training_panel.tokenizer_name() == "char"
+    assert "step 5" in window.statusBar().currentMessage()

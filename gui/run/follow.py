@@ -191,6 +191,8 @@ class RunFollower(QObject):
                 s.set_model(polled.model, self._tokenizer)
                 s.set_document(None, self._train_config)
                 self._has_model = True
+                # Shown already: only the Training panel's sample is written from it.
+                self._deliver(WeightsModel(polled.step, polled.model, "eval", False))
             else:
                 # "eval": the Training panel writes a sample from these weights too.
                 self._deliver(WeightsModel(polled.step, polled.model, "eval", True))

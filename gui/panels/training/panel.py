@@ -59,6 +59,7 @@ class TrainingPanel(Translated, QWidget):
             self._keep_group.addButton(b)
         self.keep_row = QWidget()
         self.progress = RunProgress()
+        self._settings_from = None  # the followed run whose settings the form shows
         # Where the run's files are (engine.rundir): File → Open run opens them again.
         self.run_folder = QLabel()
         self.run_folder.setWordWrap(True)
@@ -238,6 +239,9 @@ class TrainingPanel(Translated, QWidget):
         follower = self.controller.follower
         if follower is not None:
             self.progress.say(follower.describe)
+            if follower.has_model and self._settings_from is not follower:
+                self._settings_from = follower  # once: the user may edit them afterwards
+                self.apply_model_settings()
         self._show_run_folder()
 
     def _on_started(self, info: Started) -> None:
