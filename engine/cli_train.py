@@ -203,7 +203,11 @@ def _run_writer(args: argparse.Namespace, trainer, checkpoint: Path, write: bool
     """Start the run directory of a save to `checkpoint` (engine.rundir.run_directory)."""
     from .rundir import RunWriter, run_configs, run_directory
 
-    writer = RunWriter(run_directory(checkpoint), write=write)
+    def warn(exc: OSError) -> None:
+        print(f"{PROG}: warning: writing the run directory failed ({exc}); training goes on, "
+              "the checkpoint is still saved", file=sys.stderr)
+
+    writer = RunWriter(run_directory(checkpoint), write=write, on_error=warn)
     t = trainer
     writer.start(run_configs(t.model.config, t.cfg, t.corpus.tokenizer, args.file, source="cli",
                              device=str(t.device), start_step=t.step),

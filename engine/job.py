@@ -242,13 +242,17 @@ def _train(req: TrainingRequest, control: TrainingControl
         from .rundir import RunWriter, run_configs
 
         # The same files the CLI writes: File → Open run reads either.
-        writer = RunWriter(req.run_dir)
+        # A failed write (a full disk) stops the files, never the run: the viewer is told.
+        writer = RunWriter(req.run_dir, on_error=lambda exc: None)
         writer.start(run_configs(model.config, train_cfg, tokenizer, req.corpus_path,
                                  source="window", device=str(trainer.device),
                                  start_step=trainer.step, command=[]),
                      history=trainer.history)
-        writer.snapshot(trainer.step, initial, {"step": trainer.step})
-        yield SnapshotWritten(str(writer.snapshot_dir))
+        if writer.snapshot(trainer.step, initial, {"step": trainer.step}) is not None:
+            yield SnapshotWritten(str(writer.snapshot_dir))
+        if writer.error is not None:
+            yield _run_dir_failed(writer)
+            writer = None
 
     pending: list[dict] = []
     last_emit = last_refresh = time.monotonic()
@@ -264,6 +268,9 @@ def _train(req: TrainingRequest, control: TrainingControl
                     writer.records(pending)
                 yield Records(pending)
                 pending, last_emit = [], now
+                if writer is not None and writer.error is not None:
+                    yield _run_dir_failed(writer)
+                    writer = None
             interval = control.refresh_interval_s or req.refresh_interval_s
             show = not final and (now - last_refresh >= interval or control.paused)
             if show:
@@ -280,10 +287,13 @@ def _train(req: TrainingRequest, control: TrainingControl
                 if writer is not None:
                     # ~3 MB per evaluation for the default model; the store thins itself to
                     # at most 40 files, so a long run stays bounded on disk.
-                    writer.snapshot(rec.step, state, {
-                        "step": rec.step, "val_loss": rec.val_loss,
-                        "train_loss": rec.eval_train_loss})
-                    yield SnapshotWritten(str(writer.snapshot_dir))
+                    if writer.snapshot(rec.step, state, {
+                            "step": rec.step, "val_loss": rec.val_loss,
+                            "train_loss": rec.eval_train_loss}) is not None:
+                        yield SnapshotWritten(str(writer.snapshot_dir))
+                    if writer.error is not None:
+                        yield _run_dir_failed(writer)
+                        writer = None
                 yield Weights(rec.step, state, "eval", show)
             elif show:
                 yield Weights(rec.step, trainer.weights_snapshot(), "refresh", True)
@@ -314,6 +324,14 @@ def _train(req: TrainingRequest, control: TrainingControl
     return TrainingResult(outcome, step=trainer.step, tokens=trainer.tokens,
                           device=str(trainer.device), train_config=train_cfg, state=state,
                           error=error, best=best)
+
+
+def _run_dir_failed(writer) -> Status:
+    """The viewer's line for a run directory that could not be written any more."""
+    reason = writer.error.strerror or str(writer.error)
+    return Status(f"Writing the run folder {writer.directory} failed ({reason}); training goes "
+                  "on without it.", "run_dir_failed",
+                  {"path": str(writer.directory), "reason": reason})
 
 
 def _finish_run_dir(writer, trainer, outcome: str) -> None:

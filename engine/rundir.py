@@ -28,7 +28,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from .snapshots import SnapshotStore, share_mode
 from .snapshots import _NAME as _SNAPSHOT_NAME
@@ -134,13 +134,26 @@ def _jsonable(row: Any) -> dict:
 
 class RunWriter:
     """Writes one run directory. `write=False` (e.g. every rank but 0 under torchrun) makes each
-    method do nothing, so callers never branch on it."""
+    method do nothing, so callers never branch on it.
 
-    def __init__(self, directory: str | os.PathLike, write: bool = True, max_snapshots: int = 40):
+    With `on_error`, a write that fails (a full disk, a folder gone) is handed to it once and
+    writing stops, so training goes on without its files; without it, the OSError is raised.
+    """
+
+    def __init__(self, directory: str | os.PathLike, write: bool = True, max_snapshots: int = 40,
+                 on_error: Callable[[OSError], None] | None = None):
         self.directory = Path(directory)
         self.write = write
         self.max_snapshots = max_snapshots
+        self.on_error = on_error
+        self.error: OSError | None = None  # the write that failed, when on_error took it
         self._store: SnapshotStore | None = None
+
+    def _failed(self, exc: OSError) -> None:
+        if self.on_error is None:
+            raise exc
+        self.write, self.error = False, exc
+        self.on_error(exc)
 
     @property
     def snapshot_dir(self) -> Path:
@@ -151,6 +164,12 @@ class RunWriter:
         (the earlier records of a continued model), no snapshots or end of an earlier run."""
         if not self.write:
             return
+        try:
+            self._start(configs, history)
+        except OSError as exc:
+            self._failed(exc)
+
+    def _start(self, configs: dict[str, Any], history: Iterable[Any]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         (self.directory / END).unlink(missing_ok=True)
         # A continued run keeps its snapshots (they are its history); a new one starts empty.
@@ -169,19 +188,26 @@ class RunWriter:
             return
         text = "".join(json.dumps(_jsonable(r)) + "\n" for r in rows)
         if text:
-            # One write of whole lines: a reader sees them all, or a prefix it waits out.
-            with open(self.directory / RECORDS, "a", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
+            try:
+                # One write of whole lines: a reader sees them all, or a prefix it waits out.
+                with open(self.directory / RECORDS, "a", encoding="utf-8") as f:
+                    f.write(text)
+                    f.flush()
+            except OSError as exc:
+                self._failed(exc)
 
     def snapshot(self, step: int, weights: Mapping[str, Any], metrics: dict[str, Any]
                  ) -> Path | None:
         """Add a weight snapshot (atomic; the store thins itself to `max_snapshots`)."""
         if not self.write:
             return None
-        if self._store is None:
-            self._store = SnapshotStore(self.snapshot_dir, self.max_snapshots)
-        return self._store.add(step, weights, metrics)
+        try:
+            if self._store is None:
+                self._store = SnapshotStore(self.snapshot_dir, self.max_snapshots)
+            return self._store.add(step, weights, metrics)
+        except OSError as exc:
+            self._failed(exc)
+            return None
 
     def final(self, outcome: str, step: int, checkpoint: str | os.PathLike | None = None) -> None:
         """The run has ended: end.json says how, and where its checkpoint is (relative to the
@@ -195,9 +221,12 @@ class RunWriter:
                 where = str(path.relative_to(self.directory.absolute()))
             except ValueError:
                 where = str(path)
-        _write_atomic(self.directory / END, json.dumps({
-            "outcome": outcome, "step": int(step), "checkpoint": where,
-            "ended": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}))
+        try:
+            _write_atomic(self.directory / END, json.dumps({
+                "outcome": outcome, "step": int(step), "checkpoint": where,
+                "ended": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}))
+        except OSError as exc:
+            self._failed(exc)
 
 
 # -- reading ----------------------------------------------------------------------------------------

@@ -204,3 +204,34 @@ def test_a_folder_that_is_not_a_run_is_refused(tmp_path):
         RunReader(tmp_path)
     shutil.rmtree(tmp_path)
     assert not is_run(tmp_path)
+
+
+def test_a_run_directory_that_cannot_be_written_never_stops_training(text, tmp_path):
+    from engine.job import TrainingControl, TrainingRequest, training_job
+    from engine.job_messages import Records, Status
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    errors = []
+    writer = RunWriter(blocker / "run", on_error=errors.append)
+    writer.start({"source": "test"})
+    writer.records([_record(1)])
+    assert len(errors) == 1 and writer.error is errors[0] and not writer.write
+    with pytest.raises(OSError):
+        RunWriter(blocker / "run").start({"source": "test"})  # without on_error: raised
+    model = ModelConfig(vocab_size=1, d_model=16, n_head=2, n_layer=1, context_length=8, d_ff=32)
+    train = TrainConfig(batch_size=4, steps=10, warmup_steps=2, eval_interval=5, eval_batches=1,
+                        device="cpu")
+    job = training_job(TrainingRequest(model, train, "cpu", str(text), "char",
+                                       run_dir=str(blocker / "run"), torch_threads=1),
+                       TrainingControl())
+    messages = []
+    try:
+        while True:
+            messages.append(next(job))
+    except StopIteration as stop:
+        result = stop.value
+    assert result.outcome == "done" and result.step == 10
+    failed = [m for m in messages if isinstance(m, Status) and m.kind == "run_dir_failed"]
+    assert len(failed) == 1 and failed[0].args["path"] == str(blocker / "run")
+    assert sum(len(m.rows) for m in messages if isinstance(m, Records)) >= 2

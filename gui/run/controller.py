@@ -447,6 +447,9 @@ class RunController(QObject):
         """A line of the training process, worded here in the installed language."""
         if status.kind == "tokenizing":
             return self.tr("Tokenizing {path} with {tokenizer}…").format(**status.args)
+        if status.kind == "run_dir_failed":
+            return self.tr("Writing the run folder {path} failed ({reason}); training goes on "
+                           "without it.").format(**status.args)
         return status.text
 
     def _set_state(self, state: RunState) -> None:

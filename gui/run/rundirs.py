@@ -18,7 +18,7 @@ from PySide6.QtCore import QStandardPaths
 from engine.rundir import CONFIGS
 from gui import settings
 
-KEEP_RUNS = 20
+KEEP_RUNS = 10  # up to ~120 MB each for the default model (40 snapshots of 3 MB)
 _NAME = re.compile(r"^run-\d{8}-\d{6}")  # the folders this module makes
 
 

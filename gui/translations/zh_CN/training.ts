@@ -55,6 +55,10 @@
         <translation>正在用 {tokenizer} 对 {path} 分词…</translation>
     </message>
     <message>
+        <source>Writing the run folder {path} failed ({reason}); training goes on without it.</source>
+        <translation>写入运行文件夹 {path} 失败（{reason}）；训练将继续，但不再写入该文件夹。</translation>
+    </message>
+    <message>
         <source>This run is not written to disk ({reason}); File → Open run cannot open it later.</source>
         <translation>本次运行未写入磁盘（{reason}）；之后无法用“文件 → 打开运行”打开它。</translation>
     </message>
