@@ -130,7 +130,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             run.end("failed")
             return save.failed(exc)
     path, failure = save.final()
-    run.end(last.event if last is not None and last.event == "stopped" else "done", path)
+    run.end("done" if trainer.step >= tcfg.steps else "stopped", path)  # stopped: Ctrl+C
     evals = [r for r in trainer.history if r.val_loss is not None]
     summary: dict[str, Any] = {
         "steps": trainer.step,
@@ -198,9 +198,10 @@ class _RunFeed:
         self.writer.final(outcome, self.trainer.step, checkpoint)
 
 
-def _run_writer(args: argparse.Namespace, trainer, checkpoint: Path, write: bool = True
-                ) -> _RunFeed:
-    """Start the run directory of a save to `checkpoint` (engine.rundir.run_directory)."""
+def _run_writer(args: argparse.Namespace, trainer, checkpoint: Path, write: bool = True,
+                world_size: int = 1) -> _RunFeed:
+    """Start the run directory of a save to `checkpoint` (engine.rundir.run_directory).
+    Under torchrun pass `write=rank == 0` (one writer per run) and the world size."""
     from .rundir import RunWriter, run_configs, run_directory
 
     def warn(exc: OSError) -> None:
@@ -210,7 +211,8 @@ def _run_writer(args: argparse.Namespace, trainer, checkpoint: Path, write: bool
     writer = RunWriter(run_directory(checkpoint), write=write, on_error=warn)
     t = trainer
     writer.start(run_configs(t.model.config, t.cfg, t.corpus.tokenizer, args.file, source="cli",
-                             device=str(t.device), start_step=t.step),
+                             device=str(t.device), start_step=t.step,
+                             world_size=world_size),
                  history=t.history)
     writer.snapshot(t.step, t.model.state_dict(), {"step": t.step})
     return _RunFeed(writer, trainer)
