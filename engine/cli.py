@@ -39,8 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a model on a text file")
     p.add_argument("file", help="a text file (UTF-8, UTF-16, GBK/GB18030, Windows-1252)")
-    p.add_argument("--out", required=True, help="directory (or .safetensors path) to save to; "
-                   "saved again at every evaluation")
+    p.add_argument("--out", required=True, help="the run directory (or a .safetensors path, "
+                   "whose run directory is NAME.run/ beside it): model.safetensors saved again "
+                   "at every evaluation, records.jsonl, snapshots/, run.json")
     p.add_argument("--overwrite", action="store_true",
                    help="replace a model already at --out (it is kept otherwise)")
     p.add_argument("--encoding", help="the text's encoding (default: detected), e.g. gbk")

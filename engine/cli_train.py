@@ -6,6 +6,10 @@ previous file intact and puts the weights somewhere the message names, and a div
 out-of-memory run still saves its last good weights. When the run's best evaluation (lowest
 validation loss) is not its last, its weights are saved too, beside --out as
 `<name>.best.safetensors`: an exact checkpoint of that step, marked with "best".
+
+The run is written as a run directory (engine.rundir) as it goes: `--out DIR` is that directory
+(DIR/model.safetensors, records.jsonl, snapshots/, run.json); `--out NAME.safetensors` writes it
+to `NAME.run/` beside the file (`model.safetensors` is in its own folder's run).
 """
 from __future__ import annotations
 
@@ -63,7 +67,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         return check_output(args.out, inputs=inputs, resume=args.resume,
                             overwrite=args.overwrite, need_bytes=need)
 
-    plan_output(mcfg.vocab_size)  # refused now, not after the run
+    first = plan_output(mcfg.vocab_size)  # refused now, not after the run
+    from .rundir import check_run_dir, run_directory
+
+    check_run_dir(run_directory(first.path), replace=bool(args.resume or args.overwrite))
     quiet = args.json or not sys.stderr.isatty()
     with tqdm(total=Path(args.file).stat().st_size if Path(args.file).is_file() else 0,
               unit="B", unit_scale=True, desc="tokenizing", disable=quiet, leave=False) as bar:
@@ -98,6 +105,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     save = _Saver(args, trainer, plan.path)
+    run = _run_writer(args, trainer, plan.path)
 
     last = None
     start = trainer.step
@@ -106,6 +114,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         try:
             for rec in trainer.run(log_every=10):
                 last = rec
+                run.record(rec)
                 bar.update(rec.step - bar.n)
                 post = {"loss": f"{rec.train_loss:.4f}", "tok/s": f"{rec.tokens_per_s:,.0f}"}
                 if rec.val_loss is not None:
@@ -119,11 +128,14 @@ def cmd_train(args: argparse.Namespace) -> int:
             print(f"{PROG}: interrupted at step {trainer.step}; saving", file=sys.stderr)
         except TrainingDiverged as exc:
             bar.close()
+            run.end("diverged")
             return save.diverged(exc)
         except TrainingError as exc:  # out of memory: the weights of the last step are intact
             bar.close()
+            run.end("failed")
             return save.failed(exc)
     path, failure = save.final()
+    run.end("done" if trainer.step >= tcfg.steps else "stopped", path)  # stopped: Ctrl+C
     evals = [r for r in trainer.history if r.val_loss is not None]
     summary: dict[str, Any] = {
         "steps": trainer.step,
@@ -159,6 +171,56 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"{summary['tokens_per_s']:,.0f} tokens/s"
         )
     return 0
+
+
+class _RunFeed:
+    """Feeds the run directory from the record loop: records in batches, a snapshot per
+    evaluation. `write=False` (ranks other than 0) writes nothing."""
+
+    def __init__(self, writer, trainer):
+        self.writer, self.trainer = writer, trainer
+        self._pending: list = []
+        self._flushed = 0.0
+
+    def record(self, rec) -> None:
+        import time
+
+        self._pending.append(rec)
+        now = time.monotonic()
+        if rec.event != "step" or now - self._flushed >= 1.0:  # whole batches, ~1 a second
+            self.flush()
+            self._flushed = now
+        if rec.event == "eval":
+            self.writer.snapshot(rec.step, self.trainer.model.state_dict(), {
+                "step": rec.step, "val_loss": rec.val_loss, "train_loss": rec.eval_train_loss})
+
+    def flush(self) -> None:
+        self.writer.records(self._pending)
+        self._pending = []
+
+    def end(self, outcome: str, checkpoint: Path | None = None) -> None:
+        self.flush()
+        self.writer.final(outcome, self.trainer.step, checkpoint)
+
+
+def _run_writer(args: argparse.Namespace, trainer, checkpoint: Path, write: bool = True,
+                world_size: int = 1) -> _RunFeed:
+    """Start the run directory of a save to `checkpoint` (engine.rundir.run_directory).
+    Under torchrun pass `write=rank == 0` (one writer per run) and the world size."""
+    from .rundir import RunWriter, run_configs, run_directory
+
+    def warn(exc: OSError) -> None:
+        print(f"{PROG}: warning: writing the run directory failed ({exc}); training goes on, "
+              "the checkpoint is still saved", file=sys.stderr)
+
+    writer = RunWriter(run_directory(checkpoint), write=write, on_error=warn)
+    t = trainer
+    writer.start(run_configs(t.model.config, t.cfg, t.corpus.tokenizer, args.file, source="cli",
+                             device=str(t.device), start_step=t.step,
+                             world_size=world_size),
+                 history=t.history)
+    writer.snapshot(t.step, t.model.state_dict(), {"step": t.step})
+    return _RunFeed(writer, trainer)
 
 
 class _Saver:

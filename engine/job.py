@@ -73,7 +73,9 @@ class TrainingRequest:
     encoding: str | None = None  # the user's choice for corpus_path; None: detect
     corpus: Corpus | None = None  # reused when it was made with the same tokenizer
     start_from: StartFrom | None = None  # continue this model instead of a new one
-    snapshot_dir: str | None = None  # weights at step 0 and each evaluation (history panel)
+    # The run directory (engine.rundir) this run writes: configs, records, snapshots at step 0
+    # and each evaluation (the history panel reads them), the final checkpoint. None: nothing.
+    run_dir: str | None = None
     refresh_interval_s: float = 2.0  # newest weights sent to the viewer at most this often
     emit_interval_s: float = 0.2  # records are batched: ~5 deliveries per second
     # The viewer keeps one core (its redraws and traces); the model is too small for a second
@@ -235,13 +237,22 @@ def _train(req: TrainingRequest, control: TrainingControl
         device=str(trainer.device), params=model.num_params(),
         train_config=train_cfg, weights=initial)
 
-    store = None
-    if req.snapshot_dir:
-        from .snapshots import SnapshotStore
+    writer = None
+    if req.run_dir:
+        from .rundir import RunWriter, run_configs
 
-        store = SnapshotStore(req.snapshot_dir)
-        store.add(trainer.step, initial, {"step": trainer.step})
-        yield SnapshotWritten(req.snapshot_dir)
+        # The same files the CLI writes: File → Open run reads either.
+        # A failed write (a full disk) stops the files, never the run: the viewer is told.
+        writer = RunWriter(req.run_dir, on_error=lambda exc: None)
+        writer.start(run_configs(model.config, train_cfg, tokenizer, req.corpus_path,
+                                 source="window", device=str(trainer.device),
+                                 start_step=trainer.step, command=[]),
+                     history=trainer.history)
+        if writer.snapshot(trainer.step, initial, {"step": trainer.step}) is not None:
+            yield SnapshotWritten(str(writer.snapshot_dir))
+        if writer.error is not None:
+            yield _run_dir_failed(writer)
+            writer = None
 
     pending: list[dict] = []
     last_emit = last_refresh = time.monotonic()
@@ -253,8 +264,13 @@ def _train(req: TrainingRequest, control: TrainingControl
             now = time.monotonic()
             final = rec.event in ("done", "stopped")
             if rec.event == "eval" or final or now - last_emit >= req.emit_interval_s:
+                if writer is not None:
+                    writer.records(pending)
                 yield Records(pending)
                 pending, last_emit = [], now
+                if writer is not None and writer.error is not None:
+                    yield _run_dir_failed(writer)
+                    writer = None
             interval = control.refresh_interval_s or req.refresh_interval_s
             show = not final and (now - last_refresh >= interval or control.paused)
             if show:
@@ -268,13 +284,16 @@ def _train(req: TrainingRequest, control: TrainingControl
                     state = full["model"]
                 else:
                     state = trainer.weights_snapshot()
-                if store is not None:
+                if writer is not None:
                     # ~3 MB per evaluation for the default model; the store thins itself to
                     # at most 40 files, so a long run stays bounded on disk.
-                    store.add(rec.step, state, {
-                        "step": rec.step, "val_loss": rec.val_loss,
-                        "train_loss": rec.eval_train_loss})
-                    yield SnapshotWritten(req.snapshot_dir)
+                    if writer.snapshot(rec.step, state, {
+                            "step": rec.step, "val_loss": rec.val_loss,
+                            "train_loss": rec.eval_train_loss}) is not None:
+                        yield SnapshotWritten(str(writer.snapshot_dir))
+                    if writer.error is not None:
+                        yield _run_dir_failed(writer)
+                        writer = None
                 yield Weights(rec.step, state, "eval", show)
             elif show:
                 yield Weights(rec.step, trainer.weights_snapshot(), "refresh", True)
@@ -291,16 +310,48 @@ def _train(req: TrainingRequest, control: TrainingControl
         exc.details = traceback.format_exc()  # type: ignore[attr-defined]
         outcome, error = "failed", exc
     if pending:
+        if writer is not None:
+            writer.records(pending)
         yield Records(pending)
     try:
         state = trainer.state_dict(with_weights=True)
     except Exception:  # noqa: BLE001 - the viewer keeps the last weights it was sent
         state = None
+    if writer is not None:
+        _finish_run_dir(writer, trainer, outcome)
     if best is not None and state is not None and best.step == state["step"]:
         best = None  # the last weights are the best ones: nothing to choose
     return TrainingResult(outcome, step=trainer.step, tokens=trainer.tokens,
                           device=str(trainer.device), train_config=train_cfg, state=state,
                           error=error, best=best)
+
+
+def _run_dir_failed(writer) -> Status:
+    """The viewer's line for a run directory that could not be written any more."""
+    reason = writer.error.strerror or str(writer.error)
+    return Status(f"Writing the run folder {writer.directory} failed ({reason}); training goes "
+                  "on without it.", "run_dir_failed",
+                  {"path": str(writer.directory), "reason": reason})
+
+
+def _finish_run_dir(writer, trainer, outcome: str) -> None:
+    """The run directory's checkpoint and end; a failed save leaves the run without a
+    checkpoint (the viewer still holds the weights and saves them with File → Save)."""
+    from .checkpoint import SaveError, save_checkpoint
+    from .rundir import CHECKPOINT
+
+    path = None
+    try:
+        if trainer.step > 0:
+            path = save_checkpoint(writer.directory / CHECKPOINT, trainer.model,
+                                   trainer.corpus.tokenizer, trainer=trainer,
+                                   train_cfg=trainer.cfg, step=trainer.step)
+    except (SaveError, ValueError, OSError):
+        path = None
+    try:
+        writer.final(outcome, trainer.step, path)
+    except OSError:
+        pass  # the run still ends; a follower sees no end.json and says records stopped
 
 
 # -- the child process --------------------------------------------------------------------------

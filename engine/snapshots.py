@@ -25,6 +25,24 @@ def _file_name(step: int) -> str:
     return f"step_{step:06d}.safetensors"
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it: once, at import
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()
+
+
+def share_mode(path: str | os.PathLike) -> None:
+    """Give a file made by mkstemp (0600) the permissions of any new file (the umask's), so a
+    run on a shared folder can be read by the people following it."""
+    try:
+        os.chmod(path, 0o666 & ~_UMASK)
+    except OSError:
+        pass  # e.g. a file system without permissions; the file is still written
+
+
 class SnapshotStore:
     """A directory of weight snapshots, at most `max_snapshots` of them."""
 
@@ -87,6 +105,7 @@ class SnapshotStore:
         os.close(fd)
         try:
             save_file(tensors, tmp, metadata=meta)
+            share_mode(tmp)
             os.replace(tmp, path)  # readers see the old file or the whole new one, never half
         except BaseException:
             if os.path.exists(tmp):

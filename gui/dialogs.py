@@ -175,6 +175,11 @@ def ask_open_path(parent: QWidget | None, title: str, directory: str, filters: s
     return path
 
 
+def ask_directory(parent: QWidget | None, title: str, directory: str) -> str:
+    """A folder-choosing dialog; "" when cancelled."""
+    return QFileDialog.getExistingDirectory(parent, title, directory)
+
+
 def ask_save_path(parent: QWidget | None, title: str, directory: str, filters: str) -> str:
     """A file-save dialog (it asks before overwriting); "" when cancelled."""
     path, _ = QFileDialog.getSaveFileName(parent, title, directory, filters)

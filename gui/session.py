@@ -88,6 +88,11 @@ class Session(QObject):
             self.focus = step_name
             self.focus_changed.emit(step_name)
 
+    def set_history(self, rows: list[dict[str, Any]]) -> None:
+        """Replace the training records (e.g. a followed run's, before it has a model)."""
+        self.history = rows
+        self.history_changed.emit()
+
     def append_history(self, rows: list[dict[str, Any]]) -> None:
         self.history.extend(rows)
         self.history_changed.emit()

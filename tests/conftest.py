@@ -42,6 +42,10 @@ def no_leftovers(request, tmp_path_factory, monkeypatch):
     settings_dir = tmp_path_factory.mktemp("settings")
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(settings_dir))
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(settings_dir))
+    # The window's training runs write their run directories here, not in the user's data.
+    from gui import settings
+
+    settings.write("paths/runs_folder", str(tmp_path_factory.mktemp("runs")))
     shown: list[tuple] = []
     monkeypatch.setattr(dialogs, "show_error",
                         lambda parent, title, message, details=None:
@@ -55,6 +59,7 @@ def no_leftovers(request, tmp_path_factory, monkeypatch):
 
     monkeypatch.setattr(dialogs, "ask_open_path", no_file_dialog)
     monkeypatch.setattr(dialogs, "ask_save_path", no_file_dialog)
+    monkeypatch.setattr(dialogs, "ask_directory", no_file_dialog)
     monkeypatch.setattr(dialogs, "ask_encoding", no_file_dialog)
     monkeypatch.setattr(dialogs, "ask_replace", no_file_dialog)
     yield shown

@@ -92,7 +92,7 @@ def test_the_run_returns_the_best_evaluations_weights(random_text, tmp_path):
     from engine.snapshots import SnapshotStore
 
     request = TrainingRequest(MODEL, TRAIN, device="cpu", corpus_path=str(random_text),
-                              tokenizer="char", snapshot_dir=str(tmp_path / "snaps"),
+                              tokenizer="char", run_dir=str(tmp_path / "run"),
                               torch_threads=1)
     job = training_job(request, TrainingControl())
     try:
@@ -108,7 +108,7 @@ def test_the_run_returns_the_best_evaluations_weights(random_text, tmp_path):
     assert best.val_loss == best_val
     # An exact checkpoint of that step: its weights are the snapshot written at it, its
     # trainer state and history stop there.
-    snapshot = SnapshotStore(tmp_path / "snaps").load(best.step)
+    snapshot = SnapshotStore(tmp_path / "run" / "snapshots").load(best.step)
     for key, value in best.state["model"].items():
         np.testing.assert_array_equal(value.numpy(), snapshot[key].numpy())
     assert best.state["step"] == best.step and best.state["history"][-1]["step"] == best.step

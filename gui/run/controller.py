@@ -15,8 +15,6 @@ only the newest one counts (gui.latest.Latest).
 """
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from dataclasses import replace
 from enum import Enum
@@ -40,6 +38,8 @@ from engine.job_messages import (
 )
 from gui import runtime
 from gui.latest import Latest
+from gui.run import rundirs
+from gui.run.follow import RunFollower
 from gui.run.pacing import refresh_interval, sample_tokens
 from gui.run.process import ProcessWorker
 from gui.run.relay import ModelBuilder, StartedModel, WeightsModel, model_from_weights
@@ -119,11 +119,14 @@ class RunController(QObject):
     # The last run's best weights became available, were kept or given back, or were
     # forgotten: read `best` and `kept`.
     choice_changed = Signal()
+    # A followed run directory started, stopped, or has news: read `follower`.
+    follow_changed = Signal()
 
     def __init__(self, session: Session, parent: QObject | None = None):
         super().__init__(parent)
         self.session = session
         self._worker: ProcessWorker | None = None
+        self._thread = None  # the last run's QThread: it ends a moment after its worker does
         self._state = RunState.IDLE
         self._total_steps = 0
         # The session's model with its trainer state, when it can keep training exactly: the
@@ -135,7 +138,9 @@ class RunController(QObject):
         self._failure: BaseException | None = None  # the process ended without a result
         self._had_started = False  # Started arrived: the session shows this run's model
         self._shown_step = -1  # step of the weights the session holds
-        self._snapshot_dir: str | None = None
+        self._run_dir: str | None = None  # the current (or last) run's directory
+        # A run directory written elsewhere, shown instead of a run of this window's own.
+        self._follower: RunFollower | None = None
         self._sample_s_per_token = 0.0  # measured on the last sample
         self._last_sample = 0.0
         # Low priority: it shares this process's core with the panels' redraws.
@@ -176,9 +181,14 @@ class RunController(QObject):
         return None if self._worker is None else self._worker.pid
 
     @property
-    def snapshot_dir(self) -> str | None:
-        """The folder of the current (or last) run's snapshots."""
-        return self._snapshot_dir
+    def run_dir(self) -> str | None:
+        """The run directory (engine.rundir) of the current (or last) run of this window."""
+        return self._run_dir
+
+    @property
+    def follower(self) -> RunFollower | None:
+        """The run directory being followed (File → Open run), or None."""
+        return self._follower
 
     def set_resumable(self, start: StartFrom | None) -> None:
         """The session's model can (or, with None, can no longer) continue training."""
@@ -239,6 +249,7 @@ class RunController(QObject):
         is active."""
         if self._state is not RunState.IDLE:
             return False
+        self.stop_following()  # this run's model replaces the followed one
         session = self.session
         start_from = self._resumable if continuing else None
         if start_from is not None:  # the form's steps are more steps from where it stopped
@@ -248,7 +259,7 @@ class RunController(QObject):
             model_config=model_config, train_config=train_config, device=train_config.device,
             corpus_path=session.corpus_path, encoding=session.corpus_encoding,
             tokenizer=tokenizer, corpus=session.corpus,
-            start_from=start_from, snapshot_dir=self._new_snapshot_dir())
+            start_from=start_from, run_dir=self._new_run_dir())
         # This process (redraws, traces, samples) keeps to its core while the run lasts.
         training_cores = runtime.split_cores_for_training()
         runtime.freeze_garbage_collector()  # what exists now (e.g. the opened model) stays
@@ -269,7 +280,7 @@ class RunController(QObject):
         self._worker = worker
         self._set_state(RunState.PREPARING)
         session.set_training(True)
-        start_worker(worker, "training")
+        self._thread = start_worker(worker, "training")
         return True
 
     def pause(self) -> None:
@@ -306,17 +317,54 @@ class RunController(QObject):
         """Block until the training process and its thread have ended (used when quitting)."""
         self._samples.reset()
         if self._worker is None:
-            return True
+            # The finished worker's thread runs until its own quit is processed (a moment).
+            thread = self._thread
+            return thread is None or not thread.isRunning() or thread.wait(timeout_ms)
         # No abort: after a stop request the job ends at a step boundary and returns its result.
         return stop_worker(self._worker, timeout_ms, abort=False)
 
     def shutdown(self) -> None:
-        """Stop the run (if any) and the sample thread; remove the snapshots (window closing)."""
+        """Stop the run (if any), the follower and the sample thread (window closing). The run
+        directories stay: File → Open run opens them again."""
         if self._worker is not None:
             self._worker.send(Stop())
         self.wait_finished()
+        self.stop_following()
         self._samples.shutdown()
-        self._remove_snapshot_dir()
+
+    # -- following a run directory written elsewhere (File → Open run) ------------------------
+
+    def follow(self, directory: str) -> RunFollower:
+        """Show the run written in `directory` as it grows (engine.rundir.NotARun if it is not
+        a run). Its records, snapshots and newest weights arrive through the same paths as a
+        run of this window's (`deliver`). The caller must not be training."""
+        self.stop_following()
+        follower = RunFollower(self.session, self.deliver, self)
+        try:
+            follower.start(directory)
+        except ValueError:  # NotARun: checked before anything changed
+            follower.stop()
+            follower.deleteLater()
+            raise
+        self._follower = follower
+        follower.changed.connect(self.follow_changed)
+        self.clear_result()
+        self.set_resumable(None)  # snapshots carry weights only, no optimizer state
+        self.follow_changed.emit()
+        return follower
+
+    def stop_following(self) -> None:
+        """Stop following a run directory (another model or run is opened)."""
+        if self._follower is not None:
+            follower, self._follower = self._follower, None
+            follower.stop()
+            follower.deleteLater()
+            self.follow_changed.emit()
+
+    def deliver(self, message: object) -> None:
+        """A run's message as if the training process sent it: Records, WeightsModel (from
+        gui.run.relay) or SnapshotWritten."""
+        self._on_message(message)
 
     # -- messages from the training process (GUI thread) ---------------------------------------
 
@@ -399,6 +447,9 @@ class RunController(QObject):
         """A line of the training process, worded here in the installed language."""
         if status.kind == "tokenizing":
             return self.tr("Tokenizing {path} with {tokenizer}…").format(**status.args)
+        if status.kind == "run_dir_failed":
+            return self.tr("Writing the run folder {path} failed ({reason}); training goes on "
+                           "without it.").format(**status.args)
         return status.text
 
     def _set_state(self, state: RunState) -> None:
@@ -425,15 +476,17 @@ class RunController(QObject):
     def _on_sample_failed(self, _key: str, exc: BaseException) -> None:
         self.sample_failed.emit(exc)
 
-    # -- snapshots -------------------------------------------------------------------------------
+    # -- the run directory ---------------------------------------------------------------------
 
-    def _new_snapshot_dir(self) -> str:
-        """A fresh folder for this run's snapshots; the previous run's is removed (bounded disk)."""
-        self._remove_snapshot_dir()
-        self._snapshot_dir = tempfile.mkdtemp(prefix="transformer-explorer-snapshots-")
-        return self._snapshot_dir
-
-    def _remove_snapshot_dir(self) -> None:
-        if self._snapshot_dir:
-            shutil.rmtree(self._snapshot_dir, ignore_errors=True)
-            self._snapshot_dir = None
+    def _new_run_dir(self) -> str | None:
+        """A fresh run directory for this run (gui.run.rundirs keeps the newest ones); None,
+        and a status line saying so, when the runs folder cannot be written: the run goes on,
+        only without its files."""
+        try:
+            self._run_dir = rundirs.new_run_dir(self.session.corpus_path)
+        except OSError as exc:
+            self._run_dir = None
+            self.status_message.emit(self.tr(
+                "This run is not written to disk ({reason}); File → Open run cannot open it "
+                "later.").format(reason=exc.strerror or exc))
+        return self._run_dir

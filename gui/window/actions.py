@@ -19,6 +19,9 @@ TEXTS: dict[str, tuple[str, str]] = {
                          "GBK, …) instead of detecting it")),
     "open_model": (QT_TRANSLATE_NOOP("WindowActions", "Open &model…"), QT_TRANSLATE_NOOP(
         "WindowActions", "Open a model saved by Transformer Explorer (.safetensors)")),
+    "open_run": (QT_TRANSLATE_NOOP("WindowActions", "Open r&un…"), QT_TRANSLATE_NOOP(
+        "WindowActions", "Follow a training run's folder live (records, snapshots), written by "
+                         "the command line, a cluster on a shared folder, or this window")),
     "save": (QT_TRANSLATE_NOOP("WindowActions", "&Save model"), QT_TRANSLATE_NOOP(
         "WindowActions", "Save the model, its tokenizer and its training history")),
     "save_as": (QT_TRANSLATE_NOOP("WindowActions", "Save model &as…"), ""),
@@ -54,11 +57,13 @@ class WindowActions:
     """Every QAction of the window, and the menus and toolbar that show them.
 
     `docs` opens and saves (gui.window.documents), `training` is the training panel (Start
-    reads its form) and `run` its run controller (gui.run); the window gives the rest.
+    reads its form), `run` its run controller (gui.run) and `open_run` asks for a run folder
+    to follow (gui.window.followed); the window gives the rest.
     Texts are set by `retranslate()`, which the window calls again on a language switch.
     """
 
-    def __init__(self, window: QMainWindow, docs, training, run, lang: str = "en"):
+    def __init__(self, window: QMainWindow, docs, training, run, open_run: Callable[[], None],
+                 lang: str = "en"):
         self.window = window
         self._lang = lang
         self.menus: dict[str, QMenu] = {}
@@ -70,6 +75,9 @@ class WindowActions:
                                               docs.open_text_with_encoding_dialog)
         self.open_model = self._action("open_model", docs.open_model_dialog, "Ctrl+Shift+O",
                                        P.SP_DirOpenIcon)
+        # Ctrl+Shift+O is Open model's; R for run.
+        self.open_run = self._action("open_run", open_run, "Ctrl+Shift+R",
+                                     P.SP_DirLinkIcon)
         self.save = self._action("save", docs.save_model, QKeySequence.StandardKey.Save,
                                  P.SP_DialogSaveButton)
         self.save_as = self._action("save_as", docs.save_model_as,
@@ -101,14 +109,16 @@ class WindowActions:
 
     def file_actions(self) -> list[QAction]:
         """What cannot be done while training: opening or saving would race the run."""
-        return [self.open_text, self.open_text_encoded, self.open_model, self.save, self.save_as]
+        return [self.open_text, self.open_text_encoded, self.open_model, self.open_run,
+                self.save, self.save_as]
 
     def build_menus(self, docks: dict[str, QDockWidget], recent_menu: QMenu,
                     set_language: Callable[[str], None]) -> None:
         """The menu bar; `recent_menu` is File → Open recent (gui.window.recent fills it)."""
         bar = self.window.menuBar()
         file_menu = bar.addMenu("")
-        file_menu.addActions([self.open_text, self.open_text_encoded, self.open_model])
+        file_menu.addActions([self.open_text, self.open_text_encoded, self.open_model,
+                              self.open_run])
         file_menu.addMenu(recent_menu)
         file_menu.addSeparator()
         file_menu.addActions([self.save, self.save_as, self.export_history])

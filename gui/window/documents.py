@@ -28,8 +28,10 @@ class Documents(QObject):
     status = Signal(str, int)  # text, timeout in ms (0: until replaced)
 
     def __init__(self, window: QMainWindow, session: Session, training, run,
-                 context: ContextBox, recent: RecentFiles):
+                 context: ContextBox, recent: RecentFiles,
+                 open_run: Callable[[str], object] | None = None):
         super().__init__(window)
+        self._open_run = open_run  # a run directory opened by path (gui.window.followed)
         self.window = window
         self.session = session
         self.training = training
@@ -80,7 +82,12 @@ class Documents(QObject):
         """
         from engine.filetype import classify
 
+        from engine.rundir import is_run
+
         p = Path(path)
+        if self._open_run is not None and is_run(p):  # dropped or recent: follow it
+            self._open_run(str(p))
+            return
         kind = classify(p)
         if kind in ("checkpoint", "safetensors", "pickle", "zip", "folder") \
                 or p.suffix.lower() in MODEL_SUFFIXES:
@@ -164,6 +171,7 @@ class Documents(QObject):
                                    headline=self.tr("Preparing a model failed."))
             return
         s = self.session
+        self.run.stop_following()  # this model replaces the followed run's
         s.set_corpus(path, corpus, encoding)
         s.set_document(None)
         self.run.clear_result()
@@ -216,6 +224,7 @@ class Documents(QObject):
 
     def _on_model_opened(self, path: str, ckpt, corpus_path: str | None, default: bool) -> None:
         s = self.session
+        self.run.stop_following()  # this model replaces the followed run's
         s.set_document(None if default else str(ckpt.path), ckpt.train_config)
         self.run.clear_result()
         self.run.set_resumable(None if ckpt.trainer_state is None else StartFrom(
@@ -251,19 +260,7 @@ class Documents(QObject):
 
     def _default_context(self, tokenizer, corpus_path: str | None, n_tokens: int) -> str:
         """The first context of a model opened with its text: that text's first lines."""
-        if not (corpus_path and Path(corpus_path).is_file()):
-            return self.session.context_text
-        from engine.textfile import DecodedStream, choose_decoding
-
-        try:
-            # Decoded as training would decode it (one home for the encoding rules); only the
-            # first chunk is read: the first lines are all we need, even of a huge file.
-            stream = DecodedStream(Path(corpus_path), choose_decoding(corpus_path),
-                                   chunk_bytes=HEAD_BYTES)
-            text = next(iter(stream), "")
-        except (OSError, ValueError):
-            return self.session.context_text
-        return first_lines(text, tokenizer, n_tokens)
+        return head_context(tokenizer, corpus_path, n_tokens) or self.session.context_text
 
     def _on_open_failed(self, exc: BaseException, failed: str) -> None:
         """`failed` is the whole sentence, e.g. "Opening notes.txt failed."."""
@@ -379,3 +376,20 @@ class Documents(QObject):
 
     def shutdown(self) -> None:
         self.jobs.shutdown()
+
+
+def head_context(tokenizer, corpus_path: str | None, n_tokens: int) -> str:
+    """The first lines of the text at `corpus_path` as a first context ("" when unreadable)."""
+    if not (corpus_path and Path(corpus_path).is_file()):
+        return ""
+    from engine.textfile import DecodedStream, choose_decoding
+
+    try:
+        # Decoded as training would decode it (one home for the encoding rules); only the
+        # first chunk is read: the first lines are all we need, even of a huge file.
+        stream = DecodedStream(Path(corpus_path), choose_decoding(corpus_path),
+                               chunk_bytes=HEAD_BYTES)
+        text = next(iter(stream), "")
+    except (OSError, ValueError):
+        return ""
+    return first_lines(text, tokenizer, n_tokens)

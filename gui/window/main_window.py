@@ -23,6 +23,7 @@ from gui.window import docks as dock_layout
 from gui.window.actions import WindowActions
 from gui.window.context import ContextBox
 from gui.window.documents import APP_TITLE, Documents
+from gui.window.followed import FollowedRuns
 from gui.window.recent import RecentFiles
 from gui.window.status import StatusFields
 from gui.window.tracing import TraceService
@@ -62,9 +63,12 @@ class MainWindow(Translated, QMainWindow):
         self._build_panels()
         self.status = StatusFields(self, s)
         self.recent = RecentFiles(QMenu(self), self.open_path)  # titled by the actions
+        self.followed = FollowedRuns(self, self.run, self.status, self.context_box,
+                                     self.recent.last_dir)
         self.documents = Documents(self, s, self.training_panel, self.run, self.context_box,
-                                   self.recent)
-        self.actions_ = WindowActions(self, self.documents, self.training_panel, self.run, s.lang)
+                                   self.recent, open_run=self.followed.open_run)
+        self.actions_ = WindowActions(self, self.documents, self.training_panel, self.run,
+                                      self.followed.open_run_dialog, s.lang)
         self.actions_.build_menus(self.docks, self.recent.menu, self.set_language)
         self.actions_.build_toolbar()
 
@@ -126,6 +130,7 @@ class MainWindow(Translated, QMainWindow):
         self.trace_service.failed.connect(self.context_box.show_failure)
         self.trace_service.traced.connect(self._on_traced)
         self.documents.status.connect(self.show_status)
+        self.followed.status.connect(self.show_status)
         self.run.status_message.connect(self.show_status)
         self.run.finished.connect(self._update_status)
         self.training_panel.device_changed.connect(self._update_status)
@@ -183,6 +188,10 @@ class MainWindow(Translated, QMainWindow):
 
     def open_model(self, path: str, corpus_path: str | None = None, default: bool = False) -> None:
         self.documents.open_model(path, corpus_path, default)
+
+    def open_run(self, path: str) -> bool:
+        """Follow the run directory `path` live (File → Open run)."""
+        return self.followed.open_run(path)
 
     def load_default(self) -> None:
         self.documents.load_default()

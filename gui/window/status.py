@@ -32,6 +32,7 @@ class StatusFields:
             bar.addPermanentWidget(w)
         self._counted_model = False  # the model whose parameter count is shown
         self._shown: tuple[str, int] | None = None  # (device, total steps) last shown
+        self._followed: str | None = None  # the title's name of a followed run directory
 
     def retranslate(self) -> None:
         """The fields and the title again, in the interface language."""
@@ -69,9 +70,17 @@ class StatusFields:
                     f"{step:,}") if step else QCoreApplication.translate("StatusFields",
                                                                          "untrained"))
 
+    def set_followed(self, name: str | None) -> None:
+        """A run directory is followed (its name for the title, e.g. "following run x"), or
+        None when it no longer is."""
+        self._followed = name
+        self.update_title()
+
     def update_title(self) -> None:
         s = self.session
-        if s.model_path:
+        if self._followed:
+            name = self._followed
+        elif s.model_path:
             name = Path(s.model_path).name
         elif s.corpus_path and Path(s.corpus_path) != resources.default_corpus_path():
             name = QCoreApplication.translate("StatusFields", "new model on {0}").format(

@@ -59,6 +59,12 @@ class TrainingPanel(Translated, QWidget):
             self._keep_group.addButton(b)
         self.keep_row = QWidget()
         self.progress = RunProgress()
+        self._settings_from = None  # the followed run whose settings the form shows
+        # Where the run's files are (engine.rundir): File → Open run opens them again.
+        self.run_folder = QLabel()
+        self.run_folder.setWordWrap(True)
+        self.run_folder.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.run_folder.hide()
         self.plots = TrainingPlots(session)
         self.sample_title = QLabel()
         self.sample_view = SampleView()
@@ -85,6 +91,7 @@ class TrainingPanel(Translated, QWidget):
         c.failed.connect(self._on_failed)
         c.resumable_changed.connect(self._on_resumable_changed)
         c.choice_changed.connect(self._update_keep)
+        c.follow_changed.connect(self._on_follow_changed)
         self.keep_best.toggled.connect(self._on_keep_toggled)
         self._on_resumable_changed()
         self._retranslate()
@@ -106,6 +113,7 @@ class TrainingPanel(Translated, QWidget):
         keep.addWidget(self.keep_best)
         self.keep_row.hide()
         v.addWidget(self.progress)
+        v.addWidget(self.run_folder)
         v.addWidget(self.keep_row)
 
         bottom = QWidget()
@@ -182,6 +190,7 @@ class TrainingPanel(Translated, QWidget):
         self.keep_last.setToolTip(self.tr("The weights at the end of the run"))
         self._update_buttons()
         self._update_keep()
+        self._show_run_folder()
 
     def shutdown(self) -> None:
         """Remember the form and stop the plots' timer (the window is closing; the window
@@ -213,7 +222,30 @@ class TrainingPanel(Translated, QWidget):
         elif state == RunState.STOPPING:
             self.progress.say(lambda: self.tr("Stopping…"))
 
+    def _show_run_folder(self) -> None:
+        """The followed run's folder, or the one this window's run writes."""
+        c = self.controller
+        if c.follower is not None:
+            text = self.tr("Following the run folder {0}").format(c.follower.directory)
+        elif c.run_dir:
+            text = self.tr("This run's folder: {0} (File → Open run opens it again)").format(
+                c.run_dir)
+        else:
+            text = ""
+        self.run_folder.setText(text)
+        self.run_folder.setVisible(bool(text))
+
+    def _on_follow_changed(self) -> None:
+        follower = self.controller.follower
+        if follower is not None:
+            self.progress.say(follower.describe)
+            if follower.has_model and self._settings_from is not follower:
+                self._settings_from = follower  # once: the user may edit them afterwards
+                self.apply_model_settings()
+        self._show_run_folder()
+
     def _on_started(self, info: Started) -> None:
+        self._show_run_folder()
         self.progress.steps(info.step, self.controller.total_steps)
         self.progress.say(lambda: self.tr("Training {params} parameters on {device}…").format(
             params=f"{info.params:,}", device=info.device))

@@ -54,6 +54,57 @@
         <source>Tokenizing {path} with {tokenizer}…</source>
         <translation>正在用 {tokenizer} 对 {path} 分词…</translation>
     </message>
+    <message>
+        <source>Writing the run folder {path} failed ({reason}); training goes on without it.</source>
+        <translation>写入运行文件夹 {path} 失败（{reason}）；训练将继续，但不再写入该文件夹。</translation>
+    </message>
+    <message>
+        <source>This run is not written to disk ({reason}); File → Open run cannot open it later.</source>
+        <translation>本次运行未写入磁盘（{reason}）；之后无法用“文件 → 打开运行”打开它。</translation>
+    </message>
+</context>
+<context>
+    <name>RunFollower</name>
+    <message>
+        <source>finished</source>
+        <translation>已完成</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>diverged</source>
+        <translation>已发散</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>Run {name} has ended ({outcome}) at step {step}; following stopped.</source>
+        <translation>运行 {name} 已在第 {step} 步结束（{outcome}）；已停止跟踪。</translation>
+    </message>
+    <message>
+        <source>Run {name}: no new records for a minute; it may have stopped without ending. Still watching.</source>
+        <translation>运行 {name}：一分钟内没有新记录；它可能未正常结束就停止了。仍在继续观察。</translation>
+    </message>
+    <message>
+        <source>Following run {name}: {records} records, no snapshots yet. The loss curves are the run's; the other panels keep the model shown before until its first snapshot arrives.</source>
+        <translation>正在跟踪运行 {name}：{records} 条记录，尚无快照。损失曲线来自该运行；在它的第一个快照到达之前，其他面板仍显示之前的模型。</translation>
+    </message>
+    <message>
+        <source>Following run {name}: step {step}, {records} records, {snapshots} snapshots; the panels show step {shown}.</source>
+        <translation>正在跟踪运行 {name}：第 {step} 步，{records} 条记录，{snapshots} 个快照；各面板显示第 {shown} 步。</translation>
+    </message>
+    <message>
+        <source>run {name} (ended)</source>
+        <translation>运行 {name}（已结束）</translation>
+    </message>
+    <message>
+        <source>following run {name}</source>
+        <translation>正在跟踪运行 {name}</translation>
+    </message>
 </context>
 <context>
     <name>RunProgress</name>
@@ -325,6 +376,14 @@
     <message>
         <source>Stopping…</source>
         <translation>正在停止…</translation>
+    </message>
+    <message>
+        <source>Following the run folder {0}</source>
+        <translation>正在跟踪运行文件夹 {0}</translation>
+    </message>
+    <message>
+        <source>This run's folder: {0} (File → Open run opens it again)</source>
+        <translation>本次运行的文件夹：{0}（可用“文件 → 打开运行”再次打开）</translation>
     </message>
     <message>
         <source>Training {params} parameters on {device}…</source>

@@ -39,7 +39,7 @@
         <translation>{0} 个词元（context_length {1}）。</translation>
     </message>
     <message>
-        <source>{0} not in the model&apos;s vocabulary (shown as &lt;unk&gt;).</source>
+        <source>{0} not in the model's vocabulary (shown as &lt;unk&gt;).</source>
         <translation>其中 {0} 个不在模型的词表中（显示为 &lt;unk&gt;）。</translation>
     </message>
     <message>
@@ -202,6 +202,33 @@ The file there is unchanged. The model was saved to {1} instead; open it from th
     </message>
 </context>
 <context>
+    <name>FollowedRuns</name>
+    <message>
+        <source>Open a training run folder</source>
+        <translation>打开训练运行文件夹</translation>
+    </message>
+    <message>
+        <source>Training is running</source>
+        <translation>正在训练</translation>
+    </message>
+    <message>
+        <source>Stop training (Shift+F5) before opening a run.</source>
+        <translation>打开运行之前，请先停止训练（Shift+F5）。</translation>
+    </message>
+    <message>
+        <source>Not a training run</source>
+        <translation>不是训练运行</translation>
+    </message>
+    <message>
+        <source>{folder} is not a training run folder: it has neither {configs} nor {records}. Choose the folder a run writes, e.g. the --out folder of `transformer-explorer train`, or a run folder of the window's (its path is shown in the Training panel).</source>
+        <translation>{folder} 不是训练运行文件夹：其中既没有 {configs} 也没有 {records}。请选择训练运行写入的文件夹，例如 `transformer-explorer train` 的 --out 文件夹，或本窗口训练的运行文件夹（其路径显示在“训练”面板中）。</translation>
+    </message>
+    <message>
+        <source>Opening the run {0} failed.</source>
+        <translation>打开运行 {0} 失败。</translation>
+    </message>
+</context>
+<context>
     <name>Heatmap</name>
     <message>
         <source>Hover a cell to read its exact value.</source>
@@ -319,6 +346,14 @@ The file there is unchanged. The model was saved to {1} instead; open it from th
         <translation>打开由 Transformer Explorer 保存的模型（.safetensors）</translation>
     </message>
     <message>
+        <source>Open r&amp;un…</source>
+        <translation>打开运行(&amp;U)…</translation>
+    </message>
+    <message>
+        <source>Follow a training run's folder live (records, snapshots), written by the command line, a cluster on a shared folder, or this window</source>
+        <translation>实时跟踪一个训练运行的文件夹（记录、快照），它可以由命令行、共享文件夹上的集群或本窗口写入</translation>
+    </message>
+    <message>
         <source>&amp;Save model</source>
         <translation>保存模型(&amp;S)</translation>
     </message>
@@ -347,7 +382,7 @@ The file there is unchanged. The model was saved to {1} instead; open it from th
         <translation>开始训练(&amp;S)</translation>
     </message>
     <message>
-        <source>Train a new model with the Training panel&apos;s settings</source>
+        <source>Train a new model with the Training panel's settings</source>
         <translation>按“训练”面板中的设置训练一个新模型</translation>
     </message>
     <message>
@@ -413,7 +448,7 @@ The file there is unchanged. The model was saved to {1} instead; open it from th
 <context>
     <name>dialogs</name>
     <message>
-        <source>This text file can&apos;t be used</source>
+        <source>This text file can't be used</source>
         <translation>无法使用此文本文件</translation>
     </message>
     <message>
@@ -437,7 +472,7 @@ The file there is unchanged. The model was saved to {1} instead; open it from th
         <translation>模型仍然打开着。请释放一些磁盘空间，或选择其他位置（文件 → 模型另存为…）。</translation>
     </message>
     <message>
-        <source>This model file can&apos;t be opened</source>
+        <source>This model file can't be opened</source>
         <translation>无法打开此模型文件</translation>
     </message>
     <message>
