@@ -253,7 +253,8 @@ class RunController(QObject):
         session = self.session
         start_from = self._resumable if continuing else None
         if start_from is not None:  # the form's steps are more steps from where it stopped
-            done = int(start_from.trainer_state["step"])
+            state = start_from.trainer_state  # None: an imported model fine-tunes from step 0
+            done = int(state["step"]) if state is not None else 0
             train_config = replace(train_config, steps=train_config.steps + done)
         request = TrainingRequest(
             model_config=model_config, train_config=train_config, device=train_config.device,

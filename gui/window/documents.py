@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMainWindow
 
 from engine.job import Cancelled, StartFrom
@@ -16,7 +16,7 @@ from gui.window.jobs import FileJobs
 from gui.window.recent import RecentFiles
 
 APP_TITLE = "Transformer Explorer"
-MODEL_SUFFIXES = (".safetensors",)
+MODEL_SUFFIXES = (".safetensors", ".pt", ".bin")  # ours, nanoGPT's ckpt.pt, pytorch_model.bin
 HEAD_WINDOWS = 16  # a newly opened text's first context is read from this many windows of it
 HEAD_BYTES = 16_384  # of a text, for the first context of a model opened with it
 
@@ -57,7 +57,11 @@ class Documents(QObject):
         return self.tr("Text files (*.txt *.md *.csv *.tsv *.json *.log);;All files (*)")
 
     def _model_filter(self) -> str:
-        return self.tr("Transformer Explorer models (*.safetensors);;All files (*)")
+        return self.tr("Models: Transformer Explorer, nanoGPT, Hugging Face GPT-2 "
+                       "(*.safetensors *.pt *.bin config.json);;All files (*)")
+
+    def _vocabulary_filter(self) -> str:
+        return self.tr("Vocabularies (meta.pkl vocab.json tokenizer.json);;All files (*)")
 
     # -- opening --------------------------------------------------------------------------------
     def load_default(self) -> None:
@@ -204,31 +208,58 @@ class Documents(QObject):
         else:
             self._status(message(), 0, message)
 
-    def open_model(self, path: str, corpus_path: str | None = None, default: bool = False) -> None:
-        """Load a saved model (in the background) and show it; its form settings are applied."""
+    def open_model(self, path: str, corpus_path: str | None = None, default: bool = False,
+                   tokenizer_from: str | None = None) -> None:
+        """Load a model (in the background) and show it; its form settings are applied.
+
+        Our checkpoints, nanoGPT's ckpt.pt and Hugging Face GPT-2 folders or files all open
+        (engine.imports.open_model, which never runs code from a file). A nanoGPT run with no
+        vocabulary beside it asks for one (its meta.pkl, or GPT-2's vocab.json)."""
         if self._busy(self.tr("Stop training (Shift+F5) before opening another model.")):
             return
-        from engine.checkpoint import load_checkpoint
+        from engine.imports import TokenizerNeeded, open_model
 
         def job(report):
-            return load_checkpoint(path)
+            return open_model(path, tokenizer_from=tokenizer_from)
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, TokenizerNeeded) and tokenizer_from is None:
+                # After this job has ended: the next open must not find the window busy.
+                QTimer.singleShot(0, lambda: self._ask_vocabulary(path, str(exc), corpus_path))
+                return
+            self._on_open_failed(exc, self.tr("Opening {0} failed.").format(name))
 
         name = Path(path).name
         label = self.tr("Opening {0}…").format(name)
         self._status(label)
         self.jobs.run(job, label,
                       lambda ckpt: self._on_model_opened(path, ckpt, corpus_path, default),
-                      lambda exc: self._on_open_failed(
-                          exc, self.tr("Opening {0} failed.").format(name)),
-                      cancellable=False)
+                      failed, cancellable=False)
+
+    def _ask_vocabulary(self, path: str, reason: str, corpus_path: str | None) -> None:
+        """The model has no vocabulary of its own: the user chooses one, or nothing opens."""
+        dialogs.show_error(self.window, self.tr("Choose the model's vocabulary"), self.tr(
+            "{0} holds weights but no vocabulary ({1}). Choose its vocabulary next: a "
+            "character-level run's meta.pkl, or GPT-2's vocab.json (merges.txt beside it) or "
+            "tokenizer.json.").format(Path(path).name, reason))
+        chosen = dialogs.ask_open_path(self.window, self.tr("Choose the model's vocabulary"),
+                                       str(Path(path).parent), self._vocabulary_filter())
+        if chosen:
+            self.open_model(path, corpus_path, tokenizer_from=chosen)
 
     def _on_model_opened(self, path: str, ckpt, corpus_path: str | None, default: bool) -> None:
         s = self.session
         self.run.stop_following()  # this model replaces the followed run's
-        s.set_document(None if default else str(ckpt.path), ckpt.train_config)
+        imported = getattr(ckpt, "origin", "transformer-explorer") != "transformer-explorer"
+        # An imported model is not a document of ours: Save asks where (never over the
+        # nanoGPT or Hugging Face file, which engine.outputs would refuse anyway).
+        s.set_document(None if default or imported else str(ckpt.path), ckpt.train_config)
         self.run.clear_result()
-        self.run.set_resumable(None if ckpt.trainer_state is None else StartFrom(
-            ckpt.model_config, ckpt.tokenizer, ckpt.model.state_dict(), ckpt.trainer_state))
+        # Our file with its optimizer state continues exactly; an imported model (no trainer
+        # state of ours) fine-tunes from its weights with a new optimizer.
+        self.run.set_resumable(StartFrom(
+            ckpt.model_config, ckpt.tokenizer, ckpt.model.state_dict(), ckpt.trainer_state)
+            if ckpt.trainer_state is not None or imported else None)
         if corpus_path is None:
             saved = (getattr(ckpt, "metadata", None) or {}).get("corpus")
             if isinstance(saved, str) and Path(saved).is_file() and s.corpus_path is None:

@@ -84,8 +84,10 @@ TRAIN_FIELDS = [
 CONTINUE = QT_TRANSLATE_NOOP("TrainingForm",
                              "Continue training the current model (steps = more steps)")
 _CONTINUE_TIP = QT_TRANSLATE_NOOP(
-    "TrainingForm", "Keep training the model shown, from its saved optimizer state and step, on "
-    "the open text. Its architecture stays; the training settings apply from here on.")
+    "TrainingForm", "Keep training the model shown on the open text: from its saved optimizer "
+    "state and step when it has them, otherwise (a nanoGPT or Hugging Face model) fine-tuning its "
+    "weights with a new optimizer. Its architecture and tokenizer stay; the training settings "
+    "apply from here on.")
 _NO_CONTINUE_TIP = QT_TRANSLATE_NOOP(
     "TrainingForm", "Available after a training run, or for a model file saved after training "
     "(it holds the optimizer state). A new model, or one saved without that state such as the "

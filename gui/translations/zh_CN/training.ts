@@ -263,8 +263,8 @@
         <translation>接着训练当前模型（步数 = 再训练的步数）</translation>
     </message>
     <message>
-        <source>Keep training the model shown, from its saved optimizer state and step, on the open text. Its architecture stays; the training settings apply from here on.</source>
-        <translation>从已保存的优化器状态和步数出发，在打开的文本上继续训练当前显示的模型。模型结构保持不变；训练设置从现在起生效。</translation>
+        <source>Keep training the model shown on the open text: from its saved optimizer state and step when it has them, otherwise (a nanoGPT or Hugging Face model) fine-tuning its weights with a new optimizer. Its architecture and tokenizer stay; the training settings apply from here on.</source>
+        <translation>在打开的文本上继续训练当前显示的模型：若模型保存了优化器状态和步数，就从那里精确接着训练；否则（nanoGPT 或 Hugging Face 模型）用新的优化器微调它的权重。模型结构和分词器保持不变；训练设置从现在起生效。</translation>
     </message>
     <message>
         <source>Available after a training run, or for a model file saved after training (it holds the optimizer state). A new model, or one saved without that state such as the bundled model, starts with Start.</source>

@@ -54,8 +54,12 @@
         <translation>文本文件 (*.txt *.md *.csv *.tsv *.json *.log);;所有文件 (*)</translation>
     </message>
     <message>
-        <source>Transformer Explorer models (*.safetensors);;All files (*)</source>
-        <translation>Transformer Explorer 模型 (*.safetensors);;所有文件 (*)</translation>
+        <source>Models: Transformer Explorer, nanoGPT, Hugging Face GPT-2 (*.safetensors *.pt *.bin config.json);;All files (*)</source>
+        <translation>模型：Transformer Explorer、nanoGPT、Hugging Face GPT-2 (*.safetensors *.pt *.bin config.json);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Vocabularies (meta.pkl vocab.json tokenizer.json);;All files (*)</source>
+        <translation>词表 (meta.pkl vocab.json tokenizer.json);;所有文件 (*)</translation>
     </message>
     <message>
         <source>No bundled model at {0}: showing an untrained model on the default text. Press Start in the Training panel to train it.</source>
@@ -124,6 +128,14 @@
     <message>
         <source>Opening {0}…</source>
         <translation>正在打开 {0}…</translation>
+    </message>
+    <message>
+        <source>Choose the model's vocabulary</source>
+        <translation>选择模型的词表</translation>
+    </message>
+    <message>
+        <source>{0} holds weights but no vocabulary ({1}). Choose its vocabulary next: a character-level run's meta.pkl, or GPT-2's vocab.json (merges.txt beside it) or tokenizer.json.</source>
+        <translation>{0} 只有权重，没有词表（{1}）。接下来请选择它的词表：字符级训练的 meta.pkl，或 GPT-2 的 vocab.json（旁边需有 merges.txt）或 tokenizer.json。</translation>
     </message>
     <message>
         <source>Opened the bundled model: {0} parameters, trained {1} steps, vocabulary {2} ({3}).</source>
