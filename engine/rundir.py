@@ -132,6 +132,18 @@ def _jsonable(row: Any) -> dict:
 # -- writing ----------------------------------------------------------------------------------------
 
 
+# Snapshots of one run stay within this many bytes: 40 of the articles' model are ~120 MB, but
+# one of GPT-2 small is ~500 MB, so a fine-tuned GPT-2 keeps 4 (the first and newest among them).
+SNAPSHOT_BYTES_BUDGET = 2 << 30
+
+
+def snapshot_limit(weights: Mapping[str, Any], max_snapshots: int,
+                   budget: int = SNAPSHOT_BYTES_BUDGET) -> int:
+    """How many snapshots of these weights (stored as float32) fit the budget: 2 to max."""
+    nbytes = sum(4 * int(t.numel()) for t in weights.values())
+    return max(2, min(max_snapshots, budget // max(nbytes, 1)))
+
+
 class RunWriter:
     """Writes one run directory. `write=False` (e.g. every rank but 0 under torchrun) makes each
     method do nothing, so callers never branch on it.
@@ -204,6 +216,7 @@ class RunWriter:
         try:
             if self._store is None:
                 self._store = SnapshotStore(self.snapshot_dir, self.max_snapshots)
+            self._store.max_snapshots = snapshot_limit(weights, self.max_snapshots)
             return self._store.add(step, weights, metrics)
         except OSError as exc:
             self._failed(exc)

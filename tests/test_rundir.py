@@ -235,3 +235,20 @@ def test_a_run_directory_that_cannot_be_written_never_stops_training(text, tmp_p
     failed = [m for m in messages if isinstance(m, Status) and m.kind == "run_dir_failed"]
     assert len(failed) == 1 and failed[0].args["path"] == str(blocker / "run")
     assert sum(len(m.rows) for m in messages if isinstance(m, Records)) >= 2
+
+
+def test_snapshots_of_a_big_model_stay_within_the_byte_budget():
+    """A GPT-2-sized model's snapshots are ~500 MB each: a run keeps few of them, never one."""
+    import torch
+
+    from engine.rundir import SNAPSHOT_BYTES_BUDGET, snapshot_limit
+
+    def zeros(n):  # sizes only: meta tensors allocate nothing
+        return torch.zeros(n, device="meta")
+
+    small = {"w": zeros(1000)}
+    gpt2 = {"w": zeros(1)} | {f"b{i}": zeros(124_000_000 // 4) for i in range(4)}
+    assert snapshot_limit(small, 40) == 40
+    kept = snapshot_limit(gpt2, 40)
+    assert kept == SNAPSHOT_BYTES_BUDGET // (4 * (124_000_000 + 1)) == 4
+    assert snapshot_limit({"w": zeros(10**9)}, 40) == 2  # the first and the newest
