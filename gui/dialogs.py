@@ -45,8 +45,9 @@ _ADVICE: dict[str, tuple[str, str]] = {
     "CheckpointError": (
         QT_TRANSLATE_NOOP("dialogs", "This model file can't be opened"),
         QT_TRANSLATE_NOOP(
-            "dialogs", "Choose a .safetensors file saved by Transformer Explorer (File → "
-                       "Save model), or a folder containing model.safetensors."),
+            "dialogs", "Choose a model saved by Transformer Explorer (.safetensors), a nanoGPT "
+                       "run's ckpt.pt, or a Hugging Face GPT-2 folder (config.json with "
+                       "model.safetensors or pytorch_model.bin)."),
     ),
     "ConfigError": (
         QT_TRANSLATE_NOOP("dialogs", "Invalid setting"),

@@ -136,3 +136,25 @@ def test_fine_tuning_an_imported_model_in_the_window_saves_and_reopens(
                for k, v in s.model.state_dict().items())
     assert s.tokenizer.encode("The quick brown fox 我们").tolist() == ids  # the BPE was saved
     assert window.run.resumable.trainer_state["step"] == 6  # now ours: continues exactly
+
+
+def test_file_export_writes_a_folder_transformers_loads(window, qtbot, hf_folder, tmp_path,
+                                                        monkeypatch, no_leftovers):
+    from transformers import GPT2LMHeadModel
+
+    # The articles' model (post-norm, sinusoidal, ReLU) is not GPT-2: said before any dialog.
+    window.actions_.export_hf.trigger()
+    assert no_leftovers and no_leftovers[-1][0] == "Not a GPT-2-shaped model"
+    assert "norm" in no_leftovers[-1][1]
+    folder, ref = hf_folder
+    _open(window, qtbot, folder)
+    out = tmp_path / "exported"
+    out.mkdir()
+    monkeypatch.setattr(dialogs, "ask_directory", lambda *a: str(out))
+    window.actions_.export_hf.trigger()
+    qtbot.waitUntil(lambda: (out / "config.json").is_file() and not window.documents.jobs.busy,
+                    timeout=60_000)
+    back = GPT2LMHeadModel.from_pretrained(out).eval()
+    assert {"vocab.json", "merges.txt", "model.safetensors"} <= {p.name for p in out.iterdir()}
+    ids = torch.from_numpy(window.session.tokenizer.encode("The quick brown fox"))[None]
+    assert (hf_logits(back, ids) - hf_logits(ref, ids)).abs().max().item() <= 1e-4

@@ -44,5 +44,7 @@ def load_torch(path: Path) -> Any:
             f"'{name}' was not loaded: {asks}, and such a pickle can run code; only tensors "
             "and plain values are read from PyTorch files") from None
     except (RuntimeError, EOFError, ValueError, OSError, AttributeError, KeyError) as e:
-        detail = " ".join(str(e).split())[:160]
-        raise CheckpointError(f"'{name}' is not a readable PyTorch file ({detail})") from None
+        # torch's own words ("Expected hasRecord(...)") say little to a user: say what it is.
+        what = "a zip archive" if is_zip else "a file"
+        raise CheckpointError(f"'{name}' is {what} but not a readable PyTorch checkpoint "
+                              "(damaged, or written by another program)") from None

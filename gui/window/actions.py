@@ -18,7 +18,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "WindowActions", "Open a text file, choosing how its characters are encoded (UTF-8, "
                          "GBK, …) instead of detecting it")),
     "open_model": (QT_TRANSLATE_NOOP("WindowActions", "Open &model…"), QT_TRANSLATE_NOOP(
-        "WindowActions", "Open a model saved by Transformer Explorer (.safetensors)")),
+        "WindowActions", "Open a model: saved by Transformer Explorer (.safetensors), a nanoGPT "
+        "run's ckpt.pt, or a Hugging Face GPT-2 folder (choose its config.json or weights)")),
     "open_run": (QT_TRANSLATE_NOOP("WindowActions", "Open r&un…"), QT_TRANSLATE_NOOP(
         "WindowActions", "Follow a training run's folder live (records, snapshots), written by "
                          "the command line, a cluster on a shared folder, or this window")),
@@ -29,6 +30,10 @@ TEXTS: dict[str, tuple[str, str]] = {
                        QT_TRANSLATE_NOOP(
         "WindowActions", "Every training record (step, losses, learning rate, tokens/s) as a "
                          "CSV table")),
+    "export_hf": (QT_TRANSLATE_NOOP("WindowActions", "Export as Hugging &Face folder…"),
+                  QT_TRANSLATE_NOOP(
+        "WindowActions", "Write a GPT-2-shaped model as a folder that transformers loads "
+                         "(config.json, model.safetensors, its BPE files)")),
     "quit": (QT_TRANSLATE_NOOP("WindowActions", "&Quit"), ""),
     "start": (QT_TRANSLATE_NOOP("WindowActions", "&Start training"), QT_TRANSLATE_NOOP(
         "WindowActions", "Train a new model with the Training panel's settings")),
@@ -83,6 +88,7 @@ class WindowActions:
         self.save_as = self._action("save_as", docs.save_model_as,
                                     QKeySequence.StandardKey.SaveAs)
         self.export_history = self._action("export_history", docs.export_history)
+        self.export_hf = self._action("export_hf", docs.export_hf)
         self.quit = self._action("quit", window.close, QKeySequence.StandardKey.Quit)
         self.quit.setMenuRole(QAction.MenuRole.QuitRole)
         self.start = self._action("start", training.start, "F5", P.SP_MediaPlay)
@@ -121,7 +127,7 @@ class WindowActions:
                               self.open_run])
         file_menu.addMenu(recent_menu)
         file_menu.addSeparator()
-        file_menu.addActions([self.save, self.save_as, self.export_history])
+        file_menu.addActions([self.save, self.save_as, self.export_history, self.export_hf])
         file_menu.addSeparator()
         file_menu.addAction(self.quit)
 

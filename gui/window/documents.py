@@ -355,6 +355,38 @@ class Documents(QObject):
             f"{len(self.session.history):,}", path))
         return True
 
+    def export_hf(self) -> None:
+        """Write the model as a Hugging Face GPT-2 folder (config.json, model.safetensors and,
+        for a GPT-2-style BPE, vocab.json + merges.txt) that `transformers` loads."""
+        from engine.imports.hf_export import ExportError, check_exportable, export_hf
+
+        s = self.session
+        if s.model is None:
+            return
+        try:
+            check_exportable(s.model)  # said before a folder is asked for
+        except ExportError as exc:
+            dialogs.show_error(self.window, self.tr("Not a GPT-2-shaped model"), str(exc))
+            return
+        folder = dialogs.ask_directory(self.window, self.tr(
+            "Export as a Hugging Face folder (choose an empty folder)"), self.recent.last_dir())
+        if not folder:
+            return
+        model, tokenizer = s.model, s.tokenizer
+
+        def job(report):
+            return export_hf(model, tokenizer, folder)  # refuses a folder that is not empty
+
+        def done(exported) -> None:
+            notes = " ".join(exported.notes)
+            self._status(self.tr("Exported the model to {0} ({1}). {2}").format(
+                exported.folder, ", ".join(exported.files), notes), 0)
+
+        label = self.tr("Exporting to {0}…").format(folder)
+        self._status(label)
+        self.jobs.run(job, label, done, lambda exc: self._on_open_failed(
+            exc, self.tr("Exporting the model failed.")), cancellable=False)
+
     def _save_to(self, path: str, overwrite: bool) -> bool:
         """Save under the CLI's rules (engine.outputs): never over the training text or a file
         that is not a model, an existing model only when it is this one's file or the user

@@ -182,6 +182,26 @@
         <translation>已将 {0} 条训练记录导出到 {1}</translation>
     </message>
     <message>
+        <source>Not a GPT-2-shaped model</source>
+        <translation>不是 GPT-2 结构的模型</translation>
+    </message>
+    <message>
+        <source>Export as a Hugging Face folder (choose an empty folder)</source>
+        <translation>导出为 Hugging Face 文件夹（请选择一个空文件夹）</translation>
+    </message>
+    <message>
+        <source>Exported the model to {0} ({1}). {2}</source>
+        <translation>模型已导出到 {0}（{1}）。{2}</translation>
+    </message>
+    <message>
+        <source>Exporting to {0}…</source>
+        <translation>正在导出到 {0}…</translation>
+    </message>
+    <message>
+        <source>Exporting the model failed.</source>
+        <translation>导出模型失败。</translation>
+    </message>
+    <message>
         <source>Saving the model failed.</source>
         <translation>保存模型失败。</translation>
     </message>
@@ -354,8 +374,8 @@ The file there is unchanged. The model was saved to {1} instead; open it from th
         <translation>打开模型(&amp;M)…</translation>
     </message>
     <message>
-        <source>Open a model saved by Transformer Explorer (.safetensors)</source>
-        <translation>打开由 Transformer Explorer 保存的模型（.safetensors）</translation>
+        <source>Open a model: saved by Transformer Explorer (.safetensors), a nanoGPT run's ckpt.pt, or a Hugging Face GPT-2 folder (choose its config.json or weights)</source>
+        <translation>打开模型：Transformer Explorer 保存的模型（.safetensors）、nanoGPT 训练的 ckpt.pt，或 Hugging Face GPT-2 文件夹（选择其中的 config.json 或权重文件）</translation>
     </message>
     <message>
         <source>Open r&amp;un…</source>
@@ -384,6 +404,14 @@ The file there is unchanged. The model was saved to {1} instead; open it from th
     <message>
         <source>Every training record (step, losses, learning rate, tokens/s) as a CSV table</source>
         <translation>把每条训练记录（步数、损失、学习率、词元/秒）导出为 CSV 表格</translation>
+    </message>
+    <message>
+        <source>Export as Hugging &amp;Face folder…</source>
+        <translation>导出为 Hugging Face 文件夹(&amp;F)…</translation>
+    </message>
+    <message>
+        <source>Write a GPT-2-shaped model as a folder that transformers loads (config.json, model.safetensors, its BPE files)</source>
+        <translation>把 GPT-2 结构的模型写成 transformers 能加载的文件夹（config.json、model.safetensors 及其 BPE 文件）</translation>
     </message>
     <message>
         <source>&amp;Quit</source>
@@ -488,8 +516,8 @@ The file there is unchanged. The model was saved to {1} instead; open it from th
         <translation>无法打开此模型文件</translation>
     </message>
     <message>
-        <source>Choose a .safetensors file saved by Transformer Explorer (File → Save model), or a folder containing model.safetensors.</source>
-        <translation>请选择由 Transformer Explorer 保存的 .safetensors 文件（文件 → 保存模型），或包含 model.safetensors 的文件夹。</translation>
+        <source>Choose a model saved by Transformer Explorer (.safetensors), a nanoGPT run's ckpt.pt, or a Hugging Face GPT-2 folder (config.json with model.safetensors or pytorch_model.bin).</source>
+        <translation>请选择 Transformer Explorer 保存的模型（.safetensors）、nanoGPT 训练的 ckpt.pt，或 Hugging Face GPT-2 文件夹（含 config.json 以及 model.safetensors 或 pytorch_model.bin）。</translation>
     </message>
     <message>
         <source>Invalid setting</source>
