@@ -74,7 +74,9 @@ def _shown_logits(window, ref, text: str) -> float:
 
 def test_a_hugging_face_folder_opens_traces_and_can_fine_tune(window, qtbot, hf_folder):
     folder, ref = hf_folder
-    _open(window, qtbot, folder)  # a folder, as dropped onto the window
+    _open(window, qtbot, folder / "config.json")  # its config, as given on the command line
+    assert window.session.model.config.ln_eps == 1e-6
+    _open(window, qtbot, folder)  # the folder, as dropped onto the window
     s = window.session
     assert s.model.config.activation == "gelu_tanh" and s.model.config.ln_eps == 1e-6
     assert _shown_logits(window, ref, "The quick brown fox") <= 1e-4

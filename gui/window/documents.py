@@ -17,6 +17,9 @@ from gui.window.recent import RecentFiles
 
 APP_TITLE = "Transformer Explorer"
 MODEL_SUFFIXES = (".safetensors", ".pt", ".bin")  # ours, nanoGPT's ckpt.pt, pytorch_model.bin
+# Text files by their bytes, but a Hugging Face model's config or a nanoGPT vocabulary: opened
+# as a model (engine.imports says what to open for a vocabulary file).
+MODEL_NAMES = ("config.json", "meta.pkl", "vocab.json", "merges.txt", "tokenizer.json")
 HEAD_WINDOWS = 16  # a newly opened text's first context is read from this many windows of it
 HEAD_BYTES = 16_384  # of a text, for the first context of a model opened with it
 
@@ -94,7 +97,7 @@ class Documents(QObject):
             return
         kind = classify(p)
         if kind in ("checkpoint", "safetensors", "pickle", "zip", "folder") \
-                or p.suffix.lower() in MODEL_SUFFIXES:
+                or p.suffix.lower() in MODEL_SUFFIXES or p.name in MODEL_NAMES:
             self.open_model(str(p))
         else:
             self.open_text(str(p))
