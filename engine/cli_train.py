@@ -19,13 +19,16 @@ from typing import Any
 from .cli import PROG, _fmt, _one_line
 
 
-def cmd_train(args: argparse.Namespace) -> int:
+def cmd_train(args: argparse.Namespace, session=None) -> int:
+    """`session` (engine.distributed.Session) under torchrun: every rank trains its share,
+    rank 0 alone prints, checks --out and saves."""
     from tqdm import tqdm
 
     from .checkpoint import load_checkpoint
     from .config import ModelConfig, TrainConfig
     from .corpus import load_corpus
     from .devices import resolve_device
+    from .distributed import per_process
     from .memory import check_memory, param_count
     from .wording import plural
     from .outputs import check_output, checkpoint_bytes
@@ -37,8 +40,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         warmup_steps=min(args.warmup, args.steps), weight_decay=args.weight_decay,
         grad_clip=args.grad_clip, eval_interval=args.eval_interval,
         eval_batches=args.eval_batches, seed=args.seed, device=args.device,
+        grad_accum=args.grad_accum, amp=args.amp,
     ).validate()
-    device = resolve_device(args.device)  # an absent device is refused before a long tokenization
+    main = session is None or session.is_main
+    world = 1 if session is None else session.world_size
+    per_process(tcfg, world)  # a batch that does not divide among ranks is refused now
+    # An absent device is refused before a long tokenization (under torchrun, already was).
+    device = resolve_device(args.device) if session is None else session.device
     ckpt = load_checkpoint(args.resume) if args.resume else None
     if ckpt is not None:
         mcfg = ckpt.model_config
@@ -53,7 +61,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             tied=args.tied,
         ).validate()  # checked before the (possibly long) tokenization
         tokenizer_name = args.tokenizer
-    check_memory(mcfg, tcfg, device)  # a floor before the vocabulary is known; again after
+    check_memory(mcfg, per_process(tcfg, world), device)  # a floor before the vocabulary is known; again after
 
     def plan_output(vocab_size: int):
         need = checkpoint_bytes(param_count(replace(mcfg, vocab_size=vocab_size)), vocab_size,
@@ -61,8 +69,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         return check_output(args.out, inputs=[args.file], resume=args.resume,
                             overwrite=args.overwrite, need_bytes=need)
 
-    plan_output(mcfg.vocab_size)  # refused now, not after the run
-    quiet = args.json or not sys.stderr.isatty()
+    if main:  # only rank 0 writes, so only its --out matters
+        plan_output(mcfg.vocab_size)  # refused now, not after the run
+    quiet = args.json or not sys.stderr.isatty() or not main
     with tqdm(total=Path(args.file).stat().st_size if Path(args.file).is_file() else 0,
               unit="B", unit_scale=True, desc="tokenizing", disable=quiet, leave=False) as bar:
         def progress(done: int, total: int) -> None:
@@ -75,21 +84,27 @@ def cmd_train(args: argparse.Namespace) -> int:
             val_fraction=tcfg.val_fraction, progress=progress,
             vocab_from=ckpt.tokenizer if ckpt else None, encoding=args.encoding,
         )
-    if not args.json:  # the encoding is always reported, a terminal or not
+    if session is not None:
+        session.barrier()  # every rank has the corpus (a rank-0-only load would wait here)
+    if not args.json and main:  # the encoding is always reported, a terminal or not
         print(f"{Path(args.file).name}: {corpus.decoding.describe()}", file=sys.stderr)
     trainer = build_trainer(
         mcfg, tcfg, corpus, device=device,
         weights=ckpt.model.state_dict() if ckpt is not None else None,
         trainer_state=ckpt.trainer_state if ckpt is not None else None,
+        compile=args.compile, shard=None if session is None else session.shard,
     )
     model = trainer.model
+    if not main:  # the same steps as rank 0, silent, writing nothing
+        return _follow(trainer)
     plan = plan_output(model.config.vocab_size)
     if not args.json:  # like the encoding, what happens to --out is always said
         print(f"{plan.describe()}", file=sys.stderr)
     if not quiet:
         print(
             f"{plural(corpus.n_tokens, 'token')}, vocabulary {corpus.tokenizer.vocab_size:,}, "
-            f"{plural(model.num_params(), 'parameter')}, device {trainer.device}",
+            f"{plural(model.num_params(), 'parameter')}, device {trainer.device}"
+            + ("" if session is None else f", {plural(world, 'rank')} ({session.backend})"),
             file=sys.stderr,
         )
     save = _Saver(args, trainer, plan.path)
@@ -153,6 +168,24 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"{_fmt(summary['train_loss'])}, val loss {_fmt(summary['val_loss'])}, "
             f"{summary['tokens_per_s']:,.0f} tokens/s"
         )
+    return 0
+
+
+def _follow(trainer) -> int:
+    """A rank > 0: train in step with rank 0 and leave the saying and saving to it."""
+    from .train import TrainingDiverged, TrainingError
+
+    try:
+        for _ in trainer.run(log_every=10):
+            pass
+    except KeyboardInterrupt:
+        return 130
+    except TrainingDiverged:  # every rank diverges at the same step; rank 0 says so
+        return 2
+    except TrainingError as exc:  # out of memory here, perhaps not on rank 0
+        rank = trainer.shard.rank
+        print(f"{PROG}: error: rank {rank}: {_one_line(exc)}", file=sys.stderr)
+        return 2
     return 0
 
 
