@@ -20,6 +20,7 @@ the others waiting forever; a lost peer becomes a RankFailure with a one-line me
 from __future__ import annotations
 
 import os
+import re
 import signal
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -214,7 +215,9 @@ def torchrun_session(device: str, timeout_s: float = DEFAULT_TIMEOUT_S
     except _Terminated:
         raise RankFailure(f"{where}: stopped by SIGTERM (torchrun stops every rank when one "
                           "fails; its report names the rank)") from None
-    except dist.DistError as exc:
+    except (dist.DistError, RuntimeError) as exc:
+        if not _lost_contact(exc):
+            raise  # a bug, not a peer: let it show
         raise RankFailure(
             f"{where}: lost contact with another rank (it failed, was killed, or did not "
             f"answer within {timeout_s:g} s); the run is stopped: {_first_line(exc)}"
@@ -225,10 +228,22 @@ def torchrun_session(device: str, timeout_s: float = DEFAULT_TIMEOUT_S
             dist.destroy_process_group()
 
 
+def _lost_contact(exc: BaseException) -> bool:
+    """Whether `exc` is a failed collective (gloo raises plain RuntimeErrors for them)."""
+    if isinstance(exc, dist.DistError):
+        return True
+    text = str(exc)
+    return any(mark in text for mark in ("gloo", "Gloo", "NCCL", "c10d", "ProcessGroup",
+                                         "Connection reset", "Connection closed"))
+
+
 def _rendezvous() -> str:
     return f"{os.environ.get('MASTER_ADDR', '?')}:{os.environ.get('MASTER_PORT', '?')}"
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:300]
+    # gloo's messages start with a source location and end with advice to read the other
+    # ranks' logs; the one sentence between is what happened.
+    text = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+    text = re.sub(r"^\[[^\]]*\]\s*", "", text)
+    return text.split(". This is typically")[0][:300]

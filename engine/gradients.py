@@ -42,7 +42,8 @@ class Gradients:
         if shard.world_size > 1:
             ids = [device.index] if device.type == "cuda" else None
             # DDP's constructor broadcasts rank 0's weights, so every rank starts identical.
-            self.ddp = DistributedDataParallel(forward, device_ids=ids)
+            # Buffers (the sinusoidal table) are constants: no broadcast before each forward.
+            self.ddp = DistributedDataParallel(forward, device_ids=ids, forward_sync_buffers=False)
             forward = self.ddp
         self._forward = forward
 
