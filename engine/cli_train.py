@@ -14,12 +14,15 @@ import json
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .cli import PROG, _fmt, _one_line
 
+if TYPE_CHECKING:
+    from .distributed import Session
 
-def cmd_train(args: argparse.Namespace, session=None) -> int:
+
+def cmd_train(args: argparse.Namespace, session: Session | None = None) -> int:
     """`session` (engine.distributed.Session) under torchrun: every rank trains its share,
     rank 0 alone prints, checks --out and saves."""
     from tqdm import tqdm

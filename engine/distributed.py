@@ -176,9 +176,6 @@ class Session:
         """Wait until every rank is here (bounded by the session's timeout)."""
         dist.barrier()
 
-    def describe(self) -> str:
-        return f"rank {self.rank} of {self.world_size}"
-
 
 @contextmanager
 def torchrun_session(device: str, timeout_s: float = DEFAULT_TIMEOUT_S

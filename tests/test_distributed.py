@@ -256,6 +256,56 @@ def test_killing_one_rank_ends_the_other_quickly_with_a_message(tmp_path):
     assert "Traceback" not in err
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(c) for c in text.split()]
+
+
+def _local_rank(pid: int) -> str | None:
+    try:
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    found = [e for e in environ if e.startswith(b"LOCAL_RANK=")]
+    return found[0].split(b"=", 1)[1].decode() if found else None
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds workers through /proc")
+def test_killing_a_worker_of_torchrun_ends_the_run_with_a_message(tmp_path):
+    """Through torchrun's agent: SIGKILL the worker of local rank 1; torchrun ends non-zero
+    within 30 s and rank 0 says in one line what happened to it."""
+    (tmp_path / "tiny.txt").write_text(TEXT, encoding="utf-8")
+    command = [str(TORCHRUN), "--standalone", "--nproc_per_node", "2", "-m", "engine.cli",
+               "train", str(tmp_path / "tiny.txt"), "--out", str(tmp_path / "out"), *TINY,
+               "--steps", "1000000", "--eval-interval", "1000"]
+    agent = subprocess.Popen(command, cwd=ROOT, env=_env(), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        seen = ""
+        while "saving to" not in seen and agent.poll() is None:
+            seen += agent.stderr.readline()
+        assert "saving to" in seen, seen
+        time.sleep(1.0)
+        workers = {_local_rank(pid): pid for pid in _children(agent.pid)}
+        assert set(workers) >= {"0", "1"}, workers
+        os.kill(workers["1"], signal.SIGKILL)
+        t0 = time.monotonic()
+        _, err = agent.communicate(timeout=60)
+        waited = time.monotonic() - t0
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+            agent.wait()
+    assert waited < 30
+    assert agent.returncode != 0
+    ours = [line for line in err.splitlines() if line.startswith("transformer-explorer: error:")]
+    assert len(ours) == 1 and "rank 0 of 2" in ours[0], err[-3000:]
+    assert "SIGKILL" in err  # torchrun's own report names the killed rank's signal
+
+
 def test_a_silent_rank_ends_the_run_after_the_timeout(tmp_path):
     """A rank that hangs (SIGSTOP) is noticed after --dist-timeout, not never."""
     (tmp_path / "tiny.txt").write_text(TEXT, encoding="utf-8")
