@@ -20,6 +20,7 @@ from .cli import PROG, _fmt, _one_line
 
 if TYPE_CHECKING:
     from .distributed import Session
+    from .train import Trainer
 
 
 def cmd_train(args: argparse.Namespace, session: Session | None = None) -> int:
@@ -47,7 +48,7 @@ def cmd_train(args: argparse.Namespace, session: Session | None = None) -> int:
     ).validate()
     main = session is None or session.is_main
     world = 1 if session is None else session.world_size
-    per_process(tcfg, world)  # a batch that does not divide among ranks is refused now
+    one_process = per_process(tcfg, world)  # a batch that does not divide is refused now
     # An absent device is refused before a long tokenization (under torchrun, already was).
     device = resolve_device(args.device) if session is None else session.device
     ckpt = load_checkpoint(args.resume) if args.resume else None
@@ -64,7 +65,8 @@ def cmd_train(args: argparse.Namespace, session: Session | None = None) -> int:
             tied=args.tied,
         ).validate()  # checked before the (possibly long) tokenization
         tokenizer_name = args.tokenizer
-    check_memory(mcfg, per_process(tcfg, world), device)  # a floor before the vocabulary is known; again after
+    # A floor before the vocabulary is known (again after); one process holds one micro-batch.
+    check_memory(mcfg, one_process, device)
 
     def plan_output(vocab_size: int):
         need = checkpoint_bytes(param_count(replace(mcfg, vocab_size=vocab_size)), vocab_size,
@@ -174,7 +176,7 @@ def cmd_train(args: argparse.Namespace, session: Session | None = None) -> int:
     return 0
 
 
-def _follow(trainer) -> int:
+def _follow(trainer: Trainer) -> int:
     """A rank > 0: train in step with rank 0 and leave the saying and saving to it."""
     from .train import TrainingDiverged, TrainingError
 
