@@ -55,7 +55,7 @@ class Gradients:
         rows = self.shard.rows(len(x))
         x, y = x[rows], y[rows]  # (B / W, T), (B / W, T)
         n, m = self.cfg.grad_accum, self.micro
-        total = torch.zeros((), device=self.device)
+        total: torch.Tensor | None = None
         for i in range(n):
             xi, yi = x[i * m : (i + 1) * m], y[i * m : (i + 1) * m]  # (B / (W N), T) each
             # Gradients are averaged over ranks only once, after the last micro-batch.
@@ -64,9 +64,14 @@ class Gradients:
             with sync:
                 with autocast_context(self.device, self.cfg.amp):
                     _, loss = self.forward(xi, yi)
-                loss = loss.float() / n  # the N micro-means add up to the slice's mean
+                loss = loss.float()
+                if n > 1:  # the N micro-means add up to the slice's mean
+                    loss = loss / n
                 (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
-            total += loss.detach()
+            # One process with one micro-batch (the window's runs) pays for no extra op.
+            total = loss.detach() if total is None else total + loss.detach()
+        if self.shard.world_size == 1:
+            return total
         # The step is judged (finite or not) and reported on the global loss, so every rank
         # makes the same decision; gloo has no AVG, hence the sum.
         return all_reduce_sum(total, self.shard) / self.shard.world_size
