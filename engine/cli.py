@@ -58,7 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--norm", choices=("post", "pre"), default=m.norm)
     p.add_argument("--activation", choices=("relu", "gelu"), default=m.activation)
     p.add_argument("--tied", action="store_true", help="share token table and output layer")
-    p.add_argument("--batch", type=int, default=t.batch_size)
+    p.add_argument("--batch", type=int, default=t.batch_size,
+                   help="windows per optimizer step, over all ranks under torchrun")
+    p.add_argument("--grad-accum", type=int, default=t.grad_accum, metavar="N",
+                   help="split each batch into N micro-batches whose gradients add up")
     p.add_argument("--lr", type=float, default=t.lr)
     p.add_argument("--min-lr", type=float, default=None, help="cosine floor (default lr/10)")
     p.add_argument("--warmup", type=int, default=t.warmup_steps)
@@ -69,6 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--grad-clip", type=float, default=t.grad_clip)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--seed", type=int, default=t.seed)
+    p.add_argument("--compile", action="store_true",
+                   help="train through torch.compile (slow first step; often faster on GPUs)")
+    p.add_argument("--no-amp", dest="amp", action="store_false",
+                   help="no mixed precision (by default bf16, or fp16, on CUDA)")
+    p.add_argument("--dist-timeout", type=float, default=None, metavar="SECONDS",
+                   help="under torchrun: how long a rank waits for the others before the run "
+                   "stops (default 300)")
     p.add_argument("--resume", metavar="CKPT", help="continue from a saved checkpoint")
     p.add_argument("--init-from", metavar="MODEL",
                    help="fine-tune a model (ours, a nanoGPT ckpt.pt or a Hugging Face GPT-2 "
@@ -154,21 +164,28 @@ _FLAGS = {"batch_size": "--batch", "steps": "--steps", "lr": "--lr", "min_lr": "
           "d_model": "--d-model", "n_head": "--heads", "n_layer": "--layers",
           "context_length": "--context", "d_ff": "--ffn", "dropout": "--dropout",
           "warmup_steps": "--warmup", "eval_interval": "--eval-interval",
-          "eval_batches": "--eval-batches", "grad_clip": "--grad-clip"}
+          "eval_batches": "--eval-batches", "grad_clip": "--grad-clip",
+          "grad_accum": "--grad-accum", "dist_timeout": "--dist-timeout"}
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from .cli_train import cmd_train
+    from .distributed import DEFAULT_TIMEOUT_S, torchrun_session
 
-    return cmd_train(args)
+    # Under torchrun this process joins the others for the run (engine.distributed).
+    timeout = DEFAULT_TIMEOUT_S if args.dist_timeout is None else args.dist_timeout
+    with torchrun_session(args.device, timeout) as session:
+        return cmd_train(args, session)
 
 
 def _is_user_error(exc: BaseException) -> bool:
     # Every engine error class the user can cause derives from ValueError/RuntimeError with a
     # message written for people; OSError covers missing files and permissions.
+    from .distributed import RankFailure
     from .train import TrainingDiverged, TrainingError
 
-    return isinstance(exc, (UsageError, ValueError, OSError, TrainingDiverged, TrainingError))
+    return isinstance(exc, (UsageError, ValueError, OSError, TrainingDiverged, TrainingError,
+                            RankFailure))
 
 
 def _one_line(exc: BaseException) -> str:

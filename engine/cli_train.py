@@ -18,18 +18,25 @@ import json
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .cli import PROG, _fmt, _one_line
 
+if TYPE_CHECKING:
+    from .distributed import Session
+    from .train import Trainer
 
-def cmd_train(args: argparse.Namespace) -> int:
+
+def cmd_train(args: argparse.Namespace, session: Session | None = None) -> int:
+    """`session` (engine.distributed.Session) under torchrun: every rank trains its share,
+    rank 0 alone prints, checks --out and saves."""
     from tqdm import tqdm
 
     from .imports import training_start  # any format: ours, nanoGPT, Hugging Face
     from .config import ModelConfig, TrainConfig
     from .corpus import load_corpus
     from .devices import resolve_device
+    from .distributed import per_process
     from .memory import check_memory, param_count
     from .wording import plural
     from .outputs import check_output, checkpoint_bytes
@@ -42,8 +49,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         warmup_steps=min(args.warmup, args.steps), weight_decay=args.weight_decay,
         grad_clip=args.grad_clip, eval_interval=args.eval_interval,
         eval_batches=args.eval_batches, seed=args.seed, device=args.device,
+        grad_accum=args.grad_accum, amp=args.amp,
     ).validate()
-    device = resolve_device(args.device)  # an absent device is refused before a long tokenization
+    main = session is None or session.is_main
+    world = 1 if session is None else session.world_size
+    one_process = per_process(tcfg, world)  # a batch that does not divide is refused now
+    # An absent device is refused before a long tokenization (under torchrun, already was).
+    device = resolve_device(args.device) if session is None else session.device
     ckpt = training_start(args.resume, args.init_from, args.tokenizer_from)
     if ckpt is not None:
         mcfg = ckpt.model_config
@@ -58,7 +70,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             tied=args.tied,
         ).validate()  # checked before the (possibly long) tokenization
         tokenizer_name = args.tokenizer
-    check_memory(mcfg, tcfg, device)  # a floor before the vocabulary is known; again after
+    # A floor before the vocabulary is known (again after); one process holds one micro-batch.
+    check_memory(mcfg, one_process, device)
 
     def plan_output(vocab_size: int):
         need = checkpoint_bytes(param_count(replace(mcfg, vocab_size=vocab_size)), vocab_size,
@@ -67,11 +80,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         return check_output(args.out, inputs=inputs, resume=args.resume,
                             overwrite=args.overwrite, need_bytes=need)
 
-    first = plan_output(mcfg.vocab_size)  # refused now, not after the run
-    from .rundir import check_run_dir, run_directory
+    if main:  # only rank 0 writes, so only its --out and run directory matter
+        first = plan_output(mcfg.vocab_size)  # refused now, not after the run
+        from .rundir import check_run_dir, run_directory
 
-    check_run_dir(run_directory(first.path), replace=bool(args.resume or args.overwrite))
-    quiet = args.json or not sys.stderr.isatty()
+        check_run_dir(run_directory(first.path), replace=bool(args.resume or args.overwrite))
+    quiet = args.json or not sys.stderr.isatty() or not main
     with tqdm(total=Path(args.file).stat().st_size if Path(args.file).is_file() else 0,
               unit="B", unit_scale=True, desc="tokenizing", disable=quiet, leave=False) as bar:
         def progress(done: int, total: int) -> None:
@@ -85,7 +99,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             vocab_from=ckpt.tokenizer if ckpt else None, encoding=args.encoding,
             token_cache=cache_choice(args),
         )
-    if not args.json:  # the encoding is always reported, a terminal or not
+    if session is not None:
+        session.barrier()  # every rank has the corpus (a rank-0-only load would wait here)
+    if not args.json and main:  # the encoding is always reported, a terminal or not
         print(f"{Path(args.file).name}: {corpus.decoding.describe()}", file=sys.stderr)
         if corpus.token_file is not None:
             print(corpus.token_file.describe(), file=sys.stderr)
@@ -93,19 +109,23 @@ def cmd_train(args: argparse.Namespace) -> int:
         mcfg, tcfg, corpus, device=device,
         weights=ckpt.model.state_dict() if ckpt is not None else None,
         trainer_state=ckpt.trainer_state if ckpt is not None else None,
+        compile=args.compile, shard=None if session is None else session.shard,
     )
     model = trainer.model
+    if not main:  # the same steps as rank 0, silent, writing nothing
+        return _follow(trainer)
     plan = plan_output(model.config.vocab_size)
     if not args.json:  # like the encoding, what happens to --out is always said
         print(f"{plan.describe()}", file=sys.stderr)
     if not quiet:
         print(
             f"{plural(corpus.n_tokens, 'token')}, vocabulary {corpus.tokenizer.vocab_size:,}, "
-            f"{plural(model.num_params(), 'parameter')}, device {trainer.device}",
+            f"{plural(model.num_params(), 'parameter')}, device {trainer.device}"
+            + ("" if session is None else f", {plural(world, 'rank')} ({session.backend})"),
             file=sys.stderr,
         )
     save = _Saver(args, trainer, plan.path)
-    run = _run_writer(args, trainer, plan.path)
+    run = _run_writer(args, trainer, plan.path, world_size=world)
 
     last = None
     start = trainer.step
@@ -221,6 +241,23 @@ def _run_writer(args: argparse.Namespace, trainer, checkpoint: Path, write: bool
                  history=t.history)
     writer.snapshot(t.step, t.model.state_dict(), {"step": t.step})
     return _RunFeed(writer, trainer)
+
+def _follow(trainer: Trainer) -> int:
+    """A rank > 0: train in step with rank 0 and leave the saying and saving to it."""
+    from .train import TrainingDiverged, TrainingError
+
+    try:
+        for _ in trainer.run(log_every=10):
+            pass
+    except KeyboardInterrupt:
+        return 130
+    except TrainingDiverged:  # every rank diverges at the same step; rank 0 says so
+        return 2
+    except TrainingError as exc:  # out of memory here, perhaps not on rank 0
+        rank = trainer.shard.rank
+        print(f"{PROG}: error: rank {rank}: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    return 0
 
 
 class _Saver:

@@ -87,7 +87,8 @@ class ModelConfig:
 
 @dataclass
 class TrainConfig:
-    batch_size: int = 4  # windows per step (B)
+    batch_size: int = 4  # windows per optimizer step (B), over all ranks and micro-batches
+    grad_accum: int = 1  # micro-batches whose gradients add up to one step (memory, not maths)
     steps: int = 2000  # optimizer steps in total
     lr: float = 1e-3  # peak learning rate after warm-up
     min_lr: float | None = None  # floor of the cosine decay; None: lr / 10, as in nanoGPT
@@ -115,6 +116,15 @@ class TrainConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value <= 0:
                 raise ConfigError(name, f"must be a positive integer, got {value!r}")
+        if not isinstance(self.grad_accum, int) or self.grad_accum <= 0:
+            raise ConfigError("grad_accum",
+                              f"must be a positive integer, got {self.grad_accum!r}")
+        if self.batch_size % self.grad_accum:
+            raise ConfigError(
+                "grad_accum",
+                f"batch_size {self.batch_size} does not split into {self.grad_accum} equal "
+                "micro-batches; choose a divisor of the batch",
+            )
         if self.warmup_steps < 0:
             raise ConfigError("warmup_steps", "must be >= 0")
         if not self.lr > 0:

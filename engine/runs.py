@@ -15,6 +15,7 @@ import torch
 from .config import ConfigError, ModelConfig, TrainConfig
 from .corpus import Corpus
 from .devices import resolve_device
+from .distributed import Shard, per_process
 from .memory import check_memory
 from .model import new_model
 from .train import Trainer
@@ -38,6 +39,8 @@ def build_trainer(
     device: str | torch.device = "auto",
     weights: dict[str, torch.Tensor] | None = None,
     trainer_state: dict[str, Any] | None = None,
+    compile: bool = False,
+    shard: Shard | None = None,
 ) -> Trainer:
     """A Trainer ready to run: a new seeded model (or `weights`), on `device`, with its state.
 
@@ -45,7 +48,9 @@ def build_trainer(
     train_config.seed)`. With `weights` (a state dict), model_config must be the one they were
     trained with. `trainer_state` (Trainer.state_dict()) continues exactly; its step must be
     below train_config.steps. `device` "auto" defers to train_config.device. Raises
-    ConfigError naming the field when the step cannot fit in the device's free memory.
+    ConfigError naming the field when the step cannot fit in the device's free memory, or
+    when the global batch does not split into `shard`'s ranks x grad_accum micro-batches.
+    `compile` trains through torch.compile; `shard` (engine.distributed) is this rank's share.
     """
     train_config = train_config.validate()
     if weights is None:
@@ -57,11 +62,13 @@ def build_trainer(
     device = resolve_device(device)
     if trainer_state is not None:
         check_more_steps(int(trainer_state["step"]), train_config.steps)
-    check_memory(config, train_config, device)
+    # One process holds one micro-batch's activations at a time.
+    world = shard.world_size if shard is not None else 1
+    check_memory(config, per_process(train_config, world), device)
     model = new_model(config, train_config.seed)
     if weights is not None:
         model.load_state_dict(weights)
-    trainer = Trainer(model, corpus, train_config, device=device)
+    trainer = Trainer(model, corpus, train_config, device=device, compile=compile, shard=shard)
     if trainer_state is not None:
         trainer.load_state_dict(trainer_state)
     return trainer

@@ -21,7 +21,10 @@ import torch
 
 from .config import TrainConfig
 from .corpus import Corpus
-from .devices import amp_dtype, autocast_context, resolve_device
+from .devices import amp_dtype, resolve_device
+from .distributed import Shard, dropout_seed
+from .evaluation import mean_losses
+from .gradients import Gradients
 from .model import GPT
 from .records import StepRecord, TrainingDiverged, TrainingError
 from .rng import seeded_rng_states, swapped_in
@@ -31,9 +34,6 @@ __all__ = ["Trainer", "StepRecord", "TrainingError", "TrainingDiverged"]
 # Seeds of the trainer's three random streams are derived from cfg.seed so they differ.
 _EVAL_SEED_OFFSET = 1  # fixed evaluation windows, the same at every evaluation
 _DROPOUT_SEED_OFFSET = 2  # the global RNG state the trainer owns (dropout masks)
-
-# Evaluation forwards many windows at once; this caps the logits of one forward (elements).
-_EVAL_LOGITS_BUDGET = 1 << 23
 
 # A CPU copy of finite weights (restored if training diverges) is refreshed at records, at most
 # this often (s), and less often for big models so that copying stays under ~1% of the time.
@@ -55,6 +55,9 @@ class Trainer:
     is repeatable and resumable and the caller's torch.manual_seed stream is left alone.
     Do not run other forwards on the same model while it trains (e.g. a trace from the GUI
     thread switches it to eval mode); trace a copy made from weights_snapshot() instead.
+    `shard` (under torchrun, engine.distributed) trains this rank's rows of each global batch
+    through DistributedDataParallel; every rank then runs the same loop and yields the same
+    records, and only the caller decides that rank 0 alone prints and saves.
     """
 
     def __init__(
@@ -65,8 +68,10 @@ class Trainer:
         device: str | torch.device = "auto",
         *,
         compile: bool = False,
+        shard: Shard | None = None,
     ):
         self.cfg = cfg.validate()
+        self.shard = shard or Shard()
         # An explicit device argument wins; "auto" defers to the config (itself "auto" by default).
         if isinstance(device, str) and device.strip().lower() == "auto":
             device = cfg.device
@@ -92,10 +97,11 @@ class Trainer:
         dtype = amp_dtype(self.device) if cfg.amp else None
         # fp16 needs loss scaling; bf16 has fp32's range and does not.
         self._scaler = torch.amp.GradScaler(self.device.type) if dtype == torch.float16 else None
-        self._forward = torch.compile(model) if compile else model
+        self.gradients = Gradients(model, self.cfg, self.device, self.shard, compile=compile,
+                                   scaler=self._scaler)
 
         self.generator = torch.Generator().manual_seed(cfg.seed)  # draws training batches
-        self._rng = seeded_rng_states(self.device, cfg.seed + _DROPOUT_SEED_OFFSET)
+        self._rng = self._dropout_states(0)
         self.step = 0
         self.tokens = 0
         self.elapsed = 0.0
@@ -177,21 +183,15 @@ class Trainer:
             group["lr"] = lr
         x, y = self.corpus.get_batch(
             "train", cfg.batch_size, self.context_length, self.generator, self.device
-        )  # (B, T), (B, T)
-        with autocast_context(self.device, cfg.amp):
-            _, loss = self._forward(x, y)
-        loss = loss.float()
+        )  # (B, T), (B, T): the global batch, the same on every rank
+        loss = self.gradients.backward(x, y)  # mean over the global batch, as are the grads
         if self._scaler is not None:
-            self._scaler.scale(loss).backward()
             self._scaler.unscale_(self.optimizer)
-        else:
-            loss.backward()
         if cfg.grad_clip > 0:
             norm = torch.nn.utils.clip_grad_norm_(self._params, cfg.grad_clip, foreach=True)
         else:
             grads = [p.grad for p in self._params if p.grad is not None]
             norm = torch.nn.utils.get_total_norm(grads, foreach=True)
-        loss = loss.detach()
         if self._scaler is not None:
             # Overflowing fp16 gradients are routine: the scaler skips those steps itself.
             finite = bool(torch.isfinite(loss))
@@ -217,33 +217,23 @@ class Trainer:
         with self._lock:
             return self._guard_oom(self._evaluate)
 
-    @torch.no_grad()
     def _evaluate(self) -> dict[str, float]:
-        cfg, T = self.cfg, self.context_length
-        generator = torch.Generator().manual_seed(cfg.seed + _EVAL_SEED_OFFSET)
-        chunk = max(cfg.batch_size, _EVAL_LOGITS_BUDGET // (T * self.model.config.vocab_size))
         was_training = self.model.training
         self.model.eval()
-        try:
-            result = {}
-            for split in ("train", "val"):
-                batches = [
-                    self.corpus.get_batch(split, cfg.batch_size, T, generator, self.device)
-                    for _ in range(cfg.eval_batches)
-                ]
-                x = torch.cat([b[0] for b in batches])  # (eval_batches * B, T)
-                y = torch.cat([b[1] for b in batches])  # (eval_batches * B, T)
-                # Many windows per forward: the same mean as batch by batch, far fewer calls.
-                total = torch.zeros((), device=self.device)
-                for i in range(0, len(x), chunk):
-                    with autocast_context(self.device, cfg.amp):
-                        # Eager even when training is compiled: other shapes, no recompiles.
-                        _, loss = self.model(x[i : i + chunk], y[i : i + chunk])
-                    total += loss.float() * len(x[i : i + chunk])
-                result[split] = (total / len(x)).item()
-            return result
+        try:  # under torchrun every rank scores its share; all get the same numbers
+            return mean_losses(self.model, self.corpus, self.cfg,
+                               self.cfg.seed + _EVAL_SEED_OFFSET, self.device, self.shard)
         finally:
             self.model.train(was_training)
+
+    def _dropout_states(self, step: int) -> dict[str, torch.Tensor]:
+        # Rank 0 keeps the one saved stream (a single process is exactly resumable with
+        # dropout); other ranks' masks cannot match across rank counts, so theirs are derived
+        # afresh from (seed, rank, step) and a run is exact across rank counts at dropout 0.
+        seed = self.cfg.seed + _DROPOUT_SEED_OFFSET
+        if self.shard.rank:
+            seed = dropout_seed(seed, self.shard.rank, step)
+        return seeded_rng_states(self.device, seed)
 
     def run(self, steps: int | None = None, log_every: int = 1) -> Iterator[StepRecord]:
         """Train from self.step to cfg.steps (or `steps` more), yielding records as it goes.
@@ -465,8 +455,10 @@ class Trainer:
                 {"state": {int(k): v for k, v in optim["state"].items()}, "param_groups": groups}
             )
             self.generator.set_state(state["generator"])
+            self._rng = self._dropout_states(int(state["step"]))
             for key, value in state["rng"].items():
-                if key in self._rng:  # a CUDA state means nothing on the CPU, and vice versa
+                # A CUDA state means nothing on the CPU, and vice versa; see _dropout_states.
+                if key in self._rng and self.shard.is_main:
                     self._rng[key] = value.clone()
             if self._scaler is not None and state.get("scaler"):
                 self._scaler.load_state_dict(state["scaler"])

@@ -84,8 +84,8 @@ def _small_trainer(corpus, **cfg) -> Trainer:
 def test_a_non_finite_step_is_skipped_and_not_counted(monkeypatch):
     trainer = _small_trainer(_small_corpus())
     list(trainer.run(steps=2))
-    real_forward = trainer._forward
-    monkeypatch.setattr(trainer, "_forward",
+    real_forward = trainer.gradients.forward
+    monkeypatch.setattr(trainer.gradients, "forward",
                         lambda x, y: (lambda lg, loss: (lg, loss * math.nan))(*real_forward(x, y)))
     with pytest.raises(TrainingDiverged, match="step 3") as info:
         list(trainer.run())

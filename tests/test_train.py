@@ -210,7 +210,7 @@ def test_nan_loss_step_is_skipped_on_device(corpus, monkeypatch):
         logits, loss = real_forward(idx, targets)
         return logits, loss * float("nan")
 
-    monkeypatch.setattr(trainer, "_forward", nan_forward)
+    monkeypatch.setattr(trainer.gradients, "forward", nan_forward)
     with pytest.raises(TrainingDiverged, match="step 3"):
         list(trainer.run(log_every=1))
     after = trainer.weights_snapshot()
