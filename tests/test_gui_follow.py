@@ -236,3 +236,38 @@ def test_a_run_without_snapshots_shows_its_loss_curves_and_says_why(window, qtbo
     assert window.training_panel.form.model_config().d_model == 16
     assert window.training_panel.tokenizer_name() == "char"
     assert "step 5" in window.statusBar().currentMessage()
+
+
+def test_following_a_two_rank_torchrun_run(window, qtbot, tmp_path):
+    """#10's promise end to end: the README's torchrun command on this machine, followed live;
+    rank 0 alone writes the run directory, which says how many ranks trained it."""
+    text = tmp_path / "cat.txt"
+    text.write_text("the cat sat on the mat. the dog sat on the log. " * 60, encoding="utf-8")
+    run = tmp_path / "torchrun-run"
+    torchrun = Path(sys.executable).with_name("torchrun")
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO))
+    for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        env.pop(name, None)
+    proc = subprocess.Popen(
+        [str(torchrun), "--standalone", "--nproc_per_node", "2", "-m", "engine.cli", "train",
+         str(text), "--out", str(run), "--steps", "60", "--eval-interval", "20",
+         "--eval-batches", "2", "--tokenizer", "char", "--d-model", "16", "--heads", "2",
+         "--layers", "1", "--context", "8", "--ffn", "32", "--batch", "4", "--device", "cpu"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        qtbot.waitUntil(lambda: (run / "run.json").exists(), timeout=120_000)
+        assert window.open_run(str(run))
+        follower = window.run.follower
+        qtbot.waitUntil(lambda: follower.ended, timeout=180_000)
+        assert proc.wait(60) == 0, proc.stderr.read().decode()[-3000:]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert json.loads((run / "run.json").read_text())["world_size"] == 2
+    s = window.session
+    assert s.history == _rows(run) and s.history[-1]["step"] == 60
+    store = SnapshotStore(run / SNAPSHOTS)
+    qtbot.waitUntil(lambda: window.history_panel.steps() == store.steps() == [0, 20, 40, 60],
+                    timeout=20_000)
+    _same_weights(s.model, store.load(60))
