@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from .model import GPT, eval_mode
-from .trace import Trace, capture, step_kind, step_layer
+from .trace import Trace, capture, final_stream, step_kind, step_layer
 
 BASE_TOLERANCE = 1e-4
 
@@ -50,13 +50,6 @@ def block_input(model: GPT, layer: int) -> str:
         return "embed.sum"
     prev = f"blocks.{layer - 1}"
     return f"{prev}.resid2" if model.config.norm == "pre" else f"{prev}.ln2"
-
-
-def final_stream(model: GPT) -> str:
-    """The step that the output projection reads (ln_f for pre-norm, the last ln2 for post-norm)."""
-    if model.config.norm == "pre":
-        return "ln_f"
-    return f"blocks.{model.config.n_layer - 1}.ln2"
 
 
 def step_inputs(model: GPT, name: str) -> list[str]:
@@ -231,6 +224,9 @@ DESCRIPTIONS: dict[str, tuple[str, str]] = {
                "{x}·W_vocabᵀ，且与快速前向 model(ids) 一致（最大差值 {fast}）"),
     "probs": ("softmax of the logits recomputed; every row sums to 1",
               "重新计算 logits 的 softmax；每行之和为 1"),
+    "probs.top": ("softmax of the logits recomputed; every row sums to 1; the {k} guesses kept "
+                  "per position are its largest",
+                  "重新计算 logits 的 softmax；每行之和为 1；每个位置保留的 {k} 个候选正是其中最大的"),
 }
 
 
@@ -406,7 +402,16 @@ def _logits(c: _Ctx) -> Result:
 def _probs(c: _Ctx) -> Result:
     got = c.trace.values(c.name).astype(np.float64)
     rows = float(np.abs(got.sum(axis=-1) - 1.0).max())
-    return _softmax(c.x(0)), [rows], _say("probs")
+    expected = _softmax(c.x(0))
+    extra = [rows]
+    if c.trace.top_ids is not None:  # the kept top-k: the largest of the recomputed softmax
+        top = np.take_along_axis(expected, c.trace.top_ids, axis=-1)  # (B, T, k)
+        extra.append(_max_diff(c.trace.top_probs, top))
+        k = c.trace.top_ids.shape[-1]
+        largest = -np.sort(-np.partition(expected, -k, axis=-1)[..., -k:], axis=-1)
+        extra.append(_max_diff(top, largest))  # no larger probability was left out
+        return expected, extra, _say("probs.top", k=k)
+    return expected, extra, _say("probs")
 
 
 _CHECKS: dict[str, Callable[[_Ctx], Result]] = {

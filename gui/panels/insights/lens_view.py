@@ -197,7 +197,7 @@ class LensView(Translated, LazyPanel):
         trace = self.session.trace
         if not self._rows or "probs" not in trace:
             return ""
-        if lens_agrees(self._rows[-1].top, trace.values("probs")[0, pos]):
+        if lens_agrees(self._rows[-1].top, trace.next_token_probs(pos)):
             note = self.tr("Cell colour: probability (white 0 → blue 1).")
             if trace.ablated:
                 note += " " + self.tr("Heads ablated in this trace: {0}.").format(
