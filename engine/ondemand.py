@@ -121,3 +121,21 @@ def top_k(logits: torch.Tensor, k: int) -> tuple[np.ndarray, np.ndarray]:
     probs = F.softmax(logits.float(), dim=-1)  # (B, T, V), freed on return
     p, i = torch.topk(probs, min(k, probs.shape[-1]), dim=-1)  # (B, T, k) each
     return i.cpu().numpy(), p.cpu().numpy()
+
+
+PREVIEW_SIZE = 64  # an overview cell shows at most this many queries x keys
+
+
+def preview(stage: torch.Tensor, size: int = PREVIEW_SIZE) -> np.ndarray:
+    """A small copy (nh, t, t), t <= size, of one attention stage (nh, T, T) for an overview.
+
+    Up to `size` tokens it is the stage itself; beyond, each cell is the largest value of its
+    block of queries x keys (max pooling), so a sharp attention spike stays visible and a block
+    entirely in the future stays −∞ (masked).
+    """
+    T = stage.shape[-1]
+    if T <= size:
+        return stage.detach().float().cpu().numpy().copy()
+    block = math.ceil(T / size)
+    pooled = F.max_pool2d(stage.detach().float()[None], block, ceil_mode=True)[0]  # (nh, t, t)
+    return pooled.cpu().numpy()

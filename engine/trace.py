@@ -20,6 +20,7 @@ from . import ondemand
 from .model import GPT, HookPoint, eval_mode, probing
 from .steps import STEP_INFO, step_kind, step_layer, step_title
 
+ATTENTION_STAGES = ("attn.scores", "attn.scaled", "attn.masked", "attn.pattern")
 TOP_K = 32  # next-token guesses kept at every position (the probabilities themselves may not be)
 
 # Every Step is stamped from engine.steps (its title, formula and axes); the names stay
@@ -80,6 +81,9 @@ class Trace:
     top_ids: np.ndarray | None = None
     top_probs: np.ndarray | None = None
     output: ondemand.OutputProjection | None = field(default=None, repr=False)
+    # Every attention stage of batch row 0, small enough for an overview of all layers x
+    # heads (engine.ondemand.preview): step name -> (nh, t, t), t <= PREVIEW_SIZE.
+    previews: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _index: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -197,9 +201,12 @@ def run_trace(
         raise ValueError("trace needs at least one token")
     ablate = tuple(sorted(set(ablate)))
     shapes: dict[str, tuple[int, ...]] = {}
+    previews: dict[str, np.ndarray] = {}
 
     def keep(name: str, x: torch.Tensor) -> bool:
         shapes[name] = tuple(x.shape)
+        if step_kind(name) in ATTENTION_STAGES:
+            previews[name] = ondemand.preview(x[0])  # (nh, t, t)
         return x.numel() <= keep_max or step_kind(name) not in ondemand.RECOMPUTABLE
 
     with eval_mode(model), capture(model, ablate, keep=keep) as cache:
@@ -211,7 +218,8 @@ def run_trace(
     del logits
     recent = ondemand.Recent()
     trace = Trace(steps=[], ids=idx.cpu().numpy(), ablated=ablate, top_ids=top_ids,
-                  top_probs=top_probs, output=ondemand.OutputProjection(model.lm_head.weight))
+                  top_probs=top_probs, output=ondemand.OutputProjection(model.lm_head.weight),
+                  previews=previews)
     steps = [_step("tokens", idx)]
     # shapes is in hook-firing order, which is forward order; probs comes last.
     for name, shape in shapes.items():

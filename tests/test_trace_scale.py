@@ -87,3 +87,23 @@ def test_recomputing_after_the_weights_changed_is_refused():
         model.lm_head.weight.add_(1.0)
     with pytest.raises(RuntimeError, match="weights changed"):
         trace.values("logits")
+
+
+def test_previews_of_every_attention_stage_are_small_and_faithful(trace, model, ids):
+    from engine.ondemand import PREVIEW_SIZE
+
+    names = [f"blocks.{i}.attn.{s}" for i in range(GPT2_LAYERS)
+             for s in ("scores", "scaled", "masked", "pattern")]
+    assert sorted(trace.previews) == sorted(names)
+    t = -(-T // -(-T // PREVIEW_SIZE))  # ceil(T / ceil(T / size))
+    for name in names:
+        assert trace.previews[name].shape == (GPT2_HEADS, t, t)
+    full = trace.values("blocks.5.attn.pattern")[0]  # (nh, T, T)
+    block = -(-T // PREVIEW_SIZE)
+    # Each preview cell is the largest value of its block of queries x keys.
+    assert trace.previews["blocks.5.attn.pattern"][3, 1, 0] == full[3, block:2 * block,
+                                                                  :block].max()
+    assert np.isneginf(trace.previews["blocks.5.attn.masked"][0, 0, -1])  # all in the future
+    small = run_trace(model, ids[:20])
+    np.testing.assert_array_equal(small.previews["blocks.0.attn.pattern"],
+                                  small.values("blocks.0.attn.pattern")[0])

@@ -232,7 +232,10 @@ class Documents(QObject):
             self.training.apply_model_settings()
             self.recent.remember(path)
         if default or not s.context_text.strip():
-            self.context.set_text(self._default_context(ckpt.tokenizer, corpus_path,
+            # A model saved without its text (or imported) still opens on something to trace:
+            # the first lines of the bundled guide.
+            first_text = corpus_path or str(resources.default_corpus_path())
+            self.context.set_text(self._default_context(ckpt.tokenizer, first_text,
                                                         ckpt.model.config.context_length))
         # A bundle saved without its trainer has step 0 but keeps the history of its run.
         history_steps = [r.get("step", 0) for r in (ckpt.history or []) if isinstance(r, dict)]

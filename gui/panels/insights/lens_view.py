@@ -197,7 +197,11 @@ class LensView(Translated, LazyPanel):
         trace = self.session.trace
         if not self._rows or "probs" not in trace:
             return ""
-        if lens_agrees(self._rows[-1].top, trace.next_token_probs(pos)):
+        try:
+            probs = trace.next_token_probs(pos)  # (V,)
+        except RuntimeError:  # recomputing it needs weights that have changed since
+            probs = None
+        if probs is not None and lens_agrees(self._rows[-1].top, probs):
             note = self.tr("Cell colour: probability (white 0 → blue 1).")
             if trace.ablated:
                 note += " " + self.tr("Heads ablated in this trace: {0}.").format(
