@@ -122,7 +122,13 @@ def test_insights_generation_history_work_at_gpt2_size(qtbot, session):
         generation.run(3)
         qtbot.waitUntil(lambda: not generation.is_running(), timeout=20_000)
         assert len(generation.generated_ids()) == 3
-        redrawn(qtbot, insights)
+        redrawn(qtbot, insights.lens)
+        rows = insights.lens.rows()
+        assert len(rows) == 13  # the embedding and every block
+        assert rows[-1].top[0][0] == int(session.trace.top_ids[0, insights.lens.position(), 0])
+        insights.tabs.setCurrentWidget(insights.loss)
+        redrawn(qtbot, insights.loss)
+        assert insights.loss.losses().shape == (session.trace.ids.shape[1] - 1,)
         insights.grab()
         history.grab()
     finally:
