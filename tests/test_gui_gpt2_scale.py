@@ -90,9 +90,38 @@ def test_the_articles_model_still_opens_block_by_block(qtbot, qapp):
                                         TokensPanel])
 def test_views_draw_a_gpt2_sized_trace(qtbot, session, panel_type):
     view = shown(qtbot, panel_type(session))
-    redrawn(qtbot, view)
-    assert not view.empty.is_empty()
-    view.grab()  # painted without an error
+    try:
+        redrawn(qtbot, view)
+        assert not view.empty.is_empty()
+        view.grab()  # painted without an error
+    finally:
+        getattr(view, "shutdown", lambda: None)()
+
+
+def test_embeddings_map_a_sample_and_search_the_whole_table(qtbot, session):
+    from engine.analysis import MAP_SAMPLE, cosine_to_all
+
+    view = shown(qtbot, EmbeddingsPanel(session))
+    try:
+        redrawn(qtbot, view)
+        assert view.analysing()  # the table's analysis runs off the GUI thread
+        qtbot.waitUntil(lambda: not view.analysing(), timeout=20_000)
+        redrawn(qtbot, view)
+        drawn = view.map_page.vocab_points.data["data"]
+        assert 0 < len(drawn) <= MAP_SAMPLE < session.model.config.vocab_size
+        assert view.pca_coords().shape == (session.model.config.vocab_size, 2)
+        table = session.model.embed.wte.weight.detach().numpy()
+        token = view.selected_token()
+        sims = cosine_to_all(table, token)  # float64 over all 50,258 rows
+        brute = [j for j in np.argsort(-sims, kind="stable") if j != token][:10]
+        assert [i for i, _ in view.neighbours()] == brute
+        np.testing.assert_allclose([c for _, c in view.neighbours()], sims[brute], atol=1e-12)
+        view.select_token(50_000)  # a token far outside the sample and the context
+        assert [i for i, _ in view.neighbours()][0] == int(
+            [j for j in np.argsort(-cosine_to_all(table, 50_000), kind="stable")
+             if j != 50_000][0])
+    finally:
+        view.shutdown()
 
 
 def test_walkthrough_steps_and_checks_a_gpt2_sized_trace(qtbot, session):
