@@ -84,6 +84,8 @@ class Trace:
     # Every attention stage of batch row 0, small enough for an overview of all layers x
     # heads (engine.ondemand.preview): step name -> (nh, t, t), t <= PREVIEW_SIZE.
     previews: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    # Cross-entropy (B, T-1) of each next token given the ones before it (ablation included).
+    next_loss: np.ndarray | None = None
     _index: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -212,6 +214,9 @@ def run_trace(
     with eval_mode(model), capture(model, ablate, keep=keep) as cache:
         logits, _ = model(idx)  # (B, T, V)
     top_ids, top_probs = ondemand.top_k(logits, TOP_K)  # (B, T, k) each
+    B, T, V = logits.shape
+    next_loss = F.cross_entropy(logits[:, :-1].reshape(-1, V).float(), idx[:, 1:].reshape(-1),
+                                reduction="none").view(B, T - 1).cpu().numpy()  # (B, T-1)
     shapes["probs"] = tuple(logits.shape)
     if logits.numel() <= keep_max:
         cache["probs"] = F.softmax(logits.float(), dim=-1)  # (B, T, V)
@@ -219,7 +224,7 @@ def run_trace(
     recent = ondemand.Recent()
     trace = Trace(steps=[], ids=idx.cpu().numpy(), ablated=ablate, top_ids=top_ids,
                   top_probs=top_probs, output=ondemand.OutputProjection(model.lm_head.weight),
-                  previews=previews)
+                  previews=previews, next_loss=next_loss)
     steps = [_step("tokens", idx)]
     # shapes is in hook-firing order, which is forward order; probs comes last.
     for name, shape in shapes.items():

@@ -152,12 +152,14 @@ def test_insights_generation_history_work_at_gpt2_size(qtbot, session):
         qtbot.waitUntil(lambda: not generation.is_running(), timeout=20_000)
         assert len(generation.generated_ids()) == 3
         redrawn(qtbot, insights.lens)
+        qtbot.waitUntil(lambda: len(insights.lens.rows()) > 0, timeout=20_000)  # off-thread
         rows = insights.lens.rows()
         assert len(rows) == 13  # the embedding and every block
         assert rows[-1].top[0][0] == int(session.trace.top_ids[0, insights.lens.position(), 0])
         insights.tabs.setCurrentWidget(insights.loss)
         redrawn(qtbot, insights.loss)
         assert insights.loss.losses().shape == (session.trace.ids.shape[1] - 1,)
+        np.testing.assert_allclose(insights.loss.losses(), session.trace.next_loss[0])
         insights.grab()
         history.grab()
     finally:

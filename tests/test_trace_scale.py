@@ -107,3 +107,12 @@ def test_previews_of_every_attention_stage_are_small_and_faithful(trace, model, 
     small = run_trace(model, ids[:20])
     np.testing.assert_array_equal(small.previews["blocks.0.attn.pattern"],
                                   small.values("blocks.0.attn.pattern")[0])
+
+
+def test_the_trace_measures_each_next_tokens_loss(model, ids):
+    from engine.lens import per_token_loss
+
+    trace = run_trace(model, ids[:50])
+    np.testing.assert_allclose(trace.next_loss[0], per_token_loss(model, ids[:50]), atol=1e-4)
+    ablated = run_trace(model, ids[:50], ablate=[(0, 1), (5, 5)])
+    assert not np.allclose(ablated.next_loss, trace.next_loss)  # the ablated model's loss
