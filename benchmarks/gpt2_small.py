@@ -36,14 +36,37 @@ def gpt2_model(d_model: int = GPT2_WIDTH, seed: int = 0,
     return new_model(gpt2_config(d_model, context_length), seed).eval()
 
 
-def save_gpt2(path: str, d_model: int = GPT2_WIDTH, seed: int = 0) -> str:
-    """Save `gpt2_model(d_model, seed)` with its tokenizer as a .safetensors file; the path."""
+def sharpen_attention(model: GPT, factor: float) -> GPT:
+    """Scale every block's Wq and Wk (and their biases) by `factor`, so scores grow by
+    factor²: a random model's heads, nearly uniform otherwise, then attend sharply to a few
+    tokens each, as trained heads do. For pictures of the panels only; returns the model."""
+    import torch
+
+    C = model.config.d_model
+    with torch.no_grad():
+        for block in model.blocks:
+            block.attn.qkv.weight[: 2 * C].mul_(factor)  # rows of Wq | Wk
+            block.attn.qkv.bias[: 2 * C].mul_(factor)
+    return model
+
+
+def save_gpt2(path: str, d_model: int = GPT2_WIDTH, seed: int = 0, sharpen: float = 1.0) -> str:
+    """Save `gpt2_model(d_model, seed)` (its attention sharpened by `sharpen`) with its
+    tokenizer as a .safetensors file; the path."""
     from engine.checkpoint import save_checkpoint
 
-    return str(save_checkpoint(path, gpt2_model(d_model, seed), gpt2_tokenizer()))
+    model = sharpen_attention(gpt2_model(d_model, seed), sharpen)
+    return str(save_checkpoint(path, model, gpt2_tokenizer()))
 
 
-if __name__ == "__main__":  # python benchmarks/gpt2_small.py OUT.safetensors [D_MODEL]
-    import sys
+if __name__ == "__main__":
+    import argparse
 
-    print(save_gpt2(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else GPT2_WIDTH))
+    parser = argparse.ArgumentParser(description="Save a random GPT-2-shaped model.")
+    parser.add_argument("out", help="the .safetensors file to write")
+    parser.add_argument("--d-model", type=int, default=GPT2_WIDTH)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sharpen", type=float, default=1.0,
+                        help="scale Wq and Wk so the random heads attend sharply (pictures)")
+    args = parser.parse_args()
+    print(save_gpt2(args.out, args.d_model, args.seed, args.sharpen))
