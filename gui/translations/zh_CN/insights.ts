@@ -72,8 +72,8 @@
         <translation>无法测量：{0}</translation>
     </message>
     <message>
-        <source>Validation loss (10 batches × 8 windows, seed 0): intact &lt;b&gt;{0:.4f}&lt;/b&gt; → without {1} &lt;b&gt;{2:.4f}&lt;/b&gt;, change &lt;b style=&apos;color:{3}&apos;&gt;{4:+.4f}&lt;/b&gt; ({5:+.1f}%)</source>
-        <translation>验证损失（10 个批次 × 8 个窗口，随机种子 0）：完整模型 &lt;b&gt;{0:.4f}&lt;/b&gt; → 去掉 {1} 后 &lt;b&gt;{2:.4f}&lt;/b&gt;，变化 &lt;b style=&apos;color:{3}&apos;&gt;{4:+.4f}&lt;/b&gt;（{5:+.1f}%）</translation>
+        <source>Validation loss (10 batches × 8 windows, seed 0): intact &lt;b&gt;{0:.4f}&lt;/b&gt; → without {1} &lt;b&gt;{2:.4f}&lt;/b&gt;, change &lt;b style='color:{3}'&gt;{4:+.4f}&lt;/b&gt; ({5:+.1f}%)</source>
+        <translation>验证损失（10 个批次 × 8 个窗口，随机种子 0）：完整模型 &lt;b&gt;{0:.4f}&lt;/b&gt; → 去掉 {1} 后 &lt;b&gt;{2:.4f}&lt;/b&gt;，变化 &lt;b style='color:{3}'&gt;{4:+.4f}&lt;/b&gt;（{5:+.1f}%）</translation>
     </message>
 </context>
 <context>
@@ -110,15 +110,19 @@
         <translation>逻辑透镜无法读取此追踪：{0}</translation>
     </message>
     <message>
+        <source>Reading the residual stream at every depth…</source>
+        <translation>正在读取每一层深度的残差流…</translation>
+    </message>
+    <message>
         <source>guess {0}</source>
         <translation>预测 {0}</translation>
     </message>
     <message>
-        <source>{0}: id {1}, piece &apos;{2}&apos;, p = {3:.6f}</source>
+        <source>{0}: id {1}, piece '{2}', p = {3:.6f}</source>
         <translation>{0}：id {1}，片段“{2}”，p = {3:.6f}</translation>
     </message>
     <message>
-        <source>the next token is &apos;{0}&apos; (✓)</source>
+        <source>the next token is '{0}' (✓)</source>
         <translation>下一个词元是“{0}”（✓）</translation>
     </message>
     <message>
@@ -126,7 +130,7 @@
         <translation>这是最后一个位置：它的预测就是生成时采样所依据的分布</translation>
     </message>
     <message>
-        <source>&lt;b&gt;What the model would predict after position {0} (&apos;{1}&apos;)&lt;/b&gt;, read from the residual stream after the embedding and after each block; &lt;b&gt;final&lt;/b&gt; is the model&apos;s real prediction. Here {2}.</source>
+        <source>&lt;b&gt;What the model would predict after position {0} ('{1}')&lt;/b&gt;, read from the residual stream after the embedding and after each block; &lt;b&gt;final&lt;/b&gt; is the model's real prediction. Here {2}.</source>
         <translation>&lt;b&gt;模型在位置 {0}（“{1}”）之后会预测什么&lt;/b&gt;，从嵌入之后以及每个块之后的残差流中读出；&lt;b&gt;最终&lt;/b&gt;一行是模型真正的预测。此处{2}。</translation>
     </message>
     <message>
@@ -150,7 +154,7 @@
         <translation>此追踪中已消融的注意力头：{0}。</translation>
     </message>
     <message>
-        <source>⚠ The trace comes from other weights than the current model (e.g. a training snapshot); the lens decodes it with the current model&apos;s final layer, so its rows are only approximate.</source>
+        <source>⚠ The trace comes from other weights than the current model (e.g. a training snapshot); the lens decodes it with the current model's final layer, so its rows are only approximate.</source>
         <translation>⚠ 此追踪来自与当前模型不同的权重（例如训练快照）；逻辑透镜用当前模型的最后一层来解码，所以各行只是近似值。</translation>
     </message>
 </context>
@@ -181,7 +185,7 @@
         <translation>颜色刻度：损失 0 → {0:.2f}。黑色标记为 ln(词表大小) = {1:.2f}，即在 {2} 个词元上均匀猜测的损失。</translation>
     </message>
     <message>
-        <source>Mean loss {0:.4f} over {1} predictions · most surprising: &apos;{2}&apos; at position {3} (loss {4:.3f})</source>
+        <source>Mean loss {0:.4f} over {1} predictions · most surprising: '{2}' at position {3} (loss {4:.3f})</source>
         <translation>{1} 次预测的平均损失 {0:.4f} · 最出乎意料的：位置 {3} 的“{2}”（损失 {4:.3f}）</translation>
     </message>
     <message>
@@ -189,11 +193,11 @@
         <translation>逐词元损失需要至少包含 2 个词元的上下文。</translation>
     </message>
     <message>
-        <source>position 0 &apos;{0}&apos;: the first token, nothing predicts it</source>
+        <source>position 0 '{0}': the first token, nothing predicts it</source>
         <translation>位置 0“{0}”：第一个词元，没有任何词元预测它</translation>
     </message>
     <message>
-        <source>position {0}: target &apos;{1}&apos; (id {2}) predicted from tokens 0–{3}
+        <source>position {0}: target '{1}' (id {2}) predicted from tokens 0–{3}
 loss = −ln p(target) = {4:.4f}   (p = {5:.4f})</source>
         <translation>位置 {0}：目标“{1}”（id {2}），由词元 0–{3} 预测
 损失 = −ln p(目标) = {4:.4f}   (p = {5:.4f})</translation>

@@ -32,7 +32,7 @@
         <translation>它的上下文长度为 {t} 个词元，文章需要 {a} 个</translation>
     </message>
     <message>
-        <source>This model cannot reproduce the article&apos;s shapes [4,16,64] → [4,4,16,16]: {problems}. Create a model with d_model 64, 4 heads and a context of at least 16 (the default settings).</source>
+        <source>This model cannot reproduce the article's shapes [4,16,64] → [4,4,16,16]: {problems}. Create a model with d_model 64, 4 heads and a context of at least 16 (the default settings).</source>
         <translation>此模型无法重现文章中的形状 [4,16,64] → [4,4,16,16]：{problems}。请创建一个 d_model 为 64、4 个头、上下文长度至少为 16 的模型（即默认设置）。</translation>
     </message>
     <message>
@@ -72,6 +72,10 @@
     <message>
         <source>Weights changed since this trace; the check runs again on the next trace.</source>
         <translation>此追踪之后权重已改变；下一次追踪时会重新校验。</translation>
+    </message>
+    <message>
+        <source>Checking this step (recomputing it in float64)…</source>
+        <translation>正在检验这一步（用 float64 重新计算）…</translation>
     </message>
     <message>
         <source>✗ Could not check this step: {err}</source>
