@@ -240,7 +240,7 @@ class AttentionPanel(Translated, LazyPanel):
         caption = self.tr("{0}: every block ({1}) × every head ({2}), query × key {3} × {3}"
                           ).format(title, L, nh, T)
         if t < T:
-            caption += "\n" + self.tr("Each pixel is the largest value of a block of {0} × {0} "
+            caption += "  ·  " + self.tr("Each pixel is the largest value of a block of {0} × {0} "
                                       "tokens; click a head to see all of its values."
                                       ).format(-(-T // t))
         self.formula.setText(caption)
