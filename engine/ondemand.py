@@ -29,7 +29,7 @@ import torch.nn.functional as F
 # the articles' model (the largest, its logits, has 64 x 3,771 = 241k) is kept; at GPT-2 size
 # the logits always go, and the attention stages from 148 tokens on (12 x 148 x 148).
 KEEP_MAX_VALUES = 1 << 18
-RECENT_MAX_BYTES = 256 << 20  # recomputed steps held for reuse, newest first
+RECENT_MAX_BYTES = 128 << 20  # recomputed steps held for reuse (at least the newest one)
 # Kinds that can be recomputed, and which kept steps (relative to their block) they come from.
 RECOMPUTABLE = ("attn.scores", "attn.scaled", "attn.masked", "attn.pattern", "ffn.act",
                 "logits", "probs")

@@ -116,3 +116,20 @@ def test_the_trace_measures_each_next_tokens_loss(model, ids):
     np.testing.assert_allclose(trace.next_loss[0], per_token_loss(model, ids[:50]), atol=1e-4)
     ablated = run_trace(model, ids[:50], ablate=[(0, 1), (5, 5)])
     assert not np.allclose(ablated.next_loss, trace.next_loss)  # the ablated model's loss
+
+
+def test_vocabulary_sized_checks_done_in_slices_agree_with_whole_ones(model, ids, monkeypatch):
+    import engine.checks as checks
+
+    trace = run_trace(model, ids[:40], keep_max=1000)
+    whole = {n: check_step(model, trace, n) for n in ("logits", "probs")}
+    monkeypatch.setattr(checks, "CHUNK_VALUES", 7 * (GPT2_VOCAB + 1))  # 7 positions a slice
+    for name, check in whole.items():
+        sliced = check_step(model, trace, name)
+        assert sliced.passed and check.passed
+        assert sliced.max_abs_diff == pytest.approx(check.max_abs_diff, rel=1e-6, abs=1e-12)
+        assert sliced.tolerance == pytest.approx(check.tolerance)
+    # A wrong value in one slice is still found.
+    trace["logits"]._values = trace.values("logits").copy()
+    trace["logits"]._values[0, 33, 5] += 1.0
+    assert not check_step(model, trace, "logits").passed
