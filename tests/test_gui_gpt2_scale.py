@@ -166,3 +166,26 @@ def test_insights_generation_history_work_at_gpt2_size(qtbot, session):
         for p in (insights, generation, history):
             p.shutdown()
     assert not running_threads()
+
+
+def test_a_window_opens_a_gpt2_shaped_file_on_every_head(qtbot, qapp, gpt2, tmp_path):
+    from engine.checkpoint import save_checkpoint
+    from gui.window import MainWindow
+    from gui.window.documents import FIRST_CONTEXT_TOKENS
+
+    path = save_checkpoint(tmp_path / "gpt2.safetensors", *gpt2)  # saved without its text
+    w = MainWindow(restore_layout=False, load_default=False)
+    w.show()
+    try:
+        w.open_model(str(path))
+        qtbot.waitUntil(lambda: w.session.trace is not None, timeout=30_000)
+        # It opens on something to trace, a first context of at most FIRST_CONTEXT_TOKENS.
+        assert 100 < w.session.trace.ids.shape[1] <= FIRST_CONTEXT_TOKENS
+        w.raise_panel("attention")
+        redrawn(qtbot, w.attention_panel)
+        assert w.attention_panel.overview()
+        assert len(w.attention_panel.overview_page.images()) == 144
+    finally:
+        w.close()
+        qtbot.wait(10)
+        w.deleteLater()

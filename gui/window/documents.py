@@ -19,6 +19,9 @@ APP_TITLE = "Transformer Explorer"
 MODEL_SUFFIXES = (".safetensors",)
 HEAD_WINDOWS = 16  # a newly opened text's first context is read from this many windows of it
 HEAD_BYTES = 16_384  # of a text, for the first context of a model opened with it
+# The first context of an opened model fills its window up to this many tokens: GPT-2 small
+# reads 1,024, whose trace takes seconds and a gigabyte; the user can paste more.
+FIRST_CONTEXT_TOKENS = 256
 
 
 class Documents(QObject):
@@ -235,8 +238,8 @@ class Documents(QObject):
             # A model saved without its text (or imported) still opens on something to trace:
             # the first lines of the bundled guide.
             first_text = corpus_path or str(resources.default_corpus_path())
-            self.context.set_text(self._default_context(ckpt.tokenizer, first_text,
-                                                        ckpt.model.config.context_length))
+            n_tokens = min(ckpt.model.config.context_length, FIRST_CONTEXT_TOKENS)
+            self.context.set_text(self._default_context(ckpt.tokenizer, first_text, n_tokens))
         # A bundle saved without its trainer has step 0 but keeps the history of its run.
         history_steps = [r.get("step", 0) for r in (ckpt.history or []) if isinstance(r, dict)]
         steps = max([ckpt.step or 0, *history_steps])
