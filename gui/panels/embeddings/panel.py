@@ -226,14 +226,13 @@ class EmbeddingsPanel(Translated, LazyPanel):
             self.token_combo.addItem(self.tr("{0}: {1}  (id {2})").format(t, label, i), t)
         self.token_combo.blockSignals(False)
 
-        if a is None:
-            return  # the map and the neighbours follow when the analysis arrives
-        self.map_page.show_context(self._context_ids)
+        if a is not None:
+            self.map_page.show_context(self._context_ids)
         if self._selected_row is not None and self._selected_row < T:
             self._selected_id = int(ids[self._selected_row])
-        elif self._selected_id is None or self._selected_id >= a.table.shape[0]:
+        elif self._selected_id is None or self._selected_id >= V:
             self._selected_row, self._selected_id = 0, int(ids[0])
-        self._show_selection()
+        self._show_selection()  # the map and the neighbours follow the analysis
 
     def _current_analysis(self) -> TableAnalysis | None:
         """The analysis of the model's table, made here for a small table; for a large one
@@ -269,10 +268,11 @@ class EmbeddingsPanel(Translated, LazyPanel):
 
     def _show_selection(self) -> None:
         a, i = self._analysis, self._selected_id
-        if a is None or i is None:
+        if i is None or (a is None and self._selected_row is None):
             return
-        vec = a.table[i]  # (C,) the row the lookup copies
-        if self._selected_row is not None:
+        if self._selected_row is None:
+            vec = a.table[i]  # (C,) the row the lookup copies
+        else:
             # What the trace recorded for this position: identical to the table row.
             vec = self.session.trace["embed.token"].values[0, self._selected_row]
         where = (self.tr("context position {0}").format(self._selected_row)
@@ -285,6 +285,8 @@ class EmbeddingsPanel(Translated, LazyPanel):
             self.token_combo.blockSignals(True)
             self.token_combo.setCurrentIndex(self._selected_row)
             self.token_combo.blockSignals(False)
+        if a is None:  # being analysed in the background: the vector only, for now
+            return
         self.map_page.show_selected(i)
 
         self._neighbours = a.nearest(i, N_NEAREST)
