@@ -3,14 +3,16 @@ context 1,024) built from its configuration with random weights, no download. Pr
 object:
 
 - building it, saving it as .safetensors once, and loading it back (what opening a model costs);
-- a traced forward of 64 and of 256 tokens, and how much of the trace is kept;
+- a traced forward of 64, 256 and 1,024 tokens, and how much of the trace is kept (the
+  median of 3 runs, 1 for 1,024);
 - in a window of its own (offscreen): peak memory (RSS) with the model open, a context edit to
   every shown panel redrawn, and stepping the walkthrough.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gpt2.py [--tokens 64]
 
 Targets (issue 9): traced forward of 64 tokens <= 400 ms on a 2-core CPU; RSS <= 2.5 GB; edit ->
-every panel redrawn <= 1 s; a walkthrough step <= 100 ms.
+every panel redrawn <= 1 s; a walkthrough step <= 100 ms. The window part traces `--tokens`
+tokens (default 64; an opened model's first context is at most 256).
 """
 from __future__ import annotations
 
@@ -60,13 +62,14 @@ def measure_engine(path: Path) -> dict:
     loaded = time.perf_counter() - t0
     model = ckpt.model
     ids = tokenizer.encode(TEXT.read_text(encoding="utf-8"))
+    assert len(ids) >= 1024, "the guide is long enough for a full context"
     out = {"parameters": model.num_params(), "build_s": round(built, 2),
            "save_s": round(saved, 2), "load_s": round(loaded, 2),
            "file_mb": round(path.stat().st_size / 1e6, 1)}
     run_trace(model, ids[:16])  # first call: allocator and kernels warmed up
-    for n in (64, 256):
+    for n, repeats in ((64, 3), (256, 3), (1024, 1)):
         times = []
-        for _ in range(3):
+        for _ in range(repeats):
             t0 = time.perf_counter()
             trace = run_trace(model, ids[:n])
             times.append(time.perf_counter() - t0)
@@ -118,7 +121,13 @@ def drawn():
     app.processEvents()
 window.context_box.set_text(s.tokenizer.decode(ids[:n_tokens]))
 drawn()
-out = {"open_to_drawn_s": round(time.perf_counter() - t0, 2)}
+def status(field):  # this process's memory from the kernel, in MB
+    for line in open("/proc/self/status"):
+        if line.startswith(field + ":"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
+out = {"open_to_drawn_s": round(time.perf_counter() - t0, 2),
+       "rss_open_drawn_mb": status("VmRSS"), "peak_rss_open_drawn_mb": status("VmHWM")}
 handled = {}
 s.trace_changed.connect(lambda: handled.setdefault("t", time.perf_counter()))
 edits = []
@@ -138,6 +147,7 @@ out["edit_to_redrawn_ms_median"] = round(1000 * statistics.median(edits), 1)
 out["edit_to_redrawn_ms_max"] = round(1000 * max(edits), 1)
 out["panels_drawn_per_edit"] = sum(p.isVisible() for p in lazy)
 
+out["peak_rss_after_edits_mb"] = status("VmHWM")
 walk = window.walkthrough_panel
 walk.go_to(s.trace.names()[0])
 app.processEvents()
@@ -158,6 +168,7 @@ out["walkthrough_within_100ms"] = round(sum(t <= 0.1 for t in times) / len(times
 window.raise_panel("attention")
 app.processEvents()
 wait(lambda: not any(p._flush_posted for p in lazy), 30)
+out["rss_end_mb"] = status("VmRSS")
 out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 window.close()
 app.processEvents()
@@ -187,7 +198,7 @@ def main() -> int:
     out["load_average_1min"] = round(os.getloadavg()[0], 2)
     out["targets_met"] = {
         "trace_64<=400ms": out["trace_64_ms_median"] <= 400,
-        "rss<=2.5GB": out["peak_rss_mb"] <= 2500,
+        "rss<=2.5GB": out["peak_rss_mb"] <= 2500,  # including every walkthrough step
         "edit_to_redrawn<=1s": out["edit_to_redrawn_ms_median"] <= 1000,
         "walkthrough_step<=100ms": out["walkthrough_step_ms_median"] <= 100,
     }
