@@ -136,6 +136,15 @@ def test_walkthrough_steps_and_checks_a_gpt2_sized_trace(qtbot, session):
             assert view._checks.known(name).passed, name
             assert view.current_name() == name
         assert len(names) == 4 + 12 * 17 + 3  # every step of every block is there
+        # The (T, 50,258) logits: every number in the table, the first rows in the heatmap.
+        from gui.panels.walkthrough.values import HEATMAP_MAX_CELLS
+
+        view.go_to("logits")
+        T, V = session.trace["logits"].shape[1:]
+        assert view.values.table_model.rowCount() == T
+        drawn = view.values.heatmap.current_image()
+        assert drawn.shape == (HEATMAP_MAX_CELLS // V, V) and drawn.shape[0] < T
+        np.testing.assert_array_equal(drawn, session.trace.values("logits")[0, :drawn.shape[0]])
     finally:
         view.shutdown()
 

@@ -190,6 +190,13 @@
     </message>
 </context>
 <context>
+    <name>ValuesView</name>
+    <message>
+        <source>— heatmap of rows 0–{0} of {1}; the table has them all</source>
+        <translation>— 热力图只画出第 0–{0} 行（共 {1} 行）；表格中有全部数值</translation>
+    </message>
+</context>
+<context>
     <name>WalkthroughPanel</name>
     <message>
         <source>No trace yet. Load or create a model and type some context text: every step of its forward pass will be listed here.</source>
