@@ -16,8 +16,9 @@ from typing import Callable
 import numpy as np
 import torch
 
+from .check_words import DESCRIPTIONS, Said  # noqa: F401 (DESCRIPTIONS: re-exported)
 from .model import GPT, eval_mode
-from .trace import Trace, capture, step_kind, step_layer
+from .trace import Trace, capture, final_stream, step_kind, step_layer
 
 BASE_TOLERANCE = 1e-4
 
@@ -50,13 +51,6 @@ def block_input(model: GPT, layer: int) -> str:
         return "embed.sum"
     prev = f"blocks.{layer - 1}"
     return f"{prev}.resid2" if model.config.norm == "pre" else f"{prev}.ln2"
-
-
-def final_stream(model: GPT) -> str:
-    """The step that the output projection reads (ln_f for pre-norm, the last ln2 for post-norm)."""
-    if model.config.norm == "pre":
-        return "ln_f"
-    return f"blocks.{model.config.n_layer - 1}.ln2"
 
 
 def step_inputs(model: GPT, name: str) -> list[str]:
@@ -193,62 +187,6 @@ def _heads(x: np.ndarray, nh: int) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # One function per step kind: (expected values, extra differences, description).
 
-# What each check recomputed, in English and Chinese; the fields are names of trace steps,
-# sizes and symbols, which read the same in both.
-DESCRIPTIONS: dict[str, tuple[str, str]] = {
-    "tokens": ("the ids fed to the model, all within the vocabulary of {V}",
-               "输入模型的编号，全部在大小为 {V} 的词表之内"),
-    "embed.token": ("wte[ids]: rows of the token table looked up again",
-                    "wte[ids]：重新查出词元表中的这些行"),
-    "embed.position.sinusoidal": ("sin(pos/10000^(2i/d)) and cos(...) recomputed in float64",
-                                  "用 float64 重新计算 sin(pos/10000^(2i/d)) 和 cos(...)"),
-    "embed.position.learned": ("the first T rows of the learned position table",
-                               "可学习位置表的前 T 行"),
-    "embed.sum": ("token embedding + positional encoding (broadcast over batch)",
-                  "词嵌入 + 位置编码（在批次上广播）"),
-    "qkv": ("{x}·W{w}ᵀ + b, then view [B,T,heads,head_size] and transpose(1,2)",
-            "{x}·W{w}ᵀ + b，然后 view 成 [B,T,头,head_size] 并 transpose(1,2)"),
-    "attn.scores": ("Q·Kᵀ for every batch and head", "对每个批次、每个头计算 Q·Kᵀ"),
-    "attn.scaled": ("scores ÷ √{hs}", "分数 ÷ √{hs}"),
-    "attn.masked": ("equal to the scaled scores on and below the diagonal, −∞ above it",
-                    "对角线及以下等于缩放后的分数，对角线以上为 −∞"),
-    "attn.pattern": ("softmax recomputed; every row sums to 1; zero weight on future positions",
-                     "重新计算 softmax；每行之和为 1；未来位置的权重为零"),
-    "attn.weighted": ("pattern·V", "注意力权重·V"),
-    "attn.weighted.ablated": ("pattern·V; ablated heads {off} are zero",
-                              "注意力权重·V；被消融的头 {off} 为零"),
-    "attn.concat": ("transpose(1,2) back to [B,T,heads,head_size], then reshape to [B,T,d_model]",
-                    "transpose(1,2) 变回 [B,T,头,head_size]，再 reshape 成 [B,T,d_model]"),
-    "attn.out": ("concat·Woᵀ + bo", "concat·Woᵀ + bo"),
-    "resid": ("{a} + {b}", "{a} + {b}"),
-    "ln": ("LayerNorm of {x} recomputed with γ, β and ε={eps}",
-           "用 γ、β 和 ε={eps} 重新计算 {x} 的层归一化"),
-    "ffn.hidden": ("{x}·W1ᵀ + b1", "{x}·W1ᵀ + b1"),
-    "ffn.act.gelu": ("GELU: x·Φ(x) with the error function", "GELU：用误差函数计算 x·Φ(x)"),
-    "ffn.act.gelu_tanh": ("GELU, tanh approximation: 0.5x(1 + tanh(√(2/π)(x + 0.044715x³)))",
-                          "GELU：用双曲正切近似重新计算 x·Φ(x)"),
-    "ffn.act.relu": ("ReLU: max(x, 0)", "ReLU：max(x, 0)"),
-    "ffn.out": ("act·W2ᵀ + b2", "act·W2ᵀ + b2"),
-    "logits": ("{x}·W_vocabᵀ, and equal to the fast forward model(ids) (max diff {fast})",
-               "{x}·W_vocabᵀ，且与快速前向 model(ids) 一致（最大差值 {fast}）"),
-    "probs": ("softmax of the logits recomputed; every row sums to 1",
-              "重新计算 logits 的 softmax；每行之和为 1"),
-}
-
-
-@dataclass(frozen=True)
-class Said:
-    """A check's description: its DESCRIPTIONS key and fields."""
-
-    key: str
-    fields: dict
-
-    def text(self, lang: str = "en") -> str:
-        """The description in `lang` ("zh", else English), its fields filled in."""
-        en, zh = DESCRIPTIONS[self.key]
-        return (zh if lang == "zh" else en).format(**self.fields)
-
-
 def _say(key: str, **fields: object) -> Said:
     return Said(key, fields)
 
@@ -266,9 +204,44 @@ class _Ctx:
     def x(self, i: int = 0) -> np.ndarray:
         return self.trace.values(self.inputs[i]).astype(np.float64)
 
+    def got(self) -> np.ndarray:
+        """The trace's values of the step checked."""
+        return self.trace.values(self.name)
+
+    def top(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The trace's kept top-k next tokens (ids, probabilities), if any."""
+        t = self.trace
+        return None if t.top_ids is None else (t.top_ids, t.top_probs)
+
+    def fast(self) -> np.ndarray:
+        """The fast forward's logits."""
+        return _fast_logits(self.model, self.trace)
+
     @property
     def block(self):
         return self.model.blocks[self.layer]
+
+
+class _Rows(_Ctx):
+    """The same context over the positions `rows` only: a vocabulary-sized check (GPT-2's
+    1,024 x 50,257) is done a slice at a time, so its float64 copies stay small."""
+
+    def __init__(self, model: GPT, trace: Trace, name: str, rows: slice, fast: np.ndarray):
+        super().__init__(model, trace, name)
+        self.rows, self._fast = rows, fast
+
+    def x(self, i: int = 0) -> np.ndarray:
+        return self.trace.values(self.inputs[i])[:, self.rows].astype(np.float64)
+
+    def got(self) -> np.ndarray:
+        return self.trace.values(self.name)[:, self.rows]
+
+    def top(self) -> tuple[np.ndarray, np.ndarray] | None:
+        top = super().top()
+        return None if top is None else (top[0][:, self.rows], top[1][:, self.rows])
+
+    def fast(self) -> np.ndarray:
+        return self._fast[:, self.rows]
 
 
 def _tokens(c: _Ctx) -> Result:
@@ -387,8 +360,9 @@ def _ffn_out(c: _Ctx) -> Result:
 
 
 @torch.no_grad()
-def _fast_logits(model: GPT, trace: Trace) -> np.ndarray:
-    """The model's own forward on the trace's ids, without recording anything."""
+def _fast_logits(model: GPT, trace: Trace, double: bool = True) -> np.ndarray:
+    """The model's own forward on the trace's ids, without recording anything (float64, or
+    float32 when not `double`: GPT-2's 1,024 x 50,257 are 400 MB in float64)."""
     device = next(model.parameters()).device
     idx = torch.as_tensor(trace.ids, dtype=torch.long, device=device)
     with eval_mode(model):
@@ -397,19 +371,30 @@ def _fast_logits(model: GPT, trace: Trace) -> np.ndarray:
                 logits, _ = model(idx)
         else:
             logits, _ = model(idx)  # the fused path: traced == fast is what is checked
-    return logits.double().cpu().numpy()
+    return (logits.double() if double else logits.float()).cpu().numpy()
 
 
 def _logits(c: _Ctx) -> Result:
     expected = _linear(c.x(0), _w(c.model.lm_head.weight), None)  # (B, T, C) · (V, C)ᵀ
-    fast = _max_diff(c.trace.values(c.name), _fast_logits(c.model, c.trace))
+    fast = _max_diff(c.got(), c.fast())
     return expected, [fast], _say("logits", x=c.inputs[0], fast=f"{fast:.1e}")
 
 
 def _probs(c: _Ctx) -> Result:
-    got = c.trace.values(c.name).astype(np.float64)
+    got = c.got().astype(np.float64)
     rows = float(np.abs(got.sum(axis=-1) - 1.0).max())
-    return _softmax(c.x(0)), [rows], _say("probs")
+    expected = _softmax(c.x(0))
+    extra = [rows]
+    kept = c.top()
+    if kept is not None:  # the kept top-k: the largest of the recomputed softmax
+        top_ids, top_probs = kept
+        top = np.take_along_axis(expected, top_ids, axis=-1)  # (B, T, k)
+        extra.append(_max_diff(top_probs, top))
+        k = top_ids.shape[-1]
+        largest = -np.sort(-np.partition(expected, -k, axis=-1)[..., -k:], axis=-1)
+        extra.append(_max_diff(top, largest))  # no larger probability was left out
+        return expected, extra, _say("probs.top", k=k)
+    return expected, extra, _say("probs")
 
 
 _CHECKS: dict[str, Callable[[_Ctx], Result]] = {
@@ -440,17 +425,46 @@ _CHECKS: dict[str, Callable[[_Ctx], Result]] = {
 }
 
 
+# A vocabulary-sized check is done this many float64 numbers at a time (32 MB per copy).
+CHUNK_VALUES = 4_000_000
+
+
+def _verdict(c: _Ctx) -> tuple[float, float, Said]:
+    """(largest difference, scale of the expected values, description) of one check."""
+    expected, extra, said = _CHECKS[step_kind(c.name)](c)
+    if step_kind(c.name) == "attn.masked":
+        diff = max(extra)  # −∞ entries were compared separately
+    else:
+        diff = max([_max_diff(c.got(), expected)] + extra)
+    return diff, _scale(expected), said
+
+
+def _chunked(model: GPT, trace: Trace, name: str) -> tuple[float, float, Said]:
+    """_verdict of a logits or probs check, a slice of positions at a time."""
+    B, T, V = trace[name].shape
+    step = max(1, CHUNK_VALUES // (B * V))
+    fast = _fast_logits(model, trace, double=False) if name == "logits" else None
+    diff, scale, said, worst_fast = 0.0, 0.0, None, 0.0
+    for start in range(0, T, step):
+        c = _Rows(model, trace, name, slice(start, start + step), fast)
+        d, s, said = _verdict(c)
+        diff, scale = max(diff, d), max(scale, s)
+        worst_fast = max(worst_fast, _max_diff(c.got(), c.fast())) if fast is not None else 0.0
+    if fast is not None:  # the description names the worst difference of any slice
+        said = _say("logits", x=said.fields["x"], fast=f"{worst_fast:.1e}")
+    return diff, scale, said
+
+
 def check_step(model: GPT, trace: Trace, name: str) -> Check:
     """Recompute step `name` of `trace` from its inputs and the model's weights, and compare."""
     c = _Ctx(model, trace, name)
-    expected, extra, said = _CHECKS[step_kind(name)](c)
-    got = trace.values(name)
-    if step_kind(name) == "attn.masked":
-        diff = max(extra)  # −∞ entries were compared separately
+    kind = step_kind(name)
+    if kind in ("logits", "probs") and np.prod(trace[name].shape) > CHUNK_VALUES:
+        diff, scale, said = _chunked(model, trace, name)
     else:
-        diff = max([_max_diff(got, expected)] + extra)
+        diff, scale, said = _verdict(c)
     # Ids are integers stored exactly in float32: they must match exactly.
-    tolerance = 0.0 if c.name == "tokens" else BASE_TOLERANCE * max(1.0, _scale(expected))
+    tolerance = 0.0 if c.name == "tokens" else BASE_TOLERANCE * max(1.0, scale)
     passed = bool(diff <= tolerance)  # NaN or inf never passes
     return Check(name=name, description=said.text("en"), max_abs_diff=float(diff),
                  tolerance=float(tolerance), passed=passed, description_zh=said.text("zh"))

@@ -8,34 +8,56 @@ one thread while another samples from it. The ordered list of
 """
 from __future__ import annotations
 
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import ondemand
 from .model import GPT, HookPoint, eval_mode, probing
 from .steps import STEP_INFO, step_kind, step_layer, step_title
+
+ATTENTION_STAGES = ("attn.scores", "attn.scaled", "attn.masked", "attn.pattern")
+TOP_K = 32  # next-token guesses kept at every position (the probabilities themselves may not be)
 
 # Every Step is stamped from engine.steps (its title, formula and axes); the names stay
 # importable from here for the callers that read them next to Trace.
 
 
-@dataclass
 class Step:
-    """One intermediate: name, how it was computed, and its values (float32)."""
+    """One intermediate: name, how it was computed, and its values (float32).
 
-    name: str
-    title: str
-    formula: str
-    axes: tuple[str, ...]
-    values: np.ndarray
+    Values are either kept, or (large steps, see engine.ondemand) recomputed when first read
+    and then held for a while; `kept` says which. The shape is known either way.
+    """
+
+    def __init__(self, name: str, title: str, formula: str, axes: tuple[str, ...],
+                 values: np.ndarray | None = None, compute: ondemand.Compute | None = None,
+                 shape: tuple[int, ...] | None = None, recent: ondemand.Recent | None = None):
+        if values is None and (compute is None or shape is None or recent is None):
+            raise ValueError("a step needs its values, or how to recompute them and its shape")
+        self.name, self.title, self.formula, self.axes = name, title, formula, axes
+        self._values, self._compute, self._recent = values, compute, recent
+        self._shape = tuple(values.shape) if values is not None else tuple(shape)
+
+    @property
+    def values(self) -> np.ndarray:
+        if self._values is not None:
+            return self._values
+        return self._recent.get(self.name, self._compute)
+
+    @property
+    def kept(self) -> bool:
+        """The values are held by the trace (not recomputed on demand)."""
+        return self._values is not None
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return tuple(self.values.shape)
+        return self._shape
 
     @property
     def kind(self) -> str:
@@ -45,6 +67,9 @@ class Step:
     def layer(self) -> int | None:
         return step_layer(self.name)
 
+    def __repr__(self) -> str:
+        return f"Step({self.name!r}, shape={self._shape}, kept={self.kept})"
+
 
 @dataclass
 class Trace:
@@ -53,9 +78,21 @@ class Trace:
     steps: list[Step]
     ids: np.ndarray  # (B, T) compact ids fed to the model
     ablated: tuple[tuple[int, int], ...] = ()
+    # The TOP_K most likely next tokens at every position, most likely first: (B, T, k) each.
+    top_ids: np.ndarray | None = None
+    top_probs: np.ndarray | None = None
+    output: ondemand.OutputProjection | None = field(default=None, repr=False)
+    # Every attention stage of batch row 0, small enough for an overview of all layers x
+    # heads (engine.ondemand.preview): step name -> (nh, t, t), t <= PREVIEW_SIZE.
+    previews: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    # Cross-entropy (B, T-1) of each next token given the ones before it (ablation included).
+    next_loss: np.ndarray | None = None
     _index: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        self._build_index()
+
+    def _build_index(self) -> None:
         self._index = {s.name: i for i, s in enumerate(self.steps)}
 
     def __getitem__(self, name: str) -> Step:
@@ -76,6 +113,23 @@ class Trace:
     def values(self, name: str) -> np.ndarray:
         return self[name].values
 
+    def kept_bytes(self) -> int:
+        """Bytes of the values this trace holds (steps recomputed on demand not counted)."""
+        return sum(s.values.nbytes for s in self.steps if s.kept)
+
+    def next_token_probs(self, position: int, batch: int = 0) -> np.ndarray:
+        """The model's next-token probabilities (V,) after `position`, from the kept
+        probabilities if any, else recomputed for that one position (cheap: one row)."""
+        probs = self["probs"]
+        if probs.kept:
+            return probs.values[batch, position]
+        logits = self["logits"]
+        if logits.kept:
+            row = logits.values[batch, position]  # (V,)
+        else:
+            row = self.output.logits(self.values(final_stream_of(self))[batch, position])
+        return ondemand.softmax(row)
+
 
 def hook_points(model: GPT) -> dict[str, HookPoint]:
     """Every HookPoint in forward order, keyed by module path (never typed by hand)."""
@@ -87,12 +141,14 @@ def capture(
     model: GPT,
     ablate: Iterable[tuple[int, int]] = (),
     store: bool = True,
+    keep: Callable[[str, torch.Tensor], bool] | None = None,
 ) -> Iterator[dict[str, torch.Tensor]]:
     """Within the block, forwards of `model` on this thread record each HookPoint's output
     (detached) into the dict, in forward order.
 
     Attention runs its explicit step-by-step path so that scores, mask and pattern exist.
     `ablate` lists (layer, head) pairs whose weighted values are zeroed before the concat.
+    `keep(name, tensor)`, if given, decides which outputs are recorded (it sees them all).
     The model itself is never changed: no hooks, no flags.
     """
     n_layer, n_head = len(model.blocks), model.config.n_head
@@ -108,7 +164,7 @@ def capture(
         if heads:
             x = x.clone()
             x[:, heads] = 0.0  # (B, nh, T, hs): the chosen heads contribute nothing
-        if store:
+        if store and (keep is None or keep(name, x)):
             cache[name] = x.detach()
         return x
 
@@ -116,13 +172,30 @@ def capture(
         yield cache
 
 
+def final_stream(model: GPT) -> str:
+    """The step that the output projection reads (ln_f for pre-norm, the last ln2 for post-norm)."""
+    if model.config.norm == "pre":
+        return "ln_f"
+    return f"blocks.{model.config.n_layer - 1}.ln2"
+
+
+def final_stream_of(trace: Trace) -> str:
+    """final_stream of the model that made `trace`, read from its step names."""
+    return "ln_f" if "ln_f" in trace else [n for n in trace.names() if n.endswith(".ln2")][-1]
+
+
 @torch.no_grad()
 def run_trace(
     model: GPT,
     ids: torch.Tensor | np.ndarray | Sequence[int],
     ablate: Iterable[tuple[int, int]] = (),
+    keep_max: int = ondemand.KEEP_MAX_VALUES,
 ) -> Trace:
-    """Run one forward on ids (T,) or (B, T) in eval mode and return every step in order."""
+    """Run one forward on ids (T,) or (B, T) in eval mode and return every step in order.
+
+    A recomputable step (engine.ondemand) of more than `keep_max` numbers is not kept: it is
+    recomputed from the kept ones when read. The top TOP_K next tokens are always kept.
+    """
     device = next(model.parameters()).device
     idx = torch.as_tensor(np.asarray(ids), dtype=torch.long, device=device)
     if idx.ndim == 1:
@@ -130,13 +203,68 @@ def run_trace(
     if idx.ndim != 2 or idx.shape[1] == 0:
         raise ValueError("trace needs at least one token")
     ablate = tuple(sorted(set(ablate)))
-    with eval_mode(model), capture(model, ablate) as cache:
+    shapes: dict[str, tuple[int, ...]] = {}
+    previews: dict[str, np.ndarray] = {}
+
+    def keep(name: str, x: torch.Tensor) -> bool:
+        shapes[name] = tuple(x.shape)
+        if step_kind(name) in ATTENTION_STAGES:
+            previews[name] = ondemand.preview(x[0])  # (nh, t, t)
+        return x.numel() <= keep_max or step_kind(name) not in ondemand.RECOMPUTABLE
+
+    with eval_mode(model), capture(model, ablate, keep=keep) as cache:
         logits, _ = model(idx)  # (B, T, V)
-    cache["probs"] = F.softmax(logits.float(), dim=-1)  # (B, T, V)
+    top_ids, top_probs = ondemand.top_k(logits, TOP_K)  # (B, T, k) each
+    B, T, V = logits.shape
+    next_loss = F.cross_entropy(logits[:, :-1].reshape(-1, V).float(), idx[:, 1:].reshape(-1),
+                                reduction="none").view(B, T - 1).cpu().numpy()  # (B, T-1)
+    shapes["probs"] = tuple(logits.shape)
+    if logits.numel() <= keep_max:
+        cache["probs"] = F.softmax(logits.float(), dim=-1)  # (B, T, V)
+    del logits
+    recent = ondemand.Recent()
+    trace = Trace(steps=[], ids=idx.cpu().numpy(), ablated=ablate, top_ids=top_ids,
+                  top_probs=top_probs, output=ondemand.OutputProjection(model.lm_head.weight),
+                  previews=previews, next_loss=next_loss)
     steps = [_step("tokens", idx)]
-    # Dict order is hook-firing order, which is forward order.
-    steps += [_step(name, t) for name, t in cache.items()]
-    return Trace(steps=steps, ids=idx.cpu().numpy(), ablated=ablate)
+    # shapes is in hook-firing order, which is forward order; probs comes last.
+    for name, shape in shapes.items():
+        if name in cache:
+            steps.append(_step(name, cache[name]))
+        else:
+            steps.append(_lazy(name, shape, _recompute(model, trace, name), recent))
+    trace.steps = steps  # the recompute functions read the trace they belong to
+    trace._build_index()
+    return trace
+
+
+def _recompute(model: GPT, trace: Trace, name: str) -> ondemand.Compute:
+    """How to get step `name` of `trace` back from the steps it keeps.
+
+    The functions hold the trace weakly: a strong reference would make a cycle (trace → step →
+    function → trace) that keeps every replaced trace alive until a full garbage collection,
+    a leak of a hundred megabytes per context edit at GPT-2 size.
+    """
+    kind, layer = step_kind(name), step_layer(name)
+    ref = weakref.ref(trace)
+
+    def kept(step: str) -> np.ndarray:
+        owner = ref()
+        if owner is None:
+            raise RuntimeError("the trace this step belongs to is gone")
+        return owner.values(step)
+
+    if kind.startswith("attn."):
+        stage = kind.split(".")[1]
+        return lambda: ondemand.attention_stage(stage, kept(f"blocks.{layer}.attn.q"),
+                                                kept(f"blocks.{layer}.attn.k"))
+    if kind == "ffn.act":
+        act_fn = model.blocks[layer].ffn.act_fn
+        return lambda: ondemand.activation(act_fn, kept(f"blocks.{layer}.ffn.hidden"))
+    if kind == "logits":
+        stream, output = final_stream(model), trace.output
+        return lambda: output.logits(kept(stream))
+    return lambda: ondemand.softmax(kept("logits"))  # probs
 
 
 def _step(name: str, tensor: torch.Tensor) -> Step:
@@ -144,3 +272,10 @@ def _step(name: str, tensor: torch.Tensor) -> Step:
     title = step_title(name)  # English; views show step_title(name, lang)
     values = tensor.detach().float().cpu().numpy()
     return Step(name=name, title=title, formula=formula, axes=axes, values=values)
+
+
+def _lazy(name: str, shape: tuple[int, ...], compute: ondemand.Compute,
+          recent: ondemand.Recent) -> Step:
+    _title, formula, axes = STEP_INFO[step_kind(name)]
+    return Step(name=name, title=step_title(name), formula=formula, axes=axes,
+                compute=compute, shape=shape, recent=recent)

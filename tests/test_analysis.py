@@ -83,3 +83,35 @@ def test_spread_subset_covers_extremes_and_keeps_included():
     with_included = spread_subset(coords, 3, include=np.array([3]))
     assert with_included[0] == 3 and len(with_included) == 3
     assert len(spread_subset(np.zeros((4, 2)), 3)) == 1  # identical points: one label
+
+
+def test_pca_of_a_large_table_is_fitted_on_a_bounded_sample():
+    from engine.analysis import MAP_SAMPLE, map_sample, pca_sampled
+
+    rng = np.random.default_rng(0)
+    table = rng.normal(size=(6000, 12)).astype(np.float32)
+    table[:, 0] *= 5  # one clear main axis
+    coords, ratio, rows = pca_sampled(table, max_rows=1000)
+    assert len(rows) == 1000 and np.array_equal(rows, map_sample(6000, 1000))
+    assert coords.shape == (6000, 2)  # every row placed, only the sample fitted
+    # The sample's own PCA gives the same picture for the sampled rows.
+    own, own_ratio = pca_2d(table[rows])
+    np.testing.assert_allclose(coords[rows] - coords[rows].mean(0), own, atol=1e-4)
+    np.testing.assert_allclose(ratio, own_ratio)
+    assert ratio[0] > 0.5
+    small = table[:300]
+    c, r, all_rows = pca_sampled(small, max_rows=MAP_SAMPLE)
+    assert len(all_rows) == 300
+    np.testing.assert_array_equal(c, pca_2d(small)[0])
+
+
+def test_nearest_over_a_large_table_equals_brute_force():
+    from engine.analysis import CosineIndex, cosine_to_all
+
+    rng = np.random.default_rng(1)
+    table = rng.normal(size=(20000, 48)).astype(np.float32)
+    index = CosineIndex(table)
+    for token in (0, 777, 19999):
+        sims = cosine_to_all(table, token)
+        brute = [int(j) for j in np.argsort(-sims, kind="stable") if j != token][:10]
+        assert [i for i, _ in index.nearest(token, 10)] == brute

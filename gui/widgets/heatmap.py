@@ -310,7 +310,7 @@ class Heatmap(QWidget):
         """Pixel width of a tick label; the same pieces recur on every edit, so remember them."""
         w = _WIDTHS.get(text)
         if w is None:
-            if len(_WIDTHS) > 50_000:
+            if len(_WIDTHS) > 200_000:  # room for a GPT-2 vocabulary axis (50,257 labels)
                 _WIDTHS.clear()
             w = _WIDTHS[text] = self._metrics.horizontalAdvance(text)
         return w

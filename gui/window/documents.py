@@ -22,6 +22,9 @@ MODEL_SUFFIXES = (".safetensors", ".pt", ".bin")  # ours, nanoGPT's ckpt.pt, pyt
 MODEL_NAMES = ("config.json", "meta.pkl", "vocab.json", "merges.txt", "tokenizer.json")
 HEAD_WINDOWS = 16  # a newly opened text's first context is read from this many windows of it
 HEAD_BYTES = 16_384  # of a text, for the first context of a model opened with it
+# The first context of an opened model fills its window up to this many tokens: GPT-2 small
+# reads 1,024, whose trace takes seconds and a gigabyte; the user can paste more.
+FIRST_CONTEXT_TOKENS = 256
 
 
 class Documents(QObject):
@@ -275,8 +278,11 @@ class Documents(QObject):
             self.training.apply_model_settings()
             self.recent.remember(path)
         if default or not s.context_text.strip():
-            self.context.set_text(self._default_context(ckpt.tokenizer, corpus_path,
-                                                        ckpt.model.config.context_length))
+            # A model saved without its text (or imported) still opens on something to trace:
+            # the first lines of the bundled guide.
+            first_text = corpus_path or str(resources.default_corpus_path())
+            n_tokens = min(ckpt.model.config.context_length, FIRST_CONTEXT_TOKENS)
+            self.context.set_text(self._default_context(ckpt.tokenizer, first_text, n_tokens))
         # A bundle saved without its trainer has step 0 but keeps the history of its run.
         history_steps = [r.get("step", 0) for r in (ckpt.history or []) if isinstance(r, dict)]
         steps = max([ckpt.step or 0, *history_steps])

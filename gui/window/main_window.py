@@ -302,7 +302,7 @@ class MainWindow(Translated, QMainWindow):
         self.statusBar().clearMessage()  # its timeout timer
         self.run.shutdown()
         for panel in (self.walkthrough_panel, self.generation_panel, self.insights_panel,
-                      self.history_panel, self.training_panel):
+                      self.history_panel, self.training_panel, self.embeddings_panel):
             panel.shutdown()
         self.documents.shutdown()
         # Panels' own pending timers (debounces, re-reads) have nothing left to update.

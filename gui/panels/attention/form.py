@@ -1,4 +1,5 @@
-"""The Attention panel's settings: which block (layer) and which stage to show."""
+"""The Attention panel's settings: every block at once or one block (layer), and which stage
+to show."""
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, Signal
@@ -14,6 +15,7 @@ class AttentionForm(Translated, QWidget):
 
     layer_chosen = Signal(int)
     stage_chosen = Signal(str)
+    overview_chosen = Signal(bool)  # True: every block at once; False: the chosen block
 
     def __init__(self, stage: str, parent: QWidget | None = None):
         super().__init__(parent)
@@ -24,6 +26,10 @@ class AttentionForm(Translated, QWidget):
         self.stage_group.setExclusive(True)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        self.overview_button = QToolButton()
+        self.overview_button.setCheckable(True)
+        self.overview_button.clicked.connect(self.overview_chosen)
+        layout.addWidget(self.overview_button)
         self.layer_label = QLabel()
         layout.addWidget(self.layer_label)
         layout.addWidget(self.layer_combo)
@@ -46,6 +52,9 @@ class AttentionForm(Translated, QWidget):
         self._retranslate()
 
     def _retranslate(self) -> None:
+        self.overview_button.setText(self.tr("All blocks"))
+        self.overview_button.setToolTip(self.tr("Every head of every block at once; click a "
+                                                "head to enlarge it"))
         self.layer_label.setText(self.tr("Layer:"))
         self.stage_label.setText(self.tr("Stage:"))
         for name, b in self.stage_buttons.items():
@@ -76,6 +85,10 @@ class AttentionForm(Translated, QWidget):
     def show_stage(self, stage: str) -> None:
         """Check the button of `stage`."""
         self.stage_buttons[stage].setChecked(True)
+
+    def show_overview(self, on: bool) -> None:
+        """Check (or uncheck) "All blocks" without `overview_chosen`."""
+        self.overview_button.setChecked(on)
 
     def _on_layer_combo(self, index: int) -> None:
         if index >= 0:

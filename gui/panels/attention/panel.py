@@ -1,5 +1,6 @@
-"""The Attention dock: the layer and stage choice, the stage's formula, and either the grid
-of every head or one head (or the mask) enlarged. It follows the walkthrough's focus."""
+"""The Attention dock: the layer and stage choice, the stage's formula, and either every head
+of every block (the overview, the default for models of 64 heads or more), the grid of one
+block's heads, or one head (or the mask) enlarged. It follows the walkthrough's focus."""
 from __future__ import annotations
 
 import math
@@ -12,10 +13,12 @@ from engine.model import causal_mask
 from engine.steps import step_formula, step_title
 from gui.panels.attention.form import AttentionForm
 from gui.panels.attention.head_grid import HeadGrid, stage_scale
+from gui.panels.attention.overview import LayerHeadOverview
 from gui.panels.attention.single_view import SingleView
 from gui.panels.attention.stages import (
     CONTEXT,
     STAGE_NOTES,
+    opens_on_overview,
     checked_stage,
     focus_target,
     step_name,
@@ -35,12 +38,14 @@ class AttentionPanel(Translated, LazyPanel):
         self._layer = 0
         self._stage = "pattern"
         self._enlarged: int | None = None  # head shown in the big view, None = grid
+        self._overview = False  # every block at once (else the chosen block's heads)
         self._labels: list[str] = []
         self._mask = np.zeros((0, 0), dtype=np.float32)
 
         self.form = AttentionForm(self._stage)
         self.form.layer_chosen.connect(self.set_layer)
         self.form.stage_chosen.connect(self.set_stage)
+        self.form.overview_chosen.connect(self.set_overview)
         self.formula = NoteLabel(lines=2)
         self.formula.setTextFormat(Qt.TextFormat.PlainText)
         self.formula.setStyleSheet("font-size: 11pt;")
@@ -48,9 +53,12 @@ class AttentionPanel(Translated, LazyPanel):
         self.grid_page.head_clicked.connect(self.enlarge)
         self.single_page = SingleView()  # page 1: one head, or the mask
         self.single_page.back.connect(self.show_grid)
+        self.overview_page = LayerHeadOverview()  # page 2: every head of every block
+        self.overview_page.head_clicked.connect(self.enlarge_head)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.grid_page)
         self.pages.addWidget(self.single_page)
+        self.pages.addWidget(self.overview_page)
 
         content = QWidget()
         layout = QVBoxLayout(content)
@@ -113,6 +121,22 @@ class AttentionPanel(Translated, LazyPanel):
         """The grid's heatmap of `head`."""
         return self.grid_page.heads()[head]
 
+    def overview(self) -> bool:
+        """Whether every block is shown at once (when no head is enlarged)."""
+        return self._overview
+
+    def set_overview(self, on: bool) -> None:
+        """Every head of every block at once (True), or the chosen block's heads."""
+        self._overview = bool(on)
+        self.form.show_overview(self._overview)
+        self._enlarged = None
+        self._redraw()
+
+    def enlarge_head(self, layer: int, head: int) -> None:
+        """Show head `head` of block `layer` alone (a click in the overview)."""
+        self.set_layer(layer)
+        self.enlarge(head)
+
     def enlarge(self, head: int) -> None:
         """Show one head alone, large enough for its numbers."""
         if not 0 <= head < self.n_heads():
@@ -121,7 +145,7 @@ class AttentionPanel(Translated, LazyPanel):
         self._redraw()
 
     def show_grid(self) -> None:
-        """Back from the enlarged head to all heads."""
+        """Back from the enlarged head to all heads (of every block, if that was shown)."""
         self._enlarged = None
         self._redraw()
 
@@ -138,6 +162,10 @@ class AttentionPanel(Translated, LazyPanel):
         self.form.set_layers(n_layer, self._layer)
         if n_head != self.n_heads():
             self.grid_page.build(n_head)
+        if (n_layer, n_head) != self.overview_page.shape():
+            self.overview_page.build(n_layer, n_head)
+            self._overview = opens_on_overview(n_layer, n_head)
+            self.form.show_overview(self._overview)
         self._enlarged = None
         self._redraw()
 
@@ -166,6 +194,9 @@ class AttentionPanel(Translated, LazyPanel):
         if name not in s.trace:
             self.empty.show_empty(lambda: self.tr("This trace has no step {0}.").format(name))
             return
+        if self._overview and self._enlarged is None:
+            self._draw_overview()
+            return
         step = s.trace[name]
         heads = step.values[0]  # (nh, T, T), batch row 0
         cmap, levels = stage_scale(self._stage, heads)
@@ -193,6 +224,27 @@ class AttentionPanel(Translated, LazyPanel):
             title=self.tr("Block {0}, head {1}").format(self._layer, h),
             note=QCoreApplication.translate(CONTEXT, STAGE_NOTES[self._stage]))
         self.pages.setCurrentWidget(self.single_page)
+
+    def _draw_overview(self) -> None:
+        s = self.session
+        L, nh = self.overview_page.shape()
+        names = [step_name(layer, self._stage) for layer in range(L)]
+        if not all(n in s.trace.previews for n in names):
+            self.empty.show_empty(lambda: self.tr("This trace has no overview of its heads."))
+            return
+        previews = [s.trace.previews[n] for n in names]  # each (nh, t, t)
+        cmap, levels = stage_scale(self._stage, np.stack(previews))
+        self.overview_page.show_stage(previews, cmap, levels)
+        T, t = s.trace.ids.shape[1], previews[0].shape[-1]
+        title = step_title(f"attn.{self._stage}", s.lang)  # the kind's title, no block
+        caption = self.tr("{0}: every block ({1}) × every head ({2}), query × key {3} × {3}"
+                          ).format(title, L, nh, T)
+        if t < T:
+            caption += "  ·  " + self.tr("Each pixel is the largest value of a block of {0} × {0} "
+                                      "tokens; click a head to see all of its values."
+                                      ).format(-(-T // t))
+        self.formula.setText(caption)
+        self.pages.setCurrentWidget(self.overview_page)
 
     def _draw_mask(self) -> None:
         T = len(self._labels)

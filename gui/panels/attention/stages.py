@@ -72,3 +72,12 @@ def step_name(layer: int, stage: str) -> str:
 def grid_columns(n_head: int) -> int:
     """Columns of a near-square grid of `n_head` heads."""
     return math.ceil(math.sqrt(n_head)) if n_head > 0 else 0
+
+
+OVERVIEW_MIN_HEADS = 64  # models with this many heads in all open on every block at once
+
+
+def opens_on_overview(n_layer: int, n_head: int) -> bool:
+    """Whether the panel first shows every block at once: for many heads (GPT-2's 144), one
+    block at a time would hide most of them; the articles' 8 x 4 read better block by block."""
+    return n_layer * n_head >= OVERVIEW_MIN_HEADS

@@ -1,13 +1,15 @@
 """The token table E as the Embeddings panel analyses it, with no widgets: its 2-D PCA map
-and each token's nearest tokens (computed by engine.analysis), kept while the weights they
-came from are unchanged, and re-projected at most every MAP_INTERVAL_S while training."""
+(fitted on, and showing, at most engine.analysis.MAP_SAMPLE rows: GPT-2's 50,257 would cost
+seconds a projection and a crowd of points) and each token's nearest tokens over the whole
+table, kept while the weights they came from are unchanged, and re-projected at most every
+MAP_INTERVAL_S while training."""
 from __future__ import annotations
 
 import time
 
 import numpy as np
 
-from engine.analysis import nearest_tokens, pca_2d
+from engine.analysis import CosineIndex, pca_sampled
 from engine.model import GPT
 
 MAP_INTERVAL_S = 3.0  # while training, the vocabulary map is re-projected at most this often
@@ -15,7 +17,8 @@ MAP_INTERVAL_S = 3.0  # while training, the vocabulary map is re-projected at mo
 
 def token_table(model: GPT) -> np.ndarray:
     """The model's token table E (V, C) as float32."""
-    return model.embed.wte.weight.detach().cpu().numpy().astype(np.float32)
+    # No copy: a model the app shows is never changed in place (new weights are a new model).
+    return model.embed.wte.weight.detach().cpu().numpy().astype(np.float32, copy=False)
 
 
 def weights_version(model: GPT) -> int:
@@ -31,7 +34,9 @@ class TableAnalysis:
         self.model = model
         self.version = weights_version(model)
         self.table = table  # (V, C)
-        self.coords, self.explained = pca_2d(table)  # (V, 2), (2,)
+        self._index = CosineIndex(table)
+        # coords of every row (V, 2) on the axes of the sampled rows `shown`, which the map draws
+        self.coords, self.explained, self.shown = pca_sampled(table)
         self.map_version = self.version  # the weights the map (coords) was made from
         self.map_time = time.monotonic() if now is None else now
 
@@ -47,10 +52,11 @@ class TableAnalysis:
         """New weights for the table only: the map keeps the projection it was made from."""
         self.version = weights_version(self.model)
         self.table = table
+        self._index = CosineIndex(table)
 
     def nearest(self, token: int, k: int) -> list[tuple[int, float]]:
         """(compact id, cosine) of the k tokens nearest to `token` in the newest table."""
-        return nearest_tokens(self.table, token, k=k)
+        return self._index.nearest(token, k)
 
 
 def refreshed(current: TableAnalysis | None, model: GPT, training: bool,

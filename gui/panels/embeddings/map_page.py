@@ -33,6 +33,7 @@ class MapPage(Translated, QSplitter):
         super().__init__(Qt.Orientation.Vertical, parent)
         self._piece_of = piece_of
         self._coords: np.ndarray | None = None  # (V, 2) the map's points; None before a model
+        self._shown = np.zeros(0, dtype=np.int64)  # the rows drawn (a sample of a big table)
         self._context_ids = np.zeros(0, dtype=np.int64)
         self._selected: int | None = None
         self._neighbours: list[int] = []
@@ -99,13 +100,17 @@ class MapPage(Translated, QSplitter):
         self._sizes.clear()
         self.place_labels()
 
-    def show_vocabulary(self, coords: np.ndarray, explained: np.ndarray) -> None:
-        """Every token at its PCA coordinates (V, 2); `explained` is each axis's share of the
-        variance. Runs once per projection."""
+    def show_vocabulary(self, coords: np.ndarray, explained: np.ndarray,
+                        shown: np.ndarray | None = None) -> None:
+        """The tokens `shown` (default: all) at their PCA coordinates (coords: (V, 2), every
+        token, so the context's and the selected one are placed even when not sampled);
+        `explained` is each axis's share of the variance. Runs once per projection."""
         self._coords = coords
+        self._shown = np.arange(len(coords)) if shown is None else np.asarray(shown)
         self._projection += 1
         self._explained = explained
-        self.vocab_points.setData(x=coords[:, 0], y=coords[:, 1], data=np.arange(len(coords)))
+        self.vocab_points.setData(x=coords[self._shown, 0], y=coords[self._shown, 1],
+                                  data=self._shown)
         self._describe_map()
 
     def _describe_map(self) -> None:
@@ -117,7 +122,12 @@ class MapPage(Translated, QSplitter):
             100 * explained[1]))
         self.note.setText(self.tr(
             "All {0} tokens on the two main axes of E (PCA); orange: the context. Wheel: zoom, "
-            "drag: pan. Hover a point to name it, click it to show it.").format(len(self._coords)))
+            "drag: pan. Hover a point to name it, click it to show it.").format(len(self._coords))
+            if len(self._shown) == len(self._coords) else self.tr(
+            "{0} of the {1} tokens (a fixed random sample, plus the context in orange) on the "
+            "two main axes of that sample (PCA). Wheel: zoom, drag: pan. Hover a point to name "
+            "it, click it to show it; the nearest tokens are searched in the whole table."
+            ).format(len(self._shown), len(self._coords)))
         self.note.setToolTip(self.note.text() + "\n" + self.tr(
             "While training, the map is re-projected at most every {0:.0f} s; the lookups, the "
             "bars and the nearest tokens always use the newest weights.").format(MAP_INTERVAL_S))
@@ -166,9 +176,21 @@ class MapPage(Translated, QSplitter):
         if self._coords is None:
             self.label_layer.set_labels([], QRectF())
             return
-        labels = choose_labels(self._coords, rect.getRect(), width, height, self._selected,
+        labels = choose_labels(self._label_coords(), rect.getRect(), width, height, self._selected,
                                distinct_in_order(self._context_ids), self._measure)
         self.label_layer.set_labels(labels, rect if labels else QRectF())
+
+    def _label_coords(self) -> np.ndarray:
+        """The map's coordinates where a point is drawn (sampled, context, selected), NaN
+        elsewhere, so no label names a point that is not on the map."""
+        if len(self._shown) == len(self._coords):
+            return self._coords
+        drawn = np.zeros(len(self._coords), dtype=bool)
+        drawn[self._shown] = True
+        drawn[self._context_ids] = True
+        if self._selected is not None:
+            drawn[self._selected] = True
+        return np.where(drawn[:, None], self._coords, np.nan)
 
     def _measure(self, token: int, kind: str) -> tuple[str, tuple[float, float]]:
         """A token's label text (elided) and its box size in pixels, remembered."""

@@ -1,6 +1,9 @@
 """The Embeddings dock: a token choice above the lookup page and the vocabulary map (two tabs
 in a narrow dock, side by side from WIDE_PX on). It owns the selection (which token's vector,
-neighbours and ring are shown) and the table's analysis, and hands each page what it draws."""
+neighbours and ring are shown) and the table's analysis, and hands each page what it draws.
+
+A large table's analysis (GPT-2's 50,257 x 768: a PCA fit and the neighbour index) is made off
+the GUI thread (gui.latest); the lookup is drawn meanwhile, the map and neighbours on arrival."""
 from __future__ import annotations
 
 import numpy as np
@@ -16,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.latest import Latest, worth_a_thread
 from gui.panels.embeddings.analysis import TableAnalysis, refreshed
 from gui.panels.embeddings.lookup_page import LookupPage
 from gui.panels.embeddings.map_page import MapPage
@@ -35,6 +39,8 @@ class EmbeddingsPanel(Translated, LazyPanel):
         super().__init__(parent)
         self.session = session
         self._analysis: TableAnalysis | None = None
+        self._jobs: Latest | None = None  # made for the first large table, ended by shutdown()
+        self._analysing = None  # the model whose table is being analysed in the background
         self._selected_id: int | None = None  # compact id whose vector is shown
         self._selected_row: int | None = None  # its position in the context, if it is there
         self._context_ids = np.zeros(0, dtype=np.int64)
@@ -163,8 +169,24 @@ class EmbeddingsPanel(Translated, LazyPanel):
         self._flush()
         return self.map_page.labels_in_scene()
 
+    def analysing(self) -> bool:
+        """A large table's analysis is still being made in the background."""
+        return self._analysing is not None
+
+    def shutdown(self) -> None:
+        """End the background analysis thread, if one was started."""
+        if self._jobs is not None:
+            self._jobs.shutdown()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        self.shutdown()
+        super().closeEvent(event)
+
     # -- slots -----------------------------------------------------------------------------
     def _on_model_changed(self) -> None:
+        self._analysing = None
+        if self._jobs is not None:
+            self._jobs.reset()
         self._analysis = None
         self._selected_id = self._selected_row = None
         self.map_page.forget()
@@ -187,17 +209,16 @@ class EmbeddingsPanel(Translated, LazyPanel):
         s = self.session
         if not show_if_traced(s, self.empty):
             return
-        a, projected = refreshed(self._analysis, s.model, s.training)
-        self._analysis = a
-        if projected:
-            self.map_page.show_vocabulary(a.coords, a.explained)
+        a = self._current_analysis()
         rows = s.trace["embed.token"].values[0]  # (T, C), batch row 0
         T = rows.shape[0]
         ids = s.trace.ids[0]
         self._context_ids = ids.astype(np.int64)
         self.lookup_page.show_lookup(rows, context_pieces(s))
-        self.lookup_note.setText(self.tr("table E: {0} tokens × {1} dimensions").format(
-            a.table.shape[0], a.table.shape[1]))
+        V, C = s.model.embed.wte.weight.shape
+        self.lookup_note.setText(self.tr("table E: {0} tokens × {1} dimensions").format(V, C)
+                                 if a is not None else self.tr(
+            "table E: {0} tokens × {1} dimensions (projecting its map…)").format(V, C))
 
         self.token_combo.blockSignals(True)
         self.token_combo.clear()
@@ -205,19 +226,53 @@ class EmbeddingsPanel(Translated, LazyPanel):
             self.token_combo.addItem(self.tr("{0}: {1}  (id {2})").format(t, label, i), t)
         self.token_combo.blockSignals(False)
 
-        self.map_page.show_context(self._context_ids)
+        if a is not None:
+            self.map_page.show_context(self._context_ids)
         if self._selected_row is not None and self._selected_row < T:
             self._selected_id = int(ids[self._selected_row])
-        elif self._selected_id is None or self._selected_id >= a.table.shape[0]:
+        elif self._selected_id is None or self._selected_id >= V:
             self._selected_row, self._selected_id = 0, int(ids[0])
-        self._show_selection()
+        self._show_selection()  # the map and the neighbours follow the analysis
+
+    def _current_analysis(self) -> TableAnalysis | None:
+        """The analysis of the model's table, made here for a small table; for a large one
+        asked for in the background (None until it arrives)."""
+        s = self.session
+        a = self._analysis
+        if a is not None and a.matches(s.model):
+            return a
+        if not worth_a_thread(s.model):
+            a, projected = refreshed(a, s.model, s.training)
+            self._show_analysis(a, projected)
+            return a
+        if self._analysing is not s.model:
+            if self._jobs is None:
+                self._jobs = Latest("embeddings-analysis", supersede=True, parent=self)
+                self._jobs.done.connect(self._on_analysed)
+            self._analysing = s.model
+            self._jobs.submit(refreshed, a, s.model, s.training)
+        return None
+
+    def _show_analysis(self, a: TableAnalysis, projected: bool) -> None:
+        self._analysis = a
+        if projected:
+            self.map_page.show_vocabulary(a.coords, a.explained, a.shown)
+
+    def _on_analysed(self, _key: str, answer: tuple[TableAnalysis, bool]) -> None:
+        a, projected = answer
+        if a.model is not self.session.model:
+            return  # of a model replaced meanwhile
+        self._analysing = None
+        self._show_analysis(a, projected)
+        self._redraw()
 
     def _show_selection(self) -> None:
         a, i = self._analysis, self._selected_id
-        if a is None or i is None:
+        if i is None or (a is None and self._selected_row is None):
             return
-        vec = a.table[i]  # (C,) the row the lookup copies
-        if self._selected_row is not None:
+        if self._selected_row is None:
+            vec = a.table[i]  # (C,) the row the lookup copies
+        else:
             # What the trace recorded for this position: identical to the table row.
             vec = self.session.trace["embed.token"].values[0, self._selected_row]
         where = (self.tr("context position {0}").format(self._selected_row)
@@ -230,6 +285,8 @@ class EmbeddingsPanel(Translated, LazyPanel):
             self.token_combo.blockSignals(True)
             self.token_combo.setCurrentIndex(self._selected_row)
             self.token_combo.blockSignals(False)
+        if a is None:  # being analysed in the background: the vector only, for now
+            return
         self.map_page.show_selected(i)
 
         self._neighbours = a.nearest(i, N_NEAREST)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.lens import LensRow, logit_lens
+from gui.latest import Latest, worth_a_thread
 from gui.pieces import piece
 from gui.session import Session
 from gui.widgets import LazyPanel
@@ -38,6 +39,10 @@ class LensView(Translated, LazyPanel):
         self.session = session
         self._rows: list[LensRow] = []
         self._ids: list[int] = []  # the ids the position list was made for
+        # A large model's lens is read off the GUI thread: (trace, model, position, k, rows or
+        # the exception) of the newest answer; the jobs are made on first use.
+        self._answer: tuple | None = None
+        self._jobs: Latest | None = None
 
         self.position_combo = QComboBox()
         self.position_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
@@ -137,11 +142,15 @@ class LensView(Translated, LazyPanel):
         pos = max(self.position_combo.currentIndex(), 0)
         k = self.top_k_spin.value()
         try:
-            self._rows = logit_lens(s.model, s.trace, pos, top_k=k)
+            rows = self._lens(pos, k)
         except (KeyError, IndexError, RuntimeError) as exc:
             # E.g. the trace of the previous model, between set_model and its new trace.
             self._show_nothing(self.tr("The lens cannot read this trace: {0}").format(exc))
             return
+        if rows is None:
+            self._show_nothing(self.tr("Reading the residual stream at every depth…"))
+            return
+        self._rows = rows
         actual = next_id(self._ids, pos)
         self.table.setRowCount(len(self._rows))
         self.table.setColumnCount(k)
@@ -177,6 +186,36 @@ class LensView(Translated, LazyPanel):
             "model's real prediction. Here {2}.").format(pos, html.escape(here), html.escape(nxt)))
         self.note.setText(self._consistency_note(pos))
 
+    def _lens(self, pos: int, k: int) -> list[LensRow] | None:
+        """The lens at `pos`: computed here for a small model; for a large one (13 products
+        with GPT-2's 154 MB table) asked for in the background, None until it arrives."""
+        s = self.session
+        if not worth_a_thread(s.model):
+            return logit_lens(s.model, s.trace, pos, top_k=k)
+        a = self._answer
+        if a is not None and a[0] is s.trace and a[1] is s.model and a[2:4] == (pos, k):
+            if isinstance(a[4], Exception):
+                raise a[4]
+            return a[4]
+        if self._jobs is None:
+            self._jobs = Latest("logit-lens", parent=self)
+            self._jobs.done.connect(self._on_lens)
+            self._jobs.failed.connect(self._on_lens)
+        self._jobs.submit(_lens_job, s.model, s.trace, pos, k)
+        return None
+
+    def _on_lens(self, _key: str, answer) -> None:
+        if not isinstance(answer, tuple):  # an unexpected failure: shown, not asked again
+            self._show_nothing(self.tr("The lens cannot read this trace: {0}").format(answer))
+            return
+        self._answer = answer
+        self._redraw()
+
+    def shutdown(self) -> None:
+        """End the background thread, if one was started."""
+        if self._jobs is not None:
+            self._jobs.shutdown()
+
     def _depth(self, label: str) -> str:
         """engine.lens's name of a depth ("embed", "block 0", "final") in the current language."""
         if label == "embed":
@@ -197,7 +236,11 @@ class LensView(Translated, LazyPanel):
         trace = self.session.trace
         if not self._rows or "probs" not in trace:
             return ""
-        if lens_agrees(self._rows[-1].top, trace.values("probs")[0, pos]):
+        try:
+            probs = trace.next_token_probs(pos)  # (V,)
+        except RuntimeError:  # recomputing it needs weights that have changed since
+            probs = None
+        if probs is not None and lens_agrees(self._rows[-1].top, probs):
             note = self.tr("Cell colour: probability (white 0 → blue 1).")
             if trace.ablated:
                 note += " " + self.tr("Heads ablated in this trace: {0}.").format(
@@ -206,3 +249,11 @@ class LensView(Translated, LazyPanel):
         return self.tr("⚠ The trace comes from other weights than the current model (e.g. a "
                        "training snapshot); the lens decodes it with the current model's final "
                        "layer, so its rows are only approximate.")
+
+
+def _lens_job(model, trace, position: int, k: int) -> tuple:
+    """engine.lens.logit_lens off the GUI thread, with what it is the answer to."""
+    try:
+        return trace, model, position, k, logit_lens(model, trace, position, top_k=k)
+    except (KeyError, IndexError, RuntimeError) as exc:
+        return trace, model, position, k, exc

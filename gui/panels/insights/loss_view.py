@@ -94,7 +94,14 @@ class LossView(Translated, LazyPanel):
         if s.model is None or tok is None or len(ids) < 2:
             self._show_nothing()
             return
-        reading = LossReading.of(s.model, ids, tok.vocab_size)
+        trace = s.trace
+        if (trace is not None and not trace.ablated and trace.next_loss is not None
+                and trace.output is not None and trace.output.weight is s.model.lm_head.weight):
+            # The trace of this very model measured it already, off the GUI thread (a forward
+            # of GPT-2 small here would hold the window for a fifth of a second).
+            reading = LossReading.of_losses(trace.next_loss[0], tok.vocab_size)
+        else:
+            reading = LossReading.of(s.model, ids, tok.vocab_size)
         self._loss = reading.loss
         self._colours = reading.colours()
         pieces = [piece(tok, int(i)) for i in ids]

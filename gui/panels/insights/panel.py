@@ -60,8 +60,9 @@ class InsightsPanel(Translated, QWidget):
             self.empty.show_empty(self._empty_message())
 
     def shutdown(self) -> None:
-        """Stop the ablation's background work and wait for its threads."""
+        """Stop the ablation's and the lens's background work and wait for their threads."""
         self.ablation.shutdown()
+        self.lens.shutdown()
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.shutdown()

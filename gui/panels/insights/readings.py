@@ -84,7 +84,11 @@ class LossReading:
     @classmethod
     def of(cls, model: GPT, ids: np.ndarray, vocab_size: int) -> LossReading:
         """Measure `ids` (T,) with `model` (T ≥ 2)."""
-        loss = per_token_loss(model, ids)
+        return cls.of_losses(per_token_loss(model, ids), vocab_size)
+
+    @classmethod
+    def of_losses(cls, loss: np.ndarray, vocab_size: int) -> LossReading:
+        """The reading of losses already measured (T-1,), e.g. by the trace."""
         uniform = math.log(vocab_size)
         return cls(loss=loss, uniform=uniform, high=max(float(loss.max()), uniform))
 

@@ -56,7 +56,8 @@ class WalkthroughPanel(Translated, FitsDock, QWidget):
         self._index = -1
         self._banner: Callable[[], str] | None = None  # makes the banner's text, in the language
         self._labels = TraceLabels(session)
-        self._checks = StepChecks()
+        self._checks = StepChecks(self)
+        self._checks.checked.connect(self._on_checked)
         self._export = StepExport(self)
         self._article_worker: FunctionWorker | None = None
         self._article_source = ""
@@ -356,6 +357,12 @@ class WalkthroughPanel(Translated, FitsDock, QWidget):
     def shutdown(self) -> None:
         """Stop background work (the window calls this on close)."""
         stop_worker(self._article_worker)
+        self._checks.shutdown()
+
+    @Slot(str)
+    def _on_checked(self, name: str) -> None:
+        if name == self.current_name():
+            self._show_check()
 
     # -- export -------------------------------------------------------------------------------
     @Slot()

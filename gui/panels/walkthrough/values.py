@@ -13,6 +13,11 @@ from gui.panels.walkthrough.labels import TraceLabels, slice_caption
 from gui.panels.walkthrough.table_model import StepTableModel
 from gui.widgets import PATTERN_CMAP, SIGNED_CMAP, Heatmap, symmetric_levels
 
+# A slice with more cells than this has only its first rows drawn as a heatmap (the table still
+# holds every number): GPT-2's logits of 1,024 positions x 50,258 are 51 M cells, a gigabyte
+# and seconds to render, on a widget a thousand pixels wide.
+HEATMAP_MAX_CELLS = 2_000_000
+
 
 def colour_scale(kind: str, m: np.ndarray) -> tuple[str, tuple[float, float] | None]:
     """Probabilities on a 0-based sequential scale; signed values on a diverging scale around 0."""
@@ -69,8 +74,15 @@ class ValuesView(QWidget):
         self.table_model.set_matrix(m, rows, cols, integers=is_tokens, tooltips=tips)
         caption, sel = slice_caption(step, index, m.shape[0], m.shape[1], lang)
         self.form.caption.setText(caption)
-        cmap, levels = colour_scale(step.kind, m)
+        drawn = m.shape[0]
+        if m.size > HEATMAP_MAX_CELLS:
+            drawn = max(1, HEATMAP_MAX_CELLS // m.shape[1])
+        cmap, levels = colour_scale(step.kind, m[:drawn])
         title = step_title(step.name, lang)
         title = f"{title}  ({sel})" if sel else title
-        self.heatmap.set_matrix(m, rows, cols, colormap=cmap, levels=levels, title=title)
+        if drawn < m.shape[0]:
+            title += "  " + self.tr("— heatmap of rows 0–{0} of {1}; the table has them all"
+                                    ).format(drawn - 1, m.shape[0])
+        self.heatmap.set_matrix(m[:drawn], rows[:drawn], cols, colormap=cmap, levels=levels,
+                                title=title)
         self.heatmap.set_axis_titles(axis_name(row_axis, lang), axis_name(col_axis, lang))

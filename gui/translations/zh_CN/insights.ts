@@ -110,6 +110,10 @@
         <translation>逻辑透镜无法读取此追踪：{0}</translation>
     </message>
     <message>
+        <source>Reading the residual stream at every depth…</source>
+        <translation>正在读取每一层深度的残差流…</translation>
+    </message>
+    <message>
         <source>guess {0}</source>
         <translation>预测 {0}</translation>
     </message>

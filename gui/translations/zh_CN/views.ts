@@ -4,6 +4,14 @@
 <context>
     <name>AttentionForm</name>
     <message>
+        <source>All blocks</source>
+        <translation>所有块</translation>
+    </message>
+    <message>
+        <source>Every head of every block at once; click a head to enlarge it</source>
+        <translation>一次显示所有块的所有头；点击一个头可将其放大</translation>
+    </message>
+    <message>
         <source>Layer:</source>
         <translation>层：</translation>
     </message>
@@ -41,6 +49,18 @@
     <message>
         <source>Block {0}, head {1}</source>
         <translation>第 {0} 块，头 {1}</translation>
+    </message>
+    <message>
+        <source>This trace has no overview of its heads.</source>
+        <translation>这次追踪没有各个头的总览。</translation>
+    </message>
+    <message>
+        <source>{0}: every block ({1}) × every head ({2}), query × key {3} × {3}</source>
+        <translation>{0}：所有块（{1}）× 所有头（{2}），查询 × 键 {3} × {3}</translation>
+    </message>
+    <message>
+        <source>Each pixel is the largest value of a block of {0} × {0} tokens; click a head to see all of its values.</source>
+        <translation>每个像素是一个 {0} × {0} 词元区块中的最大值；点击一个头可查看它的全部数值。</translation>
     </message>
     <message>
         <source>M[i, j] = 1 if j ≤ i else 0  (query i may look at key j only if j is not in its future)</source>
@@ -105,6 +125,10 @@
         <translation>嵌入表 E：{0} 个词元 × {1} 维</translation>
     </message>
     <message>
+        <source>table E: {0} tokens × {1} dimensions (projecting its map…)</source>
+        <translation>表 E：{0} 个词元 × {1} 维（正在投影它的地图…）</translation>
+    </message>
+    <message>
         <source>{0}: {1}  (id {2})</source>
         <translation>{0}：{1}  （编号 {2}）</translation>
     </message>
@@ -142,6 +166,25 @@
     <message>
         <source>head {0}: {1}</source>
         <translation>头 {0}：{1}</translation>
+    </message>
+</context>
+<context>
+    <name>LayerHeadOverview</name>
+    <message>
+        <source>Every head of every block (rows: blocks, columns: heads). Hover a head for its name; click it to enlarge it.</source>
+        <translation>所有块的所有头（行：块，列：头）。悬停在一个头上可看到它的名称；点击可将其放大。</translation>
+    </message>
+    <message>
+        <source>block {0}</source>
+        <translation>第 {0} 块</translation>
+    </message>
+    <message>
+        <source>head</source>
+        <translation>头</translation>
+    </message>
+    <message>
+        <source>Block {0}, head {1}: click to enlarge.</source>
+        <translation>第 {0} 块，头 {1}：点击放大。</translation>
     </message>
 </context>
 <context>
@@ -204,6 +247,10 @@
     <message>
         <source>All {0} tokens on the two main axes of E (PCA); orange: the context. Wheel: zoom, drag: pan. Hover a point to name it, click it to show it.</source>
         <translation>全部 {0} 个词元在 E 的两个主轴上（PCA）；橙色：上下文中的词元。滚轮：缩放，拖动：平移。悬停在点上可显示其名称，点击可显示该词元。</translation>
+    </message>
+    <message>
+        <source>{0} of the {1} tokens (a fixed random sample, plus the context in orange) on the two main axes of that sample (PCA). Wheel: zoom, drag: pan. Hover a point to name it, click it to show it; the nearest tokens are searched in the whole table.</source>
+        <translation>{1} 个词元中的 {0} 个（固定的随机样本，另加橙色的上下文）画在该样本的两条主轴上（PCA）。滚轮：缩放，拖动：平移。悬停在一个点上可看到它的名称，点击可显示它；最近的词元在整张表中搜索。</translation>
     </message>
     <message>
         <source>While training, the map is re-projected at most every {0:.0f} s; the lookups, the bars and the nearest tokens always use the newest weights.</source>

@@ -74,6 +74,10 @@
         <translation>此追踪之后权重已改变；下一次追踪时会重新校验。</translation>
     </message>
     <message>
+        <source>Checking this step (recomputing it in float64)…</source>
+        <translation>正在检验这一步（用 float64 重新计算）…</translation>
+    </message>
+    <message>
         <source>✗ Could not check this step: {err}</source>
         <translation>✗ 无法校验此步：{err}</translation>
     </message>
@@ -183,6 +187,13 @@
     <message>
         <source>Step {i} of {n}</source>
         <translation>第 {i} 步，共 {n} 步</translation>
+    </message>
+</context>
+<context>
+    <name>ValuesView</name>
+    <message>
+        <source>— heatmap of rows 0–{0} of {1}; the table has them all</source>
+        <translation>— 热力图只画出第 0–{0} 行（共 {1} 行）；表格中有全部数值</translation>
     </message>
 </context>
 <context>
