@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +35,7 @@ def cmd_train(args: argparse.Namespace, session: Session | None = None) -> int:
 
     from .imports import training_start  # any format: ours, nanoGPT, Hugging Face
     from .config import ModelConfig, TrainConfig
-    from .corpus import load_corpus
+    from .corpus import TokenCacheWarning, load_corpus
     from .devices import resolve_device
     from .distributed import per_process
     from .memory import check_memory, param_count
@@ -93,12 +94,20 @@ def cmd_train(args: argparse.Namespace, session: Session | None = None) -> int:
             bar.n = done
             bar.refresh()
 
-        corpus = load_corpus(
-            args.file, tokenizer=tokenizer_name, context_length=mcfg.context_length,
-            val_fraction=tcfg.val_fraction, progress=progress,
-            vocab_from=ckpt.tokenizer if ckpt else None, encoding=args.encoding,
-            token_cache=cache_choice(args),
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", TokenCacheWarning)
+            corpus = load_corpus(
+                args.file, tokenizer=tokenizer_name, context_length=mcfg.context_length,
+                val_fraction=tcfg.val_fraction, progress=progress,
+                vocab_from=ckpt.tokenizer if ckpt else None, encoding=args.encoding,
+                token_cache=cache_choice(args),
+            )
+    for w in caught:  # a full cache folder: one line of ours, not Python's warning format
+        if issubclass(w.category, TokenCacheWarning):
+            if main:
+                print(f"{PROG}: warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     if session is not None:
         session.barrier()  # every rank has the corpus (a rank-0-only load would wait here)
     if not args.json and main:  # the encoding is always reported, a terminal or not
@@ -154,6 +163,13 @@ def cmd_train(args: argparse.Namespace, session: Session | None = None) -> int:
             bar.close()
             run.end("failed")
             return save.failed(exc)
+        except BaseException:
+            # A lost rank (engine.distributed turns it into one line above us), a bug: the
+            # run directory says the run ended, so a follower does not wait for it forever.
+            # Nothing is saved: a step was half done, and its batch already drawn.
+            bar.close()
+            run.end("failed")
+            raise
     path, failure = save.final()
     run.end("done" if trainer.step >= tcfg.steps else "stopped", path)  # stopped: Ctrl+C
     evals = [r for r in trainer.history if r.val_loss is not None]
@@ -241,6 +257,7 @@ def _run_writer(args: argparse.Namespace, trainer, checkpoint: Path, write: bool
                  history=t.history)
     writer.snapshot(t.step, t.model.state_dict(), {"step": t.step})
     return _RunFeed(writer, trainer)
+
 
 def _follow(trainer: Trainer) -> int:
     """A rank > 0: train in step with rank 0 and leave the saying and saving to it."""

@@ -12,7 +12,7 @@ import torch
 from .config import TrainConfig
 from .corpus import Corpus
 from .devices import autocast_context
-from .distributed import Shard, all_reduce_sum
+from .distributed import Shard, all_reduce_sum, micro_batch
 from .model import GPT
 
 # Evaluation forwards many windows at once; this caps the logits of one forward (elements).
@@ -31,7 +31,10 @@ def mean_losses(
     """
     T = model.config.context_length
     generator = torch.Generator().manual_seed(seed)
-    chunk = max(cfg.batch_size, EVAL_LOGITS_BUDGET // (T * model.config.vocab_size))
+    # At most what one training forward holds (the memory check counted that), more when the
+    # logits budget allows: a GPT-2 vocabulary at 1,024 tokens leaves room for one micro-batch.
+    chunk = max(micro_batch(cfg, shard.world_size),
+                EVAL_LOGITS_BUDGET // (T * model.config.vocab_size))
     result = {}
     for split in ("train", "val"):
         # Every rank draws all the windows (cheap), so the generator stays in step.

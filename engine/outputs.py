@@ -97,6 +97,11 @@ def check_output(
         raise OutputError(f"'{out}' is a folder; choose a file name or another folder")
     if out.exists():
         kind = classify(out)
+        if kind == "safetensors" and (out.parent / "config.json").is_file():
+            raise OutputError(
+                f"'{out}' holds a Hugging Face model's weights (config.json beside it); it is "
+                "never replaced, even with --overwrite. Choose another path, e.g. runs/"
+                f"{out.parent.name or 'model'}")
         if kind == "checkpoint" and resume is not None and _same_file(out, resume):
             replaces = "resume"
         elif kind in ("checkpoint", "safetensors", "empty") and overwrite:

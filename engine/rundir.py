@@ -72,9 +72,21 @@ def check_run_dir(directory: str | os.PathLike, replace: bool) -> None:
     if has_records and not has_configs:
         raise OutputError(f"'{d / RECORDS}' exists and was not written by a run; it is never "
                           "replaced. Choose another --out")
+    if has_configs and _format(d / CONFIGS) != FORMAT:
+        raise OutputError(f"'{d / CONFIGS}' was written by another program, not a Transformer "
+                          "Explorer run; it is never replaced. Choose another --out")
     if has_configs and not replace:
         raise OutputError(f"'{d}' already holds a training run; it is kept. Pass --overwrite to "
                           "replace it, --resume its model to continue it, or choose another --out")
+
+
+def _format(path: Path) -> str | None:
+    """The "format" of a run.json, None when it is not a JSON object (or unreadable)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data.get("format") if isinstance(data, dict) else None
 
 
 def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str | None:
@@ -184,10 +196,16 @@ class RunWriter:
     def _start(self, configs: dict[str, Any], history: Iterable[Any]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         (self.directory / END).unlink(missing_ok=True)
-        # A continued run keeps its snapshots (they are its history); a new one starts empty.
+        # A continued run keeps its snapshots up to where it continues (they are its history;
+        # later ones, e.g. of an abandoned run resumed from its .best file, are not); a new
+        # run starts empty.
         self._store = SnapshotStore(self.snapshot_dir, self.max_snapshots)
-        if not configs.get("start_step"):
+        start = int(configs.get("start_step") or 0)
+        if not start:
             self._store.clear()
+        for step in self._store.steps():
+            if step > start:
+                self._store.remove(step)
         # Records first, run id last: a follower that sees the new id re-reads the records.
         lines = "".join(json.dumps(_jsonable(r)) + "\n" for r in history)
         _write_atomic(self.directory / RECORDS, lines)

@@ -125,6 +125,10 @@ class SnapshotStore:
             files[steps[i]].unlink(missing_ok=True)
             del steps[i]
 
+    def remove(self, step: int) -> None:
+        """Delete the snapshot of `step` (absent: nothing to do)."""
+        (self.directory / _file_name(step)).unlink(missing_ok=True)
+
     def clear(self) -> None:
         """Delete every snapshot (and any interrupted temporary file) in the directory."""
         for p in self.directory.iterdir():

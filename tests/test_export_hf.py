@@ -73,3 +73,16 @@ def test_overwrite_never_replaces_one_of_our_models(tmp_path):
     with pytest.raises(ExportError, match="would destroy it"):
         export_hf(model, None, tmp_path / "run", overwrite=True)
     assert saved.is_file() and open_model(saved).origin == "transformer-explorer"
+
+
+def test_overwrite_leaves_no_file_of_the_earlier_model_beside_the_new_one(tmp_path):
+    """transformers reads tokenizer.json before vocab.json, and shards before one file: an
+    earlier model's would be paired with the new weights."""
+    cfg = ModelConfig(vocab_size=10, positional="learned", norm="pre", activation="gelu")
+    folder = tmp_path / "exported"
+    folder.mkdir()
+    for name in ("tokenizer.json", "vocab.json", "merges.txt", "pytorch_model.bin"):
+        (folder / name).write_text("an earlier model's")
+    (folder / "README.md").write_text("mine")
+    done = export_hf(GPT(cfg), None, folder, overwrite=True)  # no BPE: weights and config only
+    assert sorted(p.name for p in folder.iterdir()) == ["README.md", *sorted(done.files)]

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 import safetensors
 
 import engine.corpus
@@ -151,7 +152,8 @@ def test_a_full_disk_is_one_line_rc_2_and_the_previous_checkpoint_intact(tmp_pat
     errors = [ln for ln in proc.stderr.splitlines() if ": error:" in ln]
     assert len(errors) == 1 and "File too large" in errors[0] and "unchanged" in errors[0]
     assert digest(model) == before
-    assert [p.name for p in out.iterdir()] == ["model.safetensors"]  # no .tmp left behind
+    names = [p.name for p in out.rglob("*")]
+    assert "model.safetensors" in names and not [n for n in names if "tmp" in n]  # none left
 
 
 def test_a_failed_save_puts_the_weights_where_the_message_says(tmp_path, capsys, monkeypatch):
@@ -224,3 +226,21 @@ def test_one_token_is_singular(tmp_path):
     p.write_text("a", encoding="utf-8")
     with pytest.raises(CorpusError, match="has only 1 token;"):
         load_corpus(p)
+
+
+def test_a_hugging_face_models_weights_are_never_replaced(tmp_path):
+    """`train --init-from gpt2/ --out gpt2/ --overwrite` would have put our checkpoint over the
+    model it started from: a safetensors file with config.json beside it is someone's model."""
+    from safetensors.torch import save_file
+
+    from engine.outputs import OutputError, check_output
+
+    folder = tmp_path / "gpt2"
+    folder.mkdir()
+    save_file({"wte.weight": torch.zeros(2, 2)}, str(folder / "model.safetensors"))
+    (folder / "config.json").write_text('{"model_type": "gpt2"}')
+    before = (folder / "model.safetensors").read_bytes()
+    for target in (folder, folder / "model.safetensors"):
+        with pytest.raises(OutputError, match="Hugging Face model's weights"):
+            check_output(target, inputs=[tmp_path / "text.txt"], overwrite=True)
+    assert (folder / "model.safetensors").read_bytes() == before

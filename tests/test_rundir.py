@@ -252,3 +252,25 @@ def test_snapshots_of_a_big_model_stay_within_the_byte_budget():
     kept = snapshot_limit(gpt2, 40)
     assert kept == SNAPSHOT_BYTES_BUDGET // (4 * (124_000_000 + 1)) == 4
     assert snapshot_limit({"w": zeros(10**9)}, 40) == 2  # the first and the newest
+
+
+def test_another_programs_run_json_is_never_replaced(tmp_path):
+    d = tmp_path / "theirs"
+    d.mkdir()
+    (d / CONFIGS).write_text('{"format": "wandb", "id": 7}')
+    with pytest.raises(OutputError, match="another program"):
+        check_run_dir(d, replace=True)  # even with --overwrite
+    check_run_dir(tmp_path / "fresh", replace=False)  # a new folder is fine
+
+
+def test_a_continued_run_drops_the_snapshots_after_its_start(tmp_path):
+    """Resumed from step 20 (e.g. a .best file of a run that went on to 40): the abandoned
+    steps' snapshots would otherwise show as the newest."""
+    writer, cfg = _writer(tmp_path / "run")
+    for step in (0, 10, 20, 30, 40):
+        writer.snapshot(step, new_model(cfg, step).state_dict(), {"step": step})
+    tok = build_tokenizer("char", TEXT)
+    again = RunWriter(tmp_path / "run")
+    again.start(run_configs(cfg, TrainConfig(steps=100), tok, None, source="test",
+                            start_step=20))
+    assert SnapshotStore(tmp_path / "run" / SNAPSHOTS).steps() == [0, 10, 20]

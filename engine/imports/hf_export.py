@@ -50,6 +50,11 @@ def check_exportable(model: GPT) -> None:
 
 
 FILES = ("config.json", "model.safetensors", "vocab.json", "merges.txt")
+# Files of an earlier model that transformers would read before (or beside) ours; removed by
+# --overwrite so the folder never pairs new weights with an old tokenizer or old shards.
+STALE = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+         "generation_config.json", "pytorch_model.bin", "model.safetensors.index.json",
+         "pytorch_model.bin.index.json", "vocab.json", "merges.txt")
 
 
 def _check_folder(folder: Path, overwrite: bool) -> None:
@@ -150,4 +155,8 @@ def export_hf(
         done.notes.append(
             f"no tokenizer files written: {tokenizer.name!r} is not a GPT-2-style BPE of the "
             "model's own ids (vocab.json/merges.txt); the weights alone are written")
+    if overwrite:
+        for name in STALE:
+            if name not in done.files and (folder / name).is_file():
+                (folder / name).unlink()
     return done

@@ -17,6 +17,7 @@ from typing import Callable
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from engine.config import ModelConfig, TrainConfig
+from engine.fullvocab import tokenizer_from_dict
 from engine.job_messages import Records, SnapshotWritten
 from engine.model import GPT
 from engine.rundir import RunReader, RunUpdate
@@ -49,7 +50,7 @@ def poll_run(reader: RunReader, config: ModelConfig | None, shown_step: int | No
     if update.configs and (config is None or update.reset):
         try:
             fresh_config = ModelConfig.from_dict(update.configs["model_config"])
-            tokenizer = Tokenizer.from_dict(update.configs["tokenizer"])
+            tokenizer = tokenizer_from_dict(update.configs["tokenizer"])
             train_config = TrainConfig.from_dict(update.configs.get("train_config") or {})
         except (KeyError, TypeError, ValueError):
             fresh_config = tokenizer = train_config = None  # loss curves only

@@ -116,7 +116,7 @@ class WindowActions:
     def file_actions(self) -> list[QAction]:
         """What cannot be done while training: opening or saving would race the run."""
         return [self.open_text, self.open_text_encoded, self.open_model, self.open_run,
-                self.save, self.save_as]
+                self.save, self.save_as, self.export_hf]
 
     def build_menus(self, docks: dict[str, QDockWidget], recent_menu: QMenu,
                     set_language: Callable[[str], None]) -> None:
