@@ -6,6 +6,7 @@ own final path (engine.lens.logit_lens), so a prediction can be watched forming.
 from __future__ import annotations
 
 import html
+import weakref
 
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
@@ -40,7 +41,9 @@ class LensView(Translated, LazyPanel):
         self._rows: list[LensRow] = []
         self._ids: list[int] = []  # the ids the position list was made for
         # A large model's lens is read off the GUI thread: (trace, model, position, k, rows or
-        # the exception) of the newest answer; the jobs are made on first use.
+        # the exception) of the newest answer, the trace and model held weakly (a strong hold
+        # kept a replaced trace, ~130 MB at GPT-2 size, alive while the view was hidden); the
+        # jobs are made on first use.
         self._answer: tuple | None = None
         self._jobs: Latest | None = None
 
@@ -193,7 +196,7 @@ class LensView(Translated, LazyPanel):
         if not worth_a_thread(s.model):
             return logit_lens(s.model, s.trace, pos, top_k=k)
         a = self._answer
-        if a is not None and a[0] is s.trace and a[1] is s.model and a[2:4] == (pos, k):
+        if a is not None and a[0]() is s.trace and a[1]() is s.model and a[2:4] == (pos, k):
             if isinstance(a[4], Exception):
                 raise a[4]
             return a[4]
@@ -208,7 +211,8 @@ class LensView(Translated, LazyPanel):
         if not isinstance(answer, tuple):  # an unexpected failure: shown, not asked again
             self._show_nothing(self.tr("The lens cannot read this trace: {0}").format(answer))
             return
-        self._answer = answer
+        trace, model, *rest = answer
+        self._answer = (weakref.ref(trace), weakref.ref(model), *rest)
         self._redraw()
 
     def shutdown(self) -> None:
@@ -255,5 +259,5 @@ def _lens_job(model, trace, position: int, k: int) -> tuple:
     """engine.lens.logit_lens off the GUI thread, with what it is the answer to."""
     try:
         return trace, model, position, k, logit_lens(model, trace, position, top_k=k)
-    except (KeyError, IndexError, RuntimeError) as exc:
-        return trace, model, position, k, exc
+    except (KeyError, IndexError, RuntimeError) as exc:  # kept without its frames (their trace)
+        return trace, model, position, k, exc.with_traceback(None)
