@@ -159,6 +159,7 @@ def _shard_worker(rank: int, port: int, out: str) -> None:
         loss = Gradients(model, cfg, torch.device("cpu"), Shard(rank, 2)).backward(x, y)
         grads = {n: p.grad for n, p in model.named_parameters()}
         torch.save({"rows": rows, "grads": grads, "loss": loss}, f"{out}.{rank}")
+        dist.barrier()  # leave together (engine.distributed.torchrun_session says why)
     finally:
         dist.destroy_process_group()
 
