@@ -2,7 +2,8 @@
 context 1,024) built from its configuration with random weights, no download. Prints one JSON
 object:
 
-- building it, saving it as .safetensors once, and loading it back (what opening a model costs);
+- building it, saving it as .safetensors once, and loading it back (what opening a model costs),
+  and importing it as a Hugging Face GPT-2 folder;
 - a traced forward of 64, 256 and 1,024 tokens, and how much of the trace is kept (the
   median of 3 runs, 1 for 1,024);
 - in a window of its own (offscreen): peak memory (RSS) with the model open, a context edit to
@@ -61,11 +62,12 @@ def measure_engine(path: Path) -> dict:
     ckpt = load_checkpoint(path)
     loaded = time.perf_counter() - t0
     model = ckpt.model
+    imported = measure_import(model, path.parent / "hf-gpt2")
     ids = tokenizer.encode(TEXT.read_text(encoding="utf-8"))
     assert len(ids) >= 1024, "the guide is long enough for a full context"
     out = {"parameters": model.num_params(), "build_s": round(built, 2),
            "save_s": round(saved, 2), "load_s": round(loaded, 2),
-           "file_mb": round(path.stat().st_size / 1e6, 1)}
+           "file_mb": round(path.stat().st_size / 1e6, 1), "import_hf_s": imported}
     run_trace(model, ids[:16])  # first call: allocator and kernels warmed up
     for n, repeats in ((64, 3), (256, 3), (1024, 1)):
         times = []
@@ -78,6 +80,23 @@ def measure_engine(path: Path) -> dict:
         full = sum(4 * int(np.prod(s.shape)) for s in trace)
         out[f"trace_{n}_all_steps_mb"] = round(full / 1e6, 1)
     return out
+
+
+def measure_import(model, folder: Path) -> float:
+    """Seconds to open the model as a Hugging Face GPT-2 folder (config.json, Conv1D weights,
+    a 50,257-token vocab.json + merges.txt) with engine.imports.open_model, as File → Open
+    model and every CLI command do."""
+    from benchmarks.gpt2_small import write_gpt2_bpe_files
+    from engine.imports import open_model
+    from engine.imports.hf_export import export_hf
+
+    export_hf(model, None, folder)
+    write_gpt2_bpe_files(folder)
+    t0 = time.perf_counter()
+    opened = open_model(folder)
+    seconds = time.perf_counter() - t0
+    assert opened.origin == "huggingface" and opened.model.num_params() == model.num_params()
+    return round(seconds, 2)
 
 
 # The window part runs in a process of its own so that its peak RSS is the window's alone.

@@ -70,3 +70,36 @@ if __name__ == "__main__":
                         help="scale Wq and Wk so the random heads attend sharply (pictures)")
     args = parser.parse_args()
     print(save_gpt2(args.out, args.d_model, args.seed, args.sharpen))
+
+
+def write_gpt2_bpe_files(folder, n_tokens: int = GPT2_VOCAB) -> None:
+    """vocab.json + merges.txt of a GPT-2-sized byte-level BPE (no download): cl100k's first
+    `n_tokens - 1` tokens in rank order, each the merge of two earlier ones, and
+    <|endoftext|> last, as in GPT-2. A stand-in of GPT-2's size and format, not GPT-2's BPE."""
+    import json
+    from pathlib import Path
+
+    from engine.bpe import bytes_to_unicode
+    from engine.tokenizers import get_base
+
+    encoding = get_base("cl100k_base").encoding
+    to_text = bytes_to_unicode()
+    tokens = [encoding.decode_single_token_bytes(rank) for rank in range(n_tokens - 1)]
+    vocab, merges = {}, []
+    for token in tokens:
+        rank = len(vocab)
+        if len(token) > 1:  # the split whose two halves are both earlier tokens
+            cut = next(i for i in range(1, len(token))
+                       if vocab.get(_text(token[:i], to_text), rank) < rank
+                       and vocab.get(_text(token[i:], to_text), rank) < rank)
+            merges.append(f"{_text(token[:cut], to_text)} {_text(token[cut:], to_text)}")
+        vocab[_text(token, to_text)] = rank
+    vocab["<|endoftext|>"] = len(vocab)
+    folder = Path(folder)
+    (folder / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+    (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n",
+                                       encoding="utf-8")
+
+
+def _text(data: bytes, to_text: dict[int, str]) -> str:
+    return "".join(to_text[b] for b in data)
