@@ -253,10 +253,16 @@ def _run_writer(args: argparse.Namespace, trainer, checkpoint: Path, write: bool
     t = trainer
     writer.start(run_configs(t.model.config, t.cfg, t.corpus.tokenizer, args.file, source="cli",
                              device=str(t.device), start_step=t.step,
-                             world_size=world_size),
+                             world_size=world_size, corpus_sha256=_text_sha(t.corpus)),
                  history=t.history)
     writer.snapshot(t.step, t.model.state_dict(), {"step": t.step})
     return _RunFeed(writer, trainer)
+
+
+def _text_sha(corpus) -> str | None:
+    """The text's sha256 from its token file, when it came from one."""
+    tf = getattr(corpus, "token_file", None)
+    return tf.content_sha256 if tf is not None else None
 
 
 def _follow(trainer: Trainer) -> int:

@@ -246,7 +246,9 @@ def _train(req: TrainingRequest, control: TrainingControl
         writer = RunWriter(req.run_dir, on_error=lambda exc: None)
         writer.start(run_configs(model.config, train_cfg, tokenizer, req.corpus_path,
                                  source="window", device=str(trainer.device),
-                                 start_step=trainer.step, command=[]),
+                                 start_step=trainer.step, command=[],
+                                 corpus_sha256=getattr(corpus.token_file, "content_sha256",
+                                                       None)),
                      history=trainer.history)
         if writer.snapshot(trainer.step, initial, {"step": trainer.step}) is not None:
             yield SnapshotWritten(str(writer.snapshot_dir))

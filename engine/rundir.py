@@ -18,7 +18,6 @@ than wait for file-system events: those do not cross a network or synced folder.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import struct
@@ -89,28 +88,28 @@ def _format(path: Path) -> str | None:
     return data.get("format") if isinstance(data, dict) else None
 
 
-def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str | None:
-    """sha256 of a file's bytes, read in chunks (None when it cannot be read)."""
-    h = hashlib.sha256()
+def file_sha256(path: str | os.PathLike) -> str | None:
+    """sha256 of a file's bytes (None when it cannot be read)."""
+    from .tokenfile import content_sha256  # the one home of hashing a text
+
     try:
-        with open(path, "rb") as f:
-            while block := f.read(chunk):
-                h.update(block)
+        return content_sha256(path)
     except OSError:
         return None
-    return h.hexdigest()
 
 
 def run_configs(model_config: Any, train_config: Any, tokenizer: Any, corpus_path: str | None,
                 *, source: str, device: str = "cpu", world_size: int = 1, start_step: int = 0,
-                command: list[str] | None = None) -> dict[str, Any]:
+                command: list[str] | None = None, corpus_sha256: str | None = None
+                ) -> dict[str, Any]:
     """What run.json holds: everything needed to read the run's snapshots back (the model
-    config and the tokenizer's vocabulary) and to tell where it came from."""
+    config and the tokenizer's vocabulary) and to tell where it came from. `corpus_sha256`:
+    the text's hash when known (its token file has it), so a GB-sized text is not read again."""
     corpus = None
     if corpus_path:
         p = Path(corpus_path)
         corpus = {"path": str(p.absolute()), "bytes": p.stat().st_size if p.is_file() else None,
-                  "sha256": file_sha256(p)}
+                  "sha256": corpus_sha256 or file_sha256(p)}
 
     def plain(cfg: Any) -> Any:
         return asdict(cfg) if is_dataclass(cfg) else cfg
