@@ -107,6 +107,8 @@ def _worker(rank: int, world: int, port: int, steps: int, compile: bool, out: st
             result["allreduce_ms_alone"] = 1000 * _allreduce_alone(trainer)
         if rank == 0:
             Path(out).write_text(json.dumps(result))
+        if world > 1:
+            dist.barrier()  # leave together: gloo's teardown can abort a rank that leaves first
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
