@@ -17,6 +17,7 @@ Prints one JSON object. Usage: python benchmarks/bench_distributed.py [--steps 6
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import socket
@@ -109,8 +110,10 @@ def _worker(rank: int, world: int, port: int, steps: int, compile: bool, out: st
             Path(out).write_text(json.dumps(result))
         if world > 1:
             dist.barrier()  # leave together: gloo's teardown can abort a rank that leaves first
+        del trainer  # its DDP goes before the group does (engine.distributed says why)
     finally:
         if dist.is_initialized():
+            gc.collect()
             dist.destroy_process_group()
 
 

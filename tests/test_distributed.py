@@ -3,6 +3,7 @@ micro-batches to one batch, a saved run resumes on another number of ranks, and 
 dies ends the run within seconds with a message."""
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -161,6 +162,7 @@ def _shard_worker(rank: int, port: int, out: str) -> None:
         torch.save({"rows": rows, "grads": grads, "loss": loss}, f"{out}.{rank}")
         dist.barrier()  # leave together (engine.distributed.torchrun_session says why)
     finally:
+        gc.collect()  # DDP before its group (engine.distributed.torchrun_session says why)
         dist.destroy_process_group()
 
 
