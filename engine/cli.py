@@ -169,6 +169,8 @@ _FLAGS = {"batch_size": "--batch", "steps": "--steps", "lr": "--lr", "min_lr": "
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    import gc
+
     from .cli_train import cmd_train
     from .distributed import DEFAULT_TIMEOUT_S, torchrun_session
 
@@ -177,11 +179,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
     with torchrun_session(args.device, timeout) as session:
         code = cmd_train(args, session)
         if session is not None and code == 0:
-            # A finished run's ranks leave together: one that tears its group down while
-            # another still works (rank 0 saving) could abort in gloo's teardown ("terminate
-            # called without an active exception", SIGABRT; about 1 in 15 two-rank runs here,
-            # 0 in 30 with this barrier). A failed rank does not wait: torchrun ends the rest.
+            # A finished run's ranks leave together, and the run's DistributedDataParallel
+            # (kept alive by the trainer's reference cycles) goes while its group still
+            # exists: otherwise gloo's teardown could abort a rank at exit ("terminate called
+            # without an active exception"; 1 in 20 two-rank runs on one core, 0 in 80 with
+            # both). A failed rank does neither: torchrun ends the rest, and a SIGTERM then
+            # must find it printing its one line, not collecting.
             session.barrier()
+            gc.collect()
         return code
 
 

@@ -19,7 +19,6 @@ the others waiting forever; a lost peer becomes a RankFailure with a one-line me
 """
 from __future__ import annotations
 
-import gc
 import os
 import re
 import signal
@@ -223,10 +222,6 @@ def torchrun_session(device: str, timeout_s: float = DEFAULT_TIMEOUT_S
     finally:
         signal.signal(signal.SIGTERM, previous)
         if dist.is_initialized():
-            # The run's DistributedDataParallel (kept alive by reference cycles of the trainer)
-            # goes first, while its group still exists: torn down after it, gloo could abort
-            # the process at exit ("terminate called without an active exception").
-            gc.collect()
             dist.destroy_process_group()
 
 
