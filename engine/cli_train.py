@@ -211,7 +211,7 @@ def cmd_train(args: argparse.Namespace, session: Session | None = None) -> int:
 
 class _RunFeed:
     """Feeds the run directory from the record loop: records in batches, a snapshot per
-    evaluation. `write=False` (ranks other than 0) writes nothing."""
+    evaluation (rank 0 only: the other ranks never reach the loop that feeds it)."""
 
     def __init__(self, writer, trainer):
         self.writer, self.trainer = writer, trainer
@@ -227,8 +227,7 @@ class _RunFeed:
             self.flush()
             self._flushed = now
         if rec.event == "eval":
-            self.writer.snapshot(rec.step, self.trainer.model.state_dict(), {
-                "step": rec.step, "val_loss": rec.val_loss, "train_loss": rec.eval_train_loss})
+            self.writer.evaluation(rec, self.trainer.model.state_dict())
 
     def flush(self) -> None:
         self.writer.records(self._pending)
@@ -239,30 +238,18 @@ class _RunFeed:
         self.writer.final(outcome, self.trainer.step, checkpoint)
 
 
-def _run_writer(args: argparse.Namespace, trainer, checkpoint: Path, write: bool = True,
+def _run_writer(args: argparse.Namespace, trainer, checkpoint: Path,
                 world_size: int = 1) -> _RunFeed:
-    """Start the run directory of a save to `checkpoint` (engine.rundir.run_directory).
-    Under torchrun pass `write=rank == 0` (one writer per run) and the world size."""
-    from .rundir import RunWriter, run_configs, run_directory
+    """Start the run directory of a save to `checkpoint` (engine.rundir.run_directory)."""
+    from .rundir import RunWriter, run_directory
 
     def warn(exc: OSError) -> None:
         print(f"{PROG}: warning: writing the run directory failed ({exc}); training goes on, "
               "the checkpoint is still saved", file=sys.stderr)
 
-    writer = RunWriter(run_directory(checkpoint), write=write, on_error=warn)
-    t = trainer
-    writer.start(run_configs(t.model.config, t.cfg, t.corpus.tokenizer, args.file, source="cli",
-                             device=str(t.device), start_step=t.step,
-                             world_size=world_size, corpus_sha256=_text_sha(t.corpus)),
-                 history=t.history)
-    writer.snapshot(t.step, t.model.state_dict(), {"step": t.step})
+    writer = RunWriter(run_directory(checkpoint), on_error=warn)
+    writer.begin(trainer, args.file, source="cli", world_size=world_size)
     return _RunFeed(writer, trainer)
-
-
-def _text_sha(corpus) -> str | None:
-    """The text's sha256 from its token file, when it came from one."""
-    tf = getattr(corpus, "token_file", None)
-    return tf.content_sha256 if tf is not None else None
 
 
 def _follow(trainer: Trainer) -> int:

@@ -239,18 +239,13 @@ def _train(req: TrainingRequest, control: TrainingControl
 
     writer = None
     if req.run_dir:
-        from .rundir import RunWriter, run_configs
+        from .rundir import RunWriter
 
         # The same files the CLI writes: File → Open run reads either.
         # A failed write (a full disk) stops the files, never the run: the viewer is told.
         writer = RunWriter(req.run_dir, on_error=lambda exc: None)
-        writer.start(run_configs(model.config, train_cfg, tokenizer, req.corpus_path,
-                                 source="window", device=str(trainer.device),
-                                 start_step=trainer.step, command=[],
-                                 corpus_sha256=getattr(corpus.token_file, "content_sha256",
-                                                       None)),
-                     history=trainer.history)
-        if writer.snapshot(trainer.step, initial, {"step": trainer.step}) is not None:
+        if writer.begin(trainer, req.corpus_path, source="window", command=[],
+                        weights=initial) is not None:
             yield SnapshotWritten(str(writer.snapshot_dir))
         if writer.error is not None:
             yield _run_dir_failed(writer)
@@ -289,9 +284,7 @@ def _train(req: TrainingRequest, control: TrainingControl
                 if writer is not None:
                     # ~3 MB per evaluation for the default model; the store thins itself to
                     # at most 40 files, so a long run stays bounded on disk.
-                    if writer.snapshot(rec.step, state, {
-                            "step": rec.step, "val_loss": rec.val_loss,
-                            "train_loss": rec.eval_train_loss}) is not None:
+                    if writer.evaluation(rec, state) is not None:
                         yield SnapshotWritten(str(writer.snapshot_dir))
                     if writer.error is not None:
                         yield _run_dir_failed(writer)

@@ -239,6 +239,28 @@ class RunWriter:
             self._failed(exc)
             return None
 
+    def begin(self, trainer: Any, corpus_path: str | None, *, source: str,
+              world_size: int = 1, command: list[str] | None = None,
+              weights: Mapping[str, Any] | None = None) -> Path | None:
+        """Start the run of `trainer` (engine.train.Trainer): run.json from its configs, its
+        earlier history, and the snapshot of its first weights (`weights`, else the model's).
+        The one start of a run, for the CLI and the window alike."""
+        t = trainer
+        text_file = getattr(t.corpus, "token_file", None)  # its sha256: the text is not re-read
+        self.start(run_configs(t.model.config, t.cfg, t.corpus.tokenizer, corpus_path,
+                               source=source, device=str(t.device), world_size=world_size,
+                               start_step=t.step, command=command,
+                               corpus_sha256=getattr(text_file, "content_sha256", None)),
+                   history=t.history)
+        first = weights if weights is not None else t.model.state_dict()
+        return self.snapshot(t.step, first, {"step": t.step})
+
+    def evaluation(self, record: Any, weights: Mapping[str, Any]) -> Path | None:
+        """The snapshot of an evaluation (a StepRecord with val_loss), its losses in the header."""
+        return self.snapshot(record.step, weights, {
+            "step": record.step, "val_loss": record.val_loss,
+            "train_loss": record.eval_train_loss})
+
     def final(self, outcome: str, step: int, checkpoint: str | os.PathLike | None = None) -> None:
         """The run has ended: end.json says how, and where its checkpoint is (relative to the
         run directory when inside it, so a synced copy finds it too)."""

@@ -11,6 +11,8 @@ more than 10 parameters per token) and offers to apply a better-fitting model.
 """
 from __future__ import annotations
 
+import os
+
 from dataclasses import fields
 from typing import Any
 
@@ -440,6 +442,9 @@ class TrainingForm(Translated, QWidget):
             "cl100k_base: GPT-4's BPE pieces (the articles' choice); char: one token per "
             "character"))
         self.device_box.setToolTip(self.tr("Only devices present on this machine are listed"))
+        cpu = self.device_box.findData("cpu")  # the engine names it in English; GPUs by model
+        if cpu >= 0:
+            self.device_box.setItemText(cpu, self.tr("CPU ({0} cores)").format(os.cpu_count() or 1))
         self.tied_box.setText(self.tr("tie token table and output layer"))
         self.continue_box.setText(_tr(CONTINUE))
         self.fit_button.setText(self.tr("Apply"))
