@@ -226,15 +226,18 @@ class _Rows(_Ctx):
     """The same context over the positions `rows` only: a vocabulary-sized check (GPT-2's
     1,024 x 50,257) is done a slice at a time, so its float64 copies stay small."""
 
-    def __init__(self, model: GPT, trace: Trace, name: str, rows: slice, fast: np.ndarray):
+    def __init__(self, model: GPT, trace: Trace, name: str, rows: slice, fast: np.ndarray,
+                 arrays: dict[str, np.ndarray]):
         super().__init__(model, trace, name)
-        self.rows, self._fast = rows, fast
+        # The step and its inputs, read once for every slice: a recomputed step of GPT-2's
+        # size (206 MB) does not fit engine.ondemand's reuse budget beside its input.
+        self.rows, self._fast, self._arrays = rows, fast, arrays
 
     def x(self, i: int = 0) -> np.ndarray:
-        return self.trace.values(self.inputs[i])[:, self.rows].astype(np.float64)
+        return self._arrays[self.inputs[i]][:, self.rows].astype(np.float64)
 
     def got(self) -> np.ndarray:
-        return self.trace.values(self.name)[:, self.rows]
+        return self._arrays[self.name][:, self.rows]
 
     def top(self) -> tuple[np.ndarray, np.ndarray] | None:
         top = super().top()
@@ -444,9 +447,10 @@ def _chunked(model: GPT, trace: Trace, name: str) -> tuple[float, float, Said]:
     B, T, V = trace[name].shape
     step = max(1, CHUNK_VALUES // (B * V))
     fast = _fast_logits(model, trace, double=False) if name == "logits" else None
+    arrays = {n: trace.values(n) for n in (name, *_Ctx(model, trace, name).inputs)}
     diff, scale, said, worst_fast = 0.0, 0.0, None, 0.0
     for start in range(0, T, step):
-        c = _Rows(model, trace, name, slice(start, start + step), fast)
+        c = _Rows(model, trace, name, slice(start, start + step), fast, arrays)
         d, s, said = _verdict(c)
         diff, scale = max(diff, d), max(scale, s)
         worst_fast = max(worst_fast, _max_diff(c.got(), c.fast())) if fast is not None else 0.0

@@ -96,9 +96,15 @@ class OutputProjection:
     raises rather than mixing two sets of weights into one trace.
     """
 
-    def __init__(self, weight: torch.Tensor):
+    def __init__(self, weight: torch.Tensor, stream: str):
         self.weight = weight.detach()  # (V, C)
+        self.stream = stream  # the step it projects (engine.trace.final_stream of the model)
         self._version = weight._version  # bumped by every in-place update of the tensor
+
+    def reads(self, weight: torch.Tensor) -> bool:
+        """Whether these are `weight`'s own values (the same storage; a model's detached
+        copy is another tensor object, so `is` cannot tell)."""
+        return self.weight.data_ptr() == weight.data_ptr() and self.weight._version == self._version
 
     def logits(self, stream: np.ndarray) -> np.ndarray:
         """stream (..., C) -> logits (..., V), float32, on the weights' device."""

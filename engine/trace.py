@@ -113,6 +113,10 @@ class Trace:
     def values(self, name: str) -> np.ndarray:
         return self[name].values
 
+    def made_by(self, model: GPT) -> bool:
+        """Whether this trace is of `model` as it is now (its output weights, unchanged)."""
+        return self.output is not None and self.output.reads(model.lm_head.weight)
+
     def kept_bytes(self) -> int:
         """Bytes of the values this trace holds (steps recomputed on demand not counted)."""
         return sum(s.values.nbytes for s in self.steps if s.kept)
@@ -127,7 +131,7 @@ class Trace:
         if logits.kept:
             row = logits.values[batch, position]  # (V,)
         else:
-            row = self.output.logits(self.values(final_stream_of(self))[batch, position])
+            row = self.output.logits(self.values(self.output.stream)[batch, position])
         return ondemand.softmax(row)
 
 
@@ -179,11 +183,6 @@ def final_stream(model: GPT) -> str:
     return f"blocks.{model.config.n_layer - 1}.ln2"
 
 
-def final_stream_of(trace: Trace) -> str:
-    """final_stream of the model that made `trace`, read from its step names."""
-    return "ln_f" if "ln_f" in trace else [n for n in trace.names() if n.endswith(".ln2")][-1]
-
-
 @torch.no_grad()
 def run_trace(
     model: GPT,
@@ -224,7 +223,8 @@ def run_trace(
     del logits
     recent = ondemand.Recent()
     trace = Trace(steps=[], ids=idx.cpu().numpy(), ablated=ablate, top_ids=top_ids,
-                  top_probs=top_probs, output=ondemand.OutputProjection(model.lm_head.weight),
+                  top_probs=top_probs, output=ondemand.OutputProjection(model.lm_head.weight,
+                                                                    final_stream(model)),
                   previews=previews, next_loss=next_loss)
     steps = [_step("tokens", idx)]
     # shapes is in hook-firing order, which is forward order; probs comes last.
@@ -262,7 +262,7 @@ def _recompute(model: GPT, trace: Trace, name: str) -> ondemand.Compute:
         act_fn = model.blocks[layer].ffn.act_fn
         return lambda: ondemand.activation(act_fn, kept(f"blocks.{layer}.ffn.hidden"))
     if kind == "logits":
-        stream, output = final_stream(model), trace.output
+        stream, output = trace.output.stream, trace.output
         return lambda: output.logits(kept(stream))
     return lambda: ondemand.softmax(kept("logits"))  # probs
 

@@ -177,6 +177,26 @@ def test_insights_generation_history_work_at_gpt2_size(qtbot, session):
     assert not running_threads()
 
 
+def test_the_loss_view_reads_the_trace_instead_of_running_the_model(qtbot, session,
+                                                                     monkeypatch):
+    """The trace of the shown model already measured every next token's loss (off the GUI
+    thread): the loss view must not run a GPT-2-sized forward on the GUI thread again."""
+    from gui.panels.insights import readings
+
+    def no_forward(*args, **kwargs):
+        raise AssertionError("the loss view ran the model on the GUI thread")
+
+    monkeypatch.setattr(readings.LossReading, "of", staticmethod(no_forward))
+    assert session.trace.made_by(session.model)
+    insights = shown(qtbot, InsightsPanel(session))
+    try:
+        insights.tabs.setCurrentWidget(insights.loss)
+        redrawn(qtbot, insights.loss)
+        np.testing.assert_allclose(insights.loss.losses(), session.trace.next_loss[0])
+    finally:
+        insights.shutdown()
+
+
 def test_a_window_opens_a_gpt2_shaped_file_on_every_head(qtbot, qapp, gpt2, tmp_path):
     from engine.checkpoint import save_checkpoint
     from gui.window import MainWindow

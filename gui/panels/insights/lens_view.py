@@ -45,6 +45,7 @@ class LensView(Translated, LazyPanel):
         # kept a replaced trace, ~130 MB at GPT-2 size, alive while the view was hidden); the
         # jobs are made on first use.
         self._answer: tuple | None = None
+        self._asked: tuple | None = None  # (trace ref, model ref, pos, k) of the running job
         self._jobs: Latest | None = None
 
         self.position_combo = QComboBox()
@@ -200,6 +201,11 @@ class LensView(Translated, LazyPanel):
             if isinstance(a[4], Exception):
                 raise a[4]
             return a[4]
+        asked = self._asked
+        if (asked is not None and asked[0]() is s.trace and asked[1]() is s.model
+                and asked[2:] == (pos, k)):
+            return None  # asked already (a redraw while it runs): not a second run
+        self._asked = (weakref.ref(s.trace), weakref.ref(s.model), pos, k)
         if self._jobs is None:
             self._jobs = Latest("logit-lens", parent=self)
             self._jobs.done.connect(self._on_lens)
@@ -208,6 +214,7 @@ class LensView(Translated, LazyPanel):
         return None
 
     def _on_lens(self, _key: str, answer) -> None:
+        self._asked = None
         if not isinstance(answer, tuple):  # an unexpected failure: shown, not asked again
             self._show_nothing(self.tr("The lens cannot read this trace: {0}").format(answer))
             return

@@ -96,7 +96,7 @@ class LossView(Translated, LazyPanel):
             return
         trace = s.trace
         if (trace is not None and not trace.ablated and trace.next_loss is not None
-                and trace.output is not None and trace.output.weight is s.model.lm_head.weight):
+                and trace.made_by(s.model)):
             # The trace of this very model measured it already, off the GUI thread (a forward
             # of GPT-2 small here would hold the window for a fifth of a second).
             reading = LossReading.of_losses(trace.next_loss[0], tok.vocab_size)

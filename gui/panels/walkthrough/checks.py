@@ -34,12 +34,13 @@ class StepChecks(QObject):
         self.stale = False
         self._jobs: Latest | None = None  # made for the first large model, ended by shutdown()
         self._trace: Trace | None = None  # the trace the background checks are of
+        self._asked: str | None = None  # the step whose check is running for that trace
 
     def reset(self, stale: bool = False) -> None:
         """Forget every result (a new trace, or new weights when `stale`)."""
         self._results.clear()
         self.stale = stale
-        self._trace = None
+        self._trace = self._asked = None
         if self._jobs is not None:
             self._jobs.reset()
 
@@ -50,10 +51,12 @@ class StepChecks(QObject):
         if result is not None:
             return result
         if trace is not None and worth_a_thread(model):
+            if trace is self._trace and name == self._asked:
+                return PENDING  # asked already (a redraw while it runs): not a second run
             if self._jobs is None:
                 self._jobs = Latest("walkthrough-checks", parent=self)
                 self._jobs.done.connect(self._on_done)
-            self._trace = trace
+            self._trace, self._asked = trace, name
             self._jobs.submit(_checked, model, trace, name)
             return PENDING
         result = self._results[name] = _run(model, trace, name)
@@ -62,6 +65,8 @@ class StepChecks(QObject):
     def _on_done(self, _key: str, answer: tuple) -> None:
         trace, name, result = answer
         if trace is self._trace and not self.stale:
+            if name == self._asked:
+                self._asked = None
             self._results[name] = result
             self.checked.emit(name)
 
