@@ -50,7 +50,10 @@ class StepChecks(QObject):
         result = self._results.get(name)
         if result is not None:
             return result
-        if trace is not None and worth_a_thread(model):
+        # Off the GUI thread for a large model, and for any step the trace recomputes when
+        # read (a 50k vocabulary's logits cost seconds whatever the model's width).
+        if trace is not None and name in trace and (worth_a_thread(model)
+                                                    or not trace[name].kept):
             if trace is self._trace and name == self._asked:
                 return PENDING  # asked already (a redraw while it runs): not a second run
             if self._jobs is None:
