@@ -36,10 +36,10 @@ import torch.distributed as dist  # noqa: E402
 import torch.multiprocessing as mp  # noqa: E402
 
 from engine.config import ModelConfig, TrainConfig  # noqa: E402
-from engine.corpus import load_corpus  # noqa: E402
-from engine.distributed import Shard  # noqa: E402
-from engine.model import new_model  # noqa: E402
-from engine.train import Trainer  # noqa: E402
+from engine.text.corpus import load_corpus  # noqa: E402
+from engine.training.distributed import Shard  # noqa: E402
+from engine.model.decoder import new_model  # noqa: E402
+from engine.training.trainer import Trainer  # noqa: E402
 
 CORPUS = ROOT / "resources" / "corpus" / "transformer_guide.txt"
 # nanoGPT's CPU recipe (bench_train's "nanogpt"), with a global batch two ranks can share.
@@ -110,7 +110,7 @@ def _worker(rank: int, world: int, port: int, steps: int, compile: bool, out: st
             Path(out).write_text(json.dumps(result))
         if world > 1:
             dist.barrier()  # leave together: gloo's teardown can abort a rank that leaves first
-        del trainer  # its DDP goes before the group does (engine.distributed says why)
+        del trainer  # its DDP goes before the group does (engine.training.distributed says why)
     finally:
         if dist.is_initialized():
             gc.collect()

@@ -1,4 +1,4 @@
-"""What following a run directory costs (engine.rundir.RunReader.poll, the helper thread's
+"""What following a run directory costs (engine.training.rundir.RunReader.poll, the helper thread's
 work each second in File → Open run). Prints one JSON object.
 
     .venv/bin/python benchmarks/bench_follow.py [--records 100000] [--snapshots 40]
@@ -30,10 +30,10 @@ def main() -> int:
     args = parser.parse_args()
 
     from engine.config import ModelConfig, TrainConfig
-    from engine.model import new_model
-    from engine.records import StepRecord
-    from engine.rundir import RECORDS, RunReader, RunWriter, run_configs
-    from engine.tokenizers import build_tokenizer
+    from engine.model.decoder import new_model
+    from engine.training.records import StepRecord
+    from engine.training.rundir import RECORDS, RunReader, RunWriter, run_configs
+    from engine.text.tokenizers import build_tokenizer
 
     def row(step: int) -> dict:
         return StepRecord(step, 4096 * step, 2.5, 1e-3, 0.9, 12_345.6, step / 10).to_dict()

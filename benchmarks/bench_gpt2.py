@@ -47,8 +47,8 @@ def measure_engine(path: Path) -> dict:
     import torch
 
     from benchmarks.gpt2_small import gpt2_model, gpt2_tokenizer
-    from engine.checkpoint import load_checkpoint, save_checkpoint
-    from engine.trace import run_trace
+    from engine.storage.checkpoint import load_checkpoint, save_checkpoint
+    from engine.model.trace import run_trace
 
     torch.set_num_threads(1)  # the app's own torch work runs on one thread (gui.launcher)
     t0 = time.perf_counter()
@@ -84,11 +84,11 @@ def measure_engine(path: Path) -> dict:
 
 def measure_import(model, folder: Path) -> float:
     """Seconds to open the model as a Hugging Face GPT-2 folder (config.json, Conv1D weights,
-    a 50,257-token vocab.json + merges.txt) with engine.imports.open_model, as File → Open
+    a 50,257-token vocab.json + merges.txt) with engine.storage.imports.open_model, as File → Open
     model and every CLI command do."""
     from benchmarks.gpt2_small import write_gpt2_bpe_files
-    from engine.imports import open_model
-    from engine.imports.hf_export import export_hf
+    from engine.storage.imports import open_model
+    from engine.storage.imports.hf_export import export_hf
 
     export_hf(model, None, folder)
     write_gpt2_bpe_files(folder)

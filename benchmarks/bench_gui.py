@@ -108,8 +108,8 @@ def measure_headless(corpus, steps: int, eval_interval: int, threads: int) -> tu
     import torch
 
     from engine.config import ModelConfig, TrainConfig
-    from engine.model import new_model
-    from engine.train import Trainer
+    from engine.model.decoder import new_model
+    from engine.training.trainer import Trainer
 
     cfg = TrainConfig(steps=steps, eval_interval=eval_interval, device="cpu")  # min_lr: lr/10
     cfg.warmup_steps = min(cfg.warmup_steps, steps)
@@ -196,7 +196,7 @@ def measure_edit_latency(window, qtbot_wait, repeats: int = 20) -> dict:
     from PySide6.QtWidgets import QApplication
 
     from engine.config import ModelConfig
-    from engine.model import new_model
+    from engine.model.decoder import new_model
 
     from gui.widgets.lazy import LazyPanel
 
@@ -288,7 +288,7 @@ def main() -> int:
 
     import torch
 
-    from engine.job import TrainingRequest
+    from engine.training.job import TrainingRequest
 
     policy = TrainingRequest(None, None, "cpu", None, "char").torch_threads
     out["load_average"] = [round(x, 2) for x in os.getloadavg()]

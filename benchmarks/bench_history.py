@@ -25,9 +25,9 @@ from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from engine.config import ModelConfig  # noqa: E402
-from engine.model import GPT  # noqa: E402
-from engine.snapshots import SnapshotStore  # noqa: E402
-from engine.tokenizers import build_tokenizer  # noqa: E402
+from engine.model.decoder import GPT  # noqa: E402
+from engine.training.snapshots import SnapshotStore  # noqa: E402
+from engine.text.tokenizers import build_tokenizer  # noqa: E402
 
 TARGET_MS = 300.0
 ROOT = Path(__file__).resolve().parent.parent

@@ -73,10 +73,10 @@ def worker(kind: str, text: Path, cache: Path) -> dict:
 
     torch.set_num_threads(1)
     from engine.config import ModelConfig, TrainConfig
-    from engine.corpus import corpus_from_text, load_corpus
-    from engine.runs import build_trainer
-    from engine.tokenfile import prepare_token_file
-    from engine.tokenizers import get_base
+    from engine.text.corpus import corpus_from_text, load_corpus
+    from engine.training.runs import build_trainer
+    from engine.text.tokenfile import prepare_token_file
+    from engine.text.tokenizers import get_base
 
     get_base("cl100k_base")  # loading the tokenizer is not timed
     size = text.stat().st_size

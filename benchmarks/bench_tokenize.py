@@ -74,8 +74,8 @@ def _maxrss_mb() -> float:
 
 def worker(kind: str, path: Path) -> dict:
     """One measurement, run in a fresh process; peak memory is this process's ru_maxrss."""
-    from engine.corpus import load_corpus
-    from engine.tokenizers import get_base
+    from engine.text.corpus import load_corpus
+    from engine.text.tokenizers import get_base
 
     enc = get_base("cl100k_base").encoding  # loading the tokenizer (~0.2 s) is not timed
     baseline = _maxrss_mb()
@@ -85,7 +85,7 @@ def worker(kind: str, path: Path) -> dict:
         import contextlib
         import io
 
-        from engine.cli import main as cli_main
+        from engine.cli.commands import main as cli_main
 
         out = io.StringIO()
         with contextlib.redirect_stdout(out):  # printed: 200 tokens and two lines of statistics

@@ -13,8 +13,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 
 from engine.config import ModelConfig  # noqa: E402
-from engine.model import GPT  # noqa: E402
-from engine.trace import run_trace  # noqa: E402
+from engine.model.decoder import GPT  # noqa: E402
+from engine.model.trace import run_trace  # noqa: E402
 
 
 def timed(fn, repeats: int = 50) -> list[float]:

@@ -36,10 +36,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from engine.config import ModelConfig, TrainConfig  # noqa: E402
-from engine.corpus import Corpus, load_corpus  # noqa: E402
-from engine.model import GPT, sinusoidal_table  # noqa: E402
-from engine.tokenizers import Tokenizer  # noqa: E402
-from engine.train import Trainer  # noqa: E402
+from engine.text.corpus import Corpus, load_corpus  # noqa: E402
+from engine.model.decoder import GPT, sinusoidal_table  # noqa: E402
+from engine.text.tokenizers import Tokenizer  # noqa: E402
+from engine.training.trainer import Trainer  # noqa: E402
 
 CORPUS = ROOT / "resources" / "corpus" / "transformer_guide.txt"
 

@@ -20,11 +20,11 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from engine.checks import check_all  # noqa: E402
+from engine.model.checks import check_all  # noqa: E402
 from engine.config import ModelConfig  # noqa: E402
-from engine.model import GPT  # noqa: E402
-from engine.tokenizers import build_tokenizer  # noqa: E402
-from engine.trace import run_trace  # noqa: E402
+from engine.model.decoder import GPT  # noqa: E402
+from engine.text.tokenizers import build_tokenizer  # noqa: E402
+from engine.model.trace import run_trace  # noqa: E402
 from gui.panels.walkthrough import WalkthroughPanel  # noqa: E402
 from gui.session import Session  # noqa: E402
 

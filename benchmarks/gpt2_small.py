@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from engine.config import ModelConfig
-from engine.model import GPT, new_model
-from engine.tokenizers import Tokenizer
+from engine.model.decoder import GPT, new_model
+from engine.text.tokenizers import Tokenizer
 
 GPT2_VOCAB = 50257  # GPT-2's byte-level BPE has 50,257 tokens
 GPT2_LAYERS, GPT2_HEADS, GPT2_WIDTH, GPT2_CONTEXT = 12, 12, 768, 1024
@@ -53,7 +53,7 @@ def sharpen_attention(model: GPT, factor: float) -> GPT:
 def save_gpt2(path: str, d_model: int = GPT2_WIDTH, seed: int = 0, sharpen: float = 1.0) -> str:
     """Save `gpt2_model(d_model, seed)` (its attention sharpened by `sharpen`) with its
     tokenizer as a .safetensors file; the path."""
-    from engine.checkpoint import save_checkpoint
+    from engine.storage.checkpoint import save_checkpoint
 
     model = sharpen_attention(gpt2_model(d_model, seed), sharpen)
     return str(save_checkpoint(path, model, gpt2_tokenizer()))
@@ -79,8 +79,8 @@ def write_gpt2_bpe_files(folder, n_tokens: int = GPT2_VOCAB) -> None:
     import json
     from pathlib import Path
 
-    from engine.bpe import bytes_to_unicode
-    from engine.tokenizers import get_base
+    from engine.text.bpe import bytes_to_unicode
+    from engine.text.tokenizers import get_base
 
     encoding = get_base("cl100k_base").encoding
     to_text = bytes_to_unicode()

@@ -25,7 +25,7 @@ SCREENSHOT_TIMEOUT_S = 120
 LOADING_PAINT_TIMEOUT_S = 2.0  # how long to wait for the loading window's first paint
 # Imported off the GUI thread while the loading window shows (no Qt in them: Qt objects belong
 # to the thread that made them). torch is most of the launch time.
-BACKGROUND_IMPORTS = ("torch", "engine.model", "engine.trace", "engine.checkpoint")
+BACKGROUND_IMPORTS = ("torch", "engine.model.decoder", "engine.model.trace", "engine.storage.checkpoint")
 QUIT_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
                      if hasattr(signal, name))
 

@@ -1,6 +1,6 @@
 """`transformer-explorer`: the desktop app, or the command line when given a subcommand.
 
-`transformer-explorer train corpus.txt --out model/` runs the headless CLI (engine.cli) without
+`transformer-explorer train corpus.txt --out model/` runs the headless CLI (engine.cli.commands) without
 importing Qt, so scripted training starts fast and works on machines without a display.
 Anything else opens the window: `transformer-explorer [PATH] [--screenshot PNG] [--lang zh]`.
 """
@@ -11,7 +11,7 @@ import os
 import sys
 from typing import Sequence
 
-# Kept in step with engine.cli.COMMANDS (not imported: that would load the engine for the GUI
+# Kept in step with engine.cli.commands.COMMANDS (not imported: that would load the engine for the GUI
 # path's argument parsing and slow every launch).
 CLI_COMMANDS = ("train", "tokenize", "inspect", "sample", "info", "export-hf")
 PANELS = (
@@ -30,7 +30,7 @@ def is_cli(args: Sequence[str]) -> bool:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Options of the desktop app (the CLI has its own parser in engine.cli)."""
+    """Options of the desktop app (the CLI has its own parser in engine.cli.commands)."""
     parser = argparse.ArgumentParser(
         prog="transformer-explorer",
         description="Train a small GPT-like decoder on your text and watch every step of it. "
@@ -53,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv if argv is None else argv)
     args = argv[1:]
     if is_cli(args):
-        from engine.cli import main as cli_main
+        from engine.cli.commands import main as cli_main
 
         if args[0] in ("-h", "--help"):  # `-h train` means `train -h`
             command = next(a for a in args if a in CLI_COMMANDS)
@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     # This process's own torch work (traces, samples, ablations of a small model) is fastest on
     # one thread (a 64-token trace: 9.3 ms at 1, 10.9 ms at 2), and training runs in its own
-    # process on the other cores (engine.job), which two pools here would fight for.
+    # process on the other cores (engine.training.job), which two pools here would fight for.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     # Before Qt loads: a missing X11 library would make Qt abort with a message that does not
     # say which one; this names them and the command that installs them.

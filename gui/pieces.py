@@ -9,7 +9,7 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING
 
-from engine.tokenizers import Tokenizer
+from engine.text.tokenizers import Tokenizer
 
 if TYPE_CHECKING:  # only for annotations: this module itself needs no Qt
     from gui.session import Session

@@ -1,7 +1,7 @@
 """Recovery copies: a model that was not saved when the app was told to quit (SIGTERM, as a
 logout sends) is written here, and offered at the next launch.
 
-A copy is an ordinary checkpoint (engine.checkpoint, written atomically) in the user's data
+A copy is an ordinary checkpoint (engine.storage.checkpoint, written atomically) in the user's data
 folder, with where the model came from in its metadata. It is deleted once the restored model
 is saved, or when the user discards it. This module imports neither the window nor the app
 (gui.app asks, opens and watches through the functions here).
@@ -56,11 +56,11 @@ def save_recovery(session, trainer_state: dict[str, Any] | None = None,
     """Write the session's model as a recovery copy; its path, or None without a model.
 
     `trainer_state` (the finished run's state, as File → Save uses it) keeps the copy
-    resumable. Raises OSError (engine.checkpoint.SaveError) when the disk refuses.
+    resumable. Raises OSError (engine.storage.checkpoint.SaveError) when the disk refuses.
     """
     if session.model is None or session.tokenizer is None:
         return None
-    from engine.checkpoint import save_checkpoint
+    from engine.storage.checkpoint import save_checkpoint
 
     now = time.time()
     folder = folder or recovery_dir()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import gc
 import sys
 
-from engine import cores
+from engine.training import cores
 
 # The GUI thread shares the interpreter lock with the trace and sample threads, which hold it
 # for up to the switch interval at a time; a repaint takes it hundreds of times. At the default

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from engine.model import GPT
-from engine.tokenizers import Tokenizer
-from engine.trace import Trace
+from engine.model.decoder import GPT
+from engine.text.tokenizers import Tokenizer
+from engine.model.trace import Trace
 
 
 class Session(QObject):
@@ -39,13 +39,13 @@ class Session(QObject):
         self.model_path: str | None = None  # where the model was loaded from / saved to
         self.corpus_path: str | None = None
         self.focus: str = ""
-        self.corpus = None  # engine.corpus.Corpus of corpus_path once tokenized, else None
+        self.corpus = None  # engine.text.corpus.Corpus of corpus_path once tokenized, else None
         self.corpus_encoding: str | None = None  # the user's choice for corpus_path; None: detect
         self.train_config = None  # engine.config.TrainConfig the model was trained with, if known
         self.training: bool = False  # a training run is active (running or paused)
         self.dirty: bool = False  # the model has changes that were not saved
         self.lang: str = "en"  # language of explanations: "en" or "zh"
-        self.snapshots = None  # engine.snapshots.SnapshotStore of the training run, if any
+        self.snapshots = None  # engine.training.snapshots.SnapshotStore of the training run, if any
 
     # -- setters: the only places that emit -------------------------------------------------
     def set_model(self, model: GPT, tokenizer: Tokenizer, history: list[dict] | None = None) -> None:

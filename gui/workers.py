@@ -18,7 +18,7 @@ from typing import Any, Callable, Generator
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from engine.job import Cancelled
+from engine.training.job import Cancelled
 
 _threads: set[QThread] = set()
 # The worker each thread runs, kept alive until that thread has finished: a panel may drop its

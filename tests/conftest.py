@@ -18,7 +18,7 @@ torch.set_num_threads(1)
 @pytest.fixture(autouse=True, scope="session")
 def token_cache_in_tmp(tmp_path_factory):
     """Corpora tokenized by tests go to a temporary token cache, not the user's ~/.cache."""
-    from engine.tokenfile import CACHE_ENV
+    from engine.text.tokenfile import CACHE_ENV
 
     os.environ[CACHE_ENV] = str(tmp_path_factory.mktemp("token-cache"))
     yield

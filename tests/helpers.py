@@ -4,8 +4,8 @@ from __future__ import annotations
 
 
 from engine.config import ModelConfig
-from engine.model import GPT, new_model
-from engine.trace import run_trace
+from engine.model.decoder import GPT, new_model
+from engine.model.trace import run_trace
 from gui.session import Session
 
 # A short text whose characters make a small vocabulary; repeated so a corpus has windows.

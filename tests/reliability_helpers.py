@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from engine.cli import main
+from engine.cli.commands import main
 
 TEXT = (
     "The quick brown fox jumps over the lazy dog. A small model learns to predict the next "

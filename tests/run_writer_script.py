@@ -26,7 +26,7 @@ def model_config(vocab_size: int):
 
 
 def record(step: int, val: bool = False) -> dict:
-    from engine.records import StepRecord
+    from engine.training.records import StepRecord
 
     return StepRecord(step=step, tokens=32 * step, train_loss=3.0 - step / 50, lr=1e-3,
                       grad_norm=1.0, tokens_per_s=500.0, elapsed=step / 10,
@@ -36,9 +36,9 @@ def record(step: int, val: bool = False) -> dict:
 
 def main(run: Path, go: Path) -> None:
     from engine.config import TrainConfig
-    from engine.model import new_model
-    from engine.rundir import RECORDS, RunWriter, run_configs
-    from engine.tokenizers import build_tokenizer
+    from engine.model.decoder import new_model
+    from engine.training.rundir import RECORDS, RunWriter, run_configs
+    from engine.text.tokenizers import build_tokenizer
 
     tok = build_tokenizer("char", TEXT)
     cfg = model_config(tok.vocab_size)

@@ -1,8 +1,8 @@
-"""engine.analysis: PCA map and nearest neighbours of token tables (no Qt)."""
+"""engine.model.analysis: PCA map and nearest neighbours of token tables (no Qt)."""
 import numpy as np
 import pytest
 
-from engine.analysis import cosine_to_all, nearest_tokens, pca_2d, spread_subset
+from engine.model.analysis import cosine_to_all, nearest_tokens, pca_2d, spread_subset
 
 
 def test_points_on_a_line_have_one_component():
@@ -86,7 +86,7 @@ def test_spread_subset_covers_extremes_and_keeps_included():
 
 
 def test_pca_of_a_large_table_is_fitted_on_a_bounded_sample():
-    from engine.analysis import MAP_SAMPLE, map_sample, pca_sampled
+    from engine.model.analysis import MAP_SAMPLE, map_sample, pca_sampled
 
     rng = np.random.default_rng(0)
     table = rng.normal(size=(6000, 12)).astype(np.float32)
@@ -106,7 +106,7 @@ def test_pca_of_a_large_table_is_fitted_on_a_bounded_sample():
 
 
 def test_nearest_over_a_large_table_equals_brute_force():
-    from engine.analysis import CosineIndex, cosine_to_all
+    from engine.model.analysis import CosineIndex, cosine_to_all
 
     rng = np.random.default_rng(1)
     table = rng.normal(size=(20000, 48)).astype(np.float32)

@@ -47,7 +47,7 @@ def _subcommands(parser: argparse.ArgumentParser) -> set[str]:
 
 def test_cli_commands_are_the_documented_ones():
     """The README's command-line section, the CLI's parser and the launcher's list agree."""
-    from engine.cli import COMMANDS, build_parser
+    from engine.cli.commands import COMMANDS, build_parser
     from gui.launcher import CLI_COMMANDS
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -5,8 +5,8 @@ import pickle
 import numpy as np
 import pytest
 
-from engine.bpe import BpeError, bytes_to_unicode, read_bpe
-from engine.fullvocab import CharTableBase, FullTokenizer, tokenizer_from_dict
+from engine.text.bpe import BpeError, bytes_to_unicode, read_bpe
+from engine.text.fullvocab import CharTableBase, FullTokenizer, tokenizer_from_dict
 from tests.import_helpers import TEXTS, train_bpe
 
 tokenizers = pytest.importorskip("tokenizers")
@@ -110,7 +110,7 @@ def test_full_tokenizer_survives_pickle_and_to_dict(bpe_dir, kind):
 
 
 def test_a_compact_tokenizer_still_round_trips_through_tokenizer_from_dict():
-    from engine.tokenizers import build_tokenizer
+    from engine.text.tokenizers import build_tokenizer
 
     tok = build_tokenizer("char", "hello")
     again = tokenizer_from_dict(tok.to_dict())
@@ -119,7 +119,7 @@ def test_a_compact_tokenizer_still_round_trips_through_tokenizer_from_dict():
 
 @pytest.mark.parametrize("rows,dtype", [(50304, np.uint16), (70000, np.uint32)])
 def test_a_corpus_keeps_the_full_vocabulary(bpe_dir, tmp_path, rows, dtype):
-    from engine.corpus import corpus_from_text, load_corpus
+    from engine.text.corpus import corpus_from_text, load_corpus
 
     tok = FullTokenizer(read_bpe(bpe_dir), rows=rows)
     text = "\n".join(TEXTS * 3)

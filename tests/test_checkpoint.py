@@ -11,11 +11,11 @@ import pytest
 import safetensors.torch
 import torch
 
-from engine.checkpoint import CheckpointError, checkpoint_info, load_checkpoint, save_checkpoint
+from engine.storage.checkpoint import CheckpointError, checkpoint_info, load_checkpoint, save_checkpoint
 from engine.config import ModelConfig, TrainConfig
-from engine.corpus import corpus_from_text
-from engine.model import GPT
-from engine.train import Trainer
+from engine.text.corpus import corpus_from_text
+from engine.model.decoder import GPT
+from engine.training.trainer import Trainer
 
 TEXT = "to be or not to be, that is the question.\n" * 60
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from engine.checks import check_all, check_step, step_inputs
+from engine.model.checks import check_all, check_step, step_inputs
 from engine.config import ModelConfig
-from engine.model import GPT
-from engine.trace import run_trace
+from engine.model.decoder import GPT
+from engine.model.trace import run_trace
 
 VARIANTS = list(itertools.product(("post", "pre"), ("sinusoidal", "learned"), ("relu", "gelu"),
                                   (False, True)))
@@ -91,7 +91,7 @@ CJK = "[\u4e00-\u9fff]"
 
 def _words(text: str) -> list[str]:
     """The English words of a description, without the symbols that read the same in both."""
-    from engine.steps import EXEMPT_TERMS
+    from engine.model.steps import EXEMPT_TERMS
 
     # Fields, step names (blocks.0.ln1) and code (wte[ids], model(ids)) are not words.
     plain = re.sub(r"\{\w+\}|[a-z_]\w*(?:\.\w+)+|\w+\[\w+\]|\w+\(\w*\)", " ", text)
@@ -102,7 +102,7 @@ def _words(text: str) -> list[str]:
 def test_every_description_reads_in_both_languages():
     """Each description has its Chinese with the same {fields}, and the Chinese keeps no English
     word (only symbols): the walkthrough's check line is Chinese in Chinese mode."""
-    from engine.checks import DESCRIPTIONS
+    from engine.model.checks import DESCRIPTIONS
 
     for key, (en, zh) in DESCRIPTIONS.items():
         assert sorted(re.findall(r"{\w+}", en)) == sorted(re.findall(r"{\w+}", zh)), key

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
+from engine.cli.commands import main
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT = (

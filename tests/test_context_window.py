@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.tokenizers import build_tokenizer
+from engine.text.tokenizers import build_tokenizer
 from gui import resources
 from gui.window.context import first_lines
 

@@ -1,4 +1,4 @@
-"""engine.cores: the viewer's and the trainer's cores, and pinning threads to them."""
+"""engine.training.cores: the viewer's and the trainer's cores, and pinning threads to them."""
 from __future__ import annotations
 
 import os
@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from engine import cores
+from engine.training import cores
 
 
 def test_split_keeps_one_core_for_the_viewer():

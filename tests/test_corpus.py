@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from engine.corpus import (
+from engine.text.corpus import (
     Corpus,
     CorpusError,
     corpus_from_text,
@@ -16,7 +16,7 @@ from engine.corpus import (
     read_text,
     tokenize_file,
 )
-from engine.tokenizers import build_tokenizer, get_base
+from engine.text.tokenizers import build_tokenizer, get_base
 
 CHINESE = "注意力就是你所需要的一切。我们结合论文来学习一下Transformer的理论知识～\n"
 ENGLISH = "Chapter 1: Building Rapport and Capturing the reader's attention.\n"

@@ -18,13 +18,13 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from engine.checkpoint import load_checkpoint
+from engine.storage.checkpoint import load_checkpoint
 from engine.config import ConfigError, ModelConfig, TrainConfig
-from engine.corpus import corpus_from_text
-from engine.distributed import RankFailure, Shard, micro_batch, torchrun_env
-from engine.gradients import Gradients
-from engine.model import GPT
-from engine.train import Trainer
+from engine.text.corpus import corpus_from_text
+from engine.training.distributed import RankFailure, Shard, micro_batch, torchrun_env
+from engine.training.gradients import Gradients
+from engine.model.decoder import GPT
+from engine.training.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parent.parent
 TORCHRUN = Path(sys.executable).with_name("torchrun")
@@ -160,9 +160,9 @@ def _shard_worker(rank: int, port: int, out: str) -> None:
         loss = Gradients(model, cfg, torch.device("cpu"), Shard(rank, 2)).backward(x, y)
         grads = {n: p.grad for n, p in model.named_parameters()}
         torch.save({"rows": rows, "grads": grads, "loss": loss}, f"{out}.{rank}")
-        dist.barrier()  # leave together (engine.distributed.torchrun_session says why)
+        dist.barrier()  # leave together (engine.training.distributed.torchrun_session says why)
     finally:
-        gc.collect()  # DDP before its group (engine.distributed.torchrun_session says why)
+        gc.collect()  # DDP before its group (engine.training.distributed.torchrun_session says why)
         dist.destroy_process_group()
 
 

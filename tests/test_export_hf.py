@@ -3,9 +3,9 @@ import pytest
 import torch
 
 from engine.config import ModelConfig
-from engine.imports import open_model
-from engine.imports.hf_export import ExportError, export_hf
-from engine.model import GPT
+from engine.storage.imports import open_model
+from engine.storage.imports.hf_export import ExportError, export_hf
+from engine.model.decoder import GPT
 from tests.import_helpers import hf_gpt2, hf_logits, train_bpe
 
 transformers = pytest.importorskip("transformers")
@@ -64,8 +64,8 @@ def test_only_gpt2_shaped_models_and_free_folders(tmp_path):
 
 
 def test_overwrite_never_replaces_one_of_our_models(tmp_path):
-    from engine.checkpoint import save_checkpoint
-    from engine.tokenizers import build_tokenizer
+    from engine.storage.checkpoint import save_checkpoint
+    from engine.text.tokenizers import build_tokenizer
 
     cfg = ModelConfig(vocab_size=10, positional="learned", norm="pre", activation="gelu")
     model = GPT(cfg)

@@ -261,7 +261,7 @@ def test_unexpected_errors_show_a_dialog_with_details(bare_window, qtbot, no_lef
 
 def test_engine_errors_get_advice():
     from engine.config import ConfigError
-    from engine.tokenizers import TokenizerUnavailable
+    from engine.text.tokenizers import TokenizerUnavailable
 
     title, message = dialogs.explain(ConfigError("d_model", "30 is not divisible by n_head=4"))
     assert "d_model" in message and "Training panel" in message

@@ -9,7 +9,7 @@ from helpers import tiny_model, traced_session
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
-from engine.tokenizers import build_tokenizer
+from engine.text.tokenizers import build_tokenizer
 from gui import resources
 from gui.panels.embeddings import EmbeddingsPanel
 from gui.widgets import elide, format_value, on_screen
@@ -133,7 +133,7 @@ def test_labels_follow_the_selection_and_a_new_context(qtbot, session):
                    and i not in {j for j, _, _ in view.map_labels()})
     view.select_token(outside)
     assert outside in {i for i, _, _ in assert_readable(view)}
-    from engine.trace import run_trace
+    from engine.model.trace import run_trace
 
     session.set_context_text("the cat sat on the mat")
     session.set_trace(run_trace(session.model, session.context_ids()))

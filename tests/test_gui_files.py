@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.checkpoint import SaveError
+from engine.storage.checkpoint import SaveError
 from gui import dialogs
 
 
@@ -73,14 +73,14 @@ def test_save_as_asks_before_replacing_a_model_under_an_added_suffix(opened, tmp
 
 def test_a_failed_save_keeps_the_old_file_and_rescues_the_weights(opened, tmp_path,
                                                                  monkeypatch, no_leftovers):
-    import engine.outputs
+    import engine.storage.outputs
 
     target = tmp_path / "kept.safetensors"
     monkeypatch.setattr(dialogs, "ask_save_path", lambda *a: str(target))
     assert opened.save_model_as()
     before = target.read_bytes()
     opened.session.mark_trained(None)
-    real_save = engine.outputs.save_checkpoint
+    real_save = engine.storage.outputs.save_checkpoint
 
     def disk_full_there(path, *args, **kwargs):
         if Path(path) == target:
@@ -88,7 +88,7 @@ def test_a_failed_save_keeps_the_old_file_and_rescues_the_weights(opened, tmp_pa
                             "there is unchanged")
         return real_save(path, *args, **kwargs)
 
-    monkeypatch.setattr(engine.outputs, "save_checkpoint", disk_full_there)
+    monkeypatch.setattr(engine.storage.outputs, "save_checkpoint", disk_full_there)
     monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
     assert not opened.save_model()  # not saved where asked...
     assert target.read_bytes() == before  # ...and the old file is intact

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QTimer
 
-from engine.model import new_model
-from engine.rundir import RECORDS, SNAPSHOTS, RunReader
-from engine.snapshots import SnapshotStore
-from engine.trace import run_trace
+from engine.model.decoder import new_model
+from engine.training.rundir import RECORDS, SNAPSHOTS, RunReader
+from engine.training.snapshots import SnapshotStore
+from engine.model.trace import run_trace
 from gui import dialogs, settings
 from gui.workers import running_threads
 
@@ -211,8 +211,8 @@ def test_the_folder_dialog_starts_at_the_last_run(window, monkeypatch, tmp_path)
 
 def test_a_run_without_snapshots_shows_its_loss_curves_and_says_why(window, qtbot, tmp_path):
     from engine.config import TrainConfig
-    from engine.rundir import RunWriter, run_configs
-    from engine.tokenizers import build_tokenizer
+    from engine.training.rundir import RunWriter, run_configs
+    from engine.text.tokenizers import build_tokenizer
     from run_writer_script import TEXT, model_config, record
 
     tok = build_tokenizer("char", TEXT)

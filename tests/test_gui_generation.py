@@ -4,9 +4,9 @@ import pytest
 import torch
 from helpers import CAT_TEXT, tiny_model, traced_session
 
-from engine.model import GPT
-from engine.sample import generate, next_token_probs
-from engine.tokenizers import build_tokenizer
+from engine.model.decoder import GPT
+from engine.model.sample import generate, next_token_probs
+from engine.text.tokenizers import build_tokenizer
 from gui.panels.generation import GenerationPanel
 from gui.session import Session
 from gui.workers import running_threads

@@ -7,7 +7,7 @@ from helpers import redrawn, tiny_model, traced_session
 from PySide6.QtCore import Qt
 
 from benchmarks.gpt2_small import gpt2_model, gpt2_tokenizer
-from engine.tokenizers import build_tokenizer
+from engine.text.tokenizers import build_tokenizer
 from gui.panels.attention import AttentionPanel
 from gui.panels.embeddings import EmbeddingsPanel
 from gui.panels.generation import GenerationPanel
@@ -99,7 +99,7 @@ def test_views_draw_a_gpt2_sized_trace(qtbot, session, panel_type):
 
 
 def test_embeddings_map_a_sample_and_search_the_whole_table(qtbot, session):
-    from engine.analysis import MAP_SAMPLE, cosine_to_all
+    from engine.model.analysis import MAP_SAMPLE, cosine_to_all
 
     view = shown(qtbot, EmbeddingsPanel(session))
     try:
@@ -198,7 +198,7 @@ def test_the_loss_view_reads_the_trace_instead_of_running_the_model(qtbot, sessi
 
 
 def test_a_window_opens_a_gpt2_shaped_file_on_every_head(qtbot, qapp, gpt2, tmp_path):
-    from engine.checkpoint import save_checkpoint
+    from engine.storage.checkpoint import save_checkpoint
     from gui.window import MainWindow
     from gui.window.documents import FIRST_CONTEXT_TOKENS
 

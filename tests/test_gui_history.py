@@ -4,10 +4,10 @@ import pytest
 import torch
 from helpers import CAT_TEXT, tiny_model, traced_session
 
-from engine.sample import generate
-from engine.snapshots import SnapshotStore
-from engine.tokenizers import build_tokenizer
-from engine.trace import run_trace
+from engine.model.sample import generate
+from engine.training.snapshots import SnapshotStore
+from engine.text.tokenizers import build_tokenizer
+from engine.model.trace import run_trace
 from gui.panels.history import HistoryPanel
 from gui.panels.history.snapshots import (SAMPLE_SEED, SAMPLE_TEMPERATURE, SAMPLE_TOKENS,
                                           SAMPLE_TOP_K)
@@ -100,7 +100,7 @@ def test_slider_sets_the_trace_of_the_saved_weights(qtbot, panel, session, store
     qtbot.waitUntil(lambda: panel.current_step() == 50, timeout=10_000)
     assert panel.cache().loads == loads
     qtbot.waitUntil(lambda: not panel.is_busy(), timeout=20_000)
-    # The sample is engine.sample.generate at that snapshot with the fixed seed.
+    # The sample is engine.model.sample.generate at that snapshot with the fixed seed.
     sample = list(generate(_expected(session, store, 50), session.tokenizer, "the cat sat on the mat.",
                            SAMPLE_TOKENS, temperature=SAMPLE_TEMPERATURE, top_k=SAMPLE_TOP_K,
                            seed=SAMPLE_SEED))

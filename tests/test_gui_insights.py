@@ -8,10 +8,10 @@ import torch
 from helpers import CAT_TEXT, redrawn, tiny_model, traced_session
 from PySide6.QtGui import QColor
 
-from engine.corpus import corpus_from_text
-from engine.lens import ablation_effect, per_token_loss
-from engine.tokenizers import build_tokenizer
-from engine.trace import run_trace
+from engine.text.corpus import corpus_from_text
+from engine.model.lens import ablation_effect, per_token_loss
+from engine.text.tokenizers import build_tokenizer
+from engine.model.trace import run_trace
 from gui.panels.insights import InsightsPanel
 from gui.panels.insights.jobs import SHIFT_TOP_K, measure_job, shift_job
 from gui.panels.insights.readings import (

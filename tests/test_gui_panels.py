@@ -5,11 +5,11 @@ import torch
 from helpers import redrawn, tiny_model, traced_session
 from PySide6.QtCore import QPointF, Qt
 
-from engine.analysis import nearest_tokens
+from engine.model.analysis import nearest_tokens
 from engine.config import ModelConfig
-from engine.model import GPT, causal_mask
-from engine.tokenizers import build_tokenizer
-from engine.trace import run_trace
+from engine.model.decoder import GPT, causal_mask
+from engine.text.tokenizers import build_tokenizer
+from engine.model.trace import run_trace
 from gui.panels.attention import AttentionPanel
 from gui.panels.embeddings import EmbeddingsPanel
 from gui.panels.positional import PositionalPanel

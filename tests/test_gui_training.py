@@ -12,11 +12,11 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel
 
-from engine.trace import run_trace
+from engine.model.trace import run_trace
 
 import training_faults
-from engine.job import TrainingControl, TrainingRequest, training_job
-from engine.job_messages import Records, Started, Status, Tokenizing, Weights
+from engine.training.job import TrainingControl, TrainingRequest, training_job
+from engine.training.job_messages import Records, Started, Status, Tokenizing, Weights
 from gui import dialogs
 from gui.workers import running_threads
 
@@ -201,7 +201,7 @@ def test_a_diverging_run_keeps_the_window_and_the_weights(window, qtbot, monkeyp
 
 
 def test_closing_during_training_stops_and_saves(window, qtbot, monkeypatch, tmp_path):
-    from engine.checkpoint import load_checkpoint
+    from engine.storage.checkpoint import load_checkpoint
 
     target = tmp_path / "model.safetensors"
     monkeypatch.setattr(dialogs, "ask_close_during_training", lambda parent: "save")

@@ -5,9 +5,9 @@ from helpers import tiny_model, traced_session
 from PySide6.QtCore import QSettings, Qt, QThread
 from PySide6.QtWidgets import QApplication
 
-from engine.article import article_mode_problem
-from engine.corpus import corpus_from_text
-from engine.trace import run_trace
+from engine.model.article import article_mode_problem
+from engine.text.corpus import corpus_from_text
+from engine.model.trace import run_trace
 from gui import dialogs, i18n, settings
 from gui.panels.walkthrough import WalkthroughPanel
 from gui.session import Session
@@ -309,7 +309,7 @@ def test_in_chinese_the_engine_words_are_chinese_and_switch_back_live(qtbot, cor
     """Step titles (list, heading, heatmap), formula captions, named axes, weights and the
     check's description come from the engine in the session's language; a switch back to
     English restores every one of them."""
-    from engine.steps import step_formula, step_title
+    from engine.model.steps import step_formula, step_title
 
     session = _session(corpus)
     panel = _panel(qtbot, session)

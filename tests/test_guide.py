@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.guide import (
+from engine.model.guide import (
     SECTION_KEYS,
     GuideSection,
     guide_path,

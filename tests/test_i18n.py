@@ -7,7 +7,7 @@ pyqtgraph's axis labels, legends, titles and text items. A string fails when it 
 its {placeholders}, matches) a source string of the English catalogue, or an English step
 title of the engine, and its Chinese exists but is not what is shown — that is, it was shown
 untranslated. Proper names and formulas that stay as they are live in EXEMPT below (and in
-engine.steps.EXEMPT_TERMS).
+engine.model.steps.EXEMPT_TERMS).
 """
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def catalogue() -> list[tuple[re.Pattern, str]]:
             zh = message.findtext("translation", "") or ""
             if _normal(source) and _normal(zh) != _normal(source) and _normal(source) not in EXEMPT:
                 out.append((_pattern(source), source))
-    from engine.steps import STEP_INFO, TITLES_ZH
+    from engine.model.steps import STEP_INFO, TITLES_ZH
 
     for kind, (title, _formula, _axes) in STEP_INFO.items():
         if TITLES_ZH.get(kind, title) != title:

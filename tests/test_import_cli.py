@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from engine.checkpoint import load_checkpoint
-from engine.cli import main
-from engine.fullvocab import FullTokenizer
-from engine.imports import open_model
+from engine.storage.checkpoint import load_checkpoint
+from engine.cli.commands import main
+from engine.text.fullvocab import FullTokenizer
+from engine.storage.imports import open_model
 from tests.import_helpers import TEXTS, hf_gpt2, train_bpe
 
 transformers = pytest.importorskip("transformers")

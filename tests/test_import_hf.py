@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from engine.checks import check_all
-from engine.checkpoint import CheckpointError
-from engine.imports import open_model
-from engine.trace import run_trace
+from engine.model.checks import check_all
+from engine.storage.checkpoint import CheckpointError
+from engine.storage.imports import open_model
+from engine.model.trace import run_trace
 from tests.import_helpers import hf_gpt2, hf_logits, train_bpe
 
 pytest.importorskip("transformers")
@@ -105,7 +105,7 @@ def test_a_bert_folder_is_named_and_refused(tmp_path):
 
 
 def test_a_folder_without_a_tokenizer_asks_for_one(tmp_path, bpe_dir):
-    from engine.imports import TokenizerNeeded
+    from engine.storage.imports import TokenizerNeeded
 
     ref = hf_gpt2(_vocab_size(bpe_dir))
     folder = tmp_path / "gpt2"
@@ -131,8 +131,8 @@ def test_the_new_config_fields_default_to_the_old_behaviour_and_refuse_nonsense(
 @pytest.mark.parametrize("norm", ["pre", "post"])
 def test_the_parameter_count_of_a_bias_free_model_is_the_models(norm):
     from engine.config import ModelConfig
-    from engine.memory import param_count
-    from engine.model import GPT
+    from engine.training.memory import param_count
+    from engine.model.decoder import GPT
 
     cfg = ModelConfig(vocab_size=50, d_model=16, n_head=2, n_layer=2, context_length=8, d_ff=40,
                       norm=norm, positional="learned", bias=False)

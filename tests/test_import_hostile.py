@@ -7,9 +7,9 @@ import zipfile
 import pytest
 import torch
 
-from engine.checkpoint import CheckpointError
-from engine.imports import open_model
-from engine.imports.pickles import PickleRefused, read_plain_pickle
+from engine.storage.checkpoint import CheckpointError
+from engine.storage.imports import open_model
+from engine.storage.imports.pickles import PickleRefused, read_plain_pickle
 
 
 class Payload:

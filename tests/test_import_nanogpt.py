@@ -5,9 +5,9 @@ import pickle
 import pytest
 import torch
 
-from engine.checks import check_all
-from engine.imports import TokenizerNeeded, open_model
-from engine.trace import run_trace
+from engine.model.checks import check_all
+from engine.storage.imports import TokenizerNeeded, open_model
+from engine.model.trace import run_trace
 from tests.import_helpers import hf_gpt2, hf_logits, train_bpe
 
 pytest.importorskip("transformers")
@@ -157,7 +157,7 @@ def test_a_char_run_without_meta_asks_for_meta(tmp_path):
 
 
 def test_a_modified_nanogpt_is_refused(tmp_path):
-    from engine.checkpoint import CheckpointError
+    from engine.storage.checkpoint import CheckpointError
 
     data = _nanogpt_dict(_reference(len(CHARS)))
     data["model_args"]["use_rmsnorm"] = False  # a switch that is off changes nothing

@@ -5,10 +5,10 @@ import torch
 import torch.nn.functional as F
 
 from engine.config import ModelConfig
-from engine.corpus import corpus_from_text
-from engine.lens import ablation_effect, logit_lens, next_token_shift, per_token_loss
-from engine.model import GPT
-from engine.trace import run_trace
+from engine.text.corpus import corpus_from_text
+from engine.model.lens import ablation_effect, logit_lens, next_token_shift, per_token_loss
+from engine.model.decoder import GPT
+from engine.model.trace import run_trace
 
 TEXT = "the cat sat on the mat. the dog sat on the log. " * 20
 

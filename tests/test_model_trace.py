@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from engine.config import ConfigError, ModelConfig
-from engine.model import GPT, causal_mask
-from engine.trace import capture, hook_points, run_trace
+from engine.model.decoder import GPT, causal_mask
+from engine.model.trace import capture, hook_points, run_trace
 
 VARIANTS = [
     dict(),
@@ -192,9 +192,9 @@ def test_too_long_input_is_refused():
 
 def test_engine_never_imports_qt():
     code = (
-        "import sys, engine, engine.model, engine.trace, engine.config;"
+        "import sys, engine, engine.model.decoder, engine.model.trace, engine.config;"
         "import pkgutil, importlib;"
-        "[importlib.import_module('engine.' + m.name) for m in pkgutil.iter_modules(engine.__path__)];"
+        "[importlib.import_module(m.name) for m in pkgutil.walk_packages(engine.__path__, 'engine.') if m.name != 'engine.cli.__main__'];"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'gui')];"
         "print(bad); sys.exit(1 if bad else 0)"
     )
@@ -204,9 +204,9 @@ def test_engine_never_imports_qt():
 
 @pytest.mark.parametrize("kw", VARIANTS)
 def test_the_parameter_count_from_the_config_is_the_models(kw):
-    """engine.memory counts parameters without building a model (the window asks it on the
+    """engine.training.memory counts parameters without building a model (the window asks it on the
     GUI thread); it must agree with the model itself."""
-    from engine.memory import param_count
+    from engine.training.memory import param_count
 
     cfg = small(**kw)
     assert param_count(cfg) == GPT(cfg).num_params()

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from engine.config import ModelConfig, TrainConfig
-from engine.fit import (
+from engine.training.fit import (
     PARAMS_PER_TOKEN,
     RISES,
     SUGGESTED_DROPOUT,
@@ -88,8 +88,8 @@ def test_the_suggestion_rule_for_the_articles_text():
 
 
 def test_the_run_returns_the_best_evaluations_weights(random_text, tmp_path):
-    from engine.job import TrainingControl, TrainingRequest, training_job
-    from engine.snapshots import SnapshotStore
+    from engine.training.job import TrainingControl, TrainingRequest, training_job
+    from engine.training.snapshots import SnapshotStore
 
     request = TrainingRequest(MODEL, TRAIN, device="cpu", corpus_path=str(random_text),
                               tokenizer="char", run_dir=str(tmp_path / "run"),
@@ -145,7 +145,7 @@ def _weights_equal(model, weights) -> bool:
 
 def test_keeping_the_best_weights_puts_them_in_the_session_and_the_file(
         window, qtbot, tmp_path, monkeypatch):
-    from engine.checkpoint import load_checkpoint
+    from engine.storage.checkpoint import load_checkpoint
     from gui import dialogs
 
     panel, s, run = window.training_panel, window.session, window.run
@@ -250,8 +250,8 @@ def test_the_cli_saves_the_best_weights_beside_the_last(random_text, tmp_path, c
     """`train` writes <name>.best.safetensors when the best evaluation is not the last one."""
     import json
 
-    from engine.checkpoint import load_checkpoint
-    from engine.cli import main
+    from engine.storage.checkpoint import load_checkpoint
+    from engine.cli.commands import main
 
     out = tmp_path / "run" / "model.safetensors"
     out.parent.mkdir()

@@ -3,7 +3,7 @@ continued by the engine's formula past the context length of a sinusoidal model 
 import numpy as np
 from helpers import tiny_model
 
-from engine.model import sinusoidal_table
+from engine.model.decoder import sinusoidal_table
 from gui.panels.positional.waves import DEFAULT_DIMS, dim_kind, is_learned, wave_table
 
 

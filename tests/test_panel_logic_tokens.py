@@ -1,6 +1,6 @@
 """The Tokens panel's logic without widgets: the rows of a split (pieces, ids, exact bytes),
 the model's window, the whole characters behind a byte fragment, and the statistics."""
-from engine.tokenizers import available_tokenizers, build_tokenizer
+from engine.text.tokenizers import available_tokenizers, build_tokenizer
 from gui.panels.tokens.rows import (
     TokenRow,
     base_rows,

@@ -17,8 +17,8 @@ from helpers import CAT_TEXT, redrawn, tiny_model, traced_session
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QComboBox, QTableWidget, QTabWidget, QTextBrowser, QWidget
 
-from engine.snapshots import SnapshotStore
-from engine.tokenizers import build_tokenizer
+from engine.training.snapshots import SnapshotStore
+from engine.text.tokenizers import build_tokenizer
 from gui import i18n
 from gui.panels.generation import GenerationPanel
 from gui.panels.history import HistoryPanel

@@ -17,8 +17,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from engine.checkpoint import load_checkpoint
-from engine.tokenizers import build_tokenizer
+from engine.storage.checkpoint import load_checkpoint
+from engine.text.tokenizers import build_tokenizer
 from gui import recovery
 from tests.helpers import CAT_TEXT, tiny_model
 

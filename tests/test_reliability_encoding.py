@@ -8,9 +8,9 @@ import json
 import pytest
 import torch
 
-from engine.corpus import CorpusError, load_corpus, read_text
-from engine.filetype import classify
-from engine.textfile import detect_encoding, open_text
+from engine.text.corpus import CorpusError, load_corpus, read_text
+from engine.text.filetype import classify
+from engine.text.textfile import detect_encoding, open_text
 from reliability_helpers import book, run, train
 
 CHINESE = "前面我们完成了自己训练一个小模型，今天我们结合论文来学习一下理论知识。\n"

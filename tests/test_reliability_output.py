@@ -10,11 +10,11 @@ import pytest
 import torch
 import safetensors
 
-import engine.corpus
-from engine import checkpoint as checkpoint_mod
-from engine import outputs
-from engine.checkpoint import load_checkpoint, save_checkpoint
-from engine.outputs import OutputError, check_output
+import engine.text.corpus
+from engine.storage import checkpoint as checkpoint_mod
+from engine.storage import outputs
+from engine.storage.checkpoint import load_checkpoint, save_checkpoint
+from engine.storage.outputs import OutputError, check_output
 from reliability_helpers import SMALL, book, digest, run, train
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +26,7 @@ def no_tokenizing(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("tokenized before the output was validated")
 
-    monkeypatch.setattr(engine.corpus, "load_corpus", refuse)
+    monkeypatch.setattr(engine.text.corpus, "load_corpus", refuse)
 
 
 # -- case 1: what --out may replace ---------------------------------------------------------
@@ -130,7 +130,7 @@ import resource, signal, sys
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG, as a full disk gives ENOSPC
 limit = int(sys.argv[1])  # bytes any file of this process may reach
 resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-from engine.cli import main
+from engine.cli.commands import main
 sys.exit(main(sys.argv[2:]))
 """
 
@@ -179,8 +179,8 @@ def test_a_failed_save_puts_the_weights_where_the_message_says(tmp_path, capsys,
 
 def test_the_next_save_removes_temporary_files_of_a_killed_one(tmp_path):
     from engine.config import ModelConfig
-    from engine.corpus import corpus_from_text
-    from engine.model import new_model
+    from engine.text.corpus import corpus_from_text
+    from engine.model.decoder import new_model
 
     corpus = corpus_from_text("abcdefgh" * 100, tokenizer="char", context_length=8)
     model = new_model(ModelConfig(vocab_size=corpus.tokenizer.vocab_size, d_model=16, n_head=2,
@@ -220,7 +220,7 @@ def test_resume_with_fewer_steps_than_done(tmp_path, capsys):
 
 
 def test_one_token_is_singular(tmp_path):
-    from engine.corpus import CorpusError, load_corpus
+    from engine.text.corpus import CorpusError, load_corpus
 
     p = tmp_path / "one.txt"
     p.write_text("a", encoding="utf-8")
@@ -233,7 +233,7 @@ def test_a_hugging_face_models_weights_are_never_replaced(tmp_path):
     model it started from: a safetensors file with config.json beside it is someone's model."""
     from safetensors.torch import save_file
 
-    from engine.outputs import OutputError, check_output
+    from engine.storage.outputs import OutputError, check_output
 
     folder = tmp_path / "gpt2"
     folder.mkdir()

@@ -10,7 +10,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from engine.tokenizers import display_bytes, get_base
+from engine.text.tokenizers import display_bytes, get_base
 from reliability_helpers import run
 
 WORDS = ("the model reads a window of tokens and predicts the next one attention lets every "
@@ -94,7 +94,7 @@ def test_tokenize_uses_the_batch_encoder_with_threads(monkeypatch, tmp_path, cap
 
 
 def test_token_statistics_do_not_copy_the_ids():
-    from engine.corpus import token_counts
+    from engine.text.corpus import token_counts
 
     ids = np.arange(4_000_000, dtype=np.uint32) % 1000  # 16 MB; np.bincount would copy 32 MB
     tracemalloc.start()

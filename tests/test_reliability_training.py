@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 import torch
 
-import engine.memory
-from engine import train as train_mod
-from engine.checkpoint import load_checkpoint
+import engine.training.memory
+from engine.training import trainer as train_mod
+from engine.storage.checkpoint import load_checkpoint
 from engine.config import ConfigError, ModelConfig, TrainConfig
-from engine.corpus import corpus_from_text
-from engine.memory import check_memory, estimate_step
-from engine.model import new_model
-from engine.runs import build_trainer
-from engine.train import Trainer, TrainingDiverged, TrainingError
+from engine.text.corpus import corpus_from_text
+from engine.training.memory import check_memory, estimate_step
+from engine.model.decoder import new_model
+from engine.training.runs import build_trainer
+from engine.training.trainer import Trainer, TrainingDiverged, TrainingError
 from reliability_helpers import SMALL, TEXT, book, train
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,7 +105,7 @@ def test_the_trainer_uses_no_private_torch_api():
 
 
 def test_an_impossible_batch_is_refused_naming_the_field(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(engine.memory, "free_memory", lambda device: 10**8)  # 100 MB free
+    monkeypatch.setattr(engine.training.memory, "free_memory", lambda device: 10**8)  # 100 MB free
     code, _, err = train(capsys, book(tmp_path), tmp_path / "run", "--batch", "100000",
                          "--steps", "5")
     assert code == 2 and len(err.strip().splitlines()) == 1
@@ -130,7 +130,7 @@ def test_the_memory_estimate_is_a_floor_of_the_real_step():
 
 
 def test_build_trainer_checks_memory(monkeypatch):
-    monkeypatch.setattr(engine.memory, "free_memory", lambda device: 10**8)
+    monkeypatch.setattr(engine.training.memory, "free_memory", lambda device: 10**8)
     corpus = _small_corpus()
     with pytest.raises(ConfigError, match="batch_size"):
         build_trainer(ModelConfig(context_length=8), TrainConfig(batch_size=10_000), corpus,
@@ -141,10 +141,10 @@ _AS_LIMITED = """
 import resource, sys
 limit = int(sys.argv[1]) << 20
 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-import engine.memory, engine.runs
+import engine.training.memory, engine.training.runs
 if sys.argv[2] == "unchecked":  # the estimate switched off: the allocator itself must fail
-    engine.memory.check_memory = engine.runs.check_memory = lambda *a, **k: None
-from engine.cli import main
+    engine.training.memory.check_memory = engine.training.runs.check_memory = lambda *a, **k: None
+from engine.cli.commands import main
 sys.exit(main(sys.argv[3:]))
 """
 

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from engine.config import ModelConfig, TrainConfig
-from engine.job import TrainingControl
-from engine.job_messages import (
+from engine.training.job import TrainingControl
+from engine.training.job_messages import (
     Pause,
     Records,
     Resume,
@@ -170,8 +170,8 @@ def test_messages_are_frozen_and_cross_a_process_boundary():
 def test_the_relay_builds_only_the_models_someone_uses():
     import torch
 
-    from engine.model import new_model
-    from engine.tokenizers import build_tokenizer
+    from engine.model.decoder import new_model
+    from engine.text.tokenizers import build_tokenizer
     from gui.run.relay import ModelBuilder, StartedModel, WeightsModel
 
     config = MODEL.validate()

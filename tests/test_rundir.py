@@ -1,4 +1,4 @@
-"""Run directories (engine.rundir): what a run writes, and a reader that never reads half a file."""
+"""Run directories (engine.training.rundir): what a run writes, and a reader that never reads half a file."""
 from __future__ import annotations
 
 import json
@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine.checkpoint import load_checkpoint
-from engine.cli import main
+from engine.storage.checkpoint import load_checkpoint
+from engine.cli.commands import main
 from engine.config import ModelConfig, TrainConfig
-from engine.model import new_model
-from engine.outputs import OutputError
-from engine.records import StepRecord
-from engine.rundir import (CONFIGS, END, RECORDS, SNAPSHOTS, NotARun, RunReader, RunWriter,
+from engine.model.decoder import new_model
+from engine.storage.outputs import OutputError
+from engine.training.records import StepRecord
+from engine.training.rundir import (CONFIGS, END, RECORDS, SNAPSHOTS, NotARun, RunReader, RunWriter,
                            check_run_dir, follow, is_run, run_configs, run_directory,
                            snapshot_complete)
-from engine.snapshots import SnapshotStore
-from engine.tokenizers import build_tokenizer
+from engine.training.snapshots import SnapshotStore
+from engine.text.tokenizers import build_tokenizer
 
 TEXT = "the cat sat on the mat. the dog sat on the log. " * 60
 TINY = ["--tokenizer", "char", "--d-model", "16", "--heads", "2", "--layers", "1", "--context",
@@ -207,8 +207,8 @@ def test_a_folder_that_is_not_a_run_is_refused(tmp_path):
 
 
 def test_a_run_directory_that_cannot_be_written_never_stops_training(text, tmp_path):
-    from engine.job import TrainingControl, TrainingRequest, training_job
-    from engine.job_messages import Records, Status
+    from engine.training.job import TrainingControl, TrainingRequest, training_job
+    from engine.training.job_messages import Records, Status
 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
@@ -241,7 +241,7 @@ def test_snapshots_of_a_big_model_stay_within_the_byte_budget():
     """A GPT-2-sized model's snapshots are ~500 MB each: a run keeps few of them, never one."""
     import torch
 
-    from engine.rundir import SNAPSHOT_BYTES_BUDGET, snapshot_limit
+    from engine.training.rundir import SNAPSHOT_BYTES_BUDGET, snapshot_limit
 
     def zeros(n):  # sizes only: meta tensors allocate nothing
         return torch.zeros(n, device="meta")

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from engine.config import ModelConfig
-from engine.model import GPT
-from engine.sample import generate, next_token_probs
-from engine.tokenizers import build_tokenizer
+from engine.model.decoder import GPT
+from engine.model.sample import generate, next_token_probs
+from engine.text.tokenizers import build_tokenizer
 
 TEXT = "hello world, hello there.\nthe end.\n"
 

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from engine.article import article_batch, article_mode_problem, windows_batch
+from engine.model.article import article_batch, article_mode_problem, windows_batch
 from engine.config import ModelConfig
-from engine.corpus import corpus_from_text
-from engine.export import history_to_csv, step_to_csv, step_to_npy
-from engine.model import GPT
-from engine.snapshots import SnapshotStore
-from engine.trace import run_trace
+from engine.text.corpus import corpus_from_text
+from engine.storage.export import history_to_csv, step_to_csv, step_to_npy
+from engine.model.decoder import GPT
+from engine.training.snapshots import SnapshotStore
+from engine.model.trace import run_trace
 
 
 def _model(tied=False, seed=0):

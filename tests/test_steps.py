@@ -1,4 +1,4 @@
-"""engine.steps: every step kind of a real trace has its facts (title, formula, axes, the
+"""engine.model.steps: every step kind of a real trace has its facts (title, formula, axes, the
 guide's help in both languages), and the reshape and weight notes match the real shapes."""
 import re
 import subprocess
@@ -7,11 +7,11 @@ import sys
 import pytest
 import torch
 
-import engine.trace
+import engine.model.trace
 from engine.config import ModelConfig
-from engine.guide import SECTION_KEYS, help_text
-from engine.model import new_model
-from engine.steps import (
+from engine.model.guide import SECTION_KEYS, help_text
+from engine.model.decoder import new_model
+from engine.model.steps import (
     AXES_ZH,
     EXEMPT_TERMS,
     FORMULAS_ZH,
@@ -29,7 +29,7 @@ from engine.steps import (
     step_title,
     weights_note,
 )
-from engine.trace import run_trace
+from engine.model.trace import run_trace
 
 torch.set_num_threads(1)
 
@@ -74,8 +74,8 @@ def test_every_step_kind_has_a_section_in_the_guide():
 
 
 def test_the_trace_stamps_its_steps_from_this_table():
-    assert engine.trace.STEP_INFO is STEP_INFO
-    assert engine.trace.step_kind is step_kind and engine.trace.step_layer is step_layer
+    assert engine.model.trace.STEP_INFO is STEP_INFO
+    assert engine.model.trace.step_kind is step_kind and engine.model.trace.step_layer is step_layer
 
 
 def test_kind_and_layer_of_a_name():
@@ -157,7 +157,7 @@ def test_weights_notes_match_the_parameters(traced):
 
 
 def test_the_step_facts_import_neither_torch_nor_qt():
-    code = ("import sys, engine.steps; "
+    code = ("import sys, engine.model.steps; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'PySide6')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()

@@ -16,14 +16,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import tokenfile
-from engine.corpus import (
+from engine.text import tokenfile
+from engine.text.corpus import (
     CorpusError,
     TokenCacheWarning,
     corpus_from_text,
     load_corpus,
 )
-from engine.tokenfile import (
+from engine.text.tokenfile import (
     TokenCacheError,
     find_token_file,
     prepare_token_file,
@@ -249,7 +249,7 @@ def test_the_cache_folder_and_switching_it_off(tmp_path, monkeypatch, text_file)
 
 
 def test_processes_building_one_entry_at_once_share_it(tmp_path, text_file):
-    code = ("import json, sys; from engine.tokenfile import prepare_token_file; "
+    code = ("import json, sys; from engine.text.tokenfile import prepare_token_file; "
             "tf = prepare_token_file(sys.argv[1], 'cl100k_base', cache_dir=sys.argv[2]); "
             "print(json.dumps([tf.built, str(tf.path)]))")
     procs = [subprocess.Popen([sys.executable, "-c", code, str(text_file), str(tmp_path)],

@@ -15,8 +15,8 @@ import pytest
 import tiktoken
 from tiktoken_ext import openai_public
 
-from engine import tokenizers as tk
-from engine.tokenizers import (
+from engine.text import tokenizers as tk
+from engine.text.tokenizers import (
     Tokenizer,
     TokenizerUnavailable,
     available_tokenizers,

@@ -22,8 +22,8 @@ import weakref
 import pytest
 from PySide6.QtCore import QTimer
 
-from engine.checkpoint import save_checkpoint
-from engine.tokenizers import build_tokenizer
+from engine.storage.checkpoint import save_checkpoint
+from engine.text.tokenizers import build_tokenizer
 from gui.workers import running_threads
 from helpers import tiny_model
 
@@ -35,7 +35,7 @@ TEXT = ("Attention lets every position gather information from the positions bef
 def window(qtbot, tmp_path, monkeypatch):
     import gui.latest
     import gui.window.tracing as tracing
-    from engine.trace import run_trace
+    from engine.model.trace import run_trace
     from gui.app import create_app
     from gui.window import MainWindow
 

@@ -1,12 +1,12 @@
 """A trace at GPT-2's shape keeps only what is cheap to hold; the rest is recomputed on demand
-and equals what the full forward gives (engine.ondemand)."""
+and equals what the full forward gives (engine.model.ondemand)."""
 import numpy as np
 import pytest
 import torch
 
 from benchmarks.gpt2_small import GPT2_HEADS, GPT2_LAYERS, GPT2_VOCAB, gpt2_model
-from engine.checks import check_step
-from engine.trace import TOP_K, run_trace
+from engine.model.checks import check_step
+from engine.model.trace import TOP_K, run_trace
 
 T = 160  # 12 heads x 160 x 160 = 307k numbers a stage; logits 160 x 50,258 = 8M
 
@@ -90,7 +90,7 @@ def test_recomputing_after_the_weights_changed_is_refused():
 
 
 def test_previews_of_every_attention_stage_are_small_and_faithful(trace, model, ids):
-    from engine.ondemand import PREVIEW_SIZE
+    from engine.model.ondemand import PREVIEW_SIZE
 
     names = [f"blocks.{i}.attn.{s}" for i in range(GPT2_LAYERS)
              for s in ("scores", "scaled", "masked", "pattern")]
@@ -110,7 +110,7 @@ def test_previews_of_every_attention_stage_are_small_and_faithful(trace, model, 
 
 
 def test_the_trace_measures_each_next_tokens_loss(model, ids):
-    from engine.lens import per_token_loss
+    from engine.model.lens import per_token_loss
 
     trace = run_trace(model, ids[:50])
     np.testing.assert_allclose(trace.next_loss[0], per_token_loss(model, ids[:50]), atol=1e-4)
@@ -119,7 +119,7 @@ def test_the_trace_measures_each_next_tokens_loss(model, ids):
 
 
 def test_vocabulary_sized_checks_done_in_slices_agree_with_whole_ones(model, ids, monkeypatch):
-    import engine.checks as checks
+    import engine.model.checks as checks
 
     trace = run_trace(model, ids[:40], keep_max=1000)
     whole = {n: check_step(model, trace, n) for n in ("logits", "probs")}

@@ -9,11 +9,11 @@ import time
 import pytest
 import torch
 
-from engine.checkpoint import load_checkpoint, save_checkpoint
+from engine.storage.checkpoint import load_checkpoint, save_checkpoint
 from engine.config import ModelConfig, TrainConfig
-from engine.corpus import corpus_from_text
-from engine.model import GPT
-from engine.train import StepRecord, Trainer, TrainingDiverged, TrainingError
+from engine.text.corpus import corpus_from_text
+from engine.model.decoder import GPT
+from engine.training.trainer import StepRecord, Trainer, TrainingDiverged, TrainingError
 
 TEXT = "the quick brown fox jumps over the lazy dog.\n" * 120
 

@@ -9,8 +9,8 @@ import pytest
 from helpers import redrawn, tiny_model, traced_session
 from PySide6.QtCore import QCoreApplication
 
-from engine.steps import step_title
-from engine.tokenizers import build_tokenizer
+from engine.model.steps import step_title
+from engine.text.tokenizers import build_tokenizer
 from gui import i18n
 from gui.panels.attention import AttentionPanel
 from gui.panels.embeddings import EmbeddingsPanel

@@ -56,9 +56,9 @@ def main() -> None:
 
     torch.set_num_threads(1)
     from engine.config import ModelConfig, TrainConfig
-    from engine.corpus import corpus_from_text, load_corpus
-    from engine.runs import build_trainer
-    from engine.tokenfile import prepare_token_file
+    from engine.text.corpus import corpus_from_text, load_corpus
+    from engine.training.runs import build_trainer
+    from engine.text.tokenfile import prepare_token_file
 
     mcfg = ModelConfig(vocab_size=1, d_model=32, n_head=2, n_layer=1, context_length=32, d_ff=64)
     tcfg = TrainConfig(batch_size=8, steps=20, warmup_steps=2, eval_interval=10, eval_batches=2)

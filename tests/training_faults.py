@@ -1,7 +1,7 @@
 """Training-process entry points that misbehave on purpose, for the GUI's failure tests.
 
 They run in the spawned training process, where a test's monkeypatching does not reach; this
-module imports no Qt, like the real entry point `engine.job.serve`.
+module imports no Qt, like the real entry point `engine.training.job.serve`.
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import os
 
 
 def _fail_at_fourth_record(fault) -> None:
-    from engine import train
+    from engine.training import trainer as train
 
     real_run = train.Trainer.run
 
@@ -24,7 +24,8 @@ def _fail_at_fourth_record(fault) -> None:
 
 def diverging_serve(req, out, requests) -> None:
     """serve(), but the run diverges at its fourth record (as a NaN loss makes it)."""
-    from engine import job, train
+    from engine.training import job
+    from engine.training import trainer as train
 
     def diverge():
         raise train.TrainingDiverged("loss became NaN at step 4")
@@ -43,8 +44,8 @@ def dying_serve(req, out, requests) -> None:
     """
     from dataclasses import replace
 
-    from engine import job
-    from engine.job_messages import SetRefreshInterval, Weights, Yielded
+    from engine.training import job
+    from engine.training.job_messages import SetRefreshInterval, Weights, Yielded
 
     real_send, real_apply = job.send, job.TrainingControl.apply
 

@@ -1,6 +1,6 @@
 """`RunController`: the one owner of a training run in the window (a QObject, no widgets).
 
-It starts the training process (`engine.job.serve` in a `ProcessWorker`), sends it the typed
+It starts the training process (`engine.training.job.serve` in a `ProcessWorker`), sends it the typed
 requests, and turns its typed messages into Session updates and Qt signals that the Training
 panel and the window connect to. The run's state (idle / preparing / running / paused /
 stopping), the steps it goes to, whether the session's model can keep training (`resumable`)
@@ -22,8 +22,8 @@ from enum import Enum
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 
 from engine.config import ModelConfig, TrainConfig
-from engine.job import StartFrom, TrainingRequest, serve
-from engine.job_messages import (
+from engine.training.job import StartFrom, TrainingRequest, serve
+from engine.training.job_messages import (
     BestEvaluation,
     Pause,
     Paused,
@@ -104,7 +104,7 @@ class RunController(QObject):
     """Start, pause, resume and stop training runs of the session's model; see the module doc."""
 
     state_changed = Signal(str)  # a RunState value
-    started = Signal(object)  # engine.job_messages.Started; its model is the session's now
+    started = Signal(object)  # engine.training.job_messages.Started; its model is the session's now
     tokenizing = Signal(int, int)  # done, total
     job_status = Signal(str)  # a line from the training process, e.g. "Tokenizing …"
     progress = Signal(object)  # the newest record (a row already in session.history)
@@ -182,7 +182,7 @@ class RunController(QObject):
 
     @property
     def run_dir(self) -> str | None:
-        """The run directory (engine.rundir) of the current (or last) run of this window."""
+        """The run directory (engine.training.rundir) of the current (or last) run of this window."""
         return self._run_dir
 
     @property
@@ -336,7 +336,7 @@ class RunController(QObject):
     # -- following a run directory written elsewhere (File → Open run) ------------------------
 
     def follow(self, directory: str) -> RunFollower:
-        """Show the run written in `directory` as it grows (engine.rundir.NotARun if it is not
+        """Show the run written in `directory` as it grows (engine.training.rundir.NotARun if it is not
         a run). Its records, snapshots and newest weights arrive through the same paths as a
         run of this window's (`deliver`). The caller must not be training."""
         self.stop_following()
@@ -382,7 +382,7 @@ class RunController(QObject):
                 if reason == "eval" and model is not None:
                     self._write_sample(step, model)
             case SnapshotWritten(directory=directory):
-                from engine.snapshots import SnapshotStore
+                from engine.training.snapshots import SnapshotStore
 
                 store = session.snapshots
                 if store is None or str(store.directory) != directory:

@@ -1,8 +1,8 @@
-"""`RunFollower`: a run directory (engine.rundir) shown live as another process writes it.
+"""`RunFollower`: a run directory (engine.training.rundir) shown live as another process writes it.
 
 The writer may be a CLI run on this machine, or a cluster run on a shared or synced folder, so
 the follower polls (a QTimer, every POLL_MS) instead of waiting for file-system events. Each
-poll reads only what was added (engine.rundir.RunReader) and builds the newest snapshot's model
+poll reads only what was added (engine.training.rundir.RunReader) and builds the newest snapshot's model
 on a helper thread (gui.latest.Latest): the GUI thread never touches the disk. What a poll
 found reaches the window through the run controller's own paths (Records, WeightsModel,
 SnapshotWritten), exactly as a run of the window's would.
@@ -17,11 +17,11 @@ from typing import Callable
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from engine.config import ModelConfig, TrainConfig
-from engine.fullvocab import tokenizer_from_dict
-from engine.job_messages import Records, SnapshotWritten
-from engine.model import GPT
-from engine.rundir import RunReader, RunUpdate
-from engine.tokenizers import Tokenizer
+from engine.text.fullvocab import tokenizer_from_dict
+from engine.training.job_messages import Records, SnapshotWritten
+from engine.model.decoder import GPT
+from engine.training.rundir import RunReader, RunUpdate
+from engine.text.tokenizers import Tokenizer
 from gui.latest import Latest
 from gui.run.relay import WeightsModel, model_from_weights
 from gui.session import Session
@@ -149,7 +149,7 @@ class RunFollower(QObject):
 
     # -- control --------------------------------------------------------------------------------
     def start(self, directory: str) -> None:
-        """Follow `directory` (engine.rundir.NotARun when it is not a run; nothing changed)."""
+        """Follow `directory` (engine.training.rundir.NotARun when it is not a run; nothing changed)."""
         self.reader = RunReader(directory)
         s = self.session
         s.set_document(None)  # what is shown is the run's, saved nowhere yet

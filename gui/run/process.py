@@ -1,6 +1,6 @@
 """`ProcessWorker`: a training run in a spawned child process, relayed by a QThread.
 
-The child (`engine.job.serve`) sends its envelopes (Yielded, then Returned or Errored) through a
+The child (`engine.training.job.serve`) sends its envelopes (Yielded, then Returned or Errored) through a
 pipe; this worker's thread receives them and emits the same signals a GeneratorWorker has, so
 the run controller treats the process like any other worker. The child never shares this
 process's interpreter lock, which is what keeps training at headless speed while the window
@@ -15,18 +15,18 @@ from typing import Any, Callable
 
 from PySide6.QtCore import Signal, Slot
 
-from engine.cores import pin_thread
-from engine.job import receive, send
-from engine.job_messages import Errored, Request, Returned, Stop, Yielded
+from engine.training.cores import pin_thread
+from engine.training.job import receive, send
+from engine.training.job_messages import Errored, Request, Returned, Stop, Yielded
 from gui.runtime import lower_thread_priority
 from gui.workers import Worker
 
 
 class ProcessWorker(Worker):
-    """Runs `target(*args, out, requests)` in a spawned child process (engine.job.serve).
+    """Runs `target(*args, out, requests)` in a spawned child process (engine.training.job.serve).
 
     `yielded` carries each message the run yielded (after `prepare`, if given), `returned` its
-    TrainingResult, `errored` an exception. `send()` delivers a request (engine.job_messages)
+    TrainingResult, `errored` an exception. `send()` delivers a request (engine.training.job_messages)
     to the child; `quit()` sends Stop and, if the child has not ended KILL_AFTER_S later,
     terminates it. A child that dies without a word ends with `errored`.
     """

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from engine.config import ModelConfig
-from engine.job_messages import JobMessage, Started, Weights
-from engine.model import GPT
+from engine.training.job_messages import JobMessage, Started, Weights
+from engine.model.decoder import GPT
 
 
 @dataclass(frozen=True)

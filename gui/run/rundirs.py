@@ -1,4 +1,4 @@
-"""Where the window's own training runs write their run directories (engine.rundir).
+"""Where the window's own training runs write their run directories (engine.training.rundir).
 
 Each run gets a folder of its own under the runs folder (settings "paths/runs_folder", by
 default the user's data folder), named by its start time and text, so File → Open run can open
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths
 
-from engine.rundir import CONFIGS
+from engine.training.rundir import CONFIGS
 from gui import settings
 
 KEEP_RUNS = 10  # up to ~120 MB each for the default model (40 snapshots of 3 MB)

@@ -5,8 +5,8 @@ import time
 from dataclasses import dataclass
 from typing import Generator
 
-from engine.model import GPT
-from engine.tokenizers import Tokenizer
+from engine.model.decoder import GPT
+from engine.text.tokenizers import Tokenizer
 
 TEMPERATURE, TOP_K = 0.8, 40
 
@@ -24,7 +24,7 @@ def sample_text(model: GPT, tokenizer: Tokenizer, prompt: str, n: int, seed: int
                 ) -> Generator[None, None, Sample]:
     """Generate `n` tokens after `prompt`; yields after each, so a newer evaluation's sample
     can stop this one there (gui.latest.Latest with supersede)."""
-    from engine.sample import generate
+    from engine.model.sample import generate
 
     t0 = time.perf_counter()
     text = ""

@@ -8,7 +8,7 @@ from typing import Callable
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMainWindow
 
-from engine.job import Cancelled, StartFrom
+from engine.training.job import Cancelled, StartFrom
 from gui import dialogs, resources
 from gui.session import Session
 from gui.window.context import ContextBox, first_lines
@@ -18,7 +18,7 @@ from gui.window.recent import RecentFiles
 APP_TITLE = "Transformer Explorer"
 MODEL_SUFFIXES = (".safetensors", ".pt", ".bin")  # ours, nanoGPT's ckpt.pt, pytorch_model.bin
 # Text files by their bytes, but a Hugging Face model's config or a nanoGPT vocabulary: opened
-# as a model (engine.imports says what to open for a vocabulary file).
+# as a model (engine.storage.imports says what to open for a vocabulary file).
 MODEL_NAMES = ("config.json", "meta.pkl", "vocab.json", "merges.txt", "tokenizer.json")
 HEAD_WINDOWS = 16  # a newly opened text's first context is read from this many windows of it
 HEAD_BYTES = 16_384  # of a text, for the first context of a model opened with it
@@ -90,9 +90,9 @@ class Documents(QObject):
         Decided by what the file holds, not its name: a PyTorch .pt (pickle or zip) goes the
         model way and is refused there with the reason, never decoded as text.
         """
-        from engine.filetype import classify
+        from engine.text.filetype import classify
 
-        from engine.rundir import is_run
+        from engine.training.rundir import is_run
 
         p = Path(path)
         if self._open_run is not None and is_run(p):  # dropped or recent: follow it
@@ -149,7 +149,7 @@ class Documents(QObject):
         """
         if self._busy(self.tr("Stop training (Shift+F5) before opening another file.")):
             return
-        from engine.corpus import load_corpus
+        from engine.text.corpus import load_corpus
 
         form = self.training
         tokenizer = form.tokenizer_name()
@@ -169,7 +169,7 @@ class Documents(QObject):
                           exc, self.tr("Opening {0} failed.").format(name)))
 
     def _on_text_opened(self, path: str, corpus, note: str, encoding: str | None) -> None:
-        from engine.model import new_model
+        from engine.model.decoder import new_model
 
         form = self.training
         try:
@@ -219,11 +219,11 @@ class Documents(QObject):
         """Load a model (in the background) and show it; its form settings are applied.
 
         Our checkpoints, nanoGPT's ckpt.pt and Hugging Face GPT-2 folders or files all open
-        (engine.imports.open_model, which never runs code from a file). A nanoGPT run with no
+        (engine.storage.imports.open_model, which never runs code from a file). A nanoGPT run with no
         vocabulary beside it asks for one (its meta.pkl, or GPT-2's vocab.json)."""
         if self._busy(self.tr("Stop training (Shift+F5) before opening another model.")):
             return
-        from engine.imports import TokenizerNeeded, open_model
+        from engine.storage.imports import TokenizerNeeded, open_model
 
         def job(report):
             return open_model(path, tokenizer_from=tokenizer_from)
@@ -258,7 +258,7 @@ class Documents(QObject):
         self.run.stop_following()  # this model replaces the followed run's
         imported = getattr(ckpt, "origin", "transformer-explorer") != "transformer-explorer"
         # An imported model is not a document of ours: Save asks where (never over the
-        # nanoGPT or Hugging Face file, which engine.outputs would refuse anyway).
+        # nanoGPT or Hugging Face file, which engine.storage.outputs would refuse anyway).
         s.set_document(None if default or imported else str(ckpt.path), ckpt.train_config)
         self.run.clear_result()
         # Our file with its optimizer state continues exactly; an imported model (no trainer
@@ -343,7 +343,7 @@ class Documents(QObject):
 
     def export_history(self) -> bool:
         """Write the loss history of the current model to a CSV file the user picks."""
-        from engine.export import history_to_csv
+        from engine.storage.export import history_to_csv
 
         if not self.session.history:
             dialogs.show_error(self.window, self.tr("No training history"), self.tr(
@@ -367,7 +367,7 @@ class Documents(QObject):
     def export_hf(self) -> None:
         """Write the model as a Hugging Face GPT-2 folder (config.json, model.safetensors and,
         for a GPT-2-style BPE, vocab.json + merges.txt) that `transformers` loads."""
-        from engine.imports.hf_export import ExportError, check_exportable, export_hf
+        from engine.storage.imports.hf_export import ExportError, check_exportable, export_hf
 
         s = self.session
         if s.model is None:
@@ -397,11 +397,11 @@ class Documents(QObject):
             exc, self.tr("Exporting the model failed.")), cancellable=False)
 
     def _save_to(self, path: str, overwrite: bool) -> bool:
-        """Save under the CLI's rules (engine.outputs): never over the training text or a file
+        """Save under the CLI's rules (engine.storage.outputs): never over the training text or a file
         that is not a model, an existing model only when it is this one's file or the user
         said to replace it; checked before writing. A failed write leaves the old file as it
         was and puts the weights in a rescue file the message names."""
-        from engine.outputs import check_output, checkpoint_bytes, save_with_rescue
+        from engine.storage.outputs import check_output, checkpoint_bytes, save_with_rescue
 
         s = self.session
         if s.model is None:
@@ -454,7 +454,7 @@ def head_context(tokenizer, corpus_path: str | None, n_tokens: int) -> str:
     """The first lines of the text at `corpus_path` as a first context ("" when unreadable)."""
     if not (corpus_path and Path(corpus_path).is_file()):
         return ""
-    from engine.textfile import DecodedStream, choose_decoding
+    from engine.text.textfile import DecodedStream, choose_decoding
 
     try:
         # Decoded as training would decode it (one home for the encoding rules); only the

@@ -1,4 +1,4 @@
-"""File → Open run…: choose a run directory (engine.rundir) and follow it live.
+"""File → Open run…: choose a run directory (engine.training.rundir) and follow it live.
 
 The following itself is the run controller's (gui.run.follow); this module asks for the
 folder, refuses what is not a run with a clear message, remembers the folder, and says in the
@@ -13,7 +13,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMainWindow
 
-from engine.rundir import CONFIGS, RECORDS, is_run
+from engine.training.rundir import CONFIGS, RECORDS, is_run
 from gui import dialogs, settings
 from gui.run import RunController
 from gui.window.context import ContextBox

@@ -14,7 +14,7 @@ DEBOUNCE_MS = 150  # context edits closer together than this are traced once
 
 
 def _trace(model, ids: np.ndarray):
-    from engine.trace import run_trace  # torch stays off the launch path
+    from engine.model.trace import run_trace  # torch stays off the launch path
 
     return run_trace(model, ids)
 

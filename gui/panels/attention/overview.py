@@ -2,7 +2,7 @@
 ImageItem each, all in a single plot, so 12 x 12 = 144 heads cost one widget), on one shared
 colour scale. A click on a head asks for it enlarged.
 
-The images are the trace's previews (engine.ondemand.preview): the stage itself up to 64
+The images are the trace's previews (engine.model.ondemand.preview): the stage itself up to 64
 tokens, beyond that each pixel the largest value of its block of queries x keys, so drawing
 the overview never recomputes a full (T, T) matrix.
 """

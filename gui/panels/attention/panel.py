@@ -9,8 +9,8 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 
-from engine.model import causal_mask
-from engine.steps import step_formula, step_title
+from engine.model.decoder import causal_mask
+from engine.model.steps import step_formula, step_title
 from gui.panels.attention.form import AttentionForm
 from gui.panels.attention.head_grid import HeadGrid, stage_scale
 from gui.panels.attention.overview import LayerHeadOverview

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from engine.steps import step_kind, step_layer
+from engine.model.steps import step_kind, step_layer
 
 TRACED_STAGES = ("scores", "scaled", "masked", "pattern")  # trace steps blocks.L.attn.<stage>
 STAGES = (*TRACED_STAGES, "mask")

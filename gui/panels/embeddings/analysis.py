@@ -1,5 +1,5 @@
 """The token table E as the Embeddings panel analyses it, with no widgets: its 2-D PCA map
-(fitted on, and showing, at most engine.analysis.MAP_SAMPLE rows: GPT-2's 50,257 would cost
+(fitted on, and showing, at most engine.model.analysis.MAP_SAMPLE rows: GPT-2's 50,257 would cost
 seconds a projection and a crowd of points) and each token's nearest tokens over the whole
 table, kept while the weights they came from are unchanged, and re-projected at most every
 MAP_INTERVAL_S while training."""
@@ -9,8 +9,8 @@ import time
 
 import numpy as np
 
-from engine.analysis import CosineIndex, pca_sampled
-from engine.model import GPT
+from engine.model.analysis import CosineIndex, pca_sampled
+from engine.model.decoder import GPT
 
 MAP_INTERVAL_S = 3.0  # while training, the vocabulary map is re-projected at most this often
 

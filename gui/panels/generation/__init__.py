@@ -4,7 +4,7 @@ distribution it was drawn from (top candidates as bars, the chosen one highlight
 `job` is the work off the GUI thread and `text` the generated text and its candidates (no
 widgets); `form` holds the prompt and sampling controls, `text_view` and `bars_view` draw, and
 `panel` assembles the dock and subscribes to the session. Nothing here computes model maths:
-tokens and probabilities come from `engine.sample`.
+tokens and probabilities come from `engine.model.sample`.
 """
 from gui.panels.generation.panel import GenerationPanel
 

@@ -105,7 +105,7 @@ class SamplingForm(Translated, QWidget):
             "Forget the generated text and start again from the prompt"))
 
     def sampling(self) -> dict:
-        """The current temperature / top_k / top_p as engine.sample arguments."""
+        """The current temperature / top_k / top_p as engine.model.sample arguments."""
         k = self.top_k_spin.value()
         p = self.top_p_spin.value()
         return {

@@ -10,8 +10,8 @@ from typing import Generator, Iterator
 
 import torch
 
-from engine.model import GPT
-from engine.sample import SampleStep
+from engine.model.decoder import GPT
+from engine.model.sample import SampleStep
 
 TOP_N = 10  # candidates drawn as bars (and asked of the engine per sampled token)
 
@@ -36,7 +36,7 @@ class JobEnd:
 @torch.no_grad()
 def last_logits(model: GPT, ids: list[int], vocab_size: int) -> torch.Tensor:
     """The model's logits for the token after `ids` (cropped to the context window), as
-    engine.sample.generate computes them."""
+    engine.model.sample.generate computes them."""
     T = model.config.context_length
     idx = torch.tensor([ids[-T:]], dtype=torch.long)  # (1, t)
     logits, _ = model(idx)  # (1, t, V)

@@ -1,9 +1,9 @@
 """The Generation dock: the sampling form above the growing text and the distribution bars.
 
-Tokens come from `engine.sample.generate` off the GUI thread (`gui.latest.Latest`): a Step or
+Tokens come from `engine.model.sample.generate` off the GUI thread (`gui.latest.Latest`): a Step or
 Run is one job that yields its tokens, then returns the logits the model produced at the shown
 position, so temperature / top-k / top-p re-shape the bars at once with
-`engine.sample.next_token_probs`. A "preview" is the same job with no tokens: the logits after
+`engine.model.sample.next_token_probs`. A "preview" is the same job with no tokens: the logits after
 the prompt, or after the newest token once the weights changed. Resetting the text resets the
 jobs too, so a job asked for before (a preview of the old prompt) reports nothing.
 """
@@ -101,7 +101,7 @@ class GenerationPanel(Translated, LazyPanel):
         self._on_prompt_settled()
 
     def sampling(self) -> dict:
-        """The current temperature / top_k / top_p as engine.sample arguments."""
+        """The current temperature / top_k / top_p as engine.model.sample arguments."""
         return self.form.sampling()
 
     @Slot()

@@ -12,9 +12,9 @@ from typing import Iterator
 
 import numpy as np
 
-from engine.model import GPT
-from engine.sample import SampleStep, generate, next_token_probs
-from engine.tokenizers import Tokenizer
+from engine.model.decoder import GPT
+from engine.model.sample import SampleStep, generate, next_token_probs
+from engine.text.tokenizers import Tokenizer
 from gui.panels.generation.job import TOP_N, Logits
 
 

@@ -6,7 +6,7 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QGroupBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from engine.tokenizers import Tokenizer
+from engine.text.tokenizers import Tokenizer
 from gui.panels.history.snapshots import Compared
 from gui.widgets import PATTERN_CMAP, SIGNED_CMAP, Heatmap
 from gui.widgets.language import Translated

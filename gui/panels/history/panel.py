@@ -17,8 +17,8 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QTimer, Signal, Slot
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from engine.snapshots import SnapshotStore
-from engine.trace import Trace, run_trace
+from engine.training.snapshots import SnapshotStore
+from engine.model.trace import Trace, run_trace
 from gui.latest import Latest
 from gui.panels.history.compare_view import CompareView
 from gui.panels.history.sample_view import SampleView

@@ -13,11 +13,11 @@ from typing import Any, Generator
 
 import numpy as np
 
-from engine.model import GPT
-from engine.sample import generate
-from engine.snapshots import SnapshotStore
-from engine.tokenizers import Tokenizer
-from engine.trace import Trace, run_trace
+from engine.model.decoder import GPT
+from engine.model.sample import generate
+from engine.training.snapshots import SnapshotStore
+from engine.text.tokenizers import Tokenizer
+from engine.model.trace import Trace, run_trace
 
 STATE_CACHE = 4  # loaded snapshot state dicts kept in memory
 TRACE_CACHE = 12  # traces kept, keyed by (step, context ids)

@@ -166,7 +166,7 @@ class AblationView(Translated, LazyPanel):
         self.set_heads([])
 
     def shift(self) -> dict | None:
-        """engine.lens.next_token_shift of the ticked heads: {'before': [(id, p)], 'after': ...}."""
+        """engine.model.lens.next_token_shift of the ticked heads: {'before': [(id, p)], 'after': ...}."""
         self._flush()
         return self._shift
 

@@ -11,10 +11,10 @@ from typing import Callable
 
 import numpy as np
 
-from engine.corpus import Corpus
-from engine.lens import TopK, ablation_effect, next_token_shift
-from engine.model import GPT
-from engine.trace import Trace, run_trace
+from engine.text.corpus import Corpus
+from engine.model.lens import TopK, ablation_effect, next_token_shift
+from engine.model.decoder import GPT
+from engine.model.trace import Trace, run_trace
 
 SHIFT_TOP_K = 8  # next-token guesses drawn per side in the ablation chart
 
@@ -25,7 +25,7 @@ Heads = list[tuple[int, int]]  # (layer, head) pairs
 class ShiftResult:
     """What a tick of a head box produces: the next-token shift and, if asked, the trace."""
 
-    shift: dict[str, TopK]  # engine.lens.next_token_shift: {"before": [(id, p)], "after": ...}
+    shift: dict[str, TopK]  # engine.model.lens.next_token_shift: {"before": [(id, p)], "after": ...}
     trace: Trace | None  # the ablated trace of the same ids, when re-traced
 
 
@@ -38,7 +38,7 @@ def shift_job(model: GPT, ids: np.ndarray, heads: Heads, retrace: bool) -> Shift
 
 def measure_job(report: Callable[[int, int], None], model: GPT, corpus: Corpus,
                 heads: Heads) -> dict[str, float]:
-    """engine.lens.ablation_effect, for a FunctionWorker (`report` raises once cancelled)."""
+    """engine.model.lens.ablation_effect, for a FunctionWorker (`report` raises once cancelled)."""
     report(0, 1)
     result = ablation_effect(model, corpus, heads)
     report(1, 1)

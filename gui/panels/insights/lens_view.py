@@ -1,7 +1,7 @@
 """The logit-lens tab: for one position, a table of depth (rows) × top-k next-token guesses.
 
 The residual stream after the embedding and after each block is decoded through the model's
-own final path (engine.lens.logit_lens), so a prediction can be watched forming.
+own final path (engine.model.lens.logit_lens), so a prediction can be watched forming.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.lens import LensRow, logit_lens
+from engine.model.lens import LensRow, logit_lens
 from gui.latest import Latest, worth_a_thread
 from gui.pieces import piece
 from gui.session import Session
@@ -228,7 +228,7 @@ class LensView(Translated, LazyPanel):
             self._jobs.shutdown()
 
     def _depth(self, label: str) -> str:
-        """engine.lens's name of a depth ("embed", "block 0", "final") in the current language."""
+        """engine.model.lens's name of a depth ("embed", "block 0", "final") in the current language."""
         if label == "embed":
             return self.tr("embed")
         if label == "final":
@@ -263,7 +263,7 @@ class LensView(Translated, LazyPanel):
 
 
 def _lens_job(model, trace, position: int, k: int) -> tuple:
-    """engine.lens.logit_lens off the GUI thread, with what it is the answer to."""
+    """engine.model.lens.logit_lens off the GUI thread, with what it is the answer to."""
     try:
         return trace, model, position, k, logit_lens(model, trace, position, top_k=k)
     except (KeyError, IndexError, RuntimeError) as exc:  # kept without its frames (their trace)

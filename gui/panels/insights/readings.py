@@ -14,8 +14,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QColor
 
-from engine.lens import TopK, per_token_loss
-from engine.model import GPT
+from engine.model.lens import TopK, per_token_loss
+from engine.model.decoder import GPT
 from gui.session import Session
 
 LENS_CMAP = pg.ColorMap([0.0, 1.0], [(255, 255, 255), (33, 102, 172)])  # p = 0 white, 1 blue
@@ -140,7 +140,7 @@ class ShiftBars:
 
 
 def shift_bars(shift: dict[str, TopK], offset: float = 0.2) -> ShiftBars:
-    """Bars of engine.lens.next_token_shift: the intact model's guesses in order, then any
+    """Bars of engine.model.lens.next_token_shift: the intact model's guesses in order, then any
     that only ablation brings; a token outside one side's top-k has no bar on that side (its
     probability was not reported)."""
     before, after = dict(shift["before"]), dict(shift["after"])

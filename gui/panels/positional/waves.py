@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.model import GPT, sinusoidal_table
+from engine.model.decoder import GPT, sinusoidal_table
 
 DEFAULT_DIMS = (0, 1, 2, 3, 8, 9)  # the dimensions drawn for a new model
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.config import MAX_CONTEXT
-from engine.model import GPT
+from engine.model.decoder import GPT
 from gui.panels.positional.waves import DEFAULT_DIMS, dim_kind, is_learned, wave_table
 from gui.widgets import NoteLabel
 from gui.widgets.export import install_export_menu

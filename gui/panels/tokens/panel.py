@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
-from engine.tokenizers import TokenizerUnavailable
+from engine.text.tokenizers import TokenizerUnavailable
 from gui.panels.tokens.form import TokenizerForm
 from gui.panels.tokens.rows import (
     TokenRow,

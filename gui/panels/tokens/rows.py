@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.tokenizers import Tokenizer, available_tokenizers, display_bytes, get_base
+from engine.text.tokenizers import Tokenizer, available_tokenizers, display_bytes, get_base
 from gui.pieces import piece
 
 # Display pieces of the other tokenizers, by (tokenizer name, original id): the comparison

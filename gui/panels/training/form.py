@@ -6,7 +6,7 @@ inline (Start stays off while a setting is impossible), remembers them in the se
 and speaks the installed language (labels and tooltips are marked with QT_TRANSLATE_NOOP and
 translated when shown; a LanguageChange re-translates them).
 
-Under the settings, a hint says when the model is too big for the text (engine.fit.suggest:
+Under the settings, a hint says when the model is too big for the text (engine.training.fit.suggest:
 more than 10 parameters per token) and offers to apply a better-fitting model.
 """
 from __future__ import annotations
@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.config import ACTIVATIONS, NORMS, POSITIONAL, ConfigError, ModelConfig, TrainConfig
-from engine.fit import Suggestion, suggest
+from engine.training.fit import Suggestion, suggest
 from gui import settings
 from gui.session import Session
 from gui.widgets.language import Translated
@@ -140,7 +140,7 @@ class TrainingForm(Translated, QWidget):
         # counting a model's parameters costs ~20 ms.
         self._suggestions: dict[tuple, Suggestion | None] = {}
 
-        from engine.tokenizers import available_tokenizers
+        from engine.text.tokenizers import available_tokenizers
 
         self.tokenizer_box = QComboBox()
         for name in available_tokenizers():  # names, the same in every language
@@ -346,7 +346,7 @@ class TrainingForm(Translated, QWidget):
         self.changed.emit()
         return self._ok
 
-    # -- does the model fit the text (engine.fit) --------------------------------------------------
+    # -- does the model fit the text (engine.training.fit) --------------------------------------------------
 
     @property
     def suggestion(self) -> Suggestion | None:

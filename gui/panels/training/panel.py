@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.config import ModelConfig, TrainConfig
-from engine.job_messages import Started, TrainingResult
+from engine.training.job_messages import Started, TrainingResult
 from gui import dialogs
 from gui.panels.training.form import TrainingForm
 from gui.panels.training.plots import TrainingPlots
@@ -60,7 +60,7 @@ class TrainingPanel(Translated, QWidget):
         self.keep_row = QWidget()
         self.progress = RunProgress()
         self._settings_from = None  # the followed run whose settings the form shows
-        # Where the run's files are (engine.rundir): File → Open run opens them again.
+        # Where the run's files are (engine.training.rundir): File → Open run opens them again.
         self.run_folder = QLabel()
         self.run_folder.setWordWrap(True)
         self.run_folder.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

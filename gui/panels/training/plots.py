@@ -2,7 +2,7 @@
 
 Curves are created once and fed with setData from the session's history. While a run lasts
 they redraw on a timer, not per batch of records; when idle, at once. When validation loss has
-risen for several evaluations since its best (engine.fit.overfitting), a note on the loss plot
+risen for several evaluations since its best (engine.training.fit.overfitting), a note on the loss plot
 says so and a marker shows the best evaluation.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QWidget
 
-from engine.fit import Overfitting, overfitting_in
+from engine.training.fit import Overfitting, overfitting_in
 from gui.panels.training.curves import TrainingCurves
 from gui.session import Session
 from gui.widgets.export import install_export_menu

@@ -9,7 +9,7 @@ from typing import Any, Callable
 import numpy as np
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
-from engine.article import (
+from engine.model.article import (
     ARTICLE_BATCH,
     ARTICLE_CONTEXT,
     ARTICLE_D_MODEL,
@@ -19,9 +19,9 @@ from engine.article import (
     article_mode_problem,
     windows_batch,
 )
-from engine.model import GPT
-from engine.steps import short_shape
-from engine.trace import Trace, run_trace
+from engine.model.decoder import GPT
+from engine.model.steps import short_shape
+from engine.model.trace import Trace, run_trace
 from gui.session import Session
 
 # Raised as a ValueError's text, translated where it is shown (message()).
@@ -67,7 +67,7 @@ def failed(err: BaseException) -> str:
 
 
 def problem(model: GPT | None) -> str | None:
-    """Why this model cannot show the articles' shapes (engine.article decides), in the
+    """Why this model cannot show the articles' shapes (engine.model.article decides), in the
     interface language; None when it can."""
     if article_mode_problem(model) is None:
         return None

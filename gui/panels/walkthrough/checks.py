@@ -1,4 +1,4 @@
-"""The walkthrough's checks: each step of a trace recomputed independently (engine.checks) the
+"""The walkthrough's checks: each step of a trace recomputed independently (engine.model.checks) the
 first time it is shown, kept for that trace, and the sentence that reports the verdict.
 
 A large model's checks run off the GUI thread (gui.latest): checking GPT-2 small's logits
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Signal
 
-from engine.checks import Check, check_step
-from engine.model import GPT
-from engine.trace import Trace
+from engine.model.checks import Check, check_step
+from engine.model.decoder import GPT
+from engine.model.trace import Trace
 from gui.latest import Latest, worth_a_thread
 
 NO_MODEL = QT_TRANSLATE_NOOP("StepChecks", "no model is loaded")

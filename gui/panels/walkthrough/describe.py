@@ -1,20 +1,20 @@
 """A step in words: what the walkthrough writes above the numbers for the step on show.
 
-The facts come from the engine (engine.steps: title, formula, axes, weights, reshape note;
-engine.guide: the explanation in English or Chinese); this module only puts them together for
+The facts come from the engine (engine.model.steps: title, formula, axes, weights, reshape note;
+engine.model.guide: the explanation in English or Chinese); this module only puts them together for
 one step of one trace, so the words view has nothing to compute.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.checks import step_inputs
-from engine.guide import help_text
-from engine.model import GPT
+from engine.model.checks import step_inputs
+from engine.model.guide import help_text
+from engine.model.decoder import GPT
 from PySide6.QtCore import QCoreApplication
 
-from engine.steps import named_shape, reshape_note, step_formula, step_title, weights_note
-from engine.trace import Trace
+from engine.model.steps import named_shape, reshape_note, step_formula, step_title, weights_note
+from engine.model.trace import Trace
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Saving the step on show: its values as CSV or .npy (engine.export), its heatmap as PNG or SVG
+"""Saving the step on show: its values as CSV or .npy (engine.storage.export), its heatmap as PNG or SVG
 (the shared exporter). The folder last saved to is remembered ("walkthrough/export_dir").
 """
 from __future__ import annotations
@@ -8,8 +8,8 @@ import os
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QWidget
 
-from engine.export import step_to_csv, step_to_npy
-from engine.trace import Step
+from engine.storage.export import step_to_csv, step_to_npy
+from engine.model.trace import Step
 from gui import dialogs, settings
 from gui.widgets import Heatmap
 from gui.widgets.export import export_view

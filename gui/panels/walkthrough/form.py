@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QWidget
 
-from engine.trace import Step
+from engine.model.trace import Step
 from gui import settings
 from gui.panels.walkthrough.labels import slice_index
 from gui.panels.walkthrough.table_model import DEFAULT_PRECISION, GREY

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QCoreApplication
 
-from engine.steps import axis_name, short_shape, step_formula, step_title
-from engine.trace import Step, Trace
+from engine.model.steps import axis_name, short_shape, step_formula, step_title
+from engine.model.trace import Step, Trace
 from gui.pieces import piece
 from gui.session import Session
 

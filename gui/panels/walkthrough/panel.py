@@ -16,8 +16,8 @@ from PySide6.QtCore import QEvent, QObject, Qt, Slot
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
-from engine.checks import Check
-from engine.trace import Trace
+from engine.model.checks import Check
+from engine.model.trace import Trace
 from gui.panels.walkthrough import article
 from gui.panels.walkthrough.checks import StepChecks, verdict
 from gui.panels.walkthrough.describe import describe

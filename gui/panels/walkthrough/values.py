@@ -6,8 +6,8 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QSplitter, QTableView, QVBoxLayout, QWidget
 
-from engine.steps import axis_name, step_title
-from engine.trace import Step
+from engine.model.steps import axis_name, step_title
+from engine.model.trace import Step
 from gui.panels.walkthrough.form import SliceForm
 from gui.panels.walkthrough.labels import TraceLabels, slice_caption
 from gui.panels.walkthrough.table_model import StepTableModel
