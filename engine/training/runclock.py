@@ -23,10 +23,10 @@ def process_start_time() -> float | None:
     try:
         stat = Path("/proc/self/stat").read_text()
         ticks = int(stat[stat.rfind(")") + 2:].split()[19])  # starttime: ticks since boot
-        boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
-                    if line.startswith("btime "))
-        return boot + ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, StopIteration):
+        # The process's age from the uptime (10 ms steps), not from btime (whole seconds).
+        up = float(Path("/proc/uptime").read_text().split()[0])
+        return time.time() - max(0.0, up - ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
         return None
 
 
