@@ -38,18 +38,14 @@ if TYPE_CHECKING:
 def cmd_train(args: argparse.Namespace, session: Session | None = None) -> int:
     """`session` (engine.training.distributed.Session) under torchrun: every rank trains its share,
     rank 0 alone prints, checks --out and saves."""
-    from tqdm import tqdm
-
     from engine.storage.imports import training_start  # any format: ours, nanoGPT, Hugging Face
     from engine.config import ModelConfig, TrainConfig
-    from engine.text.corpus import TokenCacheWarning, load_corpus
     from engine.devices import resolve_device
     from engine.training.distributed import per_process
     from engine.training.memory import check_memory, param_count
     from engine.wording import plural
     from engine.storage.outputs import check_output, checkpoint_bytes
     from engine.training.runs import build_trainer, check_more_steps
-    from engine.text.tokenfile import cache_choice
     from engine.training.runclock import RunClock
 
     clock = RunClock.of_process()  # the run's seconds count from the process's start
@@ -99,31 +95,9 @@ def cmd_train(args: argparse.Namespace, session: Session | None = None) -> int:
         # One writer per run folder, taken before the (possibly long) tokenization.
         lock = RunLock(run_directory(first.path)).acquire()
     try:
-        quiet = args.json or not sys.stderr.isatty() or not main
         clock.switch("tokenizing")
-        with tqdm(total=Path(args.file).stat().st_size if Path(args.file).is_file() else 0,
-                  unit="B", unit_scale=True, desc="tokenizing", disable=quiet,
-                  leave=False) as bar:
-            def progress(done: int, total: int) -> None:
-                bar.total = total
-                bar.n = done
-                bar.refresh()
-
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", TokenCacheWarning)
-                corpus = load_corpus(
-                    args.file, tokenizer=tokenizer_name, context_length=mcfg.context_length,
-                    val_fraction=tcfg.val_fraction, progress=progress,
-                    vocab_from=ckpt.tokenizer if ckpt else None, encoding=args.encoding,
-                    token_cache=cache_choice(args),
-                )
+        corpus = _tokenize(args, mcfg, tcfg, tokenizer_name, ckpt, main)
         clock.switch("startup")  # building the model and the trainer
-        for w in caught:  # a full cache folder: one line of ours, not Python's warning format
-            if issubclass(w.category, TokenCacheWarning):
-                if main:
-                    print(f"{PROG}: warning: {w.message}", file=sys.stderr)
-            else:
-                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
         if session is not None:
             session.barrier()  # every rank has the corpus (a rank-0-only load would wait here)
         if not args.json and main:  # the encoding is always reported, a terminal or not
@@ -151,6 +125,38 @@ def cmd_train(args: argparse.Namespace, session: Session | None = None) -> int:
     finally:
         if lock is not None:
             lock.release()
+
+
+def _tokenize(args: argparse.Namespace, mcfg, tcfg, tokenizer_name: str, ckpt, main: bool):
+    """The corpus of args.file (a bar on a terminal); a full cache folder is one line."""
+    from tqdm import tqdm
+
+    from engine.text.corpus import TokenCacheWarning, load_corpus
+    from engine.text.tokenfile import cache_choice
+
+    quiet = args.json or not sys.stderr.isatty() or not main
+    with tqdm(total=Path(args.file).stat().st_size if Path(args.file).is_file() else 0,
+              unit="B", unit_scale=True, desc="tokenizing", disable=quiet, leave=False) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", TokenCacheWarning)
+            corpus = load_corpus(
+                args.file, tokenizer=tokenizer_name, context_length=mcfg.context_length,
+                val_fraction=tcfg.val_fraction, progress=progress,
+                vocab_from=ckpt.tokenizer if ckpt else None, encoding=args.encoding,
+                token_cache=cache_choice(args),
+            )
+    for w in caught:  # a full cache folder: one line of ours, not Python's warning format
+        if issubclass(w.category, TokenCacheWarning):
+            if main:
+                print(f"{PROG}: warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    return corpus
 
 
 def _drive(args: argparse.Namespace, trainer: Trainer, plan: OutputPlan | None,
