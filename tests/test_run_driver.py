@@ -306,3 +306,65 @@ def test_a_run_whose_output_is_not_a_terminal_prints_plain_progress_lines(tmp_pa
     assert [ln.split(":")[0] for ln in lines] == ["step 10/30", "step 20/30", "step 30/30"]
     assert all("loss" in ln and "val" in ln and "tokens/s" in ln for ln in lines)
     assert "\r" not in err  # no bar's carriage returns in a log
+
+
+# -- the window's job, through the driver ------------------------------------------------------------
+
+
+def test_the_windows_job_pauses_resumes_and_stops_through_the_driver(tmp_path):
+    """The job's messages as the window's process sends them: paused, no records while held;
+    resumed; stopped with its weights saved and end.json saying so."""
+    import threading
+
+    from engine.config import ModelConfig, TrainConfig
+    from engine.training.job import TrainingControl, TrainingRequest, training_job
+    from engine.training.job_messages import Paused, Records, Started
+
+    model = ModelConfig(vocab_size=1, d_model=16, n_head=2, n_layer=1, context_length=8, d_ff=32)
+    cfg = TrainConfig(batch_size=4, steps=100_000, warmup_steps=2, eval_interval=50,
+                      eval_batches=1, device="cpu")
+    control = TrainingControl()
+    job = training_job(TrainingRequest(model, cfg, "cpu", str(book(tmp_path)), "char",
+                                       run_dir=str(tmp_path / "run"), torch_threads=1,
+                                       emit_interval_s=0.05), control)
+    messages, steps = [], []
+    held = threading.Event()
+
+    def consume():
+        try:
+            while True:
+                message = next(job)
+                messages.append(message)
+                if isinstance(message, Records):
+                    steps.extend(r["step"] for r in message.rows)
+                if isinstance(message, Paused):
+                    held.set()
+        except StopIteration as stop:
+            messages.append(stop.value)
+
+    worker = threading.Thread(target=consume)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 60
+        while len(steps) < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        control.pause()
+        assert held.wait(30)
+        frozen = len(steps)
+        time.sleep(0.3)
+        assert len(steps) == frozen and (tmp_path / "run" / LOCK).exists()
+        control.resume()
+        deadline = time.monotonic() + 30
+        while len(steps) <= frozen + 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(steps) > frozen + 5
+    finally:
+        control.stop()
+        worker.join(60)
+    result = messages[-1]
+    assert any(isinstance(m, Started) for m in messages)
+    assert result.outcome == "stopped" and result.state["step"] == result.step
+    end = _end(tmp_path / "run")
+    assert end["outcome"] == "stopped" and end["step"] == result.step
+    assert load_checkpoint(tmp_path / "run" / "model.safetensors").step == result.step
+    assert not (tmp_path / "run" / LOCK).exists()
