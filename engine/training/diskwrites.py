@@ -30,6 +30,12 @@ def errno_of(message: str) -> int:
     return errno.ENOSPC if "No space left on device" in message else errno.EIO
 
 
+def reason_of(message: str) -> str:
+    """"No space left on device" out of safetensors' "Error while serializing: I/O error: ..."."""
+    found = re.search(r"I/O error: (.*?)(?: \(os error \d+\))?$", message.strip())
+    return found.group(1) if found else " ".join(message.split())
+
+
 def append_whole(path: Path, data: bytes) -> None:
     """Append `data` (whole lines) in one go; on failure (a full disk) the file is cut back
     to its old end, so no half line is left for a reader to wait on."""

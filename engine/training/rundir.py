@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from safetensors import SafetensorError
 
-from engine.training.diskwrites import append_whole, errno_of
+from engine.training.diskwrites import append_whole, errno_of, reason_of
 from engine.training.snapshots import SnapshotStore, share_mode
 from engine.training.snapshots import _NAME as _SNAPSHOT_NAME
 
@@ -260,7 +260,7 @@ class RunWriter:
         except OSError as exc:
             self._failed(exc)
         except SafetensorError as exc:  # safetensors' own error for a disk that refused
-            self._failed(OSError(errno_of(str(exc)), " ".join(str(exc).split())))
+            self._failed(OSError(errno_of(str(exc)), reason_of(str(exc))))
         return None
 
     def begin(self, trainer: Any, corpus_path: str | None, *, source: str,
