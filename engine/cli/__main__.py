@@ -1,6 +1,4 @@
 """`python -m engine.cli ...` (and `torchrun ... -m engine.cli train ...`)."""
-import sys
+from engine.cli.commands import main_and_exit
 
-from engine.cli.commands import main
-
-sys.exit(main())
+main_and_exit()

@@ -25,6 +25,19 @@ class UsageError(Exception):
     """A user-facing problem with a one-line message."""
 
 
+class _DefaultsShown(argparse.HelpFormatter):
+    """Help that gives each option's default, where it has one its help does not already say
+    (a flag's False and an unset None are no default worth a word)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if default in (None, False, argparse.SUPPRESS) or "default" in text \
+                or not action.option_strings:
+            return text
+        return f"{text} (default: %(default)s)" if text else "default: %(default)s"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """All subcommands and options; `transformer-explorer` with none opens the GUI."""
     from engine.config import ModelConfig, TrainConfig
@@ -38,7 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("train", help="train a model on a text file")
+    p = sub.add_parser(
+        "train", help="train a model on a text file",
+        formatter_class=_DefaultsShown,
+        description="Train a small GPT-like decoder on a text file. The run is written as it "
+        "goes to a run folder (--out): the model, saved again at every evaluation; "
+        "records.jsonl; weight snapshots; run.json; and end.json, which says how the run ended "
+        "and where its seconds went. A terminal shows a progress bar, a log gets a line at "
+        "every evaluation. Ctrl+C stops after the current step and saves (exit status 130).")
     p.add_argument("file", help="a text file (UTF-8, UTF-16, GBK/GB18030, Windows-1252)")
     p.add_argument("--out", required=True, help="the run directory (or a .safetensors path, "
                    "whose run directory is NAME.run/ beside it): model.safetensors saved again "
@@ -49,30 +69,43 @@ def build_parser() -> argparse.ArgumentParser:
     add_cache_options(p)
     p.add_argument("--tokenizer", default="cl100k_base",
                    help="cl100k_base (default), char, or another tiktoken encoding name")
-    p.add_argument("--d-model", type=int, default=m.d_model)
-    p.add_argument("--heads", type=int, default=m.n_head)
-    p.add_argument("--layers", type=int, default=m.n_layer)
-    p.add_argument("--context", type=int, default=m.context_length)
+    p.add_argument("--d-model", type=int, default=m.d_model,
+                   help="width of every token's vector (the residual stream)")
+    p.add_argument("--heads", type=int, default=m.n_head,
+                   help="attention heads per layer (must divide --d-model)")
+    p.add_argument("--layers", type=int, default=m.n_layer, help="transformer blocks")
+    p.add_argument("--context", type=int, default=m.context_length,
+                   help="tokens the model sees at once (the context window)")
     p.add_argument("--ffn", type=int, default=m.d_ff, help="feed-forward hidden width")
-    p.add_argument("--dropout", type=float, default=m.dropout)
-    p.add_argument("--positional", choices=("sinusoidal", "learned"), default=m.positional)
-    p.add_argument("--norm", choices=("post", "pre"), default=m.norm)
-    p.add_argument("--activation", choices=("relu", "gelu"), default=m.activation)
+    p.add_argument("--dropout", type=float, default=m.dropout,
+                   help="fraction of activations dropped while training")
+    p.add_argument("--positional", choices=("sinusoidal", "learned"), default=m.positional,
+                   help="how positions are encoded: the paper's sines or a learned table")
+    p.add_argument("--norm", choices=("post", "pre"), default=m.norm,
+                   help="layer norm after each sub-layer (the paper) or before it (GPT-2)")
+    p.add_argument("--activation", choices=("relu", "gelu"), default=m.activation,
+                   help="the feed-forward network's activation")
     p.add_argument("--tied", action="store_true", help="share token table and output layer")
     p.add_argument("--batch", type=int, default=t.batch_size,
                    help="windows per optimizer step, over all ranks under torchrun")
     p.add_argument("--grad-accum", type=int, default=t.grad_accum, metavar="N",
                    help="split each batch into N micro-batches whose gradients add up")
-    p.add_argument("--lr", type=float, default=t.lr)
+    p.add_argument("--lr", type=float, default=t.lr, help="peak learning rate (AdamW)")
     p.add_argument("--min-lr", type=float, default=None, help="cosine floor (default lr/10)")
-    p.add_argument("--warmup", type=int, default=t.warmup_steps)
+    p.add_argument("--warmup", type=int, default=t.warmup_steps,
+                   help="steps of linear warm-up to --lr, then cosine decay to --min-lr")
     p.add_argument("--steps", type=int, default=t.steps, help="total optimizer steps")
-    p.add_argument("--eval-interval", type=int, default=t.eval_interval)
-    p.add_argument("--eval-batches", type=int, default=t.eval_batches)
-    p.add_argument("--weight-decay", type=float, default=t.weight_decay)
-    p.add_argument("--grad-clip", type=float, default=t.grad_clip)
+    p.add_argument("--eval-interval", type=int, default=t.eval_interval,
+                   help="steps between evaluations (each also saves the model)")
+    p.add_argument("--eval-batches", type=int, default=t.eval_batches,
+                   help="batches of each split scored at an evaluation")
+    p.add_argument("--weight-decay", type=float, default=t.weight_decay,
+                   help="AdamW weight decay of the linear layers' weights")
+    p.add_argument("--grad-clip", type=float, default=t.grad_clip,
+                   help="clip the gradient's global norm to this (0: no clipping)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    p.add_argument("--seed", type=int, default=t.seed)
+    p.add_argument("--seed", type=int, default=t.seed,
+                   help="seed of the initial weights, the batches and dropout")
     p.add_argument("--compile", action="store_true",
                    help="train through torch.compile (slow first step; often faster on GPUs)")
     p.add_argument("--no-amp", dest="amp", action="store_false",
@@ -133,6 +166,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def main_and_exit() -> None:
+    """The process's entry: main(), then exit at once with its status.
+
+    Once the command is done, nothing is left to write (every file was closed, a torchrun
+    group was destroyed), but the interpreter's teardown of torch still took 0.2-4 s, which
+    no figure of a run's seconds could show. A run compiled by torch.compile exits normally:
+    its compiler's worker processes are shut down at exit.
+    """
+    import os
+
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if _compiled:
+        sys.exit(code)
+    os._exit(code)
+
+
+_compiled = False  # a run trained through torch.compile: its process exits normally
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `transformer-explorer-cli` (and of `transformer-explorer COMMAND`)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -165,6 +219,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     import gc
+
+    global _compiled
+    _compiled = _compiled or args.compile
 
     from engine.cli.train import cmd_train
     from engine.training.distributed import DEFAULT_TIMEOUT_S, torchrun_session
@@ -402,4 +459,4 @@ def cmd_export_hf(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main_and_exit()

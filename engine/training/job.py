@@ -18,13 +18,13 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Generator
 
 from engine.training import cores
 from engine.config import ModelConfig, TrainConfig
 from engine.text.corpus import Corpus
 from engine.training.job_messages import (
-    BestEvaluation,
     Envelope,
     Errored,
     JobMessage,
@@ -202,9 +202,13 @@ def training_job(req: TrainingRequest, control: TrainingControl
 
 def _train(req: TrainingRequest, control: TrainingControl
            ) -> Generator[JobMessage, None, TrainingResult]:
+    from engine.training.driver import (Evaluated, RunDriver, RunFinished, RunOutputs,
+                                        RunStarted, RunWarning, SnapshotSaved, StepDone)
+    from engine.training.runclock import RunClock
+    from engine.training.rundir import CHECKPOINT
     from engine.training.runs import build_trainer
-    from engine.training.trainer import TrainingDiverged, TrainingError
 
+    clock = RunClock()  # this run's seconds, from the request (the process is started once)
     start = req.start_from
     if start is not None:
         req = replace(req, tokenizer=start.tokenizer.name,
@@ -213,11 +217,13 @@ def _train(req: TrainingRequest, control: TrainingControl
     if corpus is None:
         yield Status(f"Tokenizing {req.corpus_path} with {req.tokenizer}…", "tokenizing",
                      {"path": req.corpus_path, "tokenizer": req.tokenizer})
+        clock.switch("tokenizing")
         try:
             corpus = yield from _load_corpus_in_background(
                 req, control, start.tokenizer if start else None)
         except Cancelled:
             return TrainingResult("stopped", train_config=req.train_config)
+        clock.switch("startup")
     tokenizer = start.tokenizer if start is not None else corpus.tokenizer
     train_cfg = req.train_config
     # The one run set-up, shared with the CLI: seeded new model or the given weights, memory
@@ -237,116 +243,68 @@ def _train(req: TrainingRequest, control: TrainingControl
         device=str(trainer.device), params=model.num_params(),
         train_config=train_cfg, weights=initial)
 
-    writer = None
-    if req.run_dir:
-        from engine.training.rundir import RunWriter
-
-        # The same files the CLI writes: File → Open run reads either.
-        # A failed write (a full disk) stops the files, never the run: the viewer is told.
-        writer = RunWriter(req.run_dir, on_error=lambda exc: None)
-        if writer.begin(trainer, req.corpus_path, source="window", command=[],
-                        weights=initial) is not None:
-            yield SnapshotWritten(str(writer.snapshot_dir))
-        if writer.error is not None:
-            yield _run_dir_failed(writer)
-            writer = None
-
+    # The same run folder the CLI writes (File → Open run reads either), by the same driver.
+    # A failed write stops the files, never the run (a full disk stops the run, its weights
+    # saved); the window holds the weights and saves them with File → Save.
+    run_dir = Path(req.run_dir) if req.run_dir else None
+    outputs = RunOutputs(
+        checkpoint=run_dir / CHECKPOINT if run_dir is not None else None, run_dir=run_dir,
+        corpus_path=req.corpus_path, source="window", command=[],
+        save_every_evaluation=False, best_file=False, copies=True, log_every=1,
+        flush_interval_s=req.emit_interval_s)
+    driver = RunDriver(trainer, outputs, clock=clock, first_weights=initial)
     pending: list[dict] = []
     last_emit = last_refresh = time.monotonic()
-    outcome, error = "done", None
-    best: BestEvaluation | None = None  # this run's lowest validation loss (snapshots thin out)
-    try:
-        for rec in trainer.run():
-            pending.append(rec.to_dict())
-            now = time.monotonic()
-            final = rec.event in ("done", "stopped")
-            if rec.event == "eval" or final or now - last_emit >= req.emit_interval_s:
-                if writer is not None:
-                    writer.records(pending)
-                yield Records(pending)
-                pending, last_emit = [], now
-                if writer is not None and writer.error is not None:
-                    yield _run_dir_failed(writer)
-                    writer = None
-            interval = control.refresh_interval_s or req.refresh_interval_s
-            show = not final and (now - last_refresh >= interval or control.paused)
-            if show:
-                last_refresh = now
-            if rec.event == "eval":
-                if best is None or rec.val_loss < best.val_loss:
-                    # The trainer as it is now, so these weights can be kept exactly (saved,
-                    # continued); a few ms for the default model, only when validation improves.
-                    full = trainer.state_dict(with_weights=True)
-                    best = BestEvaluation(rec.step, rec.val_loss, full)
-                    state = full["model"]
-                else:
-                    state = trainer.weights_snapshot()
-                if writer is not None:
-                    # ~3 MB per evaluation for the default model; the store thins itself to
-                    # at most 40 files, so a long run stays bounded on disk.
-                    if writer.evaluation(rec, state) is not None:
-                        yield SnapshotWritten(str(writer.snapshot_dir))
-                    if writer.error is not None:
-                        yield _run_dir_failed(writer)
-                        writer = None
+    end, show = None, False
+    for event in driver.events():
+        match event:
+            case RunStarted(snapshot=path) if path is not None:
+                yield SnapshotWritten(str(path.parent))
+            case StepDone(record=rec):
+                pending.append(rec.to_dict())
+                now = time.monotonic()
+                final = rec.event in ("done", "stopped")
+                if rec.event == "eval" or final or now - last_emit >= req.emit_interval_s:
+                    yield Records(pending)
+                    pending, last_emit = [], now
+                interval = control.refresh_interval_s or req.refresh_interval_s
+                show = not final and (now - last_refresh >= interval or control.paused)
+                if show:
+                    last_refresh = now
+                if rec.event == "step":
+                    if show:
+                        yield Weights(rec.step, trainer.weights_snapshot(), "refresh", True)
+                    yield from _hold_while_paused(control, rec.step)
+            case Evaluated(record=rec, weights=state):
                 yield Weights(rec.step, state, "eval", show)
-            elif show:
-                yield Weights(rec.step, trainer.weights_snapshot(), "refresh", True)
-            if rec.event == "stopped":
-                outcome = "stopped"
-            if control.paused and not final:
-                yield Paused(rec.step)
-                while control.paused and not control.stopped:
-                    control.wait(0.2)
-    except (TrainingDiverged, TrainingError) as exc:
-        # The trainer restored the last good weights; the viewer shows them and says why.
-        outcome, error = "diverged" if isinstance(exc, TrainingDiverged) else "failed", exc
-    except Exception as exc:  # noqa: BLE001 - the viewer must keep its window and weights
-        exc.details = traceback.format_exc()  # type: ignore[attr-defined]
-        outcome, error = "failed", exc
+                yield from _hold_while_paused(control, rec.step)
+            case SnapshotSaved(path=path):
+                yield SnapshotWritten(str(path.parent))
+            case RunWarning(kind="run_dir_failed", text=text, args=args):
+                yield Status(text[:1].upper() + text[1:] + ".", "run_dir_failed", args)
+            case RunFinished():
+                end = event
     if pending:
-        if writer is not None:
-            writer.records(pending)
         yield Records(pending)
+    error = end.error
+    if error is not None and not end.explained:
+        error.details = "".join(traceback.format_exception(error))  # type: ignore[attr-defined]
     try:
         state = trainer.state_dict(with_weights=True)
     except Exception:  # noqa: BLE001 - the viewer keeps the last weights it was sent
         state = None
-    if writer is not None:
-        _finish_run_dir(writer, trainer, outcome)
-    if best is not None and state is not None and best.step == state["step"]:
-        best = None  # the last weights are the best ones: nothing to choose
-    return TrainingResult(outcome, step=trainer.step, tokens=trainer.tokens,
+    return TrainingResult(end.outcome, step=trainer.step, tokens=trainer.tokens,
                           device=str(trainer.device), train_config=train_cfg, state=state,
-                          error=error, best=best)
+                          error=error, best=end.best)
 
 
-def _run_dir_failed(writer) -> Status:
-    """The viewer's line for a run directory that could not be written any more."""
-    reason = writer.error.strerror or str(writer.error)
-    return Status(f"Writing the run folder {writer.directory} failed ({reason}); training goes "
-                  "on without it.", "run_dir_failed",
-                  {"path": str(writer.directory), "reason": reason})
-
-
-def _finish_run_dir(writer, trainer, outcome: str) -> None:
-    """The run directory's checkpoint and end; a failed save leaves the run without a
-    checkpoint (the viewer still holds the weights and saves them with File → Save)."""
-    from engine.storage.checkpoint import SaveError, save_checkpoint
-    from engine.training.rundir import CHECKPOINT
-
-    path = None
-    try:
-        if trainer.step > 0:
-            path = save_checkpoint(writer.directory / CHECKPOINT, trainer.model,
-                                   trainer.corpus.tokenizer, trainer=trainer,
-                                   train_cfg=trainer.cfg, step=trainer.step)
-    except (SaveError, ValueError, OSError):
-        path = None
-    try:
-        writer.final(outcome, trainer.step, path)
-    except OSError:
-        pass  # the run still ends; a follower sees no end.json and says records stopped
+def _hold_while_paused(control: TrainingControl, step: int
+                       ) -> Generator[JobMessage, None, None]:
+    """Paused(step), then wait while the viewer holds the run (the run's "other" time)."""
+    if control.paused:
+        yield Paused(step)
+        while control.paused and not control.stopped:
+            control.wait(0.2)
 
 
 # -- the child process --------------------------------------------------------------------------

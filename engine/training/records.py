@@ -24,10 +24,16 @@ class StepRecord:
     eval_train_loss: float | None = None  # the same measurement on training windows
     event: str = "step"  # "step" | "eval" | "done" | "stopped"
     message: str = ""
+    # On the last record of a run ("done"/"stopped"): where its seconds went so far, by part
+    # (engine.training.runclock.RunSeconds.to_dict; end.json adds the final save's).
+    seconds: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict (saved in checkpoints)."""
-        return asdict(self)
+        data = asdict(self)
+        if data["seconds"] is None:  # only the last record has them
+            del data["seconds"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "StepRecord":

@@ -18,6 +18,7 @@ than wait for file-system events: those do not cross a network or synced folder.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import struct
@@ -29,6 +30,9 @@ from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
+from safetensors import SafetensorError
+
+from engine.training.diskwrites import append_whole, errno_of, reason_of
 from engine.training.snapshots import SnapshotStore, share_mode
 from engine.training.snapshots import _NAME as _SNAPSHOT_NAME
 
@@ -71,12 +75,28 @@ def check_run_dir(directory: str | os.PathLike, replace: bool) -> None:
     if has_records and not has_configs:
         raise OutputError(f"'{d / RECORDS}' exists and was not written by a run; it is never "
                           "replaced. Choose another --out")
+    theirs = _run_files(d)
+    if theirs and not has_configs:  # a folder is ours only when our run.json says so
+        raise OutputError(f"'{d}' holds {' and '.join(theirs)} but no {CONFIGS} of a Transformer "
+                          "Explorer run, so they are not ours; they are never replaced. Choose "
+                          "another --out")
     if has_configs and _format(d / CONFIGS) != FORMAT:
         raise OutputError(f"'{d / CONFIGS}' was written by another program, not a Transformer "
                           "Explorer run; it is never replaced. Choose another --out")
     if has_configs and not replace:
         raise OutputError(f"'{d}' already holds a training run; it is kept. Pass --overwrite to "
                           "replace it, --resume its model to continue it, or choose another --out")
+
+
+def _run_files(d: Path) -> list[str]:
+    """The names a run would replace or delete that exist in `d` (end.json, snapshots)."""
+    found = [END] if (d / END).exists() else []
+    try:
+        if any(_SNAPSHOT_NAME.match(p.name) for p in (d / SNAPSHOTS).iterdir()):
+            found.append(f"{SNAPSHOTS}/")
+    except OSError:
+        pass
+    return found
 
 
 def _format(path: Path) -> str | None:
@@ -194,6 +214,11 @@ class RunWriter:
 
     def _start(self, configs: dict[str, Any], history: Iterable[Any]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
+        if _format(self.directory / CONFIGS) != FORMAT and _run_files(self.directory):
+            # Someone's end.json or snapshots without our run.json: never deleted (the CLI
+            # refuses such a folder up front, engine.training.rundir.check_run_dir).
+            raise FileExistsError(errno.EEXIST, "it holds files that no run of ours wrote",
+                                  str(self.directory))
         (self.directory / END).unlink(missing_ok=True)
         # A continued run keeps its snapshots up to where it continues (they are its history;
         # later ones, e.g. of an abandoned run resumed from its .best file, are not); a new
@@ -218,10 +243,7 @@ class RunWriter:
         text = "".join(json.dumps(_jsonable(r)) + "\n" for r in rows)
         if text:
             try:
-                # One write of whole lines: a reader sees them all, or a prefix it waits out.
-                with open(self.directory / RECORDS, "a", encoding="utf-8") as f:
-                    f.write(text)
-                    f.flush()
+                append_whole(self.directory / RECORDS, text.encode("utf-8"))
             except OSError as exc:
                 self._failed(exc)
 
@@ -237,7 +259,9 @@ class RunWriter:
             return self._store.add(step, weights, metrics)
         except OSError as exc:
             self._failed(exc)
-            return None
+        except SafetensorError as exc:  # safetensors' own error for a disk that refused
+            self._failed(OSError(errno_of(str(exc)), reason_of(str(exc))))
+        return None
 
     def begin(self, trainer: Any, corpus_path: str | None, *, source: str,
               world_size: int = 1, command: list[str] | None = None,
@@ -261,9 +285,11 @@ class RunWriter:
             "step": record.step, "val_loss": record.val_loss,
             "train_loss": record.eval_train_loss})
 
-    def final(self, outcome: str, step: int, checkpoint: str | os.PathLike | None = None) -> None:
+    def final(self, outcome: str, step: int, checkpoint: str | os.PathLike | None = None,
+              **more: Any) -> None:
         """The run has ended: end.json says how, and where its checkpoint is (relative to the
-        run directory when inside it, so a synced copy finds it too)."""
+        run directory when inside it, so a synced copy finds it too); `more`: other figures
+        of the run (its seconds, its tokens)."""
         if not self.write:
             return
         where = None
@@ -276,7 +302,7 @@ class RunWriter:
         try:
             _write_atomic(self.directory / END, json.dumps({
                 "outcome": outcome, "step": int(step), "checkpoint": where,
-                "ended": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}))
+                "ended": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **more}))
         except OSError as exc:
             self._failed(exc)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pickle
 import re
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,12 @@ def load_torch(path: Path) -> Any:
                               "data.pkl); accepted are nanoGPT and Hugging Face checkpoints")
     try:
         # mmap (zip files only): nanoGPT's optimizer state, twice the weights, is never read.
-        return torch.load(path, map_location="cpu", weights_only=True, mmap=is_zip)
+        # torch warns (two lines, before our refusal) of any pickle protocol but 2; whether
+        # the file is read or refused, the user hears it from us in one line.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Detected pickle protocol",
+                                    category=UserWarning)
+            return torch.load(path, map_location="cpu", weights_only=True, mmap=is_zip)
     except pickle.UnpicklingError as e:
         found = _GLOBAL.search(str(e))
         what = next((g for g in found.groups() if g), None) if found else None
