@@ -21,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.cli.messages import PROG, fmt, one_line
+from engine.cli.messages import PROG, fmt, one_line, words
 
 if TYPE_CHECKING:
     from engine.training.distributed import Session
@@ -105,7 +105,7 @@ def cmd_train(args: argparse.Namespace, session: Session | None = None) -> int:
     for w in caught:  # a full cache folder: one line of ours, not Python's warning format
         if issubclass(w.category, TokenCacheWarning):
             if main:
-                print(f"{PROG}: warning: {w.message}", file=sys.stderr)
+                print(f"{PROG}: warning: {words(w.message)}", file=sys.stderr)
         else:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     if session is not None:
