@@ -174,6 +174,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                   "词元缓存已关闭（TRANSFORMER_EXPLORER_TOKEN_CACHE）"),
     "cache.in_memory": ("{problem}; tokenizing into memory instead", "{problem}；改为在内存中切分词元"),
 
+    # -- model files whose settings cannot be run (engine.storage) -----------------------------
+    "checkpoint.invalid_config": ("'{name}' has an invalid configuration: {problem}",
+                                  "“{name}”的配置无效：{problem}"),
+    "checkpoint.unrunnable_config": ("'{name}' has a configuration this program cannot run: "
+                                     "{problem}",
+                                     "“{name}”的配置是本程序无法运行的：{problem}"),
+
     # -- article mode (engine.model.article) ---------------------------------------------------
     "article.no_model": ("No model is loaded: create or open one first.",
                          "尚未加载模型：请先创建或打开一个模型。"),
