@@ -88,6 +88,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                              "能放下的最大批次约为 {fits:,}"),
     "memory.no_window": ("even one window does not fit; choose a smaller context_length or model",
                          "连一个窗口都放不下；请选择更小的 context_length 或模型"),
+    "train.vocab_too_large": ("the corpus has {ids} token ids but the model's table has only "
+                              "{rows} rows",
+                              "语料有 {ids} 个词元编号，但模型的词表只有 {rows} 行"),
+    "train.split_too_short": ("the {split} split has {n} tokens; it needs more than "
+                              "context_length={context}",
+                              "{split} 部分只有 {n} 个词元；需要多于 context_length={context} 个"),
     "train.out_of_memory": (
         "out of memory on {device} at step {step}: try a smaller batch size, context length or "
         "model",

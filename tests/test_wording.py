@@ -99,6 +99,16 @@ def test_corpus_problems_in_chinese(tmp_path):
         open_text(blob)
     assert "binary file" in str(caught.value)
     assert in_language(caught.value, "zh").startswith("“blob.bin”看起来是二进制文件")
+    pickled = tmp_path / "ckpt.pt"
+    pickled.write_bytes(pickle.dumps({"model": 1}))
+    with pytest.raises(CorpusError) as caught:
+        open_text(pickled)
+    assert in_language(caught.value, "zh").startswith("“ckpt.pt”是一个 Python pickle")
+    cafe = tmp_path / "cafe.txt"  # UTF-8 with one stray Latin-1 byte: read, the byte counted
+    cafe.write_bytes(("the café and the cat sat on the mat. " * 30).encode("utf-8") + b"na\xefve")
+    how = open_text(cafe).decoding.describe()
+    assert how.startswith("utf-8 (detected; 1 invalid byte replaced")
+    assert how.text("zh").startswith("utf-8（自动检测；1 个无效字节被替换为 U+FFFD")
     with pytest.raises(CorpusError) as caught:
         corpus_from_text("too short", tokenizer="char", context_length=16)
     zh = in_language(caught.value, "zh")

@@ -81,17 +81,13 @@ class Trainer:
         self.corpus = corpus
         self.context_length = model.config.context_length
         if corpus.tokenizer.vocab_size > model.config.vocab_size:
-            raise ValueError(
-                f"the corpus has {corpus.tokenizer.vocab_size} token ids but the model's table "
-                f"has only {model.config.vocab_size} rows"
-            )
+            raise ValueError(say("train.vocab_too_large", ids=corpus.tokenizer.vocab_size,
+                                 rows=model.config.vocab_size))
         for split in ("train", "val"):
             n = len(getattr(corpus, split))
             if n <= self.context_length:
-                raise ValueError(
-                    f"the {split} split has {n} tokens; it needs more than "
-                    f"context_length={self.context_length}"
-                )
+                raise ValueError(say("train.split_too_short", split=split, n=n,
+                                     context=self.context_length))
 
         self._params = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = self._make_optimizer()
