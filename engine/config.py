@@ -83,7 +83,7 @@ class ModelConfig:
         ):
             if getattr(self, name) not in allowed:
                 raise ConfigError(name, say("config.one_of", allowed=allowed,
-                                                value=getattr(self, name)))
+                                            value=getattr(self, name)))
         return self
 
     def to_dict(self) -> dict[str, Any]:

@@ -24,6 +24,7 @@ def words(thing: object) -> str:
     """An engine Said, exception or warning in the CLI's language (plain text as it is)."""
     return in_language(thing, language)
 
+
 # The flag a user typed for each config field, so a ConfigError names what they can change.
 FLAGS = {"batch_size": "--batch", "steps": "--steps", "lr": "--lr", "min_lr": "--min-lr",
          "d_model": "--d-model", "n_head": "--heads", "n_layer": "--layers",
