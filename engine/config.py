@@ -8,13 +8,24 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from engine.wording import Said, say
+
 
 class ConfigError(ValueError):
-    """An impossible configuration value; the message names the field."""
+    """An impossible configuration value; the message names the field.
+
+    `message` is a Said (engine.wording) wherever the engine refuses a setting: str(exc) is the
+    English "field: problem", and `exc.said` says it in Chinese too, the field's name kept.
+    """
 
     def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
+        self.field, self.message = field, message
+        self.said = say("config.field", field=field, problem=message) \
+            if isinstance(message, Said) else None
+        super().__init__(self.said or f"{field}: {message}")
+
+    def __reduce__(self) -> tuple:  # survives pickling to the viewer process, Said and all
+        return (type(self), (self.field, self.message))
 
 
 POSITIONAL = ("sinusoidal", "learned")
@@ -51,30 +62,28 @@ class ModelConfig:
         for name in ("vocab_size", "d_model", "n_head", "n_layer", "context_length", "d_ff"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ConfigError(name, f"must be a positive integer, got {value!r}")
+                raise ConfigError(name, say("config.positive_integer", value=value))
         if self.d_model % self.n_head:
-            raise ConfigError(
-                "d_model", f"{self.d_model} is not divisible by n_head={self.n_head}"
-            )
+            raise ConfigError("d_model", say("config.not_divisible", d_model=self.d_model,
+                                              n_head=self.n_head))
         if self.context_length > MAX_CONTEXT:
-            raise ConfigError(
-                "context_length",
-                f"{self.context_length} exceeds the positional table ({MAX_CONTEXT})",
-            )
+            raise ConfigError("context_length", say(
+                "config.context_too_long", context_length=self.context_length, limit=MAX_CONTEXT))
         if not isinstance(self.bias, bool):
-            raise ConfigError("bias", f"must be true or false, got {self.bias!r}")
+            raise ConfigError("bias", say("config.true_or_false", value=self.bias))
         if (isinstance(self.ln_eps, bool) or not isinstance(self.ln_eps, (int, float))
                 or not 0.0 < self.ln_eps < 1.0):
-            raise ConfigError("ln_eps", f"must be a number in (0, 1), got {self.ln_eps!r}")
+            raise ConfigError("ln_eps", say("config.open_unit", value=self.ln_eps))
         if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError("dropout", f"must be in [0, 1), got {self.dropout}")
+            raise ConfigError("dropout", say("config.dropout", value=self.dropout))
         for name, allowed in (
             ("positional", POSITIONAL),
             ("norm", NORMS),
             ("activation", ACTIVATIONS),
         ):
             if getattr(self, name) not in allowed:
-                raise ConfigError(name, f"must be one of {allowed}, got {getattr(self, name)!r}")
+                raise ConfigError(name, say("config.one_of", allowed=allowed,
+                                            value=getattr(self, name)))
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -115,26 +124,23 @@ class TrainConfig:
         for name in ("batch_size", "steps", "eval_interval", "eval_batches"):
             value = getattr(self, name)
             if not isinstance(value, int) or value <= 0:
-                raise ConfigError(name, f"must be a positive integer, got {value!r}")
+                raise ConfigError(name, say("config.positive_integer", value=value))
         if not isinstance(self.grad_accum, int) or self.grad_accum <= 0:
-            raise ConfigError("grad_accum",
-                              f"must be a positive integer, got {self.grad_accum!r}")
+            raise ConfigError("grad_accum", say("config.positive_integer",
+                                                value=self.grad_accum))
         if self.batch_size % self.grad_accum:
-            raise ConfigError(
-                "grad_accum",
-                f"batch_size {self.batch_size} does not split into {self.grad_accum} equal "
-                "micro-batches; choose a divisor of the batch",
-            )
+            raise ConfigError("grad_accum", say("config.accum_split", batch=self.batch_size,
+                                                accum=self.grad_accum))
         if self.warmup_steps < 0:
-            raise ConfigError("warmup_steps", "must be >= 0")
+            raise ConfigError("warmup_steps", say("config.not_negative"))
         if not self.lr > 0:
-            raise ConfigError("lr", f"must be > 0, got {self.lr}")
+            raise ConfigError("lr", say("config.positive", value=self.lr))
         if self.min_lr < 0 or self.min_lr > self.lr:
-            raise ConfigError("min_lr", f"must be between 0 and lr ({self.lr})")
+            raise ConfigError("min_lr", say("config.min_lr", lr=self.lr))
         if not 0.0 < self.val_fraction < 0.5:
-            raise ConfigError("val_fraction", "must be in (0, 0.5)")
+            raise ConfigError("val_fraction", say("config.val_fraction"))
         if self.grad_clip < 0:
-            raise ConfigError("grad_clip", "must be >= 0")
+            raise ConfigError("grad_clip", say("config.not_negative"))
         return self
 
     def to_dict(self) -> dict[str, Any]:

@@ -11,6 +11,8 @@ from typing import ContextManager
 
 import torch
 
+from engine.wording import say
+
 
 class DeviceError(ValueError):
     """A device name that is unknown or not present on this machine; one-line message."""
@@ -121,18 +123,15 @@ def resolve_device(name: str | torch.device) -> torch.device:
     try:
         device = torch.device(name)
     except RuntimeError:
-        raise DeviceError(
-            f"unknown device {name!r}; available: {', '.join(available)}"
-        ) from None
+        raise DeviceError(say("device.unknown", name=name,
+                              available=", ".join(available))) from None
     present = device.type == "cpu" or (
         device.type == "cuda"
         and torch.cuda.is_available()
         and (device.index or 0) < torch.cuda.device_count()
     ) or (device.type == "mps" and _mps_available())
     if not present:
-        raise DeviceError(
-            f"device {name!r} is not available on this machine; available: {', '.join(available)}"
-        )
+        raise DeviceError(say("device.absent", name=name, available=", ".join(available)))
     if device.type == "cuda" and device.index is None:
         device = torch.device("cuda:0")  # an explicit index, so state and RNG calls agree
     return device

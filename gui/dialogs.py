@@ -14,14 +14,17 @@ from typing import Callable
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from engine.wording import in_language
+from gui import i18n
+
 
 def _tr(text: str) -> str:
     """`text` in the interface language (context "dialogs")."""
     return QCoreApplication.translate("dialogs", text)
 
 
-# What to do about each engine error, keyed by class name so that this module needs no engine
-# import (and a renamed class falls back to the generic advice rather than crashing). English
+# What to do about each engine error, keyed by class name so that this module imports no engine
+# error class (and a renamed class falls back to the generic advice rather than crashing). English
 # sources, marked for lupdate; explain() translates them when shown.
 _ADVICE: dict[str, tuple[str, str]] = {
     "CorpusError": (
@@ -103,8 +106,9 @@ def explain(exc: BaseException) -> tuple[str, str]:
         title = QCoreApplication.translate("dialogs", "Something went wrong")
         advice = QCoreApplication.translate("dialogs",
                                             "Your work is still open; you can try again.")
-    # The exception's own message is the engine's, in English: it names files and fields.
-    text = str(exc).strip() or type(exc).__name__
+    # The exception's own message is the engine's: it names files and fields. Worded by the
+    # engine's catalogue (engine.wording), it is said in the interface's language.
+    text = in_language(exc, i18n.current()).strip() or type(exc).__name__
     return title, f"{text}\n\n{advice}"
 
 

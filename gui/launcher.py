@@ -21,12 +21,20 @@ PANELS = (
 
 
 def is_cli(args: Sequence[str]) -> bool:
-    """True for `COMMAND ...` and for `-h COMMAND` / `--help COMMAND`."""
+    """True for `COMMAND ...`, `--lang zh COMMAND ...` and `-h COMMAND` / `--help COMMAND`."""
+    args = _after_lang(args)
     if not args:
         return False
     if args[0] in CLI_COMMANDS:
         return True
     return args[0] in ("-h", "--help") and any(a in CLI_COMMANDS for a in args[1:])
+
+
+def _after_lang(args: Sequence[str]) -> Sequence[str]:
+    """`args` without a leading `--lang X` / `--lang=X` (the CLI takes it before its command)."""
+    if list(args[:1]) == ["--lang"]:
+        return args[2:]
+    return args[1:] if args and args[0].startswith("--lang=") else args
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if is_cli(args):
         from engine.cli.commands import main as cli_main
 
-        if args[0] in ("-h", "--help"):  # `-h train` means `train -h`
+        if _after_lang(args)[0] in ("-h", "--help"):  # `-h train` means `train -h`
             command = next(a for a in args if a in CLI_COMMANDS)
             args = [command, "--help"]
         return cli_main(args)

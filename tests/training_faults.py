@@ -62,3 +62,12 @@ def dying_serve(req, out, requests) -> None:
     job.send = send
     job.TrainingControl.apply = apply
     job.serve(replace(req, refresh_interval_s=0.0), out, requests)
+
+
+def memory_short_serve(req, out, requests) -> None:
+    """serve(), on a device that has only 1 kB free: the engine's memory check refuses the
+    run before it starts (a ConfigError naming d_model, sent back through the pipe)."""
+    from engine.training import job, memory
+
+    memory.free_memory = lambda device: 1_000
+    job.serve(req, out, requests)

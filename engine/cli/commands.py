@@ -13,9 +13,11 @@ from typing import Sequence
 
 import numpy as np
 
-from engine.cli.messages import PROG, fmt, one_line
+from engine.cli.messages import PROG, fmt, one_line, set_language
+from engine.wording import LANGUAGES
 
 COMMANDS = ("train", "tokenize", "inspect", "sample", "info", "export-hf")
+_LANG_HELP = "language of error messages and warnings: en (default) or zh (Chinese)"
 # Where a model file has no vocabulary of its own (a nanoGPT run without meta.pkl).
 _TOKENIZER_FROM = dict(metavar="PATH", help="the model's tokenizer when its file has none: a "
                        "meta.pkl, GPT-2's vocab.json (with merges.txt) or tokenizer.json")
@@ -49,10 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train a small GPT-like decoder on your text and look inside it. "
         "Without a command, the desktop app opens.",
     )
+    # --lang before or after the command: `--lang zh train ...` and `train ... --lang zh`.
+    parser.add_argument("--lang", choices=LANGUAGES, default="en", help=_LANG_HELP)
+    lang = argparse.ArgumentParser(add_help=False)
+    lang.add_argument("--lang", choices=LANGUAGES, default=argparse.SUPPRESS, help=_LANG_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser(
-        "train", help="train a model on a text file",
+        "train", parents=[lang], help="train a model on a text file",
         formatter_class=_DefaultsShown,
         description="Train a small GPT-like decoder on a text file. The run is written as it "
         "goes to a run folder (--out): the model, saved again at every evaluation; "
@@ -122,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="save weights, tokenizer and history only (no optimizer state)")
     p.add_argument("--json", action="store_true", help="print one final JSON object")
 
-    p = sub.add_parser("tokenize", help="show how a text splits into tokens")
+    p = sub.add_parser("tokenize", parents=[lang], help="show how a text splits into tokens")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("file", nargs="?", help="a text file")
     src.add_argument("--text", help="the text itself")
@@ -131,7 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=200, help="tokens listed in text output")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("inspect", help="print every step of one traced forward pass")
+    p = sub.add_parser("inspect", parents=[lang],
+                       help="print every step of one traced forward pass")
     p.add_argument("checkpoint")
     p.add_argument("--tokenizer-from", **_TOKENIZER_FROM)
     p.add_argument("--prompt", required=True)
@@ -139,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="heads to switch off, e.g. 0:1,2:3")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("sample", help="generate text from a prompt")
+    p = sub.add_parser("sample", parents=[lang], help="generate text from a prompt")
     p.add_argument("checkpoint")
     p.add_argument("--tokenizer-from", **_TOKENIZER_FROM)
     p.add_argument("--prompt", required=True)
@@ -151,7 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-probs", action="store_true", help="print each step's top candidates")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("export-hf", help="write a model as a Hugging Face GPT-2 folder")
+    p = sub.add_parser("export-hf", parents=[lang],
+                       help="write a model as a Hugging Face GPT-2 folder")
     p.add_argument("checkpoint", metavar="MODEL")
     p.add_argument("folder", metavar="DIR", help="an empty (or new) folder")
     p.add_argument("--overwrite", action="store_true",
@@ -159,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tokenizer-from", **_TOKENIZER_FROM)
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("info", help="describe a saved model")
+    p = sub.add_parser("info", parents=[lang], help="describe a saved model")
     p.add_argument("checkpoint")
     p.add_argument("--tokenizer-from", **_TOKENIZER_FROM)
     p.add_argument("--json", action="store_true")
@@ -192,6 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
+    set_language(args.lang)
     if args.command is None:
         parser.print_help()
         return 0

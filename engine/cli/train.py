@@ -24,7 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.cli.messages import PROG, fmt, one_line
+from engine.cli.messages import PROG, fmt, one_line, words
 
 if TYPE_CHECKING:
     from engine.storage.outputs import OutputPlan
@@ -153,7 +153,7 @@ def _tokenize(args: argparse.Namespace, mcfg, tcfg, tokenizer_name: str, ckpt, m
     for w in caught:  # a full cache folder: one line of ours, not Python's warning format
         if issubclass(w.category, TokenCacheWarning):
             if main:
-                print(f"{PROG}: warning: {w.message}", file=sys.stderr)
+                print(f"{PROG}: warning: {words(w.message)}", file=sys.stderr)
         else:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     return corpus

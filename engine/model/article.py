@@ -13,6 +13,7 @@ import torch
 
 from engine.text.corpus import Corpus
 from engine.model.decoder import GPT
+from engine.wording import Said, say
 
 ARTICLE_BATCH = 4
 ARTICLE_CONTEXT = 16
@@ -48,22 +49,19 @@ def windows_batch(
     return data[starts[:, None] + np.arange(context_length)]  # (B, T)
 
 
-def article_mode_problem(model: GPT | None) -> str | None:
-    """Why this model cannot show the articles' shapes, or None when it can."""
+def article_mode_problem(model: GPT | None) -> Said | None:
+    """Why this model cannot show the articles' shapes, or None when it can: the one place
+    that decides it. A Said (engine.wording): the English sentence, which the window says in
+    its own language (`.text("zh")`)."""
     if model is None:
-        return "No model is loaded: create or open one first."
+        return say("article.no_model")
     cfg = model.config
     problems = []
     if cfg.d_model != ARTICLE_D_MODEL:
-        problems.append(f"d_model is {cfg.d_model}, the article uses {ARTICLE_D_MODEL}")
+        problems.append(say("article.d_model", d=cfg.d_model, a=ARTICLE_D_MODEL))
     if cfg.n_head != ARTICLE_HEADS:
-        problems.append(f"it has {cfg.n_head} heads, the article uses {ARTICLE_HEADS} "
-                        f"(head_size {ARTICLE_D_MODEL // ARTICLE_HEADS})")
+        problems.append(say("article.heads", n=cfg.n_head, a=ARTICLE_HEADS,
+                            hs=ARTICLE_D_MODEL // ARTICLE_HEADS))
     if cfg.context_length < ARTICLE_CONTEXT:
-        problems.append(f"its context is {cfg.context_length} tokens, the article needs "
-                        f"{ARTICLE_CONTEXT}")
-    if not problems:
-        return None
-    return ("This model cannot reproduce the article's shapes [4,16,64] → [4,4,16,16]: "
-            + "; ".join(problems) + ". Create a model with d_model 64, 4 heads and a context of "
-            "at least 16 (the default settings).")
+        problems.append(say("article.context", t=cfg.context_length, a=ARTICLE_CONTEXT))
+    return say("article.cannot", problems=problems) if problems else None

@@ -27,6 +27,7 @@ import torch
 
 from engine.config import ConfigError, ModelConfig, TrainConfig
 from engine.devices import resolve_device
+from engine.wording import said_of, say
 from engine.text.filetype import META_KEY, foreign_model_message
 from engine.text.fullvocab import tokenizer_from_dict, tokenizer_summary
 from engine.model.decoder import GPT
@@ -358,7 +359,8 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
             TrainConfig.from_dict(meta["train_config"]) if meta.get("train_config") else None
         )
     except (ConfigError, ValueError, TypeError) as e:
-        raise CheckpointError(f"'{name}' has an invalid configuration: {e}") from None
+        raise CheckpointError(say("checkpoint.invalid_config", name=name,
+                                  problem=said_of(e) or str(e))) from None
     if tokenizer.vocab_size > model_config.vocab_size:
         raise CheckpointError(
             f"'{name}' is corrupt (tokenizer has {tokenizer.vocab_size} ids, the model "

@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from engine.wording import plural
+from engine.wording import count, said_of, say
 from engine.text.textfile import (
     CHUNK_BYTES, CorpusError, Decoding, check_file, choose_decoding, open_text,
 )
@@ -225,17 +225,17 @@ class Corpus:
             try:
                 ids = self.token_file.open()
             except OSError as e:
-                raise CorpusError(f"the token file '{self.token_file.path}' of "
-                                  f"'{self.source}' cannot be read ({e}); open the text again"
-                                  ) from e
+                raise CorpusError(say("corpus.token_file_unreadable",
+                                      path=str(self.token_file.path), source=self.source,
+                                      reason=str(e))) from e
             self.train, self.val = ids[:split], ids[split:]
 
 
 def _check_settings(context_length: int, val_fraction: float) -> None:
     if not 0 < val_fraction < 1:
-        raise CorpusError(f"val_fraction must be between 0 and 1, not {val_fraction}")
+        raise CorpusError(say("corpus.val_fraction", value=val_fraction))
     if context_length < 1:
-        raise CorpusError(f"context_length must be at least 1, not {context_length}")
+        raise CorpusError(say("corpus.context_length", value=context_length))
 
 
 def _split_at(n_tokens: int, label: str, context_length: int, val_fraction: float) -> int:
@@ -243,11 +243,8 @@ def _split_at(n_tokens: int, label: str, context_length: int, val_fraction: floa
     _check_settings(context_length, val_fraction)
     need = min_tokens(context_length, val_fraction)
     if n_tokens < need:
-        raise CorpusError(
-            f"'{label}' has only {plural(n_tokens, 'token')}; training with context "
-            f"{context_length} needs at least {need:,} tokens (choose a longer file or a "
-            "smaller context)"
-        )
+        raise CorpusError(say("corpus.too_short", label=label, tokens=count(n_tokens, "token"),
+                              context=context_length, need=need))
     return n_tokens - _n_val(n_tokens, val_fraction)
 
 
@@ -303,7 +300,7 @@ def load_corpus(
             tf = prepare_token_file(path, tokenizer, encoding, cache, progress, vocab_from)
             return corpus_from_token_file(tf, str(path), context_length, val_fraction)
         except TokenCacheError as e:
-            warnings.warn(f"{e}; tokenizing into memory instead", TokenCacheWarning,
+            warnings.warn(TokenCacheWarning(say("cache.in_memory", problem=said_of(e) or str(e))),
                           stacklevel=2)
     name = vocab_from.name if vocab_from is not None else tokenizer
     # The vocabulary's own encoder: a model's BPE read from its files has no registry name.

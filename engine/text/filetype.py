@@ -9,6 +9,8 @@ import json
 import struct
 from pathlib import Path
 
+from engine.wording import say
+
 # The safetensors metadata entry holding our JSON: what tells our checkpoints from other
 # programs' safetensors (engine.storage.checkpoint writes it, this module recognises it).
 META_KEY = "transformer-explorer"
@@ -34,15 +36,7 @@ def foreign_model_message(name: str, head: bytes) -> str | None:
     """Where a pickle or zip (PyTorch .pt) file is not what was asked for (a text, our own
     .safetensors): what it is, and how such a file is opened. None for anything else."""
     kind = model_kind(head)
-    how = ("open it as a model (a nanoGPT ckpt.pt or Hugging Face pytorch_model.bin): only its "
-           "tensors are read, nothing in it is run")
-    if kind == "pickle":
-        return (f"'{name}' is a Python pickle (e.g. a PyTorch .pt file), not text or a "
-                f"safetensors model; {how}")
-    if kind == "zip":
-        return (f"'{name}' is a zip archive (e.g. a PyTorch .pt file), not text or a "
-                f"safetensors model; {how}")
-    return None
+    return say(f"text.{kind}", name=name) if kind in ("pickle", "zip") else None
 
 
 def classify(path: str | Path) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterator
 
 from engine.text.filetype import foreign_model_message
+from engine.wording import say
 
 CHUNK_BYTES = 1 << 20  # decoded per step: memory stays bounded (~25x this) for any file size
 _HEAD_BYTES = 64 << 10  # zero bytes and UTF-16 patterns are judged on this much
@@ -61,12 +62,13 @@ class Decoding:
 
     def describe(self) -> str:
         """One phrase for a status line: "utf-8 (detected; 1 invalid byte replaced, at 1,204)"."""
-        how = {"bom": "byte-order mark", "evidence": "detected", "user": "chosen"}[self.chosen_by]
+        how = say(f"decoding.{self.chosen_by}")  # "bom", "evidence" or "user"
         if not self.replaced:
-            return f"{self.name} ({how})"
-        bad = "1 invalid byte" if self.replaced == 1 else f"{self.replaced:,} invalid bytes"
-        return (f"{self.name} ({how}; {bad} replaced by U+FFFD, the first at byte "
-                f"{self.first_bad:,})")
+            return say("decoding.clean", name=self.name, how=how)
+        if self.replaced == 1:
+            return say("decoding.replaced_one", name=self.name, how=how, first=self.first_bad)
+        return say("decoding.replaced", name=self.name, how=how, n=self.replaced,
+                   first=self.first_bad)
 
 
 @dataclass
@@ -80,21 +82,18 @@ class TextFile:
 def check_file(path: Path) -> int:
     """The size of a readable, non-empty file; CorpusError naming the problem otherwise."""
     if not path.exists():
-        raise CorpusError(f"'{path}' does not exist; choose an existing text file")
+        raise CorpusError(say("text.missing", path=str(path)))
     if path.is_dir():
-        raise CorpusError(f"'{path}' is a folder; choose a text file inside it")
+        raise CorpusError(say("text.folder", path=str(path)))
     size = path.stat().st_size
     if size == 0:
-        raise CorpusError(f"'{path.name}': file is empty; choose a file with some text in it")
+        raise CorpusError(say("text.empty", name=path.name))
     return size
 
 
 def binary_error(path: Path) -> CorpusError:
     """The refusal of bytes that are not text in any encoding we read."""
-    return CorpusError(
-        f"'{path.name}' looks like a binary file, not text (it is not UTF-8, UTF-16, "
-        "GBK/GB18030 or Windows-1252); choose a plain-text file, or name its encoding"
-    )
+    return CorpusError(say("text.binary", name=path.name))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -248,9 +247,7 @@ def user_decoding(path: str | Path, encoding: str) -> Decoding:
     try:
         name = codecs.lookup(encoding).name
     except LookupError:
-        raise CorpusError(
-            f"unknown encoding {encoding!r}; try utf-8, utf-16, gbk, gb18030 or cp1252"
-        ) from None
+        raise CorpusError(say("text.unknown_encoding", encoding=encoding)) from None
     bom = 0
     if name == "utf-8":
         with open(path, "rb") as f:
@@ -307,5 +304,5 @@ def open_text(path: str | Path, encoding: str | None = None) -> TextFile:
     stream = DecodedStream(path, choose_decoding(path, encoding))
     text = "".join(stream)
     if not text:
-        raise CorpusError(f"'{path.name}': file is empty; choose a file with some text in it")
+        raise CorpusError(say("text.empty", name=path.name))
     return TextFile(text, stream.decoding)

@@ -42,6 +42,7 @@ from engine.text.textfile import (
     user_decoding,
 )
 from engine.text.tokenizers import BaseEncoder, Tokenizer, canonical_name, get_base
+from engine.wording import say
 
 __all__ = ["TokenFile", "TokenCacheError", "TokenStream", "CacheStats", "STATS",
            "prepare_token_file", "find_token_file", "resolve_cache_dir", "default_cache_dir",
@@ -165,8 +166,7 @@ class TokenStream:
                 self.progress(stream.bytes_done, size)
         self.decoding = stream.decoding
         if self.n_chars == 0:
-            raise CorpusError(
-                f"'{self.path.name}': file is empty; choose a file with some text in it")
+            raise CorpusError(say("text.empty", name=self.path.name))
 
 
 def content_sha256(path: str | Path) -> str:
@@ -273,10 +273,8 @@ def _writing(cache: Path) -> Iterator[None]:
     except TokenCacheError:
         raise
     except OSError as e:
-        raise TokenCacheError(
-            f"could not write the token cache in '{cache}' ({e.strerror or e}); free some "
-            "space, choose another folder (--token-cache DIR) or use --no-token-cache"
-        ) from e
+        raise TokenCacheError(say("cache.unwritable", folder=str(cache),
+                                  reason=str(e.strerror or e))) from e
 
 
 @contextlib.contextmanager
@@ -460,7 +458,7 @@ def prepare_token_file(
     path = Path(path)
     cache = resolve_cache_dir(cache_dir)
     if cache is None:
-        raise TokenCacheError("the token cache is switched off (TRANSFORMER_EXPLORER_TOKEN_CACHE)")
+        raise TokenCacheError(say("cache.off"))
     name = vocab_from.name if vocab_from is not None else tokenizer
     base = _base_of(tokenizer, vocab_from)
     own_parts = _parts(path, name, encoding, None, base)

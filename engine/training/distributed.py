@@ -32,6 +32,7 @@ import torch.distributed as dist
 
 from engine.config import ConfigError, TrainConfig
 from engine.devices import DeviceError, resolve_device
+from engine.wording import say
 
 # Long enough for rank 0 to save a large checkpoint while the others wait in the next step's
 # all-reduce; short enough that a lost machine ends the run in minutes, not torch's 30.
@@ -76,12 +77,9 @@ def micro_batch(cfg: TrainConfig, world_size: int) -> int:
     parts = world_size * cfg.grad_accum
     if cfg.batch_size % parts:
         larger = -(-cfg.batch_size // parts) * parts
-        raise ConfigError(
-            "batch_size",
-            f"the global batch {cfg.batch_size} must split evenly into {world_size} "
-            f"rank(s) x {cfg.grad_accum} micro-batch(es) = {parts} parts; choose a multiple "
-            f"of {parts}, e.g. {larger}",
-        )
+        raise ConfigError("batch_size", say(
+            "config.batch_ranks", batch=cfg.batch_size, ranks=world_size, accum=cfg.grad_accum,
+            parts=parts, larger=larger))
     return cfg.batch_size // parts
 
 
@@ -191,7 +189,7 @@ def torchrun_session(device: str, timeout_s: float = DEFAULT_TIMEOUT_S
         yield None
         return
     if not timeout_s > 0:
-        raise ConfigError("dist_timeout", f"must be > 0 seconds, got {timeout_s}")
+        raise ConfigError("dist_timeout", say("config.seconds", value=timeout_s))
     where = f"rank {env.rank} of {env.world_size}"
     dev = rank_device(device, env.local_rank)
     backend = "nccl" if dev.type == "cuda" else "gloo"

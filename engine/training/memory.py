@@ -14,6 +14,7 @@ import torch
 
 from engine.config import ConfigError, ModelConfig, TrainConfig
 from engine.devices import free_memory
+from engine.wording import say
 
 _F32 = 4  # bytes per element; autocast halves some activations, but not the master copies
 
@@ -99,21 +100,13 @@ def check_memory(
     free = free_memory(device) if free is None else free
     if free is None or est.total <= free:
         return est
-    where = f"only {_gb(free)} of memory are free on {device}"
     if est.fixed > free:
-        raise ConfigError(
-            "d_model",
-            f"the model's {est.weights // _F32:,} parameters need {_gb(est.fixed)} for "
-            f"weights, gradients and AdamW, but {where}; choose a smaller d_model, n_layer "
-            "or d_ff",
-        )
+        raise ConfigError("d_model", say("memory.model", params=est.weights // _F32,
+                                         need=_gb(est.fixed), free=_gb(free), device=str(device)))
     per_window = max(1, est.activations // train_cfg.batch_size)
     fits = (free - est.fixed) // per_window
-    advice = (f"the largest batch that fits is about {fits:,}" if fits >= 1 else
-              "even one window does not fit; choose a smaller context_length or model")
-    raise ConfigError(
-        "batch_size",
-        f"{train_cfg.batch_size:,} windows of {model_cfg.context_length} tokens need about "
-        f"{_gb(est.total)} for one training step (activations {_gb(est.activations)}), but "
-        f"{where}; {advice}",
-    )
+    advice = say("memory.largest_batch", fits=fits) if fits >= 1 else say("memory.no_window")
+    raise ConfigError("batch_size", say(
+        "memory.batch", batch=train_cfg.batch_size, context=model_cfg.context_length,
+        need=_gb(est.total), activations=_gb(est.activations), free=_gb(free),
+        device=str(device), advice=advice))

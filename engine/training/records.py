@@ -43,7 +43,8 @@ class StepRecord:
 
 
 class TrainingError(RuntimeError):
-    """Training cannot continue (e.g. out of memory); the weights are kept. One-line message."""
+    """Training cannot continue (e.g. out of memory); the weights are kept. One-line message
+    (a Said, engine.wording, where the engine words it: the window shows it in Chinese too)."""
 
 
 class TrainingDiverged(TrainingError):
@@ -61,4 +62,5 @@ class TrainingDiverged(TrainingError):
         self.step, self.kept_step, self.resumable = step, kept_step, resumable
 
     def __reduce__(self) -> tuple:  # survives pickling to the viewer process
-        return (type(self), (str(self), self.step, self.kept_step, self.resumable))
+        # args[0], not str(self): a Said (engine.wording) keeps its Chinese across the pipe.
+        return (type(self), (self.args[0], self.step, self.kept_step, self.resumable))

@@ -19,16 +19,13 @@ from engine.training.distributed import Shard, per_process
 from engine.training.memory import check_memory
 from engine.model.decoder import new_model
 from engine.training.trainer import Trainer
+from engine.wording import say
 
 
 def check_more_steps(done: int, steps: int) -> None:
     """ConfigError when a resumed run (`done` steps so far) has no steps left to reach `steps`."""
     if steps <= done:
-        raise ConfigError(
-            "steps",
-            f"the model has already trained {done:,} steps and steps is the total to reach, "
-            f"so nothing is left to do; give more than {done:,} (e.g. {2 * done:,})",
-        )
+        raise ConfigError("steps", say("config.no_steps_left", done=done, double=2 * done))
 
 
 def build_trainer(

@@ -27,6 +27,7 @@ from engine.training.evaluation import mean_losses
 from engine.training.gradients import Gradients
 from engine.model.decoder import GPT
 from engine.training.records import StepRecord, TrainingDiverged, TrainingError
+from engine.wording import say
 from engine.training.rng import seeded_rng_states, swapped_in
 
 __all__ = ["Trainer", "StepRecord", "TrainingError", "TrainingDiverged"]
@@ -80,17 +81,13 @@ class Trainer:
         self.corpus = corpus
         self.context_length = model.config.context_length
         if corpus.tokenizer.vocab_size > model.config.vocab_size:
-            raise ValueError(
-                f"the corpus has {corpus.tokenizer.vocab_size} token ids but the model's table "
-                f"has only {model.config.vocab_size} rows"
-            )
+            raise ValueError(say("train.vocab_too_large", ids=corpus.tokenizer.vocab_size,
+                                 rows=model.config.vocab_size))
         for split in ("train", "val"):
             n = len(getattr(corpus, split))
             if n <= self.context_length:
-                raise ValueError(
-                    f"the {split} split has {n} tokens; it needs more than "
-                    f"context_length={self.context_length}"
-                )
+                raise ValueError(say("train.split_too_short", split=split, n=n,
+                                     context=self.context_length))
 
         self._params = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = self._make_optimizer()
@@ -355,10 +352,8 @@ class Trainer:
             self.optimizer.zero_grad(set_to_none=True)
             if self.device.type == "cuda":
                 torch.cuda.empty_cache()
-            raise TrainingError(
-                f"out of memory on {self.device} at step {self.step + 1}: try a smaller batch "
-                "size, context length or model"
-            ) from None
+            raise TrainingError(say("train.out_of_memory", device=str(self.device),
+                                    step=self.step + 1)) from None
 
     def _maybe_snapshot(self) -> None:
         # Copying costs time proportional to the model: at most ~1% of training time.
@@ -385,18 +380,17 @@ class Trainer:
         kept_step, resumable = self.step, False
         if all(bool(torch.isfinite(p).all()) for p in self._params):
             # The non-finite update was skipped: weights and optimizer are those of step - 1.
-            kept, resumable = "the last finite weights were kept", True
+            kept, resumable = say("train.kept_last"), True
         elif self._good is not None:
             with self._lock:
                 for p, good in zip(self._params, self._good):
                     p.copy_(good)
             kept_step = self._good_step
-            kept = f"the weights of step {self._good_step} were restored"
+            kept = say("train.kept_restored", step=self._good_step)
         else:
-            kept = "no finite weights were available to restore"
+            kept = say("train.kept_none")
         raise TrainingDiverged(
-            f"training diverged at step {step}: the loss or gradient became NaN/inf; {kept}. "
-            f"Try a lower learning rate (lr is {self.cfg.lr:g}; e.g. {self.cfg.lr / 10:g}).",
+            say("train.diverged", step=step, kept=kept, lr=self.cfg.lr, lower=self.cfg.lr / 10),
             step=step, kept_step=kept_step, resumable=resumable,
         )
 

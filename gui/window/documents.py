@@ -9,7 +9,8 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMainWindow
 
 from engine.training.job import Cancelled, StartFrom
-from gui import dialogs, resources
+from engine.wording import in_language
+from gui import dialogs, i18n, resources
 from gui.session import Session
 from gui.window.context import ContextBox, first_lines
 from gui.window.jobs import FileJobs
@@ -203,7 +204,7 @@ class Documents(QObject):
                 Path(path).name, tokens, f"{corpus.tokenizer.vocab_size:,}",
                 corpus.tokenizer.name)
             read_as = "" if decoding is None else " " + self.tr("Read as {0}.").format(
-                decoding.describe())
+                in_language(decoding.describe(), i18n.current()))  # the engine's phrase
             untrained = self.tr(
                 "A new UNTRAINED model ({0} parameters) was made for this vocabulary — press "
                 "Start in the Training panel to train it.").format(f"{n_params:,}")

@@ -17,6 +17,7 @@ from engine.text.bpe import bpe_files_in
 from engine.storage.checkpoint import Checkpoint, CheckpointError
 from engine.config import ConfigError, ModelConfig
 from engine.devices import resolve_device
+from engine.wording import said_of, say
 from engine.storage.imports.torchfile import load_torch
 from engine.storage.imports.vocab import installed_gpt2, needed, tokenizer_at
 from engine.storage.imports.weights import build_model, head_is_tied
@@ -69,8 +70,8 @@ def model_config(hf: dict[str, Any], name: str) -> ModelConfig:
             ln_eps=float(hf.get("layer_norm_epsilon", 1e-5)),
         ).validate()
     except (ConfigError, TypeError, ValueError) as e:
-        raise CheckpointError(f"'{name}' has a configuration this program cannot run: {e}") \
-            from None
+        raise CheckpointError(say("checkpoint.unrunnable_config", name=name,
+                                  problem=said_of(e) or str(e))) from None
 
 
 def _weights(folder: Path, chosen: Path | None) -> tuple[dict[str, torch.Tensor], Path]:

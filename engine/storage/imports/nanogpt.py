@@ -16,6 +16,7 @@ import torch
 from engine.storage.checkpoint import Checkpoint, CheckpointError
 from engine.config import ConfigError, ModelConfig
 from engine.devices import resolve_device
+from engine.wording import said_of, say
 from engine.text.fullvocab import FullTokenizer
 from engine.storage.imports.torchfile import load_torch
 from engine.storage.imports.vocab import GPT2_IDS, installed_gpt2, meta_tokenizer, needed, tokenizer_at
@@ -48,8 +49,8 @@ def _model_config(args: dict[str, Any], name: str) -> ModelConfig:
     except KeyError as e:
         raise CheckpointError(f"'{name}': model_args has no {e.args[0]!r}") from None
     except (ConfigError, TypeError, ValueError) as e:
-        raise CheckpointError(f"'{name}' has a configuration this program cannot run: {e}") \
-            from None
+        raise CheckpointError(say("checkpoint.unrunnable_config", name=name,
+                                  problem=said_of(e) or str(e))) from None
 
 
 def find_meta(path: Path, dataset: str | None) -> Path | None:

@@ -33,7 +33,8 @@ from PySide6.QtWidgets import (
 
 from engine.config import ACTIVATIONS, NORMS, POSITIONAL, ConfigError, ModelConfig, TrainConfig
 from engine.training.fit import Suggestion, suggest
-from gui import settings
+from engine.wording import in_language
+from gui import i18n, settings
 from gui.session import Session
 from gui.widgets.language import Translated
 
@@ -330,7 +331,8 @@ class TrainingForm(Translated, QWidget):
             self.model_config().validate()
             self.train_config().validate()
         except ConfigError as exc:
-            problem = str(exc)  # worded by the engine, which names the field
+            # Worded by the engine, which names the field; said in the window's language.
+            problem = in_language(exc, i18n.current())
             field = {"vocab_size": "tokenizer"}.get(exc.field, exc.field)
             if field in self._inputs:
                 self._inputs[field].setStyleSheet(_ERROR_STYLE)

@@ -12,8 +12,6 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from engine.model.article import (
     ARTICLE_BATCH,
     ARTICLE_CONTEXT,
-    ARTICLE_D_MODEL,
-    ARTICLE_HEADS,
     ARTICLE_SEED,
     article_batch,
     article_mode_problem,
@@ -22,6 +20,7 @@ from engine.model.article import (
 from engine.model.decoder import GPT
 from engine.model.steps import short_shape
 from engine.model.trace import Trace, run_trace
+from gui import i18n
 from gui.session import Session
 
 # Raised as a ValueError's text, translated where it is shown (message()).
@@ -67,33 +66,10 @@ def failed(err: BaseException) -> str:
 
 
 def problem(model: GPT | None) -> str | None:
-    """Why this model cannot show the articles' shapes (engine.model.article decides), in the
-    interface language; None when it can."""
-    if article_mode_problem(model) is None:
-        return None
-    if model is None:
-        return QCoreApplication.translate("ArticleMode",
-                                          "No model is loaded: create or open one first.")
-    cfg = model.config
-    problems = []
-    if cfg.d_model != ARTICLE_D_MODEL:
-        problems.append(QCoreApplication.translate(
-            "ArticleMode", "d_model is {d}, the article uses {a}").format(d=cfg.d_model,
-                                                                          a=ARTICLE_D_MODEL))
-    if cfg.n_head != ARTICLE_HEADS:
-        problems.append(QCoreApplication.translate(
-            "ArticleMode", "it has {n} heads, the article uses {a} (head_size {hs})").format(
-            n=cfg.n_head, a=ARTICLE_HEADS, hs=ARTICLE_D_MODEL // ARTICLE_HEADS))
-    if cfg.context_length < ARTICLE_CONTEXT:
-        problems.append(QCoreApplication.translate(
-            "ArticleMode", "its context is {t} tokens, the article needs {a}").format(
-            t=cfg.context_length, a=ARTICLE_CONTEXT))
-    return QCoreApplication.translate(
-        "ArticleMode",
-        "This model cannot reproduce the article's shapes [4,16,64] → [4,4,16,16]: {problems}. "
-        "Create a model with d_model 64, 4 heads and a context of at least 16 (the default "
-        "settings).").format(problems=QCoreApplication.translate("ArticleMode", "; ").join(
-            problems))
+    """Why this model cannot show the articles' shapes, in the interface language; None when
+    it can. engine.model.article decides and words it (its catalogue has the Chinese)."""
+    said = article_mode_problem(model)
+    return None if said is None else said.text(i18n.current())
 
 
 def summary(trace: Trace, source: str) -> str:
