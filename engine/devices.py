@@ -89,8 +89,12 @@ def free_memory(device: torch.device) -> int | None:
 
 
 def format_bytes(n: int) -> str:
-    """A size as people read it in a refusal: "7.3 GB", or "412 MB" below 0.1 GB."""
-    return f"{n / 1e9:,.1f} GB" if n >= 1e8 else f"{n / 1e6:,.0f} MB"
+    """A size as people read it in a refusal: "7.3 GB", "412 MB", "4.1 kB" or "11 bytes"."""
+    if n >= 1e9:
+        return f"{n / 1e9:,.1f} GB"
+    if n >= 1e6:
+        return f"{n / 1e6:,.0f} MB"
+    return f"{n / 1e3:,.1f} kB" if n >= 1e3 else f"{n:,} bytes"
 
 
 def memory_shortfall(need: int, what: str, device: torch.device | str = "cpu",

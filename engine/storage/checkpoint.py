@@ -398,7 +398,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
     if stored != expected:
         raise CheckpointError(
             f"'{name}' does not match its model configuration: the configuration describes "
-            f"{expected:,} weights, the file holds {stored:,}")
+            f"{expected:,} weights, the file holds {stored:,} weights")
     check_model_fits(model_config, name)
 
     # Building the model draws initial weights; the caller's random stream must not move.

@@ -62,8 +62,9 @@ def model_config(hf: dict[str, Any], name: str) -> ModelConfig:
         cfg = ModelConfig(
             vocab_size=_whole(hf, "vocab_size", 50257), d_model=C,
             n_head=_whole(hf, "n_head", 12), n_layer=_whole(hf, "n_layer", 12),
-            context_length=_whole(hf, "n_positions", None) or _whole(hf, "n_ctx", 1024),
-            d_ff=_whole(hf, "n_inner", None) or 4 * C,
+            context_length=(_whole(hf, "n_positions", None, nullable=True)
+                            or _whole(hf, "n_ctx", 1024, nullable=True)),
+            d_ff=_whole(hf, "n_inner", None, nullable=True) or 4 * C,  # null: 4 x n_embd
             dropout=_number(hf, "resid_pdrop", 0.1), positional="learned", activation=act,
             norm="pre", tied=bool(hf.get("tie_word_embeddings", True)), bias=True,
             ln_eps=_number(hf, "layer_norm_epsilon", 1e-5),
@@ -77,10 +78,12 @@ def model_config(hf: dict[str, Any], name: str) -> ModelConfig:
     return cfg
 
 
-def _whole(hf: dict[str, Any], key: str, default: int | None) -> int | None:
-    """A config.json count: a whole JSON number (null: the default); ConfigError otherwise."""
+def _whole(hf: dict[str, Any], key: str, default: int | None,
+           nullable: bool = False) -> int | None:
+    """A config.json count: a whole JSON number (absent, or null where GPT-2 allows it: the
+    default); ConfigError otherwise."""
     value = hf.get(key)
-    if value is None:
+    if key not in hf or (value is None and nullable):
         return default
     if isinstance(value, float) and value.is_integer():
         value = int(value)

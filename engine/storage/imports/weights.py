@@ -79,7 +79,7 @@ def build_model(
         raise CheckpointError(
             f"'{source}' does not match its configuration: the configuration describes "
             f"{expected:,} weights (n_layer {cfg.n_layer:,}, d_model {cfg.d_model:,}, "
-            f"vocab_size {cfg.vocab_size:,}), the file holds {stored:,}")
+            f"vocab_size {cfg.vocab_size:,}), the file holds {stored:,} weights")
     check_model_fits(cfg, source)
     with torch.random.fork_rng(devices=[]):  # nn.Linear still draws weights: keep the stream
         model = GPT(cfg, init_weights=False)  # every weight is replaced below
