@@ -13,7 +13,8 @@ import pytest
 from PySide6.QtCore import QTimer
 
 from engine.model.decoder import new_model
-from engine.training.rundir import RECORDS, SNAPSHOTS, RunReader
+from engine.training.rundir import RECORDS, SNAPSHOTS
+from engine.training.runreader import RunReader
 from engine.training.snapshots import SnapshotStore
 from engine.model.trace import run_trace
 from gui import dialogs, settings

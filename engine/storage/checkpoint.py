@@ -27,7 +27,7 @@ import torch
 
 from engine.config import ConfigError, ModelConfig, TrainConfig, param_count
 from engine.devices import memory_shortfall, resolve_device
-from engine.text.filetype import META_KEY, foreign_model_message
+from engine.text.filetype import META_KEY, foreign_model_message, not_regular, special_kind
 from engine.text.fullvocab import tokenizer_from_dict, tokenizer_summary
 from engine.model.decoder import GPT
 from engine.text.tokenizers import Tokenizer
@@ -264,6 +264,9 @@ def _input_path(path: str | Path) -> Path:
     path = Path(path)
     if path.is_dir():
         path = path / DEFAULT_NAME
+    special = special_kind(path)
+    if special is not None:
+        raise CheckpointError(str(not_regular(path, special)))
     if not path.is_file():
         raise CheckpointError(f"'{path}' does not exist; choose a saved model (.safetensors)")
     return path

@@ -18,6 +18,7 @@ import numpy as np
 import tiktoken
 
 from engine.devices import memory_shortfall
+from engine.text.filetype import open_regular
 from engine.text.tokenizers import TiktokenBase
 
 # GPT-2's pre-tokenizer (openai/gpt-2 encoder.py; also the `tokenizers` ByteLevel default).
@@ -160,8 +161,9 @@ class BpeBase(TiktokenBase):
 
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as e:
+        with open_regular(path) as f:  # a FIFO is refused, not waited on
+            return json.loads(f.read().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
         raise BpeError(f"'{path.name}' could not be read as JSON ({' '.join(str(e).split())})")
 
 

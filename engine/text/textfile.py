@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
-from engine.text.filetype import foreign_model_message
+from engine.text.filetype import foreign_model_message, not_regular, special_kind
 
 CHUNK_BYTES = 1 << 20  # decoded per step: memory stays bounded (~25x this) for any file size
 _HEAD_BYTES = 64 << 10  # zero bytes and UTF-16 patterns are judged on this much
@@ -83,6 +83,9 @@ def check_file(path: Path) -> int:
         raise CorpusError(f"'{path}' does not exist; choose an existing text file")
     if path.is_dir():
         raise CorpusError(f"'{path}' is a folder; choose a text file inside it")
+    special = special_kind(path)
+    if special is not None:
+        raise CorpusError(str(not_regular(path, special)))
     size = path.stat().st_size
     if size == 0:
         raise CorpusError(f"'{path.name}': file is empty; choose a file with some text in it")

@@ -2,7 +2,7 @@
 
 The writer may be a CLI run on this machine, or a cluster run on a shared or synced folder, so
 the follower polls (a QTimer, every POLL_MS) instead of waiting for file-system events. Each
-poll reads only what was added (engine.training.rundir.RunReader) and builds the newest snapshot's model
+poll reads only what was added (engine.training.runreader.RunReader) and builds the newest snapshot's model
 on a helper thread (gui.latest.Latest): the GUI thread never touches the disk. What a poll
 found reaches the window through the run controller's own paths (Records, WeightsModel,
 SnapshotWritten), exactly as a run of the window's would.
@@ -20,7 +20,7 @@ from engine.config import ModelConfig, TrainConfig
 from engine.text.fullvocab import tokenizer_from_dict
 from engine.training.job_messages import Records, SnapshotWritten
 from engine.model.decoder import GPT
-from engine.training.rundir import RunReader, RunUpdate
+from engine.training.runreader import RunReader, RunUpdate
 from engine.text.tokenizers import Tokenizer
 from gui.latest import Latest
 from gui.run.relay import WeightsModel, model_from_weights

@@ -92,7 +92,7 @@ class Documents(QObject):
         """
         from engine.text.filetype import classify
 
-        from engine.training.rundir import is_run
+        from engine.training.runreader import is_run
 
         p = Path(path)
         if self._open_run is not None and is_run(p):  # dropped or recent: follow it

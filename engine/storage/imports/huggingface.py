@@ -14,6 +14,7 @@ import safetensors.torch
 import torch
 
 from engine.text.bpe import bpe_files_in
+from engine.text.filetype import open_regular
 from engine.storage.checkpoint import Checkpoint, CheckpointError, check_model_fits
 from engine.config import ConfigError, ModelConfig
 from engine.devices import resolve_device
@@ -32,9 +33,12 @@ def read_config(folder: Path) -> dict[str, Any]:
     """config.json of a Hugging Face folder; CheckpointError if absent or not GPT-2."""
     path = folder / "config.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as e:
-        raise CheckpointError(f"'{folder.name}/config.json' could not be read ({e})") from None
+        with open_regular(path) as f:  # a FIFO is refused, not waited on
+            data = json.loads(f.read().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
+        reason = " ".join(str(e).split())[:160] or type(e).__name__
+        raise CheckpointError(f"'{folder.name}/config.json' could not be read ({reason})") \
+            from None
     if not isinstance(data, dict):
         raise CheckpointError(f"'{folder.name}/config.json' is not a model configuration")
     kind = data.get("model_type")

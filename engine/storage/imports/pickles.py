@@ -13,6 +13,7 @@ nothing (`pickletools.genops`). One byte of pickle can build an object of a few 
 from __future__ import annotations
 
 import io
+import os
 import pickle
 import pickletools
 import sys
@@ -21,6 +22,7 @@ from typing import Any
 
 from engine.devices import format_bytes
 from engine.storage.checkpoint import CheckpointError
+from engine.text.filetype import NotARegularFile, open_regular
 
 MAX_PICKLE_BYTES = 4 << 20  # all of Unicode as itos + stoi is 2.9 MB; a vocabulary is kBs
 MAX_BUILT_BYTES = 128 << 20  # what unpickling may build (all of Unicode: 26 MB counted, 30 real)
@@ -70,11 +72,15 @@ def built_bytes(data: bytes, limit: int) -> int:
 def read_plain_pickle(path: str | Path) -> Any:
     """The dicts, lists, strings and numbers in a pickle file; PickleRefused for anything more."""
     path = Path(path)
-    size = path.stat().st_size
-    if size > MAX_PICKLE_BYTES:  # refused before it is read
-        raise PickleRefused(f"'{path.name}' is {format_bytes(size)}, too large for a "
-                            f"vocabulary (at most {format_bytes(MAX_PICKLE_BYTES)})")
-    data = path.read_bytes()
+    try:
+        with open_regular(path) as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > MAX_PICKLE_BYTES:  # refused before it is read
+                raise PickleRefused(f"'{path.name}' is {format_bytes(size)}, too large for a "
+                                    f"vocabulary (at most {format_bytes(MAX_PICKLE_BYTES)})")
+            data = f.read()
+    except NotARegularFile as e:
+        raise PickleRefused(str(e)) from None
     try:  # every file, however small: 9 bytes of LONG_BINPUT ask for 16 GB of memo
         built = built_bytes(data, MAX_BUILT_BYTES)
     except ValueError as e:
