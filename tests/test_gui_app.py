@@ -5,6 +5,7 @@ of blocking; settings go to a temporary folder; no test may leave a thread or ti
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -302,6 +303,31 @@ def test_screenshot_mode_writes_a_png(tmp_path):
 
     image = QImage(str(png))
     assert image.width() >= 1200 and image.height() >= 800
+
+
+@pytest.mark.parametrize("kind", ["refused model", "binary text"])
+def test_a_screenshot_of_a_refused_file_says_why_at_once_and_exits_2(tmp_path, kind):
+    """Issue 21, failure 9. Today: it waited 120 s and printed only "no trace within 120s"
+    (the timeout below fails it)."""
+    if kind == "refused model":
+        target = tmp_path / "hf"
+        target.mkdir()
+        (target / "config.json").write_text(json.dumps(
+            {"model_type": "gpt2", "n_layer": 100_000, "n_embd": 65_536, "n_head": 16}))
+        words = "'hf/config.json' describes a model too large to open"
+    else:
+        target = tmp_path / "noise.txt"
+        target.write_bytes(bytes(range(256)) * 40)
+        words = "'noise.txt' looks like a binary file"
+    png = tmp_path / "shot.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path))
+    out = subprocess.run([PYTHON, "-m", "gui.launcher", str(target), "--screenshot", str(png)],
+                         cwd=REPO, env=env, capture_output=True, text=True, timeout=90)
+    assert out.returncode == 2, out.stderr[-2000:]
+    errors = [line for line in out.stderr.splitlines() if "error" in line.lower()]
+    assert len(errors) == 1 and words in errors[0] and errors[0].endswith("; no screenshot")
+    assert "Traceback" not in out.stderr and "no trace within" not in out.stderr
+    assert not png.exists()
 
 
 # -- the interface language (Qt Linguist) ------------------------------------------------------
