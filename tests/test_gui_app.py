@@ -123,11 +123,26 @@ def test_training_history_exports_to_csv(window, monkeypatch, tmp_path):
     assert {"train_loss", "val_loss", "lr", "tokens_per_s"} <= set(rows[0])
 
 
-def test_editing_the_context_retraces_off_the_gui_thread(window, qtbot):
+def test_editing_the_context_retraces_off_the_gui_thread(window, qtbot, monkeypatch):
+    import threading
+
+    import engine.model.trace
+
+    # Which thread ran the forward pass, and whether the GUI thread stayed free meanwhile
+    # (issue 21: the test asserted nothing about threads).
+    traced_on, gui_thread = [], threading.current_thread()
+    real = engine.model.trace.run_trace
+
+    def recording(model, ids, *args, **kwargs):
+        traced_on.append(threading.current_thread())
+        return real(model, ids, *args, **kwargs)
+
+    monkeypatch.setattr(engine.model.trace, "run_trace", recording)
     s = window.session
     text = "Attention lets each position look back."
     with qtbot.waitSignal(s.trace_changed, timeout=10_000):
         window.context_edit.setPlainText(text)
+    assert traced_on and all(t is not gui_thread for t in traced_on), traced_on
     T = s.model.config.context_length
     np.testing.assert_array_equal(s.trace.ids[0], s.tokenizer.encode(text)[:T])
     assert "tokens" in window.context_info.text()
