@@ -1,4 +1,4 @@
-"""What following a run directory costs (engine.training.rundir.RunReader.poll, the helper thread's
+"""What following a run directory costs (engine.training.runreader.RunReader.poll, the helper thread's
 work each second in File → Open run). Prints one JSON object.
 
     .venv/bin/python benchmarks/bench_follow.py [--records 100000] [--snapshots 40]
@@ -32,7 +32,8 @@ def main() -> int:
     from engine.config import ModelConfig, TrainConfig
     from engine.model.decoder import new_model
     from engine.training.records import StepRecord
-    from engine.training.rundir import RECORDS, RunReader, RunWriter, run_configs
+    from engine.training.rundir import RECORDS, RunWriter, run_configs
+    from engine.training.runreader import RunReader
     from engine.text.tokenizers import build_tokenizer
 
     def row(step: int) -> dict:

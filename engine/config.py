@@ -151,6 +151,28 @@ class TrainConfig:
         return cls(**_known(cls, data)).validate()
 
 
+def param_count(cfg: ModelConfig) -> int:
+    """Parameters of GPT(cfg), counted from the config (a test holds it equal to the model's).
+
+    Arithmetic, not a model on the meta device: the window asks this on its GUI thread (the
+    form's suggestions), and the meta device's first use imports torch._dynamo (~1 s stall).
+    """
+    C, F, V = cfg.d_model, cfg.d_ff, cfg.vocab_size
+    attention = (C * 3 * C + 3 * C) + (C * C + C)  # qkv and proj, with biases
+    ffn = (C * F + F) + (F * C + C)  # fc1 and fc2, with biases
+    norms = 2 * 2 * C  # two LayerNorms: gamma and beta
+    if not cfg.bias:  # nanoGPT's bias=False: no Linear biases, LayerNorms without beta
+        attention, ffn, norms = attention - 4 * C, ffn - F - C, 2 * C
+    total = V * C + cfg.n_layer * (attention + ffn + norms)  # token table and the blocks
+    if cfg.positional == "learned":
+        total += cfg.context_length * C
+    if cfg.norm == "pre":
+        total += (2 if cfg.bias else 1) * C  # the final LayerNorm
+    if not cfg.tied:
+        total += C * V  # lm_head (no bias); tied, it is the token table
+    return total
+
+
 def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
     """Keep only keys the dataclass knows, so older/newer checkpoints still load."""
     names = {f.name for f in fields(cls)}

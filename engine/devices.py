@@ -90,6 +90,34 @@ def free_memory(device: torch.device) -> int | None:
     return min(known) if known else None
 
 
+def format_bytes(n: int) -> str:
+    """A size as people read it in a refusal: "7.3 GB", "412 MB", "4.1 kB" or "11 bytes"."""
+    if n >= 1e9:
+        return f"{n / 1e9:,.1f} GB"
+    if n >= 1e6:
+        return f"{n / 1e6:,.0f} MB"
+    return f"{n / 1e3:,.1f} kB" if n >= 1e3 else f"{n:,} bytes"
+
+
+def memory_shortfall(need: int, what: str, device: torch.device | str = "cpu",
+                     free: int | None = None) -> str | None:
+    """Would `need` bytes fit in what `device` has free? None if so (or if unknown); else the
+    refusal's words, with both figures: "<what> need(s) 7.3 GB, but only 2.1 GB of memory
+    are free on cpu".
+
+    The one "would this fit" question every reader of a file asks before it allocates what a
+    header claims (a model's config, a tokenizer's ids, token data): the caller adds the file's
+    name and raises its own error, so the refusal is one line naming the file and the limit.
+    `free` (bytes) overrides the measurement (tests).
+    """
+    device = torch.device(device)
+    free = free_memory(device) if free is None else free
+    if free is None or need <= free:
+        return None
+    return (f"{what} need {format_bytes(need)}, but only {format_bytes(free)} of memory are "
+            f"free on {device}")
+
+
 def _mps_available() -> bool:
     mps = getattr(torch.backends, "mps", None)
     return bool(mps is not None and mps.is_available())

@@ -57,6 +57,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "config.accum_split": ("batch_size {batch} does not split into {accum} equal micro-batches; "
                            "choose a divisor of the batch",
                            "batch_size {batch} 无法平均分成 {accum} 个微批次；请选择批次大小的因数"),
+    "config.whole_number": ("must be a whole number, got {value!r}",
+                            "必须是整数，现为 {value!r}"),
+    "config.number": ("must be a number, got {value!r}", "必须是数字，现为 {value!r}"),
     "config.not_negative": ("must be >= 0", "必须 >= 0"),
     "config.positive": ("must be > 0, got {value}", "必须 > 0，现为 {value}"),
     "config.min_lr": ("must be between 0 and lr ({lr})", "必须在 0 与 lr（{lr}）之间"),

@@ -319,6 +319,16 @@ def _arrange_screenshot(app: QApplication, window, png: str, panel: str | None, 
         window.close()
         app.exit(1)
 
+    def refused(message: str) -> None:
+        # The file the screenshot was to show was refused: say why at once, as the CLI does
+        # (one line, status 2), instead of waiting for a trace that will never come.
+        print(f"transformer-explorer: error: {message}; no screenshot", file=sys.stderr)
+        timer.stop()
+        window.close()
+        app.exit(2)
+
+    window.documents.dialogs = False  # nobody is there to answer one
+    window.documents.open_failed.connect(refused)
     window.first_trace_shown.connect(ready)
     timer = QTimer(window)
     timer.setSingleShot(True)

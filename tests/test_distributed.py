@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -50,17 +51,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _train(tmp: Path, out: str, *extra: str, ranks: int = 1) -> dict:
-    """`train` through the real CLI, under torchrun when ranks > 1; its JSON summary."""
+def _train(tmp: Path, out: str, *extra: str, ranks: int = 1, env: dict | None = None,
+           stderr: list | None = None) -> dict:
+    """`train` through the real CLI, under torchrun when ranks > 1; its JSON summary (`env`:
+    more variables; `stderr`: a list its stderr is appended to)."""
     args = ["-m", "engine.cli", "train", str(tmp / "tiny.txt"), "--out", str(tmp / out),
             *TINY, "--json", *extra]
     if ranks > 1:
         command = [str(TORCHRUN), "--standalone", "--nproc_per_node", str(ranks), *args]
     else:
         command = [sys.executable, *args]
-    proc = subprocess.run(command, cwd=ROOT, env=_env(), capture_output=True, text=True,
-                          timeout=240)
+    proc = subprocess.run(command, cwd=ROOT, env=_env(**(env or {})), capture_output=True,
+                          text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    if stderr is not None:
+        stderr.append(proc.stderr)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -104,7 +109,15 @@ def test_compiled_under_torchrun_trains_as_one_eager_rank(runs):
     """--compile wraps the compiled model in DDP; its kernels round differently from eager
     ones, hence the looser tolerance (a wrong gradient would be off by far more)."""
     tmp, one = runs
-    compiled = _train(tmp, "compiled", "--steps", "10", "--compile", ranks=2)
+    logs: list[str] = []
+    # TORCH_LOGS (torch's public logging switch) makes TorchDynamo say what it traced and
+    # compiled: without it this test passed with --compile silently ignored (issue 21).
+    compiled = _train(tmp, "compiled", "--steps", "10", "--compile", ranks=2,
+                      env={"TORCH_LOGS": "dynamo"}, stderr=logs)
+    traced = re.findall(r"torchdynamo start tracing forward \S*decoder\.py", logs[0])
+    assert len(traced) >= 2, logs[0][-3000:]  # our GPT.forward, on both ranks
+    # ...and handed the graphs to a compiler backend (under DDP, through its graph splitter).
+    assert re.search(r"done compiler function \w+", logs[0])
     wa, wb = _weights(one["checkpoint"]), _weights(compiled["checkpoint"])
     for name in wa:
         assert torch.allclose(wa[name], wb[name], atol=1e-4), name
@@ -231,7 +244,10 @@ def test_an_absent_device_under_torchrun_is_one_line(tmp_path):
 
 
 def test_killing_one_rank_ends_the_other_quickly_with_a_message(tmp_path):
-    """SIGKILL rank 1 mid-run: rank 0 stops within 30 s, non-zero, naming itself and why."""
+    """SIGKILL rank 1 mid-run: rank 0 stops, non-zero, naming itself and why. Ended by the
+    event (its peer's socket closing), not by a clock: the distributed timeout is 300 s, far
+    past the 60 s this waits (issue 21: no wall-clock asserts in tests; timing is
+    benchmarks/bench_distributed.py's)."""
     (tmp_path / "tiny.txt").write_text(TEXT, encoding="utf-8")
     port = str(_free_port())
     args = [sys.executable, "-m", "engine.cli", "train", str(tmp_path / "tiny.txt"),
@@ -255,15 +271,12 @@ def test_killing_one_rank_ends_the_other_quickly_with_a_message(tmp_path):
         time.sleep(1.0)  # a few steps in
         assert rank0.poll() is None and rank1.poll() is None
         os.kill(rank1.pid, signal.SIGKILL)
-        t0 = time.monotonic()
-        _, err = rank0.communicate(timeout=60)
-        waited = time.monotonic() - t0
+        _, err = rank0.communicate(timeout=60)  # well before the 300 s timeout could end it
     finally:
         for p in procs:
             if p.poll() is None:
                 p.kill()
                 p.wait()
-    assert waited < 30
     assert rank0.returncode != 0
     last = err.strip().splitlines()[-1]
     assert "rank 0 of 2" in last and "lost contact with another rank" in last, err
@@ -290,7 +303,8 @@ def _local_rank(pid: int) -> str | None:
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds workers through /proc")
 def test_killing_a_worker_of_torchrun_ends_the_run_with_a_message(tmp_path):
     """Through torchrun's agent: SIGKILL the worker of local rank 1; torchrun ends non-zero
-    within 30 s and rank 0 says in one line what happened to it."""
+    (long before the 300 s distributed timeout: the event ends it) and rank 0 says in one
+    line what happened to it."""
     (tmp_path / "tiny.txt").write_text(TEXT, encoding="utf-8")
     command = [str(TORCHRUN), "--standalone", "--nproc_per_node", "2", "-m", "engine.cli",
                "train", str(tmp_path / "tiny.txt"), "--out", str(tmp_path / "out"), *TINY,
@@ -306,14 +320,11 @@ def test_killing_a_worker_of_torchrun_ends_the_run_with_a_message(tmp_path):
         workers = {_local_rank(pid): pid for pid in _children(agent.pid)}
         assert set(workers) >= {"0", "1"}, workers
         os.kill(workers["1"], signal.SIGKILL)
-        t0 = time.monotonic()
-        _, err = agent.communicate(timeout=60)
-        waited = time.monotonic() - t0
+        _, err = agent.communicate(timeout=60)  # well before the 300 s timeout could end it
     finally:
         if agent.poll() is None:
             agent.kill()
             agent.wait()
-    assert waited < 30
     assert agent.returncode != 0
     ours = [line for line in err.splitlines() if line.startswith("transformer-explorer: error:")]
     assert len(ours) == 1 and "rank 0 of 2" in ours[0], err[-3000:]
@@ -346,7 +357,9 @@ def test_a_silent_rank_ends_the_run_after_the_timeout(tmp_path):
             if p.poll() is None:
                 p.kill()
                 p.wait()
-    assert 2 <= waited < 30
+    # The timeout was waited for (a lower bound cannot flake on a slow machine); the upper
+    # bound is communicate's own 60 s, and the message says which clock ended it.
+    assert waited >= 2
     assert rank0.returncode != 0
     assert "did not answer within 3 s" in err and "Timed out" in err, err
 

@@ -5,6 +5,7 @@ of blocking; settings go to a temporary folder; no test may leave a thread or ti
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -122,11 +123,26 @@ def test_training_history_exports_to_csv(window, monkeypatch, tmp_path):
     assert {"train_loss", "val_loss", "lr", "tokens_per_s"} <= set(rows[0])
 
 
-def test_editing_the_context_retraces_off_the_gui_thread(window, qtbot):
+def test_editing_the_context_retraces_off_the_gui_thread(window, qtbot, monkeypatch):
+    import threading
+
+    import engine.model.trace
+
+    # Which thread ran the forward pass, and whether the GUI thread stayed free meanwhile
+    # (issue 21: the test asserted nothing about threads).
+    traced_on, gui_thread = [], threading.current_thread()
+    real = engine.model.trace.run_trace
+
+    def recording(model, ids, *args, **kwargs):
+        traced_on.append(threading.current_thread())
+        return real(model, ids, *args, **kwargs)
+
+    monkeypatch.setattr(engine.model.trace, "run_trace", recording)
     s = window.session
     text = "Attention lets each position look back."
     with qtbot.waitSignal(s.trace_changed, timeout=10_000):
         window.context_edit.setPlainText(text)
+    assert traced_on and all(t is not gui_thread for t in traced_on), traced_on
     T = s.model.config.context_length
     np.testing.assert_array_equal(s.trace.ids[0], s.tokenizer.encode(text)[:T])
     assert "tokens" in window.context_info.text()
@@ -302,6 +318,31 @@ def test_screenshot_mode_writes_a_png(tmp_path):
 
     image = QImage(str(png))
     assert image.width() >= 1200 and image.height() >= 800
+
+
+@pytest.mark.parametrize("kind", ["refused model", "binary text"])
+def test_a_screenshot_of_a_refused_file_says_why_at_once_and_exits_2(tmp_path, kind):
+    """Issue 21, failure 9. Today: it waited 120 s and printed only "no trace within 120s"
+    (the timeout below fails it)."""
+    if kind == "refused model":
+        target = tmp_path / "hf"
+        target.mkdir()
+        (target / "config.json").write_text(json.dumps(
+            {"model_type": "gpt2", "n_layer": 100_000, "n_embd": 65_536, "n_head": 16}))
+        words = "'hf/config.json' describes a model too large to open"
+    else:
+        target = tmp_path / "noise.txt"
+        target.write_bytes(bytes(range(256)) * 40)
+        words = "'noise.txt' looks like a binary file"
+    png = tmp_path / "shot.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path))
+    out = subprocess.run([PYTHON, "-m", "gui.launcher", str(target), "--screenshot", str(png)],
+                         cwd=REPO, env=env, capture_output=True, text=True, timeout=90)
+    assert out.returncode == 2, out.stderr[-2000:]
+    errors = [line for line in out.stderr.splitlines() if "error" in line.lower()]
+    assert len(errors) == 1 and words in errors[0] and errors[0].endswith("; no screenshot")
+    assert "Traceback" not in out.stderr and "no trace within" not in out.stderr
+    assert not png.exists()
 
 
 # -- the interface language (Qt Linguist) ------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,8 @@ import pytest
 from PySide6.QtCore import QTimer
 
 from engine.model.decoder import new_model
-from engine.training.rundir import RECORDS, SNAPSHOTS, RunReader
+from engine.training.rundir import RECORDS, SNAPSHOTS
+from engine.training.runreader import RunReader
 from engine.training.snapshots import SnapshotStore
 from engine.model.trace import run_trace
 from gui import dialogs, settings
@@ -109,29 +111,48 @@ def test_the_window_follows_a_run_another_process_writes(window, qtbot, tmp_path
 
 
 def test_following_a_cli_run_as_it_trains(window, qtbot, tmp_path):
+    """Records and a snapshot's model are shown while the CLI is still training (no end.json
+    yet, the process alive); then Ctrl+C ends the run and the window has all of it."""
     text = tmp_path / "cat.txt"
     text.write_text("the cat sat on the mat. the dog sat on the log. " * 60, encoding="utf-8")
     run = tmp_path / "cli-run"
-    cli = _process("-m", "engine.cli", "train", str(text), "--out", str(run), "--steps", "200",
-                   "--eval-interval", "20", "--eval-batches", "2", "--tokenizer", "char",
-                   "--d-model", "16", "--heads", "2", "--layers", "1", "--context", "8",
+    cli = _process("-m", "engine.cli", "train", str(text), "--out", str(run), "--steps",
+                   "1000000", "--eval-interval", "20", "--eval-batches", "2", "--tokenizer",
+                   "char", "--d-model", "16", "--heads", "2", "--layers", "1", "--context", "8",
                    "--ffn", "32", "--batch", "4", "--device", "cpu")
+    seen_live = []
     try:
         qtbot.waitUntil(lambda: (run / "run.json").exists(), timeout=60_000)
         assert window.open_run(str(run))
-        follower = window.run.follower
+        follower, s = window.run.follower, window.session
+
+        def shown_while_training() -> bool:
+            if not (s.history and follower.has_model):
+                return False
+            # Asked after what the window shows: the run was still going when it showed it.
+            live = cli.poll() is None and not (run / "end.json").exists()
+            seen_live.append((live, len(s.history), follower.step))
+            return True
+
+        qtbot.waitUntil(shown_while_training, timeout=120_000)
+        assert seen_live[-1][0], "the window showed the run only after it had ended"
+        assert not follower.ended
+        # More arrives while it trains: a later poll shows more records, still not ended.
+        first = seen_live[-1][1]
+        qtbot.waitUntil(lambda: len(s.history) > first, timeout=60_000)
+        assert cli.poll() is None and not follower.ended
+        cli.send_signal(signal.SIGINT)
         qtbot.waitUntil(lambda: follower.ended, timeout=120_000)
-        assert cli.wait(60) == 0, cli.stderr.read().decode()
+        assert cli.wait(60) in (0, 130), cli.stderr.read().decode()
     finally:
         if cli.poll() is None:
             cli.kill()
             cli.wait()
-    s = window.session
-    assert s.history == _rows(run) and s.history[-1]["step"] == 200
+    assert follower.end["outcome"] == "stopped"
+    assert s.history == _rows(run) and len(s.history) > first
     store = SnapshotStore(run / SNAPSHOTS)
     qtbot.waitUntil(lambda: window.history_panel.steps() == store.steps(), timeout=10_000)
-    assert store.steps()[-1] == 200
-    _same_weights(s.model, store.load(200))
+    _same_weights(s.model, store.load(store.steps()[-1]))
     assert RunReader(run).checkpoint(follower.end) == run / "model.safetensors"
 
 

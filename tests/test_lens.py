@@ -45,6 +45,59 @@ def test_last_lens_row_equals_probs(corpus, norm):
         assert rows[0].top != rows[-1].top  # the embedding alone predicts something else
 
 
+def _streams_by_hooks(model, ids: np.ndarray) -> list[torch.Tensor]:
+    """The residual stream (B, T, C) after the embedding and after each block, taken with
+    torch's own forward hooks on the modules (not our trace)."""
+    seen: list[torch.Tensor] = []
+    modules = [model.embed, *model.blocks]
+    handles = [m.register_forward_hook(lambda _m, _i, out: seen.append(out.detach().clone()))
+               for m in modules]
+    try:
+        with torch.no_grad():
+            model(torch.as_tensor(ids))
+    finally:
+        for h in handles:
+            h.remove()
+    assert len(seen) == len(modules)
+    return seen
+
+
+def _decoded(model, stream: torch.Tensor) -> np.ndarray:
+    """softmax(lm_head(norm_f(x))) in float64, from the weights themselves."""
+    x = stream.double()
+    if model.norm_f is not None:
+        x = F.layer_norm(x, x.shape[-1:], model.norm_f.weight.double(),
+                         model.norm_f.bias.double(), model.norm_f.eps)
+    return torch.softmax(x @ model.lm_head.weight.double().T, dim=-1).numpy()
+
+
+@pytest.mark.parametrize("norm", ["post", "pre"])
+@torch.no_grad()
+def test_every_lens_depth_equals_an_independent_decoding_of_that_depth(corpus, norm):
+    """Issue 21: the last row alone was checked, so pointing the middle rows at the wrong
+    layer passed every lens test. Each row is held to its own depth, read by forward hooks
+    and decoded in float64 from the weights."""
+    model = _model(corpus.tokenizer.vocab_size, norm, seed=3)
+    ids = corpus.train[:16].astype(np.int64).reshape(2, 8)
+    trace = run_trace(model, ids)
+    expected = [_decoded(model, s) for s in _streams_by_hooks(model, ids)]  # L+1 of (B, T, V)
+    assert len(expected) == model.config.n_layer + 1
+    for batch in (0, 1):
+        for position in range(8):
+            rows = logit_lens(model, trace, position, top_k=4, batch=batch)
+            assert len(rows) == len(expected)
+            for depth, (row, probs) in enumerate(zip(rows, expected)):
+                p = probs[batch, position]
+                want = np.argsort(-p, kind="stable")[:4]
+                where = f"{row.label} (depth {depth}), batch {batch}, position {position}"
+                assert [i for i, _ in row.top] == want.tolist(), where
+                np.testing.assert_allclose([q for _, q in row.top], p[want], atol=2e-6,
+                                           err_msg=where)
+    # The depths really differ, so a row read from a neighbour's depth cannot pass.
+    for a, b in zip(expected, expected[1:]):
+        assert not np.allclose(a, b, atol=1e-3)
+
+
 def test_per_token_loss_mean_is_the_model_loss(corpus):
     model = _model(corpus.tokenizer.vocab_size, "pre")
     ids = corpus.train[:8].astype(np.int64)

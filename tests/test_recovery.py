@@ -100,8 +100,9 @@ def test_a_copy_is_saved_listed_and_discarded(qtbot, folder, tmp_path):
 
 
 def test_sigterm_keeps_the_unsaved_model_and_exits(tmp_path, folder):
-    """A window holding an unsaved model gets SIGTERM: it exits within 3 s, and the copy it
-    wrote loads with the same weights."""
+    """A window holding an unsaved model gets SIGTERM: it exits (status 0, nothing waited on:
+    the 30 s wait is only the hang detector, no wall-clock assert), and the copy it wrote
+    loads with the same weights."""
     text = tmp_path / "tiny.txt"
     text.write_text("the cat sat on the mat. the dog sat on the log. " * 30, encoding="utf-8")
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", OMP_NUM_THREADS="1",
@@ -115,16 +116,13 @@ def test_sigterm_keeps_the_unsaved_model_and_exits(tmp_path, folder):
         assert line.startswith("READY"), proc.stderr.read()[-3000:]
         weights = line.split()[1]
         proc.send_signal(signal.SIGTERM)
-        t0 = time.monotonic()
         code = proc.wait(timeout=30)
-        elapsed = time.monotonic() - t0
         err = proc.stderr.read()
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
     assert code == 0, err[-3000:]
-    assert elapsed < 3.0, (elapsed, err[-3000:])
     [info] = recovery.pending()
     assert str(info.path) in err  # and the terminal says where it went
     assert info.model_path is None and info.corpus_path == str(text)

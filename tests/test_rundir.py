@@ -15,9 +15,9 @@ from engine.config import ModelConfig, TrainConfig
 from engine.model.decoder import new_model
 from engine.storage.outputs import OutputError
 from engine.training.records import StepRecord
-from engine.training.rundir import (CONFIGS, END, RECORDS, SNAPSHOTS, NotARun, RunReader, RunWriter,
-                           check_run_dir, follow, is_run, run_configs, run_directory,
-                           snapshot_complete)
+from engine.training.rundir import (CONFIGS, END, RECORDS, SNAPSHOTS, NotARun, RunWriter,
+                           check_run_dir, run_configs, run_directory)
+from engine.training.runreader import RunReader, follow, is_run, snapshot_complete
 from engine.training.snapshots import SnapshotStore
 from engine.text.tokenizers import build_tokenizer
 

@@ -25,10 +25,10 @@ import safetensors
 import safetensors.torch
 import torch
 
-from engine.config import ConfigError, ModelConfig, TrainConfig
-from engine.devices import resolve_device
+from engine.config import ConfigError, ModelConfig, TrainConfig, param_count
+from engine.devices import memory_shortfall, resolve_device
 from engine.wording import said_of, say
-from engine.text.filetype import META_KEY, foreign_model_message
+from engine.text.filetype import META_KEY, foreign_model_message, not_regular, special_kind
 from engine.text.fullvocab import tokenizer_from_dict, tokenizer_summary
 from engine.model.decoder import GPT
 from engine.text.tokenizers import Tokenizer
@@ -235,10 +235,39 @@ def _write(out: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str]
 # Reading
 
 
+def check_model_fits(cfg: ModelConfig, name: str, copies: int = 1) -> None:
+    """CheckpointError (one line, naming `name` and both figures) when a model of `cfg` cannot
+    fit in the memory this process has free, asked before anything of that size is built.
+
+    `copies`: fp32 copies of the weights held at once (a state dict read from a file, then the
+    model's own: 2).
+    """
+    n = param_count(cfg)
+    short = memory_shortfall(4 * n * copies, f"its {n:,} parameters (n_layer {cfg.n_layer:,}, "
+                             f"d_model {cfg.d_model:,}, vocab_size {cfg.vocab_size:,})")
+    if short is not None:
+        raise CheckpointError(f"'{name}' describes a model too large to open: {short}")
+
+
+def _stored_params(header: dict[str, Any]) -> int:
+    """Elements of the model's weights as the safetensors header describes them."""
+    total = 0
+    for key, entry in header.items():
+        if key.startswith("model."):
+            count = 1
+            for d in entry.get("shape", []):
+                count *= int(d)
+            total += count
+    return total
+
+
 def _input_path(path: str | Path) -> Path:
     path = Path(path)
     if path.is_dir():
         path = path / DEFAULT_NAME
+    special = special_kind(path)
+    if special is not None:
+        raise CheckpointError(str(not_regular(path, special)))
     if not path.is_file():
         raise CheckpointError(f"'{path}' does not exist; choose a saved model (.safetensors)")
     return path
@@ -345,7 +374,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
     """Read a model saved by save_checkpoint (no code runs); CheckpointError if unusable."""
     path = _input_path(path)
     name = path.name
-    _, meta, _ = _read_header(path)
+    header, meta, _ = _read_header(path)
     try:
         tensors = safetensors.torch.load_file(str(path), device="cpu")
     except (safetensors.SafetensorError, OSError, RuntimeError, ValueError) as e:
@@ -366,6 +395,16 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
             f"'{name}' is corrupt (tokenizer has {tokenizer.vocab_size} ids, the model "
             f"{model_config.vocab_size} rows)"
         )
+    # The config is the one part of the file no checksum covers: held against the tensors'
+    # shapes before a model of its size is built (an edited config would otherwise allocate
+    # what it claims: GBs, for a file of kBs).
+    stored = _stored_params(header)
+    expected = param_count(model_config)  # a tied matrix counted once, as it is stored
+    if stored != expected:
+        raise CheckpointError(
+            f"'{name}' does not match its model configuration: the configuration describes "
+            f"{expected:,} weights, the file holds {stored:,} weights")
+    check_model_fits(model_config, name)
 
     # Building the model draws initial weights; the caller's random stream must not move.
     with torch.random.fork_rng(devices=[]):
@@ -427,14 +466,7 @@ def checkpoint_info(path: str | Path, verify: bool = False) -> dict[str, Any]:
             raise CheckpointError(
                 f"'{path.name}' is corrupt (tensor data does not match its checksum)")
         checksum = "verified" if ok else "none saved (an old file)"
-    n_params = 0
-    for key, entry in header.items():
-        if key.startswith("model."):
-            shape = entry.get("shape", [])
-            count = 1
-            for d in shape:
-                count *= int(d)
-            n_params += count
+    n_params = _stored_params(header)
     history = meta.get("history") or []
     evals = [r for r in history if isinstance(r, dict) and r.get("val_loss") is not None]
     tok = meta["tokenizer"]

@@ -17,10 +17,17 @@ from typing import Any
 import numpy as np
 import tiktoken
 
+from engine.devices import memory_shortfall
+from engine.text.filetype import open_regular
 from engine.text.tokenizers import TiktokenBase
 
 # GPT-2's pre-tokenizer (openai/gpt-2 encoder.py; also the `tokenizers` ByteLevel default).
 GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+
+# Ids a vocabulary may leave unused beyond twice its tokens (a model's padding, a few removed
+# tokens); past that, an id is a damaged or hostile file, not a vocabulary.
+ID_GAP = 1024
+_BYTES_PER_ID = 48  # per id: the id -> bytes table slot, the full tokenizer's id, a rank
 
 # Where a GPT-2 tokenizer may already be on this machine: the Hugging Face hub cache.
 HF_GPT2_REPOS = ("models--openai-community--gpt2", "models--gpt2")
@@ -62,6 +69,15 @@ class BpeBase(TiktokenBase):
             raise BpeError(f"tokenizer {name!r} gives the same id to two tokens")
         self.vocab_json, self.merges = dict(vocab), list(merges)
         n_ids = max(vocab.values(), default=-1) + 1
+        # Tables are indexed by id: an id far past the number of tokens would size them (a 4 kB
+        # vocab.json with one id of 3e8 took 2.6 GB). Ids number the tokens, with few gaps.
+        if n_ids > 2 * len(vocab) + ID_GAP:
+            raise BpeError(f"tokenizer {name!r} has an id of {n_ids - 1:,} but only "
+                           f"{len(vocab):,} tokens; ids must number the tokens (at most "
+                           f"{2 * len(vocab) + ID_GAP - 1:,} for this many)")
+        short = memory_shortfall(n_ids * _BYTES_PER_ID, f"its tables of {n_ids:,} ids")
+        if short is not None:
+            raise BpeError(f"tokenizer {name!r} is too large to open: {short}")
         self._table: list[bytes | None] = [None] * n_ids  # id -> bytes (None: no such id)
         id_of: dict[bytes, int] = {}
         for token, i in vocab.items():
@@ -145,8 +161,9 @@ class BpeBase(TiktokenBase):
 
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as e:
+        with open_regular(path) as f:  # a FIFO is refused, not waited on
+            return json.loads(f.read().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
         raise BpeError(f"'{path.name}' could not be read as JSON ({' '.join(str(e).split())})")
 
 
@@ -179,11 +196,31 @@ def _from_tokenizer_json(path: Path) -> BpeBase:
         raise BpeError(f"'{path.name}' is a BPE without GPT-2's byte-level pre-tokenizer; "
                        "only byte-level BPE can be used")
     vocab = dict(_check_vocab(model.get("vocab"), path.name))
-    for added in data.get("added_tokens") or []:
+    added_tokens = data.get("added_tokens") or []
+    if not isinstance(added_tokens, list):
+        raise BpeError(f"'{path.name}': added_tokens is not a list")
+    for added in added_tokens:
         if isinstance(added, dict) and isinstance(added.get("content"), str):
-            vocab.setdefault(added["content"], int(added["id"]))
-    merges = [m if isinstance(m, str) else " ".join(m) for m in model.get("merges") or []]
-    return BpeBase(_name(path), vocab, merges)
+            i = added.get("id")
+            if isinstance(i, bool) or not isinstance(i, int) or i < 0:
+                raise BpeError(f"'{path.name}': added token {added['content']!r} has the id "
+                               f"{i!r}; an id is a whole number >= 0")
+            vocab.setdefault(added["content"], i)
+    return BpeBase(_name(path), vocab, _merge_lines(model.get("merges") or [], path.name))
+
+
+def _merge_lines(merges: Any, where: str) -> list[str]:
+    """tokenizer.json's merges ("a b", or ["a", "b"] in newer files) as merges.txt lines."""
+    if not isinstance(merges, list):
+        raise BpeError(f"'{where}': merges is not a list")
+    lines = []
+    for m in merges:
+        if isinstance(m, list) and len(m) == 2 and all(isinstance(p, str) for p in m):
+            m = " ".join(m)
+        if not isinstance(m, str):
+            raise BpeError(f"'{where}': merge {json.dumps(m)[:60]} is not two tokens")
+        lines.append(m)
+    return lines
 
 
 def _from_vocab_merges(vocab_path: Path, merges_path: Path) -> BpeBase:

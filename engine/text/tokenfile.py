@@ -4,13 +4,18 @@ A cache entry is two files in the cache directory, named `<tokenizer>-<key>`:
   `.tokens`  compact ids as raw little-endian uint16 (vocabularies up to 65,535) or uint32,
              read through a read-only np.memmap, as nanoGPT reads its train.bin;
   `.json`    the header: format and version, the key's parts (the text's sha256, tokenizer,
-             encoding choice, vocabulary), dtype, n_tokens, n_chars, how the bytes were decoded
-             and the compact vocabulary (sorted original ids).
+             encoding choice, vocabulary), dtype, n_tokens, n_chars, how the bytes were decoded,
+             the compact vocabulary (sorted original ids) and a CRC-32 of the vocabulary and
+             the data, computed as the data is written.
 The key hashes the text's content (not its path or date), the tokenizer, the encoding the user
 chose ("auto" = detected, which the content decides) and, for a vocabulary imposed by a model
 (`vocab_from`), that vocabulary. Both files are written under temporary names and renamed, the
 header last, so a reader never sees a half entry: a header without a data file of exactly
-n_tokens * itemsize bytes, or one that does not parse, is rebuilt and never trusted. Two
+n_tokens * itemsize bytes, or one that does not parse, is rebuilt and never trusted. On reuse
+the data is read once, for its checksum and for ids past the vocabulary (a byte changed on disk
+was trained on silently, or crashed every later run): a damaged entry is rebuilt, with one
+line saying so. The read costs less than the text's sha256 that finds the entry (the data is
+smaller than the text, and CRC-32 is faster than sha256). Two
 processes building one entry produce the same bytes and the last rename wins; where fcntl
 exists a lock file makes the later one wait and reuse instead (torchrun ranks: see
 prepare_token_file).
@@ -41,6 +46,7 @@ from engine.text.textfile import (
     choose_decoding,
     user_decoding,
 )
+from engine.text.tokenblocks import scan, write_blocks, write_ids
 from engine.text.tokenizers import BaseEncoder, Tokenizer, canonical_name, get_base
 from engine.wording import say
 
@@ -49,9 +55,8 @@ __all__ = ["TokenFile", "TokenCacheError", "TokenStream", "CacheStats", "STATS",
            "content_sha256", "id_dtype", "CACHE_ENV", "add_cache_options", "cache_choice"]
 
 FORMAT = "transformer-explorer-tokens"
-VERSION = 1
+VERSION = 2  # 2: the header carries the data's checksum
 CACHE_ENV = "TRANSFORMER_EXPLORER_TOKEN_CACHE"  # a directory, or "off"
-BLOCK = 1 << 20  # ids handled per numpy block, so temporaries stay a few MB
 _DTYPES = {"uint16": np.dtype("<u2"), "uint32": np.dtype("<u4")}
 
 Progress = Callable[[int, int], None]
@@ -90,6 +95,7 @@ class TokenFile:
     content_sha256: str
     built: bool = field(default=False, compare=False)
     remapped: bool = field(default=False, compare=False)  # built from the own entry's ids
+    damaged: str | None = field(default=None, compare=False)  # why the old entry was rebuilt
 
     def open(self) -> np.ndarray:
         """The ids as a read-only memmap: pages are read from disk only when indexed."""
@@ -99,6 +105,9 @@ class TokenFile:
         """One line for stderr: "tokens: reused <path>" or "tokenized … into <path>"."""
         if not self.built:
             return f"tokens: reused {self.path}"
+        if self.damaged:
+            return (f"tokens: the cached entry was damaged ({self.damaged}); rebuilt "
+                    f"{self.n_tokens:,} tokens into {self.path}")
         if self.remapped:
             return (f"tokens: {self.n_tokens:,} ids mapped to the model's vocabulary into "
                     f"{self.path}")
@@ -192,29 +201,40 @@ def _key(parts: dict) -> str:
 
 def _read_entry(cache: Path, parts: dict) -> TokenFile | None:
     """The entry for `parts` if it is whole and consistent; None if absent or damaged."""
+    return _check_entry(cache, parts)[0]
+
+
+def _check_entry(cache: Path, parts: dict) -> tuple[TokenFile | None, str | None]:
+    """(the entry for `parts` if it is whole and its data verified, None otherwise; why an
+    entry that was there cannot be used, or None when there was none to use)."""
     key = _key(parts)
     data = cache / f"{key}.tokens"
     try:
         header = json.loads((cache / f"{key}.json").read_text(encoding="utf-8"))
         if (header.get("format") != FORMAT or header.get("version") != VERSION
                 or header.get("key") != parts):
-            return None
+            return None, None  # another format or key (a hash collision): not this entry
         dtype = _DTYPES[header["dtype"]]
         n_tokens, n_chars = int(header["n_tokens"]), int(header["n_chars"])
         tokenizer = Tokenizer(parts["tokenizer"], np.asarray(header["vocab"], dtype=np.int64))
         decoding = Decoding(**header["decoding"])
         # A truncated (or grown) data file is caught by its size; a wrong vocabulary by the
-        # key's hash of it.
+        # key's hash of it (a model's) or by the checksum (the entry's own).
         if (n_tokens <= 0 or data.stat().st_size != n_tokens * dtype.itemsize
                 or id_dtype(tokenizer.vocab_size) != dtype
                 or parts.get("vocab") not in ("own", _vocab_sha(tokenizer.vocab))):
-            return None
+            return None, "its data does not match its header"
+        checksum, top = scan(data, dtype, n_tokens, tokenizer.vocab)
+        if checksum != header.get("checksum"):
+            return None, "its data does not match its checksum"
+        if top >= tokenizer.vocab_size:
+            return None, f"id {top:,} is past its vocabulary of {tokenizer.vocab_size:,}"
     except FileNotFoundError:
-        return None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None  # unreadable or malformed: rebuilt, never trusted
+        return None, None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return None, "its header is malformed"  # unreadable or malformed: rebuilt, never trusted
     return TokenFile(data, tokenizer, dtype, n_tokens, n_chars, decoding,
-                     parts["sha256"], built=False)
+                     parts["sha256"], built=False), None
 
 
 def find_token_file(path: str | Path, tokenizer: str, encoding: str | None = None,
@@ -307,10 +327,6 @@ def _tmp(cache: Path, key: str, suffix: str) -> Path:
     return cache / f"{key}{suffix}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"
 
 
-def _write_ids(f, ids: np.ndarray) -> None:
-    f.write(memoryview(np.ascontiguousarray(ids)))
-
-
 def _publish(cache: Path, parts: dict, tmp_data: Path, header: dict) -> Path:
     """Rename the data into place, then write and rename the header that vouches for it."""
     key = _key(parts)
@@ -329,10 +345,11 @@ def _publish(cache: Path, parts: dict, tmp_data: Path, header: dict) -> Path:
 
 
 def _header(parts: dict, tokenizer: Tokenizer, dtype: np.dtype, n_tokens: int, n_chars: int,
-            decoding: Decoding, source_bytes: int | None) -> dict:
+            decoding: Decoding, source_bytes: int | None, checksum: str) -> dict:
     return {"format": FORMAT, "version": VERSION, "key": parts, "dtype": dtype.name,
             "n_tokens": n_tokens, "n_chars": n_chars, "source_bytes": source_bytes,
             "decoding": asdict(decoding), "vocab": tokenizer.vocab.tolist(),
+            "checksum": checksum,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 
@@ -357,7 +374,7 @@ def _build_own(cache: Path, parts: dict, path: Path, encoding: str | None,
                         int(ids.max()) + 1 - len(counts), dtype=np.int64)])
                 counts += np.bincount(ids, minlength=len(counts))
                 with _writing(cache):
-                    _write_ids(f, ids.astype(orig_dtype, copy=False))
+                    write_ids(f, ids.astype(orig_dtype, copy=False))
                 n += len(ids)
         tokenizer = Tokenizer(base.name, np.flatnonzero(counts).astype(np.int64))
         dtype = id_dtype(tokenizer.vocab_size)
@@ -365,9 +382,9 @@ def _build_own(cache: Path, parts: dict, path: Path, encoding: str | None,
         table = np.full(len(counts), tokenizer.unk_id, dtype=dtype)
         table[tokenizer.vocab] = np.arange(len(tokenizer.vocab), dtype=dtype)
         with _writing(cache):
-            _write_blocks(tmp_data, tmp_orig, orig_dtype, n, table)
+            checksum = write_blocks(tmp_data, tmp_orig, orig_dtype, n, table, tokenizer.vocab)
         header = _header(parts, tokenizer, dtype, n, stream.n_chars, stream.decoding,
-                         path.stat().st_size)
+                         path.stat().st_size, checksum)
         with _writing(cache):
             data = _publish(cache, parts, tmp_data, header)
     finally:
@@ -376,24 +393,6 @@ def _build_own(cache: Path, parts: dict, path: Path, encoding: str | None,
     STATS.built += 1
     return TokenFile(data, tokenizer, dtype, n, stream.n_chars, stream.decoding,
                      parts["sha256"], built=True)
-
-
-def _write_blocks(target: Path, source: Path, dtype: np.dtype, n: int,
-                  table: np.ndarray) -> None:
-    """table[ids] of the n ids in `source`, block by block, flushed to disk before renaming.
-
-    Each block is its own memmap, dropped after use: one memmap of the whole file would keep
-    every page read so far mapped into this process (page cache, but counted in its RSS).
-    """
-    with open(target, "wb") as f:
-        for start in range(0, n, BLOCK):
-            count = min(BLOCK, n - start)
-            block = np.memmap(source, dtype=dtype, mode="r", offset=start * dtype.itemsize,
-                              shape=(count,))
-            _write_ids(f, table[block])
-            del block
-        f.flush()
-        os.fsync(f.fileno())
 
 
 def _build_remapped(cache: Path, parts: dict, own: TokenFile, vocab_from: Tokenizer) -> TokenFile:
@@ -406,9 +405,10 @@ def _build_remapped(cache: Path, parts: dict, own: TokenFile, vocab_from: Tokeni
     tmp_data = _tmp(cache, key, ".tokens")
     try:
         with _writing(cache):
-            _write_blocks(tmp_data, own.path, own.dtype, own.n_tokens, table)
+            checksum = write_blocks(tmp_data, own.path, own.dtype, own.n_tokens, table,
+                                     vocab_from.vocab)
             header = _header(parts, vocab_from, dtype, own.n_tokens, own.n_chars,
-                             own.decoding, None)
+                             own.decoding, None, checksum)
             data = _publish(cache, parts, tmp_data, header)
     finally:
         tmp_data.unlink(missing_ok=True)
@@ -419,21 +419,24 @@ def _build_remapped(cache: Path, parts: dict, own: TokenFile, vocab_from: Tokeni
 
 def _prepare(cache: Path, parts: dict, make: Callable[[], TokenFile],
              progress: Progress | None) -> TokenFile:
-    found = _read_entry(cache, parts)
+    found, damaged = _check_entry(cache, parts)
     if found is None:
         with _writing(cache):
             cache.mkdir(parents=True, exist_ok=True)
         with _locked(cache, _key(parts), progress):
-            found = _read_entry(cache, parts)  # built by another process while we waited
+            found, again = _check_entry(cache, parts)  # built by another process meanwhile?
             if found is None:
+                damaged = damaged or again
                 try:
-                    return make()
+                    made = make()
                 except TokenCacheError:
                     # Without a lock (Windows) a rename onto a file another process has open
                     # fails: its entry, when whole, is as good as ours.
                     found = _read_entry(cache, parts)
                     if found is None:
                         raise
+                else:
+                    return replace(made, damaged=damaged)
     STATS.reused += 1
     return found
 

@@ -13,28 +13,27 @@ Layout (the same for the CLI's `train --out DIR` and the window's own runs):
 A reader never sees a half-written file: every whole file is written under a temporary name
 (`.tmp_*`) and renamed; records.jsonl is only appended to, whole lines at a time, and a reader
 keeps the byte offset of the last complete line, so a line still being written (or synced by
-rsync) is read on the next poll instead of failing. Followers poll (`RunReader.poll`) rather
-than wait for file-system events: those do not cross a network or synced folder.
+rsync) is read on the next poll instead of failing. Followers poll (`RunReader.poll`, in
+engine.training.runreader) rather than wait for file-system events: those do not cross a
+network or synced folder.
 """
 from __future__ import annotations
 
 import errno
 import json
 import os
-import struct
 import sys
 import tempfile
 import time
 import uuid
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import asdict, is_dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from safetensors import SafetensorError
 
 from engine.training.diskwrites import append_whole, errno_of, reason_of
 from engine.training.snapshots import SnapshotStore, share_mode
-from engine.training.snapshots import _NAME as _SNAPSHOT_NAME
 
 FORMAT = "transformer-explorer-run"
 VERSION = 1
@@ -305,190 +304,3 @@ class RunWriter:
                 "ended": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **more}))
         except OSError as exc:
             self._failed(exc)
-
-
-# -- reading ----------------------------------------------------------------------------------------
-
-
-def snapshot_complete(path: str | os.PathLike) -> bool:
-    """The safetensors file is whole: its header parses and the file holds every byte the
-    header's offsets name (a file still being copied or synced is shorter)."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(8)
-            if len(head) < 8:
-                return False
-            (n,) = struct.unpack("<Q", head)
-            if n > 100_000_000:
-                return False
-            header = json.loads(f.read(n))
-            size = os.fstat(f.fileno()).st_size
-    except (OSError, ValueError):
-        return False
-    ends = [v["data_offsets"][1] for k, v in header.items()
-            if k != "__metadata__" and isinstance(v, dict) and "data_offsets" in v]
-    return size == 8 + n + max(ends, default=0)
-
-
-class RunSnapshots(SnapshotStore):
-    """The snapshots of a run someone else writes, read-only: only complete files count, and
-    the list is re-read by `refresh()` (off the GUI thread), never by `steps()`."""
-
-    def __init__(self, directory: str | os.PathLike):
-        self.directory = Path(directory)  # no mkdir: the folder may be read-only or not yet there
-        self.max_snapshots = 0
-        self._complete: dict[int, Path] = {}
-        self._checked: dict[str, tuple[int, int]] = {}  # name -> (size, mtime) found complete
-
-    def _files(self) -> dict[int, Path]:
-        return dict(self._complete)
-
-    def refresh(self) -> list[int]:
-        """Re-list the folder; the complete snapshots' steps, oldest first."""
-        found: dict[int, Path] = {}
-        try:
-            entries = list(os.scandir(self.directory))
-        except OSError:
-            entries = []
-        checked = {}
-        for entry in entries:
-            m = _SNAPSHOT_NAME.match(entry.name)  # temporary names (.tmp_*) never match
-            if not m:
-                continue
-            try:
-                st = entry.stat()
-            except OSError:
-                continue
-            key = (st.st_size, st.st_mtime_ns)
-            if self._checked.get(entry.name) == key or snapshot_complete(entry.path):
-                checked[entry.name] = key
-                found[int(m.group(1))] = Path(entry.path)
-        self._checked = checked
-        self._complete = dict(sorted(found.items()))  # one assignment: readers see old or new
-        return list(self._complete)
-
-    def add(self, *args: Any, **kwargs: Any) -> Path:
-        raise TypeError("a followed run's snapshots are read-only")
-
-    def clear(self) -> None:
-        raise TypeError("a followed run's snapshots are read-only")
-
-
-@dataclass
-class RunUpdate:
-    """What one poll found. `reset`: the records were replaced (a new or continued run in the
-    same folder): `records` is then all of them, not only the new ones."""
-
-    configs: dict[str, Any] | None
-    records: list[dict[str, Any]] = field(default_factory=list)
-    reset: bool = False
-    snapshots: list[int] = field(default_factory=list)  # every complete snapshot's step
-    new_snapshots: list[int] = field(default_factory=list)
-    end: dict[str, Any] | None = None  # end.json once the run has ended
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.records or self.reset or self.new_snapshots or self.end)
-
-
-def is_run(directory: str | os.PathLike) -> bool:
-    """The folder holds a run's configs or records."""
-    d = Path(directory)
-    return d.is_dir() and ((d / CONFIGS).is_file() or (d / RECORDS).is_file())
-
-
-def _read_json(path: Path) -> dict | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None  # absent, or (a foreign copy tool's) half-written: read it next time
-    return data if isinstance(data, dict) else None
-
-
-class RunReader:
-    """Follows a run directory by polling: each `poll()` reads only what was added since."""
-
-    def __init__(self, directory: str | os.PathLike):
-        self.directory = Path(directory)
-        if not is_run(self.directory):
-            raise NotARun(f"'{self.directory}' is not a training run: it has no {CONFIGS} or "
-                          f"{RECORDS}")
-        self.snapshots = RunSnapshots(self.directory / SNAPSHOTS)
-        self.configs: dict[str, Any] | None = None
-        self.bad_lines = 0  # complete lines that were not JSON records (skipped)
-        self._offset = 0  # bytes of records.jsonl consumed: always at a line's end
-        self._run_id: str | None = None
-        self._steps: list[int] = []
-
-    def poll(self) -> RunUpdate:
-        """Read what is new: complete record lines, complete snapshots, the configs and the end."""
-        reset = False
-        # The end first: the writer writes it after its last records, so when it is there
-        # before the records are read, this poll reads every record of the run.
-        end = _read_json(self.directory / END)
-        configs = _read_json(self.directory / CONFIGS)
-        if configs is not None:
-            if self._run_id is not None and configs.get("run_id") != self._run_id:
-                reset = True  # the writer started the records anew
-            self._run_id = configs.get("run_id")
-            self.configs = configs
-        rows, shrunk = self._read_records(reset)
-        steps = self.snapshots.refresh()
-        new = sorted(set(steps) - set(self._steps))
-        if reset or shrunk:
-            new = steps
-        self._steps = steps
-        return RunUpdate(self.configs, rows, reset or shrunk, steps, new, end)
-
-    def _read_records(self, reset: bool) -> tuple[list[dict], bool]:
-        path = self.directory / RECORDS
-        try:
-            with open(path, "rb") as f:
-                size = os.fstat(f.fileno()).st_size
-                shrunk = size < self._offset  # replaced by a shorter file: start over
-                if reset or shrunk:
-                    self._offset = 0
-                f.seek(self._offset)
-                data = f.read()
-        except OSError:
-            return [], False
-        end = data.rfind(b"\n")
-        if end < 0:
-            return [], shrunk  # not even one whole line yet
-        rows = []
-        for line in data[:end].split(b"\n"):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError:
-                self.bad_lines += 1
-                continue
-            if isinstance(row, dict):
-                rows.append(row)
-        self._offset += end + 1
-        return rows, shrunk
-
-    def checkpoint(self, end: dict | None) -> Path | None:
-        """The ended run's checkpoint file, if it names one that exists."""
-        if not end or not end.get("checkpoint"):
-            return None
-        path = Path(end["checkpoint"])
-        path = path if path.is_absolute() else self.directory / path
-        return path if path.is_file() else None
-
-
-def follow(directory: str | os.PathLike, interval_s: float = 1.0,
-           idle_s: float | None = None) -> Iterator[RunUpdate]:
-    """Poll a run directory, yielding each update that changed something, until it has ended
-    (or nothing new arrived for `idle_s` seconds)."""
-    reader = RunReader(directory)
-    last = time.monotonic()
-    while True:
-        update = reader.poll()
-        if update.changed:
-            last = time.monotonic()
-            yield update
-        if update.end is not None or (idle_s is not None and time.monotonic() - last > idle_s):
-            return
-        time.sleep(interval_s)

@@ -2,7 +2,7 @@
 
 The writer may be a CLI run on this machine, or a cluster run on a shared or synced folder, so
 the follower polls (a QTimer, every POLL_MS) instead of waiting for file-system events. Each
-poll reads only what was added (engine.training.rundir.RunReader) and builds the newest snapshot's model
+poll reads only what was added (engine.training.runreader.RunReader) and builds the newest snapshot's model
 on a helper thread (gui.latest.Latest): the GUI thread never touches the disk. What a poll
 found reaches the window through the run controller's own paths (Records, WeightsModel,
 SnapshotWritten), exactly as a run of the window's would.
@@ -17,10 +17,11 @@ from typing import Callable
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from engine.config import ModelConfig, TrainConfig
+from engine.text.filetype import NotARegularFile
 from engine.text.fullvocab import tokenizer_from_dict
 from engine.training.job_messages import Records, SnapshotWritten
 from engine.model.decoder import GPT
-from engine.training.rundir import RunReader, RunUpdate
+from engine.training.runreader import RunReader, RunUpdate
 from engine.text.tokenizers import Tokenizer
 from gui.latest import Latest
 from gui.run.relay import WeightsModel, model_from_weights
@@ -52,7 +53,7 @@ def poll_run(reader: RunReader, config: ModelConfig | None, shown_step: int | No
             fresh_config = ModelConfig.from_dict(update.configs["model_config"])
             tokenizer = tokenizer_from_dict(update.configs["tokenizer"])
             train_config = TrainConfig.from_dict(update.configs.get("train_config") or {})
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, AttributeError):
             fresh_config = tokenizer = train_config = None  # loss curves only
         config = fresh_config or (None if update.reset else config)
     step = model = None
@@ -60,10 +61,21 @@ def poll_run(reader: RunReader, config: ModelConfig | None, shown_step: int | No
         newest = update.snapshots[-1]
         if newest != shown_step or fresh_config is not None:
             try:
-                model = model_from_weights(config, reader.snapshots.load(newest))
-                step = newest
-            except (OSError, KeyError, RuntimeError, ValueError):
-                model = None  # thinned away, or unreadable: the next poll tries the newest
+                weights = reader.snapshots.load(newest)
+            except NotARegularFile:
+                weights = None
+                reader.snapshots.mark_bad(newest)
+            except (KeyError, OSError):
+                weights = None  # thinned away, or the folder went away: the next poll tries
+            except Exception:  # noqa: BLE001 - any unreadable file (SafetensorError too)
+                weights = None
+                reader.snapshots.mark_bad(newest)  # skipped and counted, not retried
+            try:
+                if weights is not None:
+                    model, step = model_from_weights(config, weights), newest
+            except (KeyError, RuntimeError, ValueError):  # weights of another shape
+                reader.snapshots.mark_bad(newest)
+    update.bad_snapshots = reader.snapshots.bad  # with any marked just now
     return Polled(update, fresh_config, tokenizer, train_config, step, model)
 
 
@@ -91,6 +103,7 @@ class RunFollower(QObject):
         self._polling = False
         self._poll_started = 0.0
         self.last_poll_s = 0.0  # how long the helper thread took for the last poll
+        self._last: RunUpdate | None = None  # the newest poll's update (its skipped counts)
         self._jobs = Latest("run-follow", parent=self)
         self._jobs.done.connect(self._on_polled)
         self._jobs.failed.connect(self._on_failed)
@@ -118,7 +131,27 @@ class RunFollower(QObject):
         return int(rows[-1].get("step", 0)) if rows else 0
 
     def describe(self) -> str:
-        """One sentence for the status bar and the Training panel, in the installed language."""
+        """One sentence for the status bar and the Training panel, in the installed language;
+        what was skipped (bad record lines, bad snapshots, files that are not files) after it."""
+        skipped = self.skipped()
+        return self._state() + (" " + skipped if skipped else "")
+
+    def skipped(self) -> str:
+        """"Skipped: 2 bad record lines, 1 bad snapshot.", or "" when nothing was."""
+        u = self._last
+        if u is None or not (u.bad_lines or u.bad_snapshots or u.refused):
+            return ""
+        parts = []
+        if u.bad_lines:
+            parts.append(self.tr("{n} bad record lines").format(n=f"{u.bad_lines:,}"))
+        if u.bad_snapshots:
+            parts.append(self.tr("{n} bad snapshots").format(n=f"{u.bad_snapshots:,}"))
+        if u.refused:
+            parts.append(self.tr("{names} not regular files (never opened)").format(
+                names=", ".join(u.refused)))
+        return self.tr("Skipped: {what}.").format(what="; ".join(parts))
+
+    def _state(self) -> str:
         name = self.directory.name if self.directory else ""
         if self.ended:
             outcome = str(self.end.get("outcome", ""))
@@ -176,6 +209,7 @@ class RunFollower(QObject):
         self._polling = False
         self.last_poll_s = time.monotonic() - self._poll_started
         u, s = polled.update, self.session
+        self._last = u
         if polled.config is not None:
             self._config, self._tokenizer = polled.config, polled.tokenizer
             self._train_config = polled.train_config

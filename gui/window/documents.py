@@ -33,6 +33,7 @@ class Documents(QObject):
     the settings of a new model) and `run` its run controller (active run, last result)."""
 
     status = Signal(str, int)  # text, timeout in ms (0: until replaced)
+    open_failed = Signal(str)  # the engine's refusal of a file, one line (a screenshot exits)
 
     def __init__(self, window: QMainWindow, session: Session, training, run,
                  context: ContextBox, recent: RecentFiles,
@@ -47,6 +48,9 @@ class Documents(QObject):
         self.recent = recent
         self._lasting: tuple[str, Callable[[], str]] | None = None  # (text, how to re-word it)
         self.jobs = FileJobs(window, APP_TITLE)  # a proper name: the same in every language
+        # False: a failure to open is only signalled (open_failed), never a modal dialog that
+        # nobody will answer (a --screenshot run).
+        self.dialogs = True
 
     def _status(self, text: str, timeout: int = 8000,
                 reword: Callable[[], str] | None = None) -> None:
@@ -93,7 +97,7 @@ class Documents(QObject):
         """
         from engine.text.filetype import classify
 
-        from engine.training.rundir import is_run
+        from engine.training.runreader import is_run
 
         p = Path(path)
         if self._open_run is not None and is_run(p):  # dropped or recent: follow it
@@ -309,6 +313,9 @@ class Documents(QObject):
             self._status(self.tr("Cancelled."))
             return
         self._status(failed)
+        self.open_failed.emit(" ".join((str(exc).strip() or type(exc).__name__).split()))
+        if not self.dialogs:
+            return
         if isinstance(exc, (ValueError, OSError)):
             dialogs.show_exception(self.window, exc, headline=failed)
         else:

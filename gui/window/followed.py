@@ -13,7 +13,8 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMainWindow
 
-from engine.training.rundir import CONFIGS, RECORDS, is_run
+from engine.training.rundir import CONFIGS, RECORDS
+from engine.training.runreader import is_run
 from gui import dialogs, settings
 from gui.run import RunController
 from gui.window.context import ContextBox

@@ -14,7 +14,7 @@ import torch
 
 from engine.storage.checkpoint import (DEFAULT_NAME, Checkpoint, CheckpointError, checkpoint_info,
                           load_checkpoint)
-from engine.text.filetype import classify
+from engine.text.filetype import classify, not_regular, special_kind
 from engine.storage.imports.huggingface import read_huggingface
 from engine.storage.imports.nanogpt import read_nanogpt
 from engine.storage.imports.vocab import TokenizerNeeded
@@ -51,6 +51,9 @@ def open_model(
         raise CheckpointError(f"'{path}' does not exist; {ACCEPTED}")
     if path.is_dir():
         return _folder(path, device, tokenizer_from)
+    special = special_kind(path)
+    if special is not None:  # asked before anything opens it: a FIFO would wait for ever
+        raise CheckpointError(str(not_regular(path, special)))
     name = path.name
     if name == "config.json":
         return read_huggingface(path.parent, device, tokenizer_from)

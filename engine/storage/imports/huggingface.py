@@ -14,7 +14,8 @@ import safetensors.torch
 import torch
 
 from engine.text.bpe import bpe_files_in
-from engine.storage.checkpoint import Checkpoint, CheckpointError
+from engine.text.filetype import open_regular
+from engine.storage.checkpoint import Checkpoint, CheckpointError, check_model_fits
 from engine.config import ConfigError, ModelConfig
 from engine.devices import resolve_device
 from engine.wording import said_of, say
@@ -33,9 +34,12 @@ def read_config(folder: Path) -> dict[str, Any]:
     """config.json of a Hugging Face folder; CheckpointError if absent or not GPT-2."""
     path = folder / "config.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as e:
-        raise CheckpointError(f"'{folder.name}/config.json' could not be read ({e})") from None
+        with open_regular(path) as f:  # a FIFO is refused, not waited on
+            data = json.loads(f.read().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
+        reason = " ".join(str(e).split())[:160] or type(e).__name__
+        raise CheckpointError(f"'{folder.name}/config.json' could not be read ({reason})") \
+            from None
     if not isinstance(data, dict):
         raise CheckpointError(f"'{folder.name}/config.json' is not a model configuration")
     kind = data.get("model_type")
@@ -58,20 +62,48 @@ def model_config(hf: dict[str, Any], name: str) -> ModelConfig:
         if bool(hf.get(key, default)) != default:
             raise CheckpointError(f"'{name}': {key}={hf.get(key)} changes attention in a way "
                                   "this program does not model")
-    C = int(hf.get("n_embd", 768))
     try:
-        return ModelConfig(
-            vocab_size=int(hf.get("vocab_size", 50257)), d_model=C,
-            n_head=int(hf.get("n_head", 12)), n_layer=int(hf.get("n_layer", 12)),
-            context_length=int(hf.get("n_positions") or hf.get("n_ctx") or 1024),
-            d_ff=int(hf.get("n_inner") or 4 * C),
-            dropout=float(hf.get("resid_pdrop", 0.1)), positional="learned", activation=act,
+        C = _whole(hf, "n_embd", 768)
+        cfg = ModelConfig(
+            vocab_size=_whole(hf, "vocab_size", 50257), d_model=C,
+            n_head=_whole(hf, "n_head", 12), n_layer=_whole(hf, "n_layer", 12),
+            context_length=(_whole(hf, "n_positions", None, nullable=True)
+                            or _whole(hf, "n_ctx", 1024, nullable=True)),
+            d_ff=_whole(hf, "n_inner", None, nullable=True) or 4 * C,  # null: 4 x n_embd
+            dropout=_number(hf, "resid_pdrop", 0.1), positional="learned", activation=act,
             norm="pre", tied=bool(hf.get("tie_word_embeddings", True)), bias=True,
-            ln_eps=float(hf.get("layer_norm_epsilon", 1e-5)),
+            ln_eps=_number(hf, "layer_norm_epsilon", 1e-5),
         ).validate()
     except (ConfigError, TypeError, ValueError) as e:
         raise CheckpointError(say("checkpoint.unrunnable_config", name=name,
                                   problem=said_of(e) or str(e))) from None
+    # Before anything is read or built: the file's config alone says what the weights need
+    # (the state dict read from the file, then the model's own copy).
+    check_model_fits(cfg, name, copies=2)
+    return cfg
+
+
+def _whole(hf: dict[str, Any], key: str, default: int | None,
+           nullable: bool = False) -> int | None:
+    """A config.json count: a whole JSON number (absent, or null where GPT-2 allows it: the
+    default); ConfigError otherwise."""
+    value = hf.get(key)
+    if key not in hf or (value is None and nullable):
+        return default
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(key, say("config.whole_number", value=value))
+    return value
+
+
+def _number(hf: dict[str, Any], key: str, default: float) -> float:
+    value = hf.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(key, say("config.number", value=value))
+    return float(value)
 
 
 def _weights(folder: Path, chosen: Path | None) -> tuple[dict[str, torch.Tensor], Path]:
@@ -112,7 +144,7 @@ def read_huggingface(
     folder = path if path.is_dir() else path.parent
     chosen = path if path.is_file() and path.name != "config.json" else None
     hf = read_config(folder)
-    cfg = model_config(hf, folder.name)
+    cfg = model_config(hf, f"{folder.name}/config.json")
     state, weights_path = _weights(folder, chosen)
     if cfg.tied and not head_is_tied(state):  # a file whose head was trained apart after all
         cfg = ModelConfig.from_dict({**cfg.to_dict(), "tied": False})

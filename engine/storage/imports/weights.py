@@ -10,8 +10,8 @@ import re
 
 import torch
 
-from engine.storage.checkpoint import CheckpointError
-from engine.config import ModelConfig
+from engine.storage.checkpoint import CheckpointError, check_model_fits
+from engine.config import ModelConfig, param_count
 from engine.model.decoder import GPT
 
 # Per block: GPT-2 suffix -> ours.
@@ -69,6 +69,18 @@ def build_model(
         if not isinstance(tensor, torch.Tensor):
             raise CheckpointError(f"'{source}': {key!r} is not a tensor")
         weights[name] = (tensor.t() if conv1d and transpose else tensor).float().contiguous()
+    # The file's config alone does not say how much the model will take: its weights must
+    # add up to what the config describes before a model of that size is built.
+    stored = sum(t.numel() for t in weights.values())
+    if not cfg.tied and isinstance(head, torch.Tensor):
+        stored += head.numel()
+    expected = param_count(cfg)
+    if stored != expected:
+        raise CheckpointError(
+            f"'{source}' does not match its configuration: the configuration describes "
+            f"{expected:,} weights (n_layer {cfg.n_layer:,}, d_model {cfg.d_model:,}, "
+            f"vocab_size {cfg.vocab_size:,}), the file holds {stored:,} weights")
+    check_model_fits(cfg, source)
     with torch.random.fork_rng(devices=[]):  # nn.Linear still draws weights: keep the stream
         model = GPT(cfg, init_weights=False)  # every weight is replaced below
     if cfg.tied:

@@ -66,6 +66,22 @@
 <context>
     <name>RunFollower</name>
     <message>
+        <source>{n} bad record lines</source>
+        <translation>{n} 行损坏的记录</translation>
+    </message>
+    <message>
+        <source>{n} bad snapshots</source>
+        <translation>{n} 个损坏的快照</translation>
+    </message>
+    <message>
+        <source>{names} not regular files (never opened)</source>
+        <translation>{names} 不是普通文件（从未打开）</translation>
+    </message>
+    <message>
+        <source>Skipped: {what}.</source>
+        <translation>已跳过：{what}。</translation>
+    </message>
+    <message>
         <source>finished</source>
         <translation>已完成</translation>
     </message>
