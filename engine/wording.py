@@ -57,6 +57,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "config.accum_split": ("batch_size {batch} does not split into {accum} equal micro-batches; "
                            "choose a divisor of the batch",
                            "batch_size {batch} 无法平均分成 {accum} 个微批次；请选择批次大小的因数"),
+    "file.not_regular": ("'{name}' is {kind}, not a file; it is never opened for reading (it "
+                         "could wait for a writer for ever)",
+                         "“{name}”是{kind}，不是普通文件；它从不被打开读取（否则可能永远等待写入方）"),
     "config.whole_number": ("must be a whole number, got {value!r}",
                             "必须是整数，现为 {value!r}"),
     "config.number": ("must be a number, got {value!r}", "必须是数字，现为 {value!r}"),

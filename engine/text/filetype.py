@@ -48,8 +48,7 @@ def special_kind(path: str | Path) -> str | None:
 
 def not_regular(path: str | Path, kind: str) -> NotARegularFile:
     """The refusal of a special file, naming it."""
-    return NotARegularFile(f"'{Path(path).name}' is {kind}, not a file; it is never opened for "
-                           "reading (it could wait for a writer for ever)")
+    return NotARegularFile(say("file.not_regular", name=Path(path).name, kind=kind))
 
 
 def open_regular(path: str | Path) -> BinaryIO:

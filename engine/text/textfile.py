@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
-from engine.text.filetype import foreign_model_message, not_regular, special_kind
+from engine.text.filetype import foreign_model_message, special_kind
 from engine.wording import say
 
 CHUNK_BYTES = 1 << 20  # decoded per step: memory stays bounded (~25x this) for any file size
@@ -87,7 +87,7 @@ def check_file(path: Path) -> int:
         raise CorpusError(say("text.folder", path=str(path)))
     special = special_kind(path)
     if special is not None:
-        raise CorpusError(str(not_regular(path, special)))
+        raise CorpusError(say("file.not_regular", name=path.name, kind=special))
     size = path.stat().st_size
     if size == 0:
         raise CorpusError(say("text.empty", name=path.name))
