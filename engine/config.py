@@ -41,6 +41,9 @@ class ModelConfig:
     vocab_size: int = 3771  # rows of the token table (compact vocabulary of the corpus)
     d_model: int = 64  # width of every token vector in the residual stream
     n_head: int = 4  # attention heads per block; head_size = d_model // n_head
+    # Key/value heads (grouped-query attention: each K/V head serves n_head // n_kv_head query
+    # heads, as in Llama 2 70B, Qwen, Mistral); None: as many as query heads, the articles' model.
+    n_kv_head: int | None = None
     n_layer: int = 8  # number of transformer blocks stacked
     context_length: int = 16  # longest window the model sees (T)
     d_ff: int = 256  # hidden width of the feed-forward network (4 x d_model in the articles)
@@ -57,6 +60,11 @@ class ModelConfig:
     def head_size(self) -> int:
         return self.d_model // self.n_head
 
+    @property
+    def kv_heads(self) -> int:
+        """Key/value heads: n_kv_head, or n_head when unset."""
+        return self.n_head if self.n_kv_head is None else self.n_kv_head
+
     def validate(self) -> "ModelConfig":
         """Raise ConfigError naming the first impossible field; return self for chaining."""
         for name in ("vocab_size", "d_model", "n_head", "n_layer", "context_length", "d_ff"):
@@ -66,6 +74,10 @@ class ModelConfig:
         if self.d_model % self.n_head:
             raise ConfigError("d_model", say("config.not_divisible", d_model=self.d_model,
                                               n_head=self.n_head))
+        kv = self.n_kv_head
+        if kv is not None and (not isinstance(kv, int) or isinstance(kv, bool) or kv <= 0
+                               or self.n_head % kv):
+            raise ConfigError("n_kv_head", say("config.kv_divisor", n_head=self.n_head, value=kv))
         if self.context_length > MAX_CONTEXT:
             raise ConfigError("context_length", say(
                 "config.context_too_long", context_length=self.context_length, limit=MAX_CONTEXT))
@@ -150,27 +162,6 @@ class TrainConfig:
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
         return cls(**_known(cls, data)).validate()
 
-
-def param_count(cfg: ModelConfig) -> int:
-    """Parameters of GPT(cfg), counted from the config (a test holds it equal to the model's).
-
-    Arithmetic, not a model on the meta device: the window asks this on its GUI thread (the
-    form's suggestions), and the meta device's first use imports torch._dynamo (~1 s stall).
-    """
-    C, F, V = cfg.d_model, cfg.d_ff, cfg.vocab_size
-    attention = (C * 3 * C + 3 * C) + (C * C + C)  # qkv and proj, with biases
-    ffn = (C * F + F) + (F * C + C)  # fc1 and fc2, with biases
-    norms = 2 * 2 * C  # two LayerNorms: gamma and beta
-    if not cfg.bias:  # nanoGPT's bias=False: no Linear biases, LayerNorms without beta
-        attention, ffn, norms = attention - 4 * C, ffn - F - C, 2 * C
-    total = V * C + cfg.n_layer * (attention + ffn + norms)  # token table and the blocks
-    if cfg.positional == "learned":
-        total += cfg.context_length * C
-    if cfg.norm == "pre":
-        total += (2 if cfg.bias else 1) * C  # the final LayerNorm
-    if not cfg.tied:
-        total += C * V  # lm_head (no bias); tied, it is the token table
-    return total
 
 
 def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:

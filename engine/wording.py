@@ -60,6 +60,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "file.not_regular": ("'{name}' is {kind}, not a file; it is never opened for reading (it "
                          "could wait for a writer for ever)",
                          "“{name}”是{kind}，不是普通文件；它从不被打开读取（否则可能永远等待写入方）"),
+    "config.kv_divisor": ("must be a positive divisor of n_head={n_head}, got {value!r}",
+                          "必须是 n_head={n_head} 的正因数，现为 {value!r}"),
     "config.whole_number": ("must be a whole number, got {value!r}",
                             "必须是整数，现为 {value!r}"),
     "config.number": ("must be a number, got {value!r}", "必须是数字，现为 {value!r}"),

@@ -63,6 +63,13 @@ def no_leftovers(request, tmp_path_factory, monkeypatch):
     monkeypatch.setattr(dialogs, "ask_encoding", no_file_dialog)
     monkeypatch.setattr(dialogs, "ask_replace", no_file_dialog)
     yield shown
+    # The test's widgets (closed by pytest-qt with deleteLater) die now, between tests: left to
+    # the cyclic garbage collector, a panel's C++ side would be destroyed whenever a collection
+    # happens to run, which can be in the middle of the next test's paint (a segfault in
+    # QPainter whose timing depends on how much any other code allocates).
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     assert running_threads() == [], "a worker thread was left running"
     assert QThreadPool.globalInstance().activeThreadCount() == 0
 

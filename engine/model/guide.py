@@ -23,6 +23,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.model.registry import KINDS
+
 # The sections the app expects, in the order the file presents them.
 SECTION_KEYS: tuple[str, ...] = (
     "overview", "tokens", "batch",
@@ -85,6 +87,8 @@ def section_for_step(step_name: str) -> str | None:
     ``ln_f``, ``logits``, ``probs`` ...) map to themselves.
     """
     key = _BLOCK_PREFIX.sub("", step_name.strip())
+    declared = KINDS.get(key)  # a step kind names its section in the registry
+    key = declared.section if declared is not None else key
     try:
         sections = _load_default()
     except (OSError, ValueError):

@@ -25,12 +25,12 @@ import safetensors
 import safetensors.torch
 import torch
 
-from engine.config import ConfigError, ModelConfig, TrainConfig, param_count
+from engine.config import ConfigError, ModelConfig, TrainConfig
 from engine.devices import memory_shortfall, resolve_device
 from engine.wording import said_of, say
 from engine.text.filetype import META_KEY, foreign_model_message, not_regular, special_kind
 from engine.text.fullvocab import tokenizer_from_dict, tokenizer_summary
-from engine.model.decoder import GPT
+from engine.model.decoder import GPT, param_count
 from engine.text.tokenizers import Tokenizer
 
 if TYPE_CHECKING:  # a type only: training sits above storage

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import torch
 
-from engine.config import ConfigError, ModelConfig, TrainConfig, param_count
+from engine.config import ConfigError, ModelConfig, TrainConfig
 from engine.devices import format_bytes, free_memory
+from engine.model.decoder import param_count
 from engine.wording import say
 
 __all__ = ["MemoryEstimate", "param_count", "activation_elements", "estimate_step",

@@ -11,8 +11,8 @@ import re
 import torch
 
 from engine.storage.checkpoint import CheckpointError, check_model_fits
-from engine.config import ModelConfig, param_count
-from engine.model.decoder import GPT
+from engine.config import ModelConfig
+from engine.model.decoder import GPT, param_count
 
 # Per block: GPT-2 suffix -> ours.
 BLOCK_NAMES = {
