@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from engine.config import ModelConfig, TrainConfig  # noqa: E402
+from engine.devices import cpu_has_bf16  # noqa: E402
 from engine.model.decoder import GPT  # noqa: E402
 from engine.storage.checkpoint import save_checkpoint  # noqa: E402
 from engine.text.corpus import Corpus  # noqa: E402
@@ -63,12 +64,12 @@ def corpus_file(tmp: Path) -> Corpus:
     return Corpus(tok, mm[:1_000_000], mm[1_000_000:], str(path), "none", 0)
 
 
-def trainer_for(corpus: Corpus, bias: bool = True, amp: bool = True,
+def trainer_for(corpus: Corpus, bias: bool = True, cpu_bf16: bool = False,
                 compile: bool = False) -> Trainer:
     torch.manual_seed(1337)
     cfg = TrainConfig(batch_size=12, steps=10**6, lr=1e-3, warmup_steps=100, beta2=0.99,
                       weight_decay=0.1, grad_clip=1.0, eval_interval=10**9, device="cpu",
-                      amp=amp)
+                      cpu_bf16=cpu_bf16)
     return Trainer(GPT(recipe(bias)), corpus, cfg, device="cpu", compile=compile)
 
 
@@ -102,15 +103,6 @@ def once_ms(fn: Callable[[], None], repeats: int = 5) -> float:
     return round(1e3 * best, 3)
 
 
-def native_bf16() -> bool:
-    """Whether the CPU says it has bf16 instructions (Linux /proc/cpuinfo flags)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return any(f in flags for f in ("avx512_bf16", "amx_bf16"))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--blocks", type=int, default=6, help="alternating blocks per lever")
@@ -121,7 +113,7 @@ def main() -> None:
     out: dict = {"machine": {"cpu_count": os.cpu_count(), "torch_threads":
                              torch.get_num_threads(), "torch": torch.__version__,
                              "load_average": round(os.getloadavg()[0], 2),
-                             "cpu_bf16": native_bf16()}}
+                             "cpu_bf16": cpu_has_bf16()}}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         corpus = corpus_file(tmp)
@@ -165,12 +157,9 @@ def main() -> None:
 
         out["default_threads_vs_1"] = alternate(step, one_thread, n, B)
 
-        # CPU bf16 autocast, fp32 master weights (the step's forward under autocast).
-        def bf16_step() -> None:
-            with torch.autocast("cpu", dtype=torch.bfloat16):
-                step()
-
-        out["fp32_vs_bf16"] = alternate(step, bf16_step, max(2, n // 3), max(1, B // 5))
+        # CPU bf16 autocast with fp32 master weights (TrainConfig.cpu_bf16).
+        bf16 = trainer_for(corpus, cpu_bf16=True)
+        out["fp32_vs_bf16"] = alternate(step, bf16._train_step, max(2, n // 3), max(1, B // 5))
 
         # Writes: the finite-weights copy and a resumable checkpoint.
         out["snapshot_copy_ms"] = once_ms(tr._snapshot_good)

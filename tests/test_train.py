@@ -296,3 +296,30 @@ def test_devices():
         resolve_device("tpu")
     with autocast_context(torch.device("cpu")):
         assert not torch.is_autocast_enabled("cpu")  # CPU trains in fp32
+
+
+@pytest.mark.parametrize("cpu_bf16", [False, True])
+def test_cpu_bf16_is_opt_in_with_fp32_master_weights(corpus, cpu_bf16):
+    # The CPU trains in fp32 unless bf16 is asked for; then the forward runs under bf16
+    # autocast, the weights and optimizer state stay fp32, and the loss still falls.
+    trainer = Trainer(make_model(corpus), corpus,
+                      make_cfg(steps=30, eval_interval=30, cpu_bf16=cpu_bf16), device="cpu")
+    seen = []
+    forward = trainer.gradients.forward
+
+    def spy(x, y):
+        seen.append((torch.is_autocast_enabled("cpu"), torch.get_autocast_dtype("cpu")))
+        logits, loss = forward(x, y)
+        seen.append(logits.dtype)
+        return logits, loss
+
+    trainer.gradients.forward = spy
+    records = list(trainer.run(log_every=10))
+    assert seen[0] == (cpu_bf16, torch.bfloat16)  # autocast's dtype; enabled only if asked
+    assert seen[1] == (torch.bfloat16 if cpu_bf16 else torch.float32)
+    assert all(p.dtype == torch.float32 for p in trainer.model.parameters())
+    state = trainer.optimizer.state_dict()["state"]
+    assert all(s["exp_avg"].dtype == torch.float32 for s in state.values())
+    steps = [r for r in records if r.event in ("step", "eval")]
+    assert steps[-1].train_loss < steps[0].train_loss
+    assert math.isfinite(records[-1].train_loss)

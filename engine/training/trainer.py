@@ -94,7 +94,7 @@ class Trainer:
 
         self._params = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = self._make_optimizer()
-        dtype = amp_dtype(self.device) if cfg.amp else None
+        dtype = amp_dtype(self.device, cfg.cpu_bf16) if cfg.amp else None
         # fp16 needs loss scaling; bf16 has fp32's range and does not.
         self._scaler = torch.amp.GradScaler(self.device.type) if dtype == torch.float16 else None
         self.gradients = Gradients(model, self.cfg, self.device, self.shard, compile=compile,
