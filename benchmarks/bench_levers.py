@@ -14,6 +14,8 @@ with other work the CPU time moves less. Positive `saved_pct`: the lever makes t
   threads        1 intra-op thread against torch's default (the cores of this process)
   bf16           CPU bf16 autocast (fp32 master weights) against fp32; see `cpu_bf16` for
                  whether this CPU has native bf16 (without it the kernels are emulated)
+  allocator      page faults, system and CPU ms per step with glibc's default malloc thresholds
+                 against the trainer's (engine.training.allocator), each in a fresh process
   snapshot       the trainer's CPU copy of finite weights (every 2 s at most), per copy
   checkpoint     a resumable checkpoint written at an evaluation, per write
   compile        torch.compile of the model: steady step and the first (compiling) step;
@@ -26,7 +28,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -103,17 +107,60 @@ def once_ms(fn: Callable[[], None], repeats: int = 5) -> float:
     return round(1e3 * best, 3)
 
 
+def allocator_child(keep: bool) -> None:
+    """Steps of the recipe in this fresh process; prints faults, system and CPU ms per step."""
+    from engine.training.allocator import keep_freed_memory
+
+    if keep:
+        keep_freed_memory()
+    torch.manual_seed(0)
+    model = GPT(recipe())
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, fused=True)
+    x = torch.randint(0, 65, (12, 64))  # (B, T)
+
+    def step() -> None:
+        _, loss = model(x, x)
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+
+    for _ in range(5):
+        step()
+    r0, c0 = resource.getrusage(resource.RUSAGE_SELF), time.process_time()
+    for _ in range(20):
+        step()
+    r1, c1 = resource.getrusage(resource.RUSAGE_SELF), time.process_time()
+    print(json.dumps({"faults": (r1.ru_minflt - r0.ru_minflt) / 20,
+                      "sys_ms": round(50 * (r1.ru_stime - r0.ru_stime), 2),
+                      "cpu_ms": round(50 * (c1 - c0), 2)}))
+
+
+def allocator_lever() -> dict:
+    out = {}
+    for name in ("default", "keep", "default", "keep"):
+        proc = subprocess.run([sys.executable, __file__, "--allocator-child", name],
+                              capture_output=True, text=True, check=True)
+        out.setdefault(name, []).append(json.loads(proc.stdout.splitlines()[-1]))
+    return {name: {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+            for name, runs in out.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--blocks", type=int, default=6, help="alternating blocks per lever")
     parser.add_argument("--block", type=int, default=10, help="steps per block")
     parser.add_argument("--compile", action="store_true")
+    parser.add_argument("--allocator-child", choices=("default", "keep"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.allocator_child:
+        allocator_child(args.allocator_child == "keep")
+        return
     t_start = time.perf_counter()
     out: dict = {"machine": {"cpu_count": os.cpu_count(), "torch_threads":
                              torch.get_num_threads(), "torch": torch.__version__,
                              "load_average": round(os.getloadavg()[0], 2),
                              "cpu_bf16": cpu_has_bf16()}}
+    out["allocator"] = allocator_lever()  # first: the trainer sets it for this process
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         corpus = corpus_file(tmp)

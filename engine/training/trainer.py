@@ -23,6 +23,7 @@ from engine.config import TrainConfig
 from engine.text.corpus import Corpus
 from engine.devices import amp_dtype, resolve_device
 from engine.training.distributed import Shard, dropout_seed
+from engine.training.allocator import keep_freed_memory
 from engine.training.evaluation import mean_losses
 from engine.training.gradients import Gradients
 from engine.model.decoder import GPT
@@ -77,6 +78,9 @@ class Trainer:
             device = cfg.device
         self.device = resolve_device(device)
         self.model = model.to(self.device)
+        if self.device.type == "cpu":
+            # Each step frees what the next allocates again: keep those pages (allocator).
+            keep_freed_memory()
         self.corpus = corpus
         self.context_length = model.config.context_length
         if corpus.tokenizer.vocab_size > model.config.vocab_size:
