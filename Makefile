@@ -29,6 +29,8 @@ run: setup
 test: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
+# bench_nanogpt runs nanoGPT's own train.py beside ours when given a checkout with its
+# shakespeare_char data prepared: `make bench NANOGPT_DIR=/path/to/nanoGPT` (skipped without).
 bench: setup
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/run_all.py
 

@@ -1,5 +1,9 @@
 """Run every benchmark in this folder, one process at a time (they measure the machine, so
-they must not share its two cores), and print each one's JSON under its name."""
+they must not share its two cores), and print each one's JSON under its name.
+
+bench_nanogpt runs nanoGPT's own train.py beside ours when NANOGPT_DIR names a checkout with its
+shakespeare_char data prepared (`make bench NANOGPT_DIR=...`); without one it says so and is
+skipped."""
 from __future__ import annotations
 
 import json

@@ -124,6 +124,9 @@ class TrainConfig:
     seed: int = 1337
     device: str = "auto"
     amp: bool = True  # mixed precision where the device supports it (CUDA bf16/fp16)
+    # bf16 autocast on the CPU too, fp32 master weights (with amp). Off by default: it changes
+    # the numbers, and a CPU without native bf16 (engine.devices.cpu_has_bf16) emulates it.
+    cpu_bf16: bool = False
 
     def __post_init__(self) -> None:
         # The one home of the lr/10 rule: the CLI, the window and the benchmarks all leave

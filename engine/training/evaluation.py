@@ -47,7 +47,7 @@ def mean_losses(
         # Many windows per forward: the same mean as batch by batch, far fewer calls.
         total = torch.zeros((), device=device)
         for i in range(0, len(x), chunk):
-            with autocast_context(device, cfg.amp):
+            with autocast_context(device, cfg.amp, cfg.cpu_bf16):
                 _, loss = model(x[i : i + chunk], y[i : i + chunk])
             total += loss.float() * len(x[i : i + chunk])
         result[split] = (all_reduce_sum(total, shard) / n).item()

@@ -62,7 +62,7 @@ class Gradients:
             sync = self.ddp.no_sync() if self.ddp is not None and i < n - 1 else (
                 contextlib.nullcontext())
             with sync:
-                with autocast_context(self.device, self.cfg.amp):
+                with autocast_context(self.device, self.cfg.amp, self.cfg.cpu_bf16):
                     _, loss = self.forward(xi, yi)
                 loss = loss.float()
                 if n > 1:  # the N micro-means add up to the slice's mean

@@ -23,6 +23,7 @@ from engine.config import TrainConfig
 from engine.text.corpus import Corpus
 from engine.devices import amp_dtype, resolve_device
 from engine.training.distributed import Shard, dropout_seed
+from engine.training.allocator import keep_freed_memory
 from engine.training.evaluation import mean_losses
 from engine.training.gradients import Gradients
 from engine.model.decoder import GPT
@@ -78,6 +79,9 @@ class Trainer:
             device = cfg.device
         self.device = resolve_device(device)
         self.model = model.to(self.device)
+        if self.device.type == "cpu":
+            # Each step frees what the next allocates again: keep those pages (allocator).
+            keep_freed_memory()
         self.corpus = corpus
         self.context_length = model.config.context_length
         if corpus.tokenizer.vocab_size > model.config.vocab_size:
@@ -91,7 +95,7 @@ class Trainer:
 
         self._params = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = self._make_optimizer()
-        dtype = amp_dtype(self.device) if cfg.amp else None
+        dtype = amp_dtype(self.device, cfg.cpu_bf16) if cfg.amp else None
         # fp16 needs loss scaling; bf16 has fp32's range and does not.
         self._scaler = torch.amp.GradScaler(self.device.type) if dtype == torch.float16 else None
         self.gradients = Gradients(model, self.cfg, self.device, self.shard, compile=compile,
