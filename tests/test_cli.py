@@ -157,3 +157,19 @@ def test_user_errors_are_one_line_and_exit_2(tmp_path, make_args, fragment):
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1, proc.stderr
     assert fragment in lines[0]
+
+
+def test_no_bias_trains_nanogpts_bias_free_model(tmp_path, capsys):
+    """`--no-bias`: nanoGPT's bias=False recipe, so the two can be compared at equal settings."""
+    from engine.storage.checkpoint import load_checkpoint
+
+    text = tmp_path / "book.txt"
+    text.write_text(TEXT, encoding="utf-8")
+    code, _, err = run(capsys, "train", str(text), "--out", str(tmp_path / "run"), "--no-bias",
+                       "--tokenizer", "char", "--d-model", "16", "--heads", "2", "--layers", "1",
+                       "--ffn", "32", "--steps", "4", "--eval-interval", "2",
+                       "--eval-batches", "1", "--no-token-cache")
+    assert code == 0, err
+    model = load_checkpoint(tmp_path / "run" / "model.safetensors").model
+    assert model.config.bias is False
+    assert not [n for n, _ in model.named_parameters() if n.endswith(".bias")]

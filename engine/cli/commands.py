@@ -92,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--activation", choices=("relu", "gelu"), default=m.activation,
                    help="the feed-forward network's activation")
     p.add_argument("--tied", action="store_true", help="share token table and output layer")
+    p.add_argument("--no-bias", dest="bias", action="store_false",
+                   help="no biases in the linear layers and layer norms (nanoGPT's bias=False)")
     p.add_argument("--batch", type=int, default=t.batch_size,
                    help="windows per optimizer step, over all ranks under torchrun")
     p.add_argument("--grad-accum", type=int, default=t.grad_accum, metavar="N",

@@ -72,7 +72,7 @@ def cmd_train(args: argparse.Namespace, session: Session | None = None) -> int:
             vocab_size=1, d_model=args.d_model, n_head=args.heads, n_layer=args.layers,
             context_length=args.context, d_ff=args.ffn, dropout=args.dropout,
             positional=args.positional, activation=args.activation, norm=args.norm,
-            tied=args.tied,
+            tied=args.tied, bias=args.bias,
         ).validate()  # checked before the (possibly long) tokenization
         tokenizer_name = args.tokenizer
     # A floor before the vocabulary is known (again after); one process holds one micro-batch.
