@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import mmap
 import struct
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gguf.constants import GGML_QUANT_SIZES, GGMLQuantizationType, GGUFValueType
@@ -24,6 +25,8 @@ MAX_DIMS = 4
 MAX_ELEMENTS = 1 << 40
 # Fixed sizes of scalar value types, by GGUFValueType.
 _SCALAR = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+_FORMAT = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q",
+           12: "d"}
 _MIN_TENSOR_INFO = 8 + 4 + 8 + 4 + 8  # empty name, one dim
 _MIN_KV = 8 + 4 + 1  # empty key, type, a one-byte value
 DEQUANTIZABLE = {GGMLQuantizationType.F32, GGMLQuantizationType.F16, *_type_traits}
@@ -52,6 +55,18 @@ class Header:
     tensors: tuple[TensorInfo, ...]
     data_offset: int
     file_size: int
+    values: dict = field(default_factory=dict)  # scalar and short string key/values
+
+    def quantization(self) -> dict[str, int]:
+        """Bytes stored per tensor type (what the file was quantized with)."""
+        out: dict[str, int] = {}
+        for t in self.tensors:
+            out[t.qtype.name] = out.get(t.qtype.name, 0) + t.n_bytes
+        return out
+
+    def parameters(self) -> int:
+        """Elements of every tensor."""
+        return sum(math.prod(t.dims) for t in self.tensors)
 
 
 class _Walker:
@@ -85,11 +100,12 @@ class _Walker:
             raise self.fail(f"it claims {n:,} {what}, more than its {self.size:,} bytes can hold")
         return n
 
-    def value(self, vtype: int, what: str, depth: int = 0) -> None:
+    def value(self, vtype: int, what: str, depth: int = 0) -> object:
+        """Skip one value; return it when it is a scalar or a string (None for arrays)."""
         if vtype in _SCALAR:
-            self.take(_SCALAR[vtype], what)
+            return struct.unpack("<" + _FORMAT[vtype], self.take(_SCALAR[vtype], what))[0]
         elif vtype == GGUFValueType.STRING:
-            self.string(what)
+            return self.string(what).decode("utf-8", "replace")
         elif vtype == GGUFValueType.ARRAY and depth < 2:
             itype = self.u32(f"the item type of {what}")
             n = self.u64(f"the length of {what}")
@@ -102,6 +118,7 @@ class _Walker:
                     self.value(itype, what, depth + 1)
         else:
             raise self.fail(f"{what} has an unknown value type {vtype}")
+        return None
 
 
 def _alignment(kv_align: int | None) -> int:
@@ -131,6 +148,7 @@ def _walk(w: _Walker) -> Header:
     n_tensors = w.count(w.u64("the tensor count"), _MIN_TENSOR_INFO, "tensors")
     n_kv = w.count(w.u64("the key/value count"), _MIN_KV, "key/values")
     align = None
+    values: dict[str, object] = {}
     for _ in range(n_kv):
         key = w.string("a key").decode("utf-8", "replace")
         vtype = w.u32(f"the type of {key!r}")
@@ -139,7 +157,9 @@ def _walk(w: _Walker) -> Header:
             if align == 0 or align & (align - 1):
                 raise w.fail(f"alignment {align} is not a power of two")
         else:
-            w.value(vtype, repr(key))
+            value = w.value(vtype, repr(key))
+            if value is not None and len(values) < 4096 and len(str(value)) <= 4096:
+                values[key] = value
     infos = []
     for _ in range(n_tensors):
         name = w.string("a tensor name").decode("utf-8", "replace")
@@ -175,4 +195,4 @@ def _walk(w: _Walker) -> Header:
         tensors.append(TensorInfo(name, dims, qtype, start, n_bytes))
     if len({t.name for t in tensors}) != len(tensors):
         raise w.fail("two tensors have the same name")
-    return Header(version, tuple(tensors), data_offset, w.size)
+    return Header(version, tuple(tensors), data_offset, w.size, values)
