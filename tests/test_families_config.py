@@ -145,3 +145,29 @@ def test_shards_inside_are_listed_once_in_order(tmp_path):
         "a": "model-1.safetensors", "b": "model-2.safetensors", "c": "model-1.safetensors"}}))
     assert [p.name for p in safetensor_files(tmp_path)] == ["model-1.safetensors",
                                                            "model-2.safetensors"]
+
+
+@pytest.mark.parametrize("kind", SUPPORTED)
+def test_the_expected_weights_are_exactly_what_transformers_saves(tmp_path, kind):
+    import safetensors.torch
+    import torch
+
+    from engine.storage.imports.family_weights import read_safetensors
+
+    cfg = transformers.AutoConfig.for_model(kind, **{**SMALL, "head_dim": 16})
+    state = transformers.AutoModelForCausalLM.from_config(cfg).state_dict()
+    arch = architecture_from_config(json.loads(cfg.to_json_string()), kind)
+    state = {k: v.contiguous() for k, v in state.items()
+             if not (arch.tied and k == "lm_head.weight")}
+    safetensors.torch.save_file(state, str(tmp_path / "model.safetensors"))
+    got = read_safetensors([tmp_path / "model.safetensors"], arch, kind)
+    assert set(got) == set(state) and all(torch.equal(got[k], state[k]) for k in state)
+    name = next(k for k in state if k.endswith("q_proj.weight") or k.endswith("qkv.weight")
+                or k.endswith("query_key_value.weight"))
+    for bad, words in (({**state, name: state[name][:-1]}, "the config needs"),
+                       ({k: v for k, v in state.items() if k != name}, "has no tensor"),
+                       ({**state, "model.extra.weight": torch.zeros(2)}, "does not explain")):
+        safetensors.torch.save_file(bad, str(tmp_path / "bad.safetensors"))
+        with pytest.raises(FolderError, match=words) as e:
+            read_safetensors([tmp_path / "bad.safetensors"], arch, kind)
+        assert "\n" not in str(e.value)
