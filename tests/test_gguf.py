@@ -147,3 +147,14 @@ def test_an_architecture_outside_the_families_is_one_line(tmp_path, tok_files):
     with pytest.raises(ArchitectureError, match="mamba .*state-space") as e:
         read_gguf(tmp_path / "m.gguf")
     assert "\n" not in str(e.value)
+
+
+def test_a_tensor_of_the_wrong_shape_is_one_line(tmp_path, tok_files):
+    model = small_model("qwen2")
+    with torch.no_grad():
+        model.model.layers[1].mlp.up_proj.weight = torch.nn.Parameter(torch.zeros(500, 256))
+    path = gh.write_gguf(tmp_path / "m.gguf", model, tok_files["bpe"], Q.F32, kind="qwen2")
+    with pytest.raises(GgufError, match=r"up_proj.weight' is \[500, 256\], the config needs "
+                                        r"\[512, 256\]") as e:
+        read_gguf(path)
+    assert "\n" not in str(e.value)

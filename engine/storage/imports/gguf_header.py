@@ -1,25 +1,33 @@
-"""A GGUF file's header walked and checked before llama.cpp's reader is given it.
+"""A GGUF file's header, walked and checked: its metadata and where each tensor lies.
 
 `gguf.GGUFReader` trusts the counts and lengths it reads: a string length of 2⁴⁰ or 10⁹ tensors
-would have it allocate or loop without end. `check_header` walks the same layout with bounds
-(each count against the bytes left in the file, each tensor's data inside the file, each type
-one that can be dequantized), so a lying file gets one line and nothing is allocated for it.
+would have it allocate or loop without end, and it builds NumPy views for every token of the
+vocabulary (most of the 30 s it takes to open a 135M model). `check_header` walks the same
+layout with bounds (each count against the bytes left in the file, each tensor's data inside
+the file, each type one gguf can dequantize), so a lying file gets one line and nothing is
+allocated for it, and it keeps the scalars, short strings and the tokenizer's arrays. The
+types, block sizes and dequantization stay llama.cpp's own (the `gguf` package).
 Layout (GGUF v2/v3, little-endian): magic "GGUF", u32 version, u64 tensor count, u64 key/value
 count, the key/values, the tensor infos (name, u32 n_dims, u64 dims, u32 type, u64 offset),
 padding to the alignment, then the tensor data.
 """
 from __future__ import annotations
 
+import math
 import mmap
 import struct
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from gguf.constants import GGML_QUANT_SIZES, GGMLQuantizationType, GGUFValueType
 from gguf.quants import _type_traits
 
 MAGIC = b"GGUF"
+# The arrays kept from the metadata (the tokenizer's); every other array is skipped.
+KEEP_ARRAYS = frozenset({"tokenizer.ggml.tokens", "tokenizer.ggml.merges",
+                         "tokenizer.ggml.scores", "tokenizer.ggml.token_type"})
 MAX_STRING = 64 << 20  # a chat template is tens of kilobytes; a token a few bytes
 MAX_DIMS = 4
 MAX_ELEMENTS = 1 << 40
@@ -49,13 +57,13 @@ class TensorInfo:
 
 @dataclass(frozen=True)
 class Header:
-    """What the checked header holds (values are read later by gguf's own reader)."""
+    """What the checked header holds."""
 
     version: int
     tensors: tuple[TensorInfo, ...]
     data_offset: int
     file_size: int
-    values: dict = field(default_factory=dict)  # scalar and short string key/values
+    values: dict = field(default_factory=dict)  # scalars, short strings, the vocabulary
 
     def quantization(self) -> dict[str, int]:
         """Bytes stored per tensor type (what the file was quantized with)."""
@@ -100,8 +108,9 @@ class _Walker:
             raise self.fail(f"it claims {n:,} {what}, more than its {self.size:,} bytes can hold")
         return n
 
-    def value(self, vtype: int, what: str, depth: int = 0) -> object:
-        """Skip one value; return it when it is a scalar or a string (None for arrays)."""
+    def value(self, vtype: int, what: str, depth: int = 0, keep: bool = False) -> object:
+        """Read one value: a scalar or a string; an array only when `keep` (a list of
+        strings, or a NumPy array of numbers), else skipped (None)."""
         if vtype in _SCALAR:
             return struct.unpack("<" + _FORMAT[vtype], self.take(_SCALAR[vtype], what))[0]
         elif vtype == GGUFValueType.STRING:
@@ -111,14 +120,33 @@ class _Walker:
             n = self.u64(f"the length of {what}")
             size = _SCALAR.get(itype)
             self.count(n, size or 8, f"items in {what}")
-            if size is not None:
-                self.take(n * size, what)  # fixed-size items: skipped at once
-            else:
-                for _ in range(n):
-                    self.value(itype, what, depth + 1)
-        else:
-            raise self.fail(f"{what} has an unknown value type {vtype}")
-        return None
+            if size is not None:  # fixed-size items: read or skipped at once
+                raw = self.take(n * size, what)
+                return np.frombuffer(raw, dtype="<" + _FORMAT[itype]) if keep else None
+            if itype == GGUFValueType.STRING:
+                return self._strings(n, what, keep)
+            items = [self.value(itype, what, depth + 1, keep) for _ in range(n)]
+            return items if keep else None
+        raise self.fail(f"{what} has an unknown value type {vtype}")
+
+    def _strings(self, n: int, what: str, keep: bool) -> list[str] | None:
+        # The hot loop of a vocabulary (150,000 tokens): lengths read in place, no copies.
+        data, pos, size, unpack = self.data, self.pos, self.size, struct.unpack_from
+        out: list[str] | None = [] if keep else None
+        for _ in range(n):
+            if pos + 8 > size:
+                self.pos = pos
+                raise self.fail(f"{what} runs past the end of the file (at byte {pos:,})")
+            length = unpack("<Q", data, pos)[0]
+            pos += 8
+            if length > MAX_STRING or length > size - pos:
+                raise self.fail(f"an item of {what} claims {length:,} bytes, more than the "
+                                "file has left")
+            if out is not None:
+                out.append(data[pos:pos + length].decode("utf-8", "replace"))
+            pos += length
+        self.pos = pos
+        return out
 
 
 def _alignment(kv_align: int | None) -> int:
@@ -157,8 +185,9 @@ def _walk(w: _Walker) -> Header:
             if align == 0 or align & (align - 1):
                 raise w.fail(f"alignment {align} is not a power of two")
         else:
-            value = w.value(vtype, repr(key))
-            if value is not None and len(values) < 4096 and len(str(value)) <= 4096:
+            keep = key in KEEP_ARRAYS
+            value = w.value(vtype, repr(key), keep=keep)
+            if value is not None and (keep or len(values) < 4096 and len(str(value)) <= 4096):
                 values[key] = value
     infos = []
     for _ in range(n_tensors):

@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from gguf import GGUFReader
-
 from engine.storage.imports.gguf_header import GgufError
 
 CONTROL, USER_DEFINED = 3, 4
@@ -29,9 +27,11 @@ PRE = {"default": (GPT2_SPLIT, False), "gpt-2": (GPT2_SPLIT, False),
        "qwen2": (QWEN2_SPLIT, False), "smollm": (GPT2_SPLIT, True)}
 
 
-def _get(reader: GGUFReader, key: str, default: Any = None) -> Any:
-    f = reader.get_field(key)
-    return default if f is None else f.contents()
+def _get(values: dict[str, Any], key: str, default: Any = None) -> Any:
+    v = values.get(key)
+    if v is None:
+        return default
+    return v.tolist() if hasattr(v, "tolist") else v
 
 
 def _added(tokens: list[str], types: list[int]) -> list[dict[str, Any]]:
@@ -90,36 +90,36 @@ def _sentencepiece(tokens: list[str], scores: list[float], types: list[int], gem
                       "vocab": vocab, "merges": [[a, b] for *_, a, b in merges]}}
 
 
-def tokenizer_json_of(reader: GGUFReader, where: str) -> str | None:
+def tokenizer_json_of(values: dict[str, Any], where: str) -> str | None:
     """The file's vocabulary as tokenizer.json text; None if it has none; GgufError for a kind
     that is neither byte-level BPE nor SentencePiece BPE."""
-    kind = _get(reader, "tokenizer.ggml.model")
+    kind = _get(values, "tokenizer.ggml.model")
     if kind is None:
         return None
-    tokens = _get(reader, "tokenizer.ggml.tokens") or []
+    tokens = _get(values, "tokenizer.ggml.tokens") or []
     if not tokens or not all(isinstance(t, str) for t in tokens):
         raise GgufError(f"'{where}' has a tokenizer with no tokens")
-    types = list(_get(reader, "tokenizer.ggml.token_type") or [1] * len(tokens))
+    types = list(_get(values, "tokenizer.ggml.token_type") or [1] * len(tokens))
     if len(types) != len(tokens):
         raise GgufError(f"'{where}': {len(types):,} token types for {len(tokens):,} tokens")
     if kind == "gpt2":
-        merges = [m for m in _get(reader, "tokenizer.ggml.merges") or [] if " " in m]
-        model = _byte_level(tokens, types, merges, str(_get(reader, "tokenizer.ggml.pre",
+        merges = [m for m in _get(values, "tokenizer.ggml.merges") or [] if " " in m]
+        model = _byte_level(tokens, types, merges, str(_get(values, "tokenizer.ggml.pre",
                                                             "default")))
     elif kind == "llama":
-        scores = list(_get(reader, "tokenizer.ggml.scores") or [0.0] * len(tokens))
+        scores = list(_get(values, "tokenizer.ggml.scores") or [0.0] * len(tokens))
         if len(scores) != len(tokens):
             raise GgufError(f"'{where}': {len(scores):,} scores for {len(tokens):,} tokens")
-        gemma = str(_get(reader, "general.architecture", "")).startswith("gemma")
+        gemma = str(_get(values, "general.architecture", "")).startswith("gemma")
         model = _sentencepiece(tokens, scores, types, gemma,
-                               bool(_get(reader, "tokenizer.ggml.add_space_prefix", not gemma)),
-                               _get(reader, "tokenizer.ggml.unknown_token_id"))
+                               bool(_get(values, "tokenizer.ggml.add_space_prefix", not gemma)),
+                               _get(values, "tokenizer.ggml.unknown_token_id"))
     else:
         raise GgufError(f"'{where}' has a {kind!r} tokenizer; byte-level BPE (gpt2) and "
                         "SentencePiece BPE (llama) are read")
     post = None
-    bos = _get(reader, "tokenizer.ggml.bos_token_id")
-    if _get(reader, "tokenizer.ggml.add_bos_token", kind == "llama") and bos is not None \
+    bos = _get(values, "tokenizer.ggml.bos_token_id")
+    if _get(values, "tokenizer.ggml.add_bos_token", kind == "llama") and bos is not None \
             and 0 <= bos < len(tokens):
         post = {"type": "TemplateProcessing",
                 "single": [{"SpecialToken": {"id": tokens[bos], "type_id": 0}},
