@@ -29,7 +29,7 @@ def repeat_kv(x: torch.Tensor, groups: int) -> torch.Tensor:
 class CausalSelfAttention(nn.Module):
     """Multi-head masked self-attention: softmax(QKᵀ/√hs + mask)·V, heads concatenated, ·Wo."""
 
-    HOOKS = ("q", "qnorm", "k", "v", "scores", "scaled", "masked", "pattern", "weighted", "concat", "out")
+    HOOKS = ("q", "k", "v", "scores", "scaled", "masked", "pattern", "weighted", "concat", "out")
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
@@ -40,7 +40,6 @@ class CausalSelfAttention(nn.Module):
         # step is overhead-bound at this size); the trace still shows Q, K and V separately.
         self.qkv = nn.Linear(cfg.d_model, (nh + 2 * nkv) * hs, bias=cfg.bias)
         self.proj = nn.Linear(nh * hs, cfg.d_model, bias=cfg.bias)  # Wo
-        self.q_norm = nn.LayerNorm(hs, eps=cfg.ln_eps, bias=cfg.bias)
         self.dropout = cfg.dropout
         self.attn_drop = nn.Dropout(cfg.dropout)
         self.resid_drop = nn.Dropout(cfg.dropout)
@@ -54,14 +53,13 @@ class CausalSelfAttention(nn.Module):
         C, width = cfg.d_model, (cfg.n_head + 2 * cfg.kv_heads) * cfg.head_size
         inner = cfg.n_head * cfg.head_size
         biases = (width + C) if cfg.bias else 0
-        return C * width + inner * C + biases + (2 if cfg.bias else 1) * cfg.head_size
+        return C * width + inner * C + biases
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, T, C = x.shape
         nh, nkv, hs = self.n_head, self.n_kv_head, self.head_size
         q, k, v = self.qkv(x).split((nh * hs, nkv * hs, nkv * hs), dim=2)  # (B, T, nh·hs), ...
         q = self.q(q.view(B, T, nh, hs).transpose(1, 2))  # (B, nh, T, hs)
-        q = self.qnorm(self.q_norm(q))  # (B, nh, T, hs)
         k = self.k(k.view(B, T, nkv, hs).transpose(1, 2))  # (B, nkv, T, hs)
         v = self.v(v.view(B, T, nkv, hs).transpose(1, 2))  # (B, nkv, T, hs)
         # Probed (engine.model.trace): every step by hand, so each can be seen. Otherwise the

@@ -96,7 +96,7 @@ def _stage(r):
     """A dropped attention map, again from the block's Q and K (engine.model.ondemand)."""
     from engine.model import ondemand
 
-    return ondemand.attention_stage(step_kind(r.name)[len("attn."):], r.kept(r.here("attn.qnorm")),
+    return ondemand.attention_stage(step_kind(r.name)[len("attn."):], r.kept(r.here("attn.q")),
                                     r.kept(r.here("attn.k")))
 
 
@@ -142,22 +142,13 @@ def _here(*kinds: str):
     return lambda p: [p.here(k) for k in kinds]
 
 
-def _qnorm(c):
-    y = num.layer_norm(c.x(0), c.cfg.ln_eps, c.param("attn.q_norm.weight"),
-                       c.param("attn.q_norm.bias"))
-    return y, [], ("qnorm", {})
-
-
 KINDS = (
     _projection("Q", "查询 Q，按头拆分", 0),
-    StepKind("attn.qnorm", True, ("Queries normed", "归一化的查询"), ("LN(Q)",) * 2, _HEADS,
-             inputs=_here("attn.q"), check=_qnorm,
-             words={"qnorm": ("LayerNorm of Q per head", "按头对 Q 做层归一化")}, guide="ln1"),
     _projection("K", "键 K，按头拆分", 1),
     _projection("V", "值 V，按头拆分", 2),
     StepKind(
         "attn.scores", True, ("Scores QKᵀ", "注意力分数 QKᵀ"), ("S = Q·Kᵀ",) * 2, _MAP,
-        inputs=_here("attn.qnorm", "attn.k"), check=_scores,
+        inputs=_here("attn.q", "attn.k"), check=_scores,
         words={"attn.scores": ("Q·Kᵀ for every batch and head", "对每个批次、每个头计算 Q·Kᵀ")},
         reshape=("Kᵀ swaps K's last two axes, [{T},head_size] → [head_size,{T}], so every batch "
                  "entry and head gets a [{T},{T}] matrix (query × key).",
