@@ -30,6 +30,9 @@ class ModelConfig:
     vocab_size: int = 3771  # rows of the token table (compact vocabulary of the corpus)
     d_model: int = 64  # width of every token vector in the residual stream
     n_head: int = 4  # attention heads per block; head_size = d_model // n_head
+    # Key/value heads (grouped-query attention: each K/V head serves n_head // n_kv_head query
+    # heads, as in Llama 2 70B, Qwen, Mistral); None: as many as query heads, the articles' model.
+    n_kv_head: int | None = None
     n_layer: int = 8  # number of transformer blocks stacked
     context_length: int = 16  # longest window the model sees (T)
     d_ff: int = 256  # hidden width of the feed-forward network (4 x d_model in the articles)
@@ -46,6 +49,11 @@ class ModelConfig:
     def head_size(self) -> int:
         return self.d_model // self.n_head
 
+    @property
+    def kv_heads(self) -> int:
+        """Key/value heads: n_kv_head, or n_head when unset."""
+        return self.n_head if self.n_kv_head is None else self.n_kv_head
+
     def validate(self) -> "ModelConfig":
         """Raise ConfigError naming the first impossible field; return self for chaining."""
         for name in ("vocab_size", "d_model", "n_head", "n_layer", "context_length", "d_ff"):
@@ -56,6 +64,11 @@ class ModelConfig:
             raise ConfigError(
                 "d_model", f"{self.d_model} is not divisible by n_head={self.n_head}"
             )
+        kv = self.n_kv_head
+        if kv is not None and (not isinstance(kv, int) or isinstance(kv, bool) or kv <= 0
+                               or self.n_head % kv):
+            raise ConfigError(
+                "n_kv_head", f"must be a positive divisor of n_head={self.n_head}, got {kv!r}")
         if self.context_length > MAX_CONTEXT:
             raise ConfigError(
                 "context_length",

@@ -102,9 +102,9 @@ def _words(text: str) -> list[str]:
 def test_every_description_reads_in_both_languages():
     """Each description has its Chinese with the same {fields}, and the Chinese keeps no English
     word (only symbols): the walkthrough's check line is Chinese in Chinese mode."""
-    from engine.model.checks import DESCRIPTIONS
+    from engine.model.registry import KINDS
 
-    for key, (en, zh) in DESCRIPTIONS.items():
+    for key, (en, zh) in ((k, w) for kind in KINDS.values() for k, w in kind.words.items()):
         assert sorted(re.findall(r"{\w+}", en)) == sorted(re.findall(r"{\w+}", zh)), key
         assert _words(zh) == [], (key, zh)
         if _words(en):

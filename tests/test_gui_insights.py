@@ -13,7 +13,7 @@ from engine.model.lens import ablation_effect, per_token_loss
 from engine.text.tokenizers import build_tokenizer
 from engine.model.trace import run_trace
 from gui.panels.insights import InsightsPanel
-from gui.panels.insights.jobs import SHIFT_TOP_K, measure_job, shift_job
+from gui.panels.insights.jobs import SHIFT_TOP_K, measure_job, shift_job, validation_batches
 from gui.panels.insights.readings import (
     LossReading,
     head_name,
@@ -100,7 +100,8 @@ def test_measure_runs_ablation_effect_off_the_gui_thread(qtbot, panel, session):
     assert panel.ablation.is_measuring() and panel.ablation.busy.isVisibleTo(panel.ablation)
     qtbot.waitUntil(lambda: panel.ablation.result() is not None, timeout=20_000)
     qtbot.waitUntil(lambda: not panel.ablation.is_measuring())
-    expected = ablation_effect(session.model, corpus, [(0, 0), (1, 1)])
+    expected = ablation_effect(session.model, validation_batches(session.model, corpus),
+                               [(0, 0), (1, 1)])
     got = panel.ablation.result()
     assert got["heads"] == [(0, 0), (1, 1)]
     assert got["base_val_loss"] == pytest.approx(expected["base_val_loss"], abs=1e-6)
@@ -240,5 +241,6 @@ def test_measure_job_is_ablation_effect_with_progress(session):
     reports = []
     got = measure_job(lambda done, total: reports.append((done, total)), session.model,
                       corpus, [(0, 1)])
-    assert got == ablation_effect(session.model, corpus, [(0, 1)])
+    assert got == ablation_effect(session.model, validation_batches(session.model, corpus),
+                                  [(0, 1)])
     assert reports == [(0, 1), (1, 1)]

@@ -54,10 +54,10 @@ def catalogue() -> list[tuple[re.Pattern, str]]:
             zh = message.findtext("translation", "") or ""
             if _normal(source) and _normal(zh) != _normal(source) and _normal(source) not in EXEMPT:
                 out.append((_pattern(source), source))
-    from engine.model.steps import STEP_INFO, TITLES_ZH
+    from engine.model.registry import KINDS
 
-    for kind, (title, _formula, _axes) in STEP_INFO.items():
-        if TITLES_ZH.get(kind, title) != title:
+    for title, title_zh in (k.title for k in KINDS.values()):
+        if title_zh != title:
             out.append((_pattern(title), title))
             out.append((_pattern("Block {0}: " + title), "Block {0}: " + title))
     return out

@@ -76,12 +76,17 @@ def test_ablation_changes_exactly_that_head(corpus):
     assert np.all(w1[:, 2] == 0) and np.any(w0[:, 2] != 0)
     assert not np.allclose(base.values("logits"), off.values("logits"))
 
-    effect = ablation_effect(model, corpus, [(1, 2)], batches=3, batch_size=4, seed=0)
+    effect = ablation_effect(model, _batches(corpus, model), [(1, 2)])
     assert effect["base_val_loss"] != pytest.approx(effect["ablated_val_loss"], abs=1e-6)
-    again = ablation_effect(model, corpus, [(1, 2)], batches=3, batch_size=4, seed=0)
+    again = ablation_effect(model, _batches(corpus, model), [(1, 2)])
     assert again == effect  # the same seeded batches
-    none = ablation_effect(model, corpus, [], batches=3, batch_size=4, seed=0)
+    none = ablation_effect(model, _batches(corpus, model), [])
     assert none["ablated_val_loss"] == none["base_val_loss"] == effect["base_val_loss"]
+
+
+def _batches(corpus, model):
+    """Three seeded validation batches of 4 (the caller draws them, not the lens)."""
+    return corpus.seeded_batches("val", 3, 4, model.config.context_length, seed=0)
 
 
 def test_next_token_shift(corpus):

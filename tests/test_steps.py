@@ -14,10 +14,6 @@ from engine.model.decoder import new_model
 from engine.model.steps import (
     AXES_ZH,
     EXEMPT_TERMS,
-    FORMULAS_ZH,
-    RESHAPE_NOTES,
-    STEP_INFO,
-    TITLES_ZH,
     axis_name,
     named_shape,
     reshape_note,
@@ -29,6 +25,7 @@ from engine.model.steps import (
     step_title,
     weights_note,
 )
+from engine.model.registry import KINDS
 from engine.model.trace import run_trace
 
 torch.set_num_threads(1)
@@ -56,9 +53,10 @@ def traced(request):
 def test_every_step_kind_of_a_real_trace_has_its_facts(traced):
     _, trace = traced
     kinds = {step.kind for step in trace}
-    assert kinds <= set(STEP_INFO)
+    assert kinds <= set(KINDS)
     for step in trace:
-        title, formula, axes = STEP_INFO[step.kind]
+        kind = KINDS[step.kind]
+        title, formula, axes = kind.title[0], kind.formula[0], kind.axes
         assert title and formula
         assert step.title.endswith(title) and step.formula == formula
         assert step.axes == axes and len(axes) == step.values.ndim, step.name
@@ -70,11 +68,11 @@ def test_every_step_kind_of_a_real_trace_has_its_facts(traced):
 
 def test_every_step_kind_has_a_section_in_the_guide():
     """The explanations' one home is the guide; each kind of this table has its section."""
-    assert set(STEP_INFO) <= set(SECTION_KEYS)
+    assert {kind.section for kind in KINDS.values()} <= set(SECTION_KEYS)
 
 
 def test_the_trace_stamps_its_steps_from_this_table():
-    assert engine.model.trace.STEP_INFO is STEP_INFO
+    assert engine.model.trace.KINDS is KINDS
     assert engine.model.trace.step_kind is step_kind and engine.model.trace.step_layer is step_layer
 
 
@@ -100,7 +98,7 @@ def test_reshape_notes_match_the_real_shapes(traced):
     for step in trace:
         en = reshape_note(step.kind, step.shape, nh, "en")
         zh = reshape_note(step.kind, step.shape, nh, "zh")
-        if step.kind not in RESHAPE_NOTES:
+        if KINDS[step.kind].reshape is None:
             assert en == zh == "", step.name
             continue
         noted.add(step.kind)
@@ -122,7 +120,7 @@ def test_reshape_notes_match_the_real_shapes(traced):
             assert f"The [{T},{T}] causal mask" in en
         if step.kind == "embed.token":
             assert f"{step.shape[0]}×{step.shape[1]} ids" in en
-    assert noted == set(RESHAPE_NOTES)
+    assert noted == {k for k, v in KINDS.items() if v.reshape}
 
 
 def test_the_article_shapes_read_as_in_the_articles():
@@ -177,23 +175,24 @@ def _words(text):
 def test_every_title_formula_and_axis_has_its_chinese():
     """In Chinese the walkthrough shows no English word of the engine's: titles, formula
     captions and axis names are Chinese, or symbols listed once in EXEMPT_TERMS."""
-    assert set(TITLES_ZH) == set(STEP_INFO) and set(FORMULAS_ZH) <= set(STEP_INFO)
-    for kind, (title, formula, axes) in STEP_INFO.items():
+    assert all(k.title[0] and k.title[1] and k.formula[1] for k in KINDS.values())
+    for kind, k in KINDS.items():
+        formula, axes = k.formula[0], k.axes
         assert CJK.search(step_title(kind, "zh")), kind
         zh = step_formula(kind, "zh")
         assert _words(zh) == [], (kind, zh)
         if _words(formula):
-            assert kind in FORMULAS_ZH and CJK.search(zh), kind
+            assert CJK.search(zh), kind
         else:
             assert zh == formula or CJK.search(zh), kind
         assert step_formula(kind, "en") == step_formula(kind, "fr") == formula
         for axis in axes:
             assert CJK.search(axis_name(axis, "zh")) or axis in EXEMPT_TERMS, axis
             assert axis_name(axis, "en") == axis
-    assert set(AXES_ZH) | {a for *_, axes in STEP_INFO.values() for a in axes if a in EXEMPT_TERMS} \
-        == {a for *_, axes in STEP_INFO.values() for a in axes}
+    assert set(AXES_ZH) | {a for k in KINDS.values() for a in k.axes if a in EXEMPT_TERMS} \
+        == {a for k in KINDS.values() for a in k.axes}
     assert step_title("blocks.2.attn.q", "zh") == "第 2 块：查询 Q，按头拆分"
-    assert step_formula("blocks.2.attn.pattern", "zh") == FORMULAS_ZH["attn.pattern"]
+    assert step_formula("blocks.2.attn.pattern", "zh") == KINDS["attn.pattern"].formula[1]
 
 
 def test_named_shapes_and_weights_in_chinese(traced):
@@ -202,7 +201,7 @@ def test_named_shapes_and_weights_in_chinese(traced):
     assert named_shape(q.axes, q.shape, "zh") == "[批次 2, 头 2, 上下文 6, head_size 8]"
     assert named_shape(q.axes, q.shape) == "[batch 2, heads 2, context 6, head_size 8]"
     cfg = model.config
-    for kind in STEP_INFO:
+    for kind in KINDS:
         en, zh = weights_note(cfg, kind), weights_note(cfg, kind, "zh")
         assert bool(en) == bool(zh), kind
         # The same matrices and shapes; the words in Chinese.

@@ -1,209 +1,51 @@
-"""A small decoder-only transformer, as the articles describe it.
+"""A small decoder-only transformer, as the articles describe it, assembled from components
+chosen once from the config (engine.model.components: position scheme, attention,
+feed-forward, norm, the block's wiring).
 
-Every intermediate passes through a `HookPoint` (an identity module), so `engine.model.trace` can read
-it by module path (`blocks.0.attn.pattern`) without this file knowing that tracing exists.
-Shapes use B = batch, T = context, C = d_model, nh = heads, hs = head_size, V = vocab.
+Every intermediate passes through a `HookPoint` (engine.model.hooks), so `engine.model.trace`
+can read it by module path (`blocks.0.attn.pattern`) without this file knowing that tracing
+exists. Shapes use B = batch, T = context, C = d_model, nh = heads, hs = head_size, V = vocab.
+Views read the model through its small surface (token_table, position_table, final_norm,
+unembed), never through module paths.
 """
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
-from contextvars import ContextVar
-from typing import Callable, Iterator
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from engine.config import MAX_CONTEXT, ModelConfig
+from engine.config import ModelConfig
+from engine.model.components.attention import CausalSelfAttention, causal_mask
+from engine.model.components.feedforward import FeedForward
+from engine.model.components.norms import make_norm, norm_class
+from engine.model.components.positions import Embedding, sinusoidal_table
+from engine.model.components.wiring import Block, make_block
+from engine.model.components.wiring_steps import wiring_of
+from engine.model.hooks import HookPoint, eval_mode, name_hook_points, probing
+
+__all__ = ["GPT", "Block", "CausalSelfAttention", "Embedding", "FeedForward", "HookPoint",
+           "causal_mask", "eval_mode", "new_model", "param_count", "probing", "sinusoidal_table"]
 
 
-# The probe of the forward running in this thread (engine.model.trace sets it): called at every
-# HookPoint with (module path, tensor), returns the tensor to pass on. A context variable, not
-# state on the modules, so a trace never changes the model it reads: a forward of the same
-# model on another thread (a sample, the next trace) still takes the fused path, unprobed.
-Probe = Callable[[str, torch.Tensor], torch.Tensor]
-_probe: ContextVar[Probe | None] = ContextVar("probe", default=None)
+def param_count(cfg: ModelConfig) -> int:
+    """Parameters of GPT(cfg), counted by each component from the config (a tied matrix once).
 
-
-@contextmanager
-def probing(probe: Probe) -> Iterator[None]:
-    """Within the block, forwards on this thread call `probe` at every HookPoint and run
-    attention step by step, so that scores, mask and pattern exist."""
-    token = _probe.set(probe)
-    try:
-        yield
-    finally:
-        _probe.reset(token)
-
-
-@contextmanager
-def eval_mode(model: nn.Module) -> Iterator[None]:
-    """Eval mode within the block. A model already in eval mode (every model the app shows,
-    read from several threads at once) is not touched at all."""
-    if not model.training:
-        yield
-        return
-    model.eval()
-    try:
-        yield
-    finally:
-        model.train()
-
-
-class HookPoint(nn.Module):
-    """Identity; a named place where the active probe can read or replace a tensor."""
-
-    name = ""  # module path, e.g. "blocks.0.attn.pattern"; set by GPT from named_modules()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        probe = _probe.get()
-        return x if probe is None else probe(self.name, x)
-
-
-def sinusoidal_table(n_pos: int, d_model: int) -> torch.Tensor:
-    """PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(...), as in the paper."""
-    pos = torch.arange(n_pos, dtype=torch.float64).unsqueeze(1)  # (n_pos, 1)
-    two_i = torch.arange(0, d_model, 2, dtype=torch.float64)  # (d/2,)
-    angle = pos / torch.pow(10000.0, two_i / d_model)  # (n_pos, d/2)
-    pe = torch.zeros(n_pos, d_model, dtype=torch.float64)
-    pe[:, 0::2] = torch.sin(angle)
-    pe[:, 1::2] = torch.cos(angle[:, : d_model // 2])  # odd d_model: one fewer cosine column
-    return pe.float()
-
-
-def causal_mask(T: int) -> torch.Tensor:
-    """1 where a query may look (key <= query), 0 above the diagonal: 1 - triu(ones, k=1)."""
-    return 1 - torch.triu(torch.ones(T, T), diagonal=1)  # (T, T)
-
-
-class Embedding(nn.Module):
-    """Token lookup plus position: the input of the first block."""
-
-    def __init__(self, cfg: ModelConfig):
-        super().__init__()
-        self.wte = nn.Embedding(cfg.vocab_size, cfg.d_model)  # (V, C) token table
-        if cfg.positional == "sinusoidal":
-            # A buffer, not a parameter: the table is fixed, and is rebuilt rather than saved.
-            table = sinusoidal_table(min(cfg.context_length, MAX_CONTEXT), cfg.d_model)
-            self.register_buffer("pe", table, persistent=False)  # (T_max, C)
-        else:
-            self.wpe = nn.Embedding(cfg.context_length, cfg.d_model)  # (T_max, C) learned
-        self.drop = nn.Dropout(cfg.dropout)
-        self.token = HookPoint()
-        self.position = HookPoint()
-        self.sum = HookPoint()
-
-    def position_table(self) -> torch.Tensor:
-        """The full positional table, sinusoidal or learned."""
-        return self.pe if hasattr(self, "pe") else self.wpe.weight  # (T_max, C)
-
-    def forward(self, idx: torch.Tensor) -> torch.Tensor:
-        T = idx.shape[1]
-        tok = self.token(self.wte(idx))  # (B, T, C)
-        pos = self.position(self.position_table()[:T])  # (T, C), broadcast over the batch
-        return self.drop(self.sum(tok + pos))  # (B, T, C)
-
-
-class CausalSelfAttention(nn.Module):
-    """Multi-head masked self-attention: softmax(QKᵀ/√hs + mask)·V, heads concatenated, ·Wo."""
-
-    def __init__(self, cfg: ModelConfig):
-        super().__init__()
-        self.n_head, self.head_size = cfg.n_head, cfg.head_size
-        # Wq | Wk | Wv side by side in one matrix: one matmul instead of three (the training
-        # step is overhead-bound at this size); the trace still shows Q, K and V separately.
-        self.qkv = nn.Linear(cfg.d_model, 3 * cfg.d_model, bias=cfg.bias)
-        self.proj = nn.Linear(cfg.d_model, cfg.d_model, bias=cfg.bias)  # Wo
-        self.dropout = cfg.dropout
-        self.attn_drop = nn.Dropout(cfg.dropout)
-        self.resid_drop = nn.Dropout(cfg.dropout)
-        mask = causal_mask(cfg.context_length).bool()
-        self.register_buffer("mask", mask, persistent=False)  # (T_max, T_max)
-        for name in ("q", "k", "v", "scores", "scaled", "masked", "pattern", "weighted",
-                     "concat", "out"):
-            setattr(self, name, HookPoint())
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        B, T, C = x.shape
-        nh, hs = self.n_head, self.head_size
-        q, k, v = self.qkv(x).split(C, dim=2)  # 3 x (B, T, C)
-        q = self.q(q.view(B, T, nh, hs).transpose(1, 2))  # (B, nh, T, hs)
-        k = self.k(k.view(B, T, nh, hs).transpose(1, 2))  # (B, nh, T, hs)
-        v = self.v(v.view(B, T, nh, hs).transpose(1, 2))  # (B, nh, T, hs)
-        # Probed (engine.model.trace): every step by hand, so each can be seen. Otherwise the fused
-        # scaled_dot_product_attention kernel computes the same result.
-        if _probe.get() is not None:
-            scores = self.scores(q @ k.transpose(-2, -1))  # (B, nh, T, T)
-            scaled = self.scaled(scores / math.sqrt(hs))  # (B, nh, T, T)
-            blocked = ~self.mask[:T, :T]
-            masked = self.masked(scaled.masked_fill(blocked, float("-inf")))  # (B, nh, T, T)
-            pattern = self.pattern(F.softmax(masked, dim=-1))  # (B, nh, T, T), rows sum to 1
-            y = self.weighted(self.attn_drop(pattern) @ v)  # (B, nh, T, hs)
-        else:
-            p = self.dropout if self.training else 0.0
-            y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)
-        y = self.concat(y.transpose(1, 2).reshape(B, T, C))  # (B, T, C) heads side by side
-        return self.out(self.resid_drop(self.proj(y)))  # (B, T, C)
-
-
-def _activation(name: str) -> nn.Module:
-    """The FFN non-linearity of ModelConfig.activation."""
-    if name == "gelu_tanh":  # GPT-2's: 0.5x(1 + tanh(√(2/π)(x + 0.044715x³)))
-        return nn.GELU(approximate="tanh")
-    return nn.GELU() if name == "gelu" else nn.ReLU()
-
-
-def layer_norm(cfg: ModelConfig) -> nn.LayerNorm:
-    """A LayerNorm over C with the config's epsilon, and β only when the model has biases."""
-    return nn.LayerNorm(cfg.d_model, eps=cfg.ln_eps, bias=cfg.bias)
-
-
-class FeedForward(nn.Module):
-    """Position-wise two-layer network: act(x·W1 + b1)·W2 + b2."""
-
-    def __init__(self, cfg: ModelConfig):
-        super().__init__()
-        self.fc1 = nn.Linear(cfg.d_model, cfg.d_ff, bias=cfg.bias)  # W1: C -> d_ff
-        self.fc2 = nn.Linear(cfg.d_ff, cfg.d_model, bias=cfg.bias)  # W2: d_ff -> C
-        self.act_fn = _activation(cfg.activation)
-        self.drop = nn.Dropout(cfg.dropout)
-        self.hidden = HookPoint()
-        self.act = HookPoint()
-        self.out = HookPoint()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.hidden(self.fc1(x))  # (B, T, d_ff)
-        a = self.act(self.act_fn(h))  # (B, T, d_ff)
-        return self.out(self.drop(self.fc2(a)))  # (B, T, C)
-
-
-class Block(nn.Module):
-    """Attention then feed-forward, each with a residual connection and a LayerNorm."""
-
-    def __init__(self, cfg: ModelConfig):
-        super().__init__()
-        self.pre_norm = cfg.norm == "pre"
-        self.attn = CausalSelfAttention(cfg)
-        self.ffn = FeedForward(cfg)
-        self.norm1 = layer_norm(cfg)
-        self.norm2 = layer_norm(cfg)
-        self.resid1 = HookPoint()
-        self.ln1 = HookPoint()
-        self.resid2 = HookPoint()
-        self.ln2 = HookPoint()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.pre_norm:  # GPT-2: x + f(LN(x)); the residual stream itself is never normed
-            x = self.resid1(x + self.attn(self.ln1(self.norm1(x))))  # (B, T, C)
-            return self.resid2(x + self.ffn(self.ln2(self.norm2(x))))  # (B, T, C)
-        # The paper and the articles: LN(x + f(x))
-        x = self.ln1(self.norm1(self.resid1(x + self.attn(x))))  # (B, T, C)
-        return self.ln2(self.norm2(self.resid2(x + self.ffn(x))))  # (B, T, C)
+    Arithmetic, not a model on the meta device: the window asks this on its GUI thread (the
+    form's suggestions), and the meta device's first use imports torch._dynamo (~1 s stall).
+    """
+    total = Embedding.n_params(cfg) + cfg.n_layer * Block.n_params(cfg)
+    if wiring_of(cfg).final_norm:
+        total += norm_class(cfg).n_params(cfg)
+    if not cfg.tied:
+        total += cfg.d_model * cfg.vocab_size  # lm_head (no bias); tied, it is the token table
+    return total
 
 
 class GPT(nn.Module):
-    """Embedding, n_layer blocks, (final LayerNorm for pre-norm), projection to the vocabulary."""
+    """Embedding, n_layer blocks, (a final norm where the wiring needs one), projection to the
+    vocabulary."""
 
     def __init__(self, cfg: ModelConfig, init_weights: bool = True):
         """`init_weights=False` skips GPT-2's initialisation, for weights about to be loaded
@@ -211,9 +53,9 @@ class GPT(nn.Module):
         super().__init__()
         self.config = cfg.validate()
         self.embed = Embedding(cfg)
-        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layer))
-        # Post-norm blocks already end in a LayerNorm; pre-norm needs one before the head.
-        self.norm_f = layer_norm(cfg) if cfg.norm == "pre" else None
+        self.blocks = nn.ModuleList(make_block(cfg) for _ in range(cfg.n_layer))
+        # Post-norm blocks already end in a norm; pre-norm needs one before the head.
+        self.norm_f = make_norm(cfg) if wiring_of(cfg).final_norm else None
         self.ln_f = HookPoint()
         self.lm_head = nn.Linear(cfg.d_model, cfg.vocab_size, bias=False)  # (C -> V)
         self.logits = HookPoint()
@@ -225,9 +67,7 @@ class GPT(nn.Module):
             for name, p in self.named_parameters():
                 if name.endswith(("attn.proj.weight", "ffn.fc2.weight")):
                     nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * cfg.n_layer))
-        for name, m in self.named_modules():  # names never typed by hand, so they cannot drift
-            if isinstance(m, HookPoint):
-                m.name = name
+        name_hook_points(self)
 
     @staticmethod
     def _init_weights(module: nn.Module) -> None:
@@ -241,6 +81,31 @@ class GPT(nn.Module):
     def num_params(self) -> int:
         """Trainable parameters, counting a tied matrix once."""
         return sum(p.numel() for p in self.parameters())
+
+    # -- the surface views read -----------------------------------------------------------
+    def token_table(self) -> torch.Tensor:
+        """The token table E (V, C): row i is token i's vector."""
+        return self.embed.wte.weight
+
+    def position_table(self, n: int | None = None) -> torch.Tensor | None:
+        """The positional table (T_max, C), or None for a scheme without one; with `n`, its
+        first n rows, a formula's table continued past T_max by its formula (a learned one
+        ends where it ends)."""
+        return self.embed.position_table(n)
+
+    def unembedding(self) -> torch.Tensor:
+        """The output projection's weights W_vocab (V, C) (the token table when tied)."""
+        return self.lm_head.weight
+
+    def final_norm(self, x: torch.Tensor) -> torch.Tensor:
+        """The norm between the last block and the output projection (identity where the
+        wiring has none: a post-norm block already ends in one)."""
+        return x if self.norm_f is None else self.norm_f(x)  # (..., C)
+
+    def unembed(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits (..., V) of residual-stream vectors (..., C) that have been through the
+        final norm."""
+        return self.lm_head(x)  # (..., V)
 
     def forward(
         self, idx: torch.Tensor, targets: torch.Tensor | None = None

@@ -23,6 +23,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.model.registry import KINDS
+
 # The sections the app expects, in the order the file presents them.
 SECTION_KEYS: tuple[str, ...] = (
     "overview", "tokens", "batch",
@@ -62,7 +64,7 @@ class GuideSection:
 
 def guide_path() -> Path:
     """Where the bundled guide (and default training corpus) lives."""
-    return Path(__file__).resolve().parent.parent / "resources" / "corpus" / "transformer_guide.txt"
+    return Path(__file__).resolve().parents[2] / "resources" / "corpus" / "transformer_guide.txt"
 
 
 def load_guide(path: Path | None = None) -> dict[str, GuideSection]:
@@ -85,6 +87,8 @@ def section_for_step(step_name: str) -> str | None:
     ``ln_f``, ``logits``, ``probs`` ...) map to themselves.
     """
     key = _BLOCK_PREFIX.sub("", step_name.strip())
+    declared = KINDS.get(key)  # a step kind names its section in the registry
+    key = declared.section if declared is not None else key
     try:
         sections = _load_default()
     except (OSError, ValueError):

@@ -1,8 +1,9 @@
 """Looking inside a model's predictions: logit lens, per-token loss, head ablation.
 
 The logit lens decodes the residual stream after the embedding and after each block through the
-model's own final path (pre-norm: norm_f then lm_head; post-norm: lm_head alone, because every
-post-norm block already ends in a LayerNorm), so one can watch the prediction form layer by layer.
+model's own final path (GPT.final_norm, then GPT.unembed: a pre-norm model's final norm, none
+for post-norm, whose blocks already end in one), so one can watch the prediction form layer by
+layer. Everything here takes token ids or batches of them; drawing batches is the caller's.
 """
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from engine.model.checks import block_input
-from engine.text.corpus import Corpus
-from engine.model.decoder import GPT, eval_mode
+from engine.model.decoder import GPT
+from engine.model.hooks import eval_mode
+from engine.model.registry import block_input
 from engine.model.trace import Trace, capture
+
+Batch = tuple[torch.Tensor, torch.Tensor]  # x (B, T) ids and y (B, T) their next tokens
 
 TopK = list[tuple[int, float]]
 
@@ -46,18 +49,16 @@ def _top(probs: torch.Tensor, k: int) -> TopK:
 @torch.no_grad()
 def lens_probs(model: GPT, stream: np.ndarray | torch.Tensor) -> torch.Tensor:
     """Next-token probabilities (…, V) of residual-stream vectors (…, C) via the final path."""
-    x = torch.as_tensor(np.asarray(stream), dtype=torch.float32, device=_device(model))
-    if model.norm_f is not None:
-        x = model.norm_f(x)
-    return F.softmax(model.lm_head(x).float(), dim=-1)
+    x = torch.as_tensor(np.asarray(stream), dtype=torch.float32, device=_device(model))  # (…, C)
+    return F.softmax(model.unembed(model.final_norm(x)).float(), dim=-1)  # (…, V)
 
 
 def lens_streams(model: GPT) -> list[tuple[str, str]]:
     """(label, trace step) of every depth the lens reads, shallowest first."""
     L = model.config.n_layer
     rows = [("embed", "embed.sum")]
-    rows += [(f"block {i}", block_input(model, i + 1)) for i in range(L - 1)]
-    rows.append(("final", block_input(model, L)))  # the last block's output
+    rows += [(f"block {i}", block_input(model.config, i + 1)) for i in range(L - 1)]
+    rows.append(("final", block_input(model.config, L)))  # the last block's output
     return rows
 
 
@@ -89,8 +90,7 @@ def per_token_loss(model: GPT, ids: np.ndarray | Sequence[int]) -> np.ndarray:
 
 
 @torch.no_grad()
-def _mean_loss(model: GPT, batches: list[tuple[torch.Tensor, torch.Tensor]],
-               heads: Iterable[tuple[int, int]]) -> float:
+def _mean_loss(model: GPT, batches: list[Batch], heads: Iterable[tuple[int, int]]) -> float:
     total = 0.0
     with capture(model, ablate=heads, store=False):
         for x, y in batches:
@@ -100,22 +100,14 @@ def _mean_loss(model: GPT, batches: list[tuple[torch.Tensor, torch.Tensor]],
 
 
 def ablation_effect(
-    model: GPT,
-    corpus: Corpus,
-    heads: list[tuple[int, int]],
-    batches: int = 10,
-    batch_size: int = 8,
-    seed: int = 0,
+    model: GPT, batches: list[Batch], heads: list[tuple[int, int]]
 ) -> dict[str, float]:
-    """Validation loss with and without the given heads, on the same seeded batches."""
-    T = model.config.context_length
-    T = min(T, len(corpus.val) - 1)
-    g = torch.Generator().manual_seed(seed)
-    data = [corpus.get_batch("val", batch_size, T, g, _device(model)) for _ in range(batches)]
+    """Mean loss over `batches` with and without the given heads (the same batches for both:
+    the caller draws them, e.g. Corpus.seeded_batches of the validation split)."""
     with eval_mode(model):
         # Both runs use the explicit attention path, so the ablation is the only difference.
-        base = _mean_loss(model, data, ())
-        ablated = _mean_loss(model, data, heads)
+        base = _mean_loss(model, batches, ())
+        ablated = _mean_loss(model, batches, heads)
     return {"base_val_loss": base, "ablated_val_loss": ablated}
 
 

@@ -30,9 +30,8 @@ import torch.nn.functional as F
 # the logits always go, and the attention stages from 148 tokens on (12 x 148 x 148).
 KEEP_MAX_VALUES = 1 << 18
 RECENT_MAX_BYTES = 128 << 20  # recomputed steps held for reuse (at least the newest one)
-# Kinds that can be recomputed, and which kept steps (relative to their block) they come from.
-RECOMPUTABLE = ("attn.scores", "attn.scaled", "attn.masked", "attn.pattern", "ffn.act",
-                "logits", "probs")
+# Which kinds can be recomputed, and from what, is each kind's `recompute` in the step registry
+# (engine.model.registry); the functions below are the float32 operations they run.
 
 Compute = Callable[[], np.ndarray]
 
@@ -67,9 +66,12 @@ class Recent:
 
 
 def attention_stage(stage: str, q: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """One attention stage (B, nh, T, T) from Q and K (B, nh, T, hs), by the ops of the model's
-    probed path (engine.model.decoder.CausalSelfAttention), so the numbers are the ones it computed."""
+    """One attention stage (B, nh, T, T) from Q (B, nh, T, hs) and K (B, nkv, T, hs), by the ops
+    of the model's probed path (engine.model.components.attention), so the numbers are the ones
+    it computed."""
     qt, kt = torch.from_numpy(q), torch.from_numpy(k)
+    if k.shape[1] != q.shape[1]:  # grouped: each K/V head once per query head it serves
+        kt = kt.repeat_interleave(q.shape[1] // k.shape[1], dim=1)  # (B, nh, T, hs)
     T, hs = q.shape[-2], q.shape[-1]
     x = qt @ kt.transpose(-2, -1)  # (B, nh, T, T) scores
     if stage != "scores":
@@ -82,7 +84,7 @@ def attention_stage(stage: str, q: np.ndarray, k: np.ndarray) -> np.ndarray:
     return x.numpy()
 
 
-def activation(act_fn: torch.nn.Module, hidden: np.ndarray) -> np.ndarray:
+def activation(act_fn: Callable[[torch.Tensor], torch.Tensor], hidden: np.ndarray) -> np.ndarray:
     """The FFN non-linearity (B, T, d_ff) of its pre-activation, with the model's own module."""
     with torch.no_grad():
         return act_fn(torch.from_numpy(hidden)).numpy()
@@ -98,7 +100,7 @@ class OutputProjection:
 
     def __init__(self, weight: torch.Tensor, stream: str):
         self.weight = weight.detach()  # (V, C)
-        self.stream = stream  # the step it projects (engine.model.trace.final_stream of the model)
+        self.stream = stream  # the step it projects (engine.model.registry.final_stream)
         self._version = weight._version  # bumped by every in-place update of the tensor
 
     def reads(self, weight: torch.Tensor) -> bool:

@@ -18,14 +18,17 @@ import torch
 import torch.nn.functional as F
 
 from engine.model import ondemand
-from engine.model.decoder import GPT, HookPoint, eval_mode, probing
-from engine.model.steps import STEP_INFO, step_kind, step_layer, step_title
+from engine.model.decoder import GPT
+from engine.model.hooks import HookPoint, eval_mode, probing
+from engine.model.registry import KINDS, final_stream, kind_of, step_kind, step_layer
+from engine.model.steps import step_title
 
-ATTENTION_STAGES = ("attn.scores", "attn.scaled", "attn.masked", "attn.pattern")
 TOP_K = 32  # next-token guesses kept at every position (the probabilities themselves may not be)
 
-# Every Step is stamped from engine.model.steps (its title, formula and axes); the names stay
+# Every Step is stamped from the step registry (its title, formula and axes); the names stay
 # importable from here for the callers that read them next to Trace.
+__all__ = ["KINDS", "Step", "Trace", "capture", "hook_points", "run_trace", "step_kind",
+           "step_layer", "TOP_K"]
 
 
 class Step:
@@ -115,7 +118,7 @@ class Trace:
 
     def made_by(self, model: GPT) -> bool:
         """Whether this trace is of `model` as it is now (its output weights, unchanged)."""
-        return self.output is not None and self.output.reads(model.lm_head.weight)
+        return self.output is not None and self.output.reads(model.unembedding())
 
     def kept_bytes(self) -> int:
         """Bytes of the values this trace holds (steps recomputed on demand not counted)."""
@@ -176,13 +179,6 @@ def capture(
         yield cache
 
 
-def final_stream(model: GPT) -> str:
-    """The step that the output projection reads (ln_f for pre-norm, the last ln2 for post-norm)."""
-    if model.config.norm == "pre":
-        return "ln_f"
-    return f"blocks.{model.config.n_layer - 1}.ln2"
-
-
 @torch.no_grad()
 def run_trace(
     model: GPT,
@@ -207,9 +203,10 @@ def run_trace(
 
     def keep(name: str, x: torch.Tensor) -> bool:
         shapes[name] = tuple(x.shape)
-        if step_kind(name) in ATTENTION_STAGES:
+        kind = kind_of(name)
+        if kind.stage:
             previews[name] = ondemand.preview(x[0])  # (nh, t, t)
-        return x.numel() <= keep_max or step_kind(name) not in ondemand.RECOMPUTABLE
+        return x.numel() <= keep_max or kind.recompute is None
 
     with eval_mode(model), capture(model, ablate, keep=keep) as cache:
         logits, _ = model(idx)  # (B, T, V)
@@ -223,8 +220,9 @@ def run_trace(
     del logits
     recent = ondemand.Recent()
     trace = Trace(steps=[], ids=idx.cpu().numpy(), ablated=ablate, top_ids=top_ids,
-                  top_probs=top_probs, output=ondemand.OutputProjection(model.lm_head.weight,
-                                                                    final_stream(model)),
+                  top_probs=top_probs,
+                  output=ondemand.OutputProjection(model.unembedding(),
+                                                   final_stream(model.config)),
                   previews=previews, next_loss=next_loss)
     steps = [_step("tokens", idx)]
     # shapes is in hook-firing order, which is forward order; probs comes last.
@@ -238,44 +236,44 @@ def run_trace(
     return trace
 
 
-def _recompute(model: GPT, trace: Trace, name: str) -> ondemand.Compute:
-    """How to get step `name` of `trace` back from the steps it keeps.
+class _Kept:
+    """What a step kind's recompute reads: the kept steps of its trace, its block, the model."""
 
-    The functions hold the trace weakly: a strong reference would make a cycle (trace → step →
-    function → trace) that keeps every replaced trace alive until a full garbage collection,
-    a leak of a hundred megabytes per context edit at GPT-2 size.
-    """
-    kind, layer = step_kind(name), step_layer(name)
-    ref = weakref.ref(trace)
+    def __init__(self, model: GPT, trace: Trace, name: str):
+        # The trace is held weakly: a strong reference would make a cycle (trace → step →
+        # function → trace) that keeps every replaced trace alive until a full garbage
+        # collection, a leak of a hundred megabytes per context edit at GPT-2 size.
+        self._ref = weakref.ref(trace)
+        self.model, self.name, self.layer = model, name, step_layer(name)
+        self.output = trace.output
 
-    def kept(step: str) -> np.ndarray:
-        owner = ref()
+    def kept(self, step: str) -> np.ndarray:
+        owner = self._ref()
         if owner is None:
             raise RuntimeError("the trace this step belongs to is gone")
         return owner.values(step)
 
-    if kind.startswith("attn."):
-        stage = kind.split(".")[1]
-        return lambda: ondemand.attention_stage(stage, kept(f"blocks.{layer}.attn.q"),
-                                                kept(f"blocks.{layer}.attn.k"))
-    if kind == "ffn.act":
-        act_fn = model.blocks[layer].ffn.act_fn
-        return lambda: ondemand.activation(act_fn, kept(f"blocks.{layer}.ffn.hidden"))
-    if kind == "logits":
-        stream, output = trace.output.stream, trace.output
-        return lambda: output.logits(kept(stream))
-    return lambda: ondemand.softmax(kept("logits"))  # probs
+    def here(self, kind: str) -> str:
+        """The full name of `kind` in this step's block."""
+        return kind if self.layer is None else f"blocks.{self.layer}.{kind}"
+
+
+def _recompute(model: GPT, trace: Trace, name: str) -> ondemand.Compute:
+    """How to get step `name` of `trace` back from the steps it keeps (its kind's recompute)."""
+    recompute, kept = kind_of(name).recompute, _Kept(model, trace, name)
+    return lambda: recompute(kept)
 
 
 def _step(name: str, tensor: torch.Tensor) -> Step:
-    _title, formula, axes = STEP_INFO[step_kind(name)]
-    title = step_title(name)  # English; views show step_title(name, lang)
+    kind = kind_of(name)
     values = tensor.detach().float().cpu().numpy()
-    return Step(name=name, title=title, formula=formula, axes=axes, values=values)
+    # English; views show step_title(name, lang)
+    return Step(name=name, title=step_title(name), formula=kind.formula[0], axes=kind.axes,
+                values=values)
 
 
 def _lazy(name: str, shape: tuple[int, ...], compute: ondemand.Compute,
           recent: ondemand.Recent) -> Step:
-    _title, formula, axes = STEP_INFO[step_kind(name)]
-    return Step(name=name, title=step_title(name), formula=formula, axes=axes,
+    kind = kind_of(name)
+    return Step(name=name, title=step_title(name), formula=kind.formula[0], axes=kind.axes,
                 compute=compute, shape=shape, recent=recent)

@@ -200,6 +200,17 @@ class Corpus:
         y = windows[:, 1:]  # (B, T)
         return x.contiguous().to(device), y.contiguous().to(device)
 
+    def seeded_batches(
+        self, split: str, count: int, batch_size: int, context_length: int, seed: int = 0,
+        device: str | torch.device = "cpu",
+    ) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """`count` batches (x, y) drawn by a generator seeded with `seed`, so every call gives
+        the same ones; windows shorter than `context_length` when the split is shorter."""
+        data = self.train if split == "train" else self.val
+        T = min(context_length, len(data) - 1)
+        g = torch.Generator().manual_seed(seed)
+        return [self.get_batch(split, batch_size, T, g, device) for _ in range(count)]
+
     def _on_disk(self) -> bool:
         """train and val are still the two memmap views of the whole token file."""
         tf = self.token_file

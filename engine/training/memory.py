@@ -14,6 +14,7 @@ import torch
 
 from engine.config import ConfigError, ModelConfig, TrainConfig
 from engine.devices import free_memory
+from engine.model.decoder import param_count as model_param_count
 
 _F32 = 4  # bytes per element; autocast halves some activations, but not the master copies
 
@@ -38,25 +39,9 @@ class MemoryEstimate:
 
 
 def param_count(cfg: ModelConfig) -> int:
-    """Parameters of GPT(cfg), counted from the config (a test holds it equal to the model's).
-
-    Arithmetic, not a model on the meta device: the window asks this on its GUI thread (the
-    form's suggestions), and the meta device's first use imports torch._dynamo (~1 s stall).
-    """
-    C, F, V = cfg.d_model, cfg.d_ff, cfg.vocab_size
-    attention = (C * 3 * C + 3 * C) + (C * C + C)  # qkv and proj, with biases
-    ffn = (C * F + F) + (F * C + C)  # fc1 and fc2, with biases
-    norms = 2 * 2 * C  # two LayerNorms: gamma and beta
-    if not cfg.bias:  # nanoGPT's bias=False: no Linear biases, LayerNorms without beta
-        attention, ffn, norms = attention - 4 * C, ffn - F - C, 2 * C
-    total = V * C + cfg.n_layer * (attention + ffn + norms)  # token table and the blocks
-    if cfg.positional == "learned":
-        total += cfg.context_length * C
-    if cfg.norm == "pre":
-        total += (2 if cfg.bias else 1) * C  # the final LayerNorm
-    if not cfg.tied:
-        total += C * V  # lm_head (no bias); tied, it is the token table
-    return total
+    """Parameters of GPT(cfg), counted from the config by each of its components (a test holds
+    it equal to the model's)."""
+    return model_param_count(cfg)
 
 
 def activation_elements(cfg: ModelConfig, batch_size: int) -> int:

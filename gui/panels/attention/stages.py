@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import math
 
-from engine.model.steps import step_kind, step_layer
+from engine.model.registry import KINDS, STAGES as TRACED_STAGES, step_kind, step_layer
 
-TRACED_STAGES = ("scores", "scaled", "masked", "pattern")  # trace steps blocks.L.attn.<stage>
+# TRACED_STAGES: the attention maps the step registry declares (trace steps blocks.L.attn.<stage>),
+# in forward order; the mask is drawn by the panel itself.
 STAGES = (*TRACED_STAGES, "mask")
 CONTEXT = "AttentionStages"  # the translation context of the tables below
 
@@ -59,14 +60,14 @@ def focus_target(step_name: str) -> tuple[int | None, str | None]:
     layer = step_layer(step_name)
     if layer is None:
         return None, None
-    kind = step_kind(step_name)
-    stage = kind[len("attn."):] if kind.startswith("attn.") else ""
-    return layer, (stage if stage in TRACED_STAGES else None)
+    kind = KINDS.get(step_kind(step_name))
+    return layer, (kind.stage if kind is not None else None)
 
 
 def step_name(layer: int, stage: str) -> str:
     """The trace step of a traced stage in block `layer`, e.g. blocks.1.attn.scaled."""
-    return f"blocks.{layer}.attn.{stage}"
+    kind = next(k for k in KINDS.values() if k.stage == stage)
+    return kind.name_in(layer)
 
 
 def grid_columns(n_head: int) -> int:

@@ -18,13 +18,13 @@ MAP_INTERVAL_S = 3.0  # while training, the vocabulary map is re-projected at mo
 def token_table(model: GPT) -> np.ndarray:
     """The model's token table E (V, C) as float32."""
     # No copy: a model the app shows is never changed in place (new weights are a new model).
-    return model.embed.wte.weight.detach().cpu().numpy().astype(np.float32, copy=False)
+    return model.token_table().detach().cpu().numpy().astype(np.float32, copy=False)
 
 
 def weights_version(model: GPT) -> int:
     """Changes whenever E's weights change: in-place updates (optimizer steps,
     load_state_dict) bump the tensor's version counter."""
-    return model.embed.wte.weight._version
+    return model.token_table()._version
 
 
 class TableAnalysis:

@@ -215,7 +215,7 @@ class EmbeddingsPanel(Translated, LazyPanel):
         ids = s.trace.ids[0]
         self._context_ids = ids.astype(np.int64)
         self.lookup_page.show_lookup(rows, context_pieces(s))
-        V, C = s.model.embed.wte.weight.shape
+        V, C = s.model.token_table().shape
         self.lookup_note.setText(self.tr("table E: {0} tokens × {1} dimensions").format(V, C)
                                  if a is not None else self.tr(
             "table E: {0} tokens × {1} dimensions (projecting its map…)").format(V, C))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+import torch
 
 from engine.text.corpus import Corpus
 from engine.model.lens import TopK, ablation_effect, next_token_shift
@@ -36,10 +37,20 @@ def shift_job(model: GPT, ids: np.ndarray, heads: Heads, retrace: bool) -> Shift
     return ShiftResult(shift=shift, trace=trace)
 
 
+ABLATION_BATCHES, ABLATION_BATCH_SIZE = 10, 8  # validation windows an ablation is measured on
+
+
+def validation_batches(model: GPT, corpus: Corpus) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The seeded validation batches every ablation of `model` is measured on."""
+    device = next(model.parameters()).device
+    return corpus.seeded_batches("val", ABLATION_BATCHES, ABLATION_BATCH_SIZE,
+                                 model.config.context_length, seed=0, device=device)
+
+
 def measure_job(report: Callable[[int, int], None], model: GPT, corpus: Corpus,
                 heads: Heads) -> dict[str, float]:
     """engine.model.lens.ablation_effect, for a FunctionWorker (`report` raises once cancelled)."""
     report(0, 1)
-    result = ablation_effect(model, corpus, heads)
+    result = ablation_effect(model, validation_batches(model, corpus), heads)
     report(1, 1)
     return result

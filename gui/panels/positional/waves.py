@@ -5,23 +5,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.model.decoder import GPT, sinusoidal_table
+import torch
+
+from engine.model.decoder import GPT
 
 DEFAULT_DIMS = (0, 1, 2, 3, 8, 9)  # the dimensions drawn for a new model
 
 
 def is_learned(model: GPT | None) -> bool:
     """The model's positional table is trained parameters (not the sinusoidal formula)."""
-    return model is not None and model.config.positional == "learned"
+    return model is not None and isinstance(model.position_table(), torch.nn.Parameter)
 
 
 def wave_table(model: GPT, n: int) -> np.ndarray:
     """The first `n` rows of the model's positional table (n, C). A learned table ends at the
     context length; the sinusoidal formula goes on for ever, so it is continued past it."""
-    table = model.embed.position_table().detach().cpu().numpy()  # (T_max, C)
-    if n > table.shape[0] and not is_learned(model):
-        table = sinusoidal_table(n, model.config.d_model).numpy()  # same formula, longer
-    return table[:n]
+    return model.position_table(n).detach().cpu().numpy()  # (n or T_max, C)
 
 
 def dim_kind(j: int) -> tuple[str, int]:

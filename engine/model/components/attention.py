@@ -1,0 +1,81 @@
+"""Causal self-attention, with as many key/value heads as query heads or fewer (grouped).
+
+Shapes: B = batch, T = context, C = d_model, nh = query heads, nkv = key/value heads,
+hs = head_size, g = nh // nkv query heads per key/value head.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from engine.config import ModelConfig
+from engine.model.hooks import HookPoint, probed
+
+
+def causal_mask(T: int) -> torch.Tensor:
+    """1 where a query may look (key <= query), 0 above the diagonal: 1 - triu(ones, k=1)."""
+    return 1 - torch.triu(torch.ones(T, T), diagonal=1)  # (T, T)
+
+
+def repeat_kv(x: torch.Tensor, groups: int) -> torch.Tensor:
+    """(B, nkv, T, hs) -> (B, nkv·groups, T, hs): each key/value head once per query head it
+    serves (head j serves query heads j·g ... j·g + g − 1)."""
+    return x if groups == 1 else x.repeat_interleave(groups, dim=1)
+
+
+class CausalSelfAttention(nn.Module):
+    """Multi-head masked self-attention: softmax(QKᵀ/√hs + mask)·V, heads concatenated, ·Wo."""
+
+    HOOKS = ("q", "k", "v", "scores", "scaled", "masked", "pattern", "weighted", "concat", "out")
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.n_head, self.n_kv_head, self.head_size = cfg.n_head, cfg.kv_heads, cfg.head_size
+        self.groups = cfg.n_head // cfg.kv_heads
+        nh, nkv, hs = self.n_head, self.n_kv_head, self.head_size
+        # Wq | Wk | Wv side by side in one matrix: one matmul instead of three (the training
+        # step is overhead-bound at this size); the trace still shows Q, K and V separately.
+        self.qkv = nn.Linear(cfg.d_model, (nh + 2 * nkv) * hs, bias=cfg.bias)
+        self.proj = nn.Linear(nh * hs, cfg.d_model, bias=cfg.bias)  # Wo
+        self.dropout = cfg.dropout
+        self.attn_drop = nn.Dropout(cfg.dropout)
+        self.resid_drop = nn.Dropout(cfg.dropout)
+        mask = causal_mask(cfg.context_length).bool()
+        self.register_buffer("mask", mask, persistent=False)  # (T_max, T_max)
+        for name in self.HOOKS:
+            setattr(self, name, HookPoint())
+
+    @staticmethod
+    def n_params(cfg: ModelConfig) -> int:
+        C, width = cfg.d_model, (cfg.n_head + 2 * cfg.kv_heads) * cfg.head_size
+        inner = cfg.n_head * cfg.head_size
+        biases = (width + C) if cfg.bias else 0
+        return C * width + inner * C + biases
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, T, C = x.shape
+        nh, nkv, hs = self.n_head, self.n_kv_head, self.head_size
+        q, k, v = self.qkv(x).split((nh * hs, nkv * hs, nkv * hs), dim=2)  # (B, T, nh·hs), ...
+        q = self.q(q.view(B, T, nh, hs).transpose(1, 2))  # (B, nh, T, hs)
+        k = self.k(k.view(B, T, nkv, hs).transpose(1, 2))  # (B, nkv, T, hs)
+        v = self.v(v.view(B, T, nkv, hs).transpose(1, 2))  # (B, nkv, T, hs)
+        # Probed (engine.model.trace): every step by hand, so each can be seen. Otherwise the
+        # fused scaled_dot_product_attention kernel computes the same result.
+        if probed():
+            k_all = repeat_kv(k, self.groups)  # (B, nh, T, hs)
+            scores = self.scores(q @ k_all.transpose(-2, -1))  # (B, nh, T, T)
+            scaled = self.scaled(scores / math.sqrt(hs))  # (B, nh, T, T)
+            blocked = ~self.mask[:T, :T]
+            masked = self.masked(scaled.masked_fill(blocked, float("-inf")))  # (B, nh, T, T)
+            pattern = self.pattern(F.softmax(masked, dim=-1))  # (B, nh, T, T), rows sum to 1
+            v_all = repeat_kv(v, self.groups)  # (B, nh, T, hs)
+            y = self.weighted(self.attn_drop(pattern) @ v_all)  # (B, nh, T, hs)
+        else:
+            p = self.dropout if self.training else 0.0
+            y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True,
+                                               enable_gqa=self.groups > 1)  # (B, nh, T, hs)
+        y = self.concat(y.transpose(1, 2).reshape(B, T, nh * hs))  # (B, T, C) heads side by side
+        return self.out(self.resid_drop(self.proj(y)))  # (B, T, C)

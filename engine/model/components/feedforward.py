@@ -1,0 +1,50 @@
+"""The position-wise feed-forward network: act(x·W1 + b1)·W2 + b2.
+
+A gated form (act(x·Wg) ⊙ x·Wu, then ·Wd: SwiGLU, GeGLU) is a second class beside this one,
+chosen by the config as ACTIVATIONS chooses the non-linearity; its steps are declared in
+engine.model.components.feedforward_steps.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+import torch.nn as nn
+
+from engine.config import ModelConfig
+from engine.model.hooks import HookPoint
+
+# The FFN non-linearity of ModelConfig.activation.
+ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    "relu": nn.ReLU,
+    "gelu": nn.GELU,  # exact: x·Φ(x)
+    "gelu_tanh": lambda: nn.GELU(approximate="tanh"),  # GPT-2's: 0.5x(1 + tanh(√(2/π)(x + 0.044715x³)))
+}
+
+
+class FeedForward(nn.Module):
+    """Position-wise two-layer network: act(x·W1 + b1)·W2 + b2."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.fc1 = nn.Linear(cfg.d_model, cfg.d_ff, bias=cfg.bias)  # W1: C -> d_ff
+        self.fc2 = nn.Linear(cfg.d_ff, cfg.d_model, bias=cfg.bias)  # W2: d_ff -> C
+        self.act_fn = ACTIVATIONS[cfg.activation]()
+        self.drop = nn.Dropout(cfg.dropout)
+        self.hidden = HookPoint()
+        self.act = HookPoint()
+        self.out = HookPoint()
+
+    @staticmethod
+    def n_params(cfg: ModelConfig) -> int:
+        C, F = cfg.d_model, cfg.d_ff
+        return 2 * C * F + ((F + C) if cfg.bias else 0)
+
+    def activate(self, h: torch.Tensor) -> torch.Tensor:
+        """The non-linearity alone (engine.model.ondemand recomputes a dropped step with it)."""
+        return self.act_fn(h)  # (B, T, d_ff)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.hidden(self.fc1(x))  # (B, T, d_ff)
+        a = self.act(self.act_fn(h))  # (B, T, d_ff)
+        return self.out(self.drop(self.fc2(a)))  # (B, T, C)

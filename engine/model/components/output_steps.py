@@ -1,0 +1,70 @@
+"""The steps of the output projection: logits over the vocabulary and the next-token
+probabilities. Torch-free; both are vocabulary-sized, so checked a slice at a time."""
+from __future__ import annotations
+
+import numpy as np
+
+from engine.model import numerics as num
+from engine.model.stepkind import StepKind
+
+_AXES = ("batch", "context", "vocab")
+
+
+def _logits(c):
+    expected = num.linear(c.x(0), c.param("lm_head.weight"), None)  # (B, T, C) · (V, C)ᵀ
+    fast = num.max_diff(c.got(), c.fast())
+    return expected, [fast], ("logits", dict(x=c.inputs[0], fast=f"{fast:.1e}"))
+
+
+def _probs(c):
+    got = c.got().astype(np.float64)
+    rows = float(np.abs(got.sum(axis=-1) - 1.0).max())
+    expected = num.softmax(c.x(0))
+    extra = [rows]
+    kept = c.top()
+    if kept is not None:  # the kept top-k: the largest of the recomputed softmax
+        top_ids, top_probs = kept
+        top = np.take_along_axis(expected, top_ids, axis=-1)  # (B, T, k)
+        extra.append(num.max_diff(top_probs, top))
+        k = top_ids.shape[-1]
+        largest = -np.sort(-np.partition(expected, -k, axis=-1)[..., -k:], axis=-1)
+        extra.append(num.max_diff(top, largest))  # no larger probability was left out
+        return expected, extra, ("probs.top", dict(k=k))
+    return expected, extra, ("probs", {})
+
+
+def _recompute_logits(r):
+    return r.output.logits(r.kept(r.output.stream))
+
+
+def _recompute_probs(r):
+    from engine.model import ondemand
+
+    return ondemand.softmax(r.kept("logits"))
+
+
+def _weights(cfg, zh: bool) -> str:
+    tied = ""
+    if cfg.tied:
+        tied = "（与词元表 E 共享）" if zh else " (tied: the token table E)"
+    return f"W_vocab [{cfg.d_model}×{cfg.vocab_size}]{tied}"
+
+
+KINDS = (
+    StepKind(
+        "logits", False, ("Logits", "逻辑值（logits）"), ("x·W_vocab",) * 2, _AXES,
+        inputs=lambda p: [p.final_stream], check=_logits,
+        words={"logits": ("{x}·W_vocabᵀ, and equal to the fast forward model(ids) (max diff "
+                          "{fast})", "{x}·W_vocabᵀ，且与快速前向 model(ids) 一致（最大差值 {fast}）")},
+        weights=_weights, recompute=_recompute_logits, chunked=True),
+    StepKind(
+        "probs", False, ("Next-token probabilities", "下一个词元的概率"),
+        ("softmax(logits)",) * 2, _AXES, inputs=lambda p: ["logits"], check=_probs,
+        words={"probs": ("softmax of the logits recomputed; every row sums to 1",
+                         "重新计算 logits 的 softmax；每行之和为 1"),
+               "probs.top": ("softmax of the logits recomputed; every row sums to 1; the {k} "
+                             "guesses kept per position are its largest",
+                             "重新计算 logits 的 softmax；每行之和为 1；每个位置保留的 {k} 个候选正是"
+                             "其中最大的")},
+        recompute=_recompute_probs, chunked=True),
+)

@@ -1,0 +1,58 @@
+"""Blocks: attention and feed-forward joined to the residual stream by a wiring, chosen once
+from the config (ModelConfig.norm). Which step feeds which is declared, torch-free, in
+engine.model.components.wiring_steps; each block class here runs one wiring."""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+from engine.config import ModelConfig
+from engine.model.components.attention import CausalSelfAttention
+from engine.model.components.feedforward import FeedForward
+from engine.model.components.norms import make_norm, norm_class
+from engine.model.hooks import HookPoint
+
+
+class Block(nn.Module):
+    """Attention then feed-forward, each with a residual connection and a norm."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.attn = CausalSelfAttention(cfg)
+        self.ffn = FeedForward(cfg)
+        self.norm1 = make_norm(cfg)
+        self.norm2 = make_norm(cfg)
+        self.resid1 = HookPoint()
+        self.ln1 = HookPoint()
+        self.resid2 = HookPoint()
+        self.ln2 = HookPoint()
+
+    @staticmethod
+    def n_params(cfg: ModelConfig) -> int:
+        return (CausalSelfAttention.n_params(cfg) + FeedForward.n_params(cfg)
+                + 2 * norm_class(cfg).n_params(cfg))
+
+
+class PostNormBlock(Block):
+    """The paper and the articles: LN(x + f(x))."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.ln1(self.norm1(self.resid1(x + self.attn(x))))  # (B, T, C)
+        return self.ln2(self.norm2(self.resid2(x + self.ffn(x))))  # (B, T, C)
+
+
+class PreNormBlock(Block):
+    """GPT-2: x + f(LN(x)); the residual stream itself is never normed."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.resid1(x + self.attn(self.ln1(self.norm1(x))))  # (B, T, C)
+        return self.resid2(x + self.ffn(self.ln2(self.norm2(x))))  # (B, T, C)
+
+
+# ModelConfig.norm -> the block that runs that wiring (wiring_steps.WIRINGS has the same keys).
+BLOCKS: dict[str, type[Block]] = {"post": PostNormBlock, "pre": PreNormBlock}
+
+
+def make_block(cfg: ModelConfig) -> Block:
+    """A block wired as the config says."""
+    return BLOCKS[cfg.norm](cfg)
