@@ -17,9 +17,10 @@ class ConfigError(ValueError):
         self.field = field
 
 
-POSITIONAL = ("sinusoidal", "learned")
+POSITIONAL = ("sinusoidal", "learned", "rotary")  # rotary: no table, q and k are turned
 NORMS = ("post", "pre")
-ACTIVATIONS = ("relu", "gelu", "gelu_tanh")  # gelu_tanh: GPT-2's tanh approximation
+ACTIVATIONS = ("relu", "gelu", "gelu_tanh", "silu")  # gelu_tanh: GPT-2's tanh approximation
+NORM_KINDS = ("layernorm", "rmsnorm")
 
 # Sinusoidal tables are computed up to this length; learned tables are sized to context_length.
 MAX_CONTEXT = 4096
@@ -44,10 +45,41 @@ class ModelConfig:
     tied: bool = False  # share the token table with the output projection
     bias: bool = True  # Linear and LayerNorm biases (nanoGPT's bias=False drops them)
     ln_eps: float = 1e-5  # LayerNorm epsilon; imported models keep theirs (HF layer_norm_epsilon)
+    # Today's decoder families (issue 19: Llama, Qwen, Mistral, Gemma); the defaults are the
+    # articles' model, so a saved model without these fields reads as before.
+    norm_kind: str = "layernorm"  # "rmsnorm": x / √(mean(x²) + ε) · (norm_offset + γ)
+    norm_offset: float = 0.0  # Gemma's RMSNorm multiplies by (1 + γ)
+    head_dim: int | None = None  # None: d_model // n_head (Qwen3 and Gemma choose their own)
+    rope_theta: float = 10000.0  # rotary base: θᵢ = base^(−2i/d)
+    rotary_dim: int | None = None  # dims of each head that turn (None: all; GPT-NeoX: a part)
+    rope_scaling: dict | None = None  # {"kind": "linear" | "llama3", "factor": ...}
+    gated: bool = False  # FFN: down(act(x·Wg) ⊙ x·Wu) (SwiGLU, GeGLU) instead of act(x·W1)·W2
+    qkv_bias: bool | None = None  # biases of Wq, Wk, Wv (None: as `bias`; Qwen2: only these)
+    qk_norm: bool = False  # RMSNorm of each head's q and k before rotation (Qwen3, Gemma 3)
+    sliding_window: int | None = None  # a query sees at most this many keys (itself included)
+    sliding_layers: list | None = None  # per block: attends within the window (None: all)
 
     @property
     def head_size(self) -> int:
-        return self.d_model // self.n_head
+        return self.head_dim if self.head_dim else self.d_model // self.n_head
+
+    @property
+    def rotary_size(self) -> int:
+        """Dims of each head that rotary positions turn (even)."""
+        return self.rotary_dim if self.rotary_dim else self.head_size
+
+    @property
+    def attention_bias(self) -> bool:
+        """Whether Wq, Wk and Wv have biases."""
+        return self.bias if self.qkv_bias is None else bool(self.qkv_bias)
+
+    def window_of(self, layer: int | None) -> int | None:
+        """The sliding window of block `layer`'s attention, or None (the whole past)."""
+        if self.sliding_window is None or layer is None:
+            return None
+        if self.sliding_layers is not None and not self.sliding_layers[layer]:
+            return None
+        return self.sliding_window
 
     @property
     def kv_heads(self) -> int:
@@ -60,7 +92,7 @@ class ModelConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ConfigError(name, f"must be a positive integer, got {value!r}")
-        if self.d_model % self.n_head:
+        if self.d_model % self.n_head and not self.head_dim:
             raise ConfigError(
                 "d_model", f"{self.d_model} is not divisible by n_head={self.n_head}"
             )
@@ -81,10 +113,15 @@ class ModelConfig:
             raise ConfigError("ln_eps", f"must be a number in (0, 1), got {self.ln_eps!r}")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError("dropout", f"must be in [0, 1), got {self.dropout}")
+        if self.positional == "rotary" and self.rotary_size % 2:
+            raise ConfigError("rotary_dim", f"must be even, got {self.rotary_size}")
+        if self.sliding_layers is not None and len(self.sliding_layers) != self.n_layer:
+            raise ConfigError("sliding_layers", f"must list {self.n_layer} blocks")
         for name, allowed in (
             ("positional", POSITIONAL),
             ("norm", NORMS),
             ("activation", ACTIVATIONS),
+            ("norm_kind", NORM_KINDS),
         ):
             if getattr(self, name) not in allowed:
                 raise ConfigError(name, f"must be one of {allowed}, got {getattr(self, name)!r}")

@@ -21,6 +21,7 @@ from engine.model.components.attention import CausalSelfAttention, causal_mask
 from engine.model.components.feedforward import FeedForward
 from engine.model.components.norms import make_norm, norm_class
 from engine.model.components.positions import Embedding, sinusoidal_table
+from engine.model.components.rotary import Rotary
 from engine.model.components.wiring import Block, make_block
 from engine.model.components.wiring_steps import wiring_of
 from engine.model.hooks import HookPoint, eval_mode, name_hook_points, probing
@@ -53,7 +54,8 @@ class GPT(nn.Module):
         super().__init__()
         self.config = cfg.validate()
         self.embed = Embedding(cfg)
-        self.blocks = nn.ModuleList(make_block(cfg) for _ in range(cfg.n_layer))
+        self.blocks = nn.ModuleList(make_block(cfg, i) for i in range(cfg.n_layer))
+        self.rope = Rotary(cfg) if cfg.positional == "rotary" else None
         # Post-norm blocks already end in a norm; pre-norm needs one before the head.
         self.norm_f = make_norm(cfg) if wiring_of(cfg).final_norm else None
         self.ln_f = HookPoint()
@@ -65,7 +67,7 @@ class GPT(nn.Module):
             self.apply(self._init_weights)
             # GPT-2's scaling: residual projections shrink with depth so the stream stays stable.
             for name, p in self.named_parameters():
-                if name.endswith(("attn.proj.weight", "ffn.fc2.weight")):
+                if name.endswith(("attn.proj.weight", "ffn.fc2.weight", "ffn.down.weight")):
                     nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * cfg.n_layer))
         name_hook_points(self)
 
@@ -118,8 +120,9 @@ class GPT(nn.Module):
                 f"{self.config.context_length}"
             )
         x = self.embed(idx)  # (B, T, C)
+        rope = None if self.rope is None else self.rope(T)  # (cos, sin), each (T, d)
         for block in self.blocks:
-            x = block(x)  # (B, T, C)
+            x = block(x, rope)  # (B, T, C)
         if self.norm_f is not None:
             x = self.ln_f(self.norm_f(x))  # (B, T, C)
         logits = self.logits(self.lm_head(x))  # (B, T, V)

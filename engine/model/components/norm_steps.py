@@ -14,17 +14,20 @@ if TYPE_CHECKING:
 def norm_kind(cfg: "ModelConfig") -> str:
     """The norm of `cfg`: the one name the model (components.norms.NORMS) and the float64
     check both go by. LayerNorm is the only kind today; RMSNorm adds a config field here."""
-    return "layernorm"
+    return getattr(cfg, "norm_kind", "layernorm")
 
 
 # The float64 formula of each norm kind: (x, config, γ, β) -> normed x.
 FORMULAS = {
     "layernorm": lambda x, cfg, w, b: num.layer_norm(x, cfg.ln_eps, w, b),
+    "rmsnorm": lambda x, cfg, w, b: num.rms_norm(x, cfg.ln_eps, w, cfg.norm_offset),
 }
 
 _MODULE = {"ln1": "norm1", "ln2": "norm2", "ln_f": "norm_f"}  # the module whose weights it uses
 _WORDS = {"ln": ("LayerNorm of {x} recomputed with γ, β and ε={eps}",
-                 "用 γ、β 和 ε={eps} 重新计算 {x} 的层归一化")}
+                 "用 γ、β 和 ε={eps} 重新计算 {x} 的层归一化"),
+          "rms": ("RMSNorm of {x} recomputed: x / √(mean(x²) + ε) · ({offset}γ), ε={eps}",
+                  "重新计算 {x} 的 RMS 归一化：x / √(mean(x²) + ε) · ({offset}γ)，ε={eps}")}
 
 
 def _check(c):
@@ -32,10 +35,16 @@ def _check(c):
     # ε and the formula come from the config, never from the module checked.
     expected = FORMULAS[norm_kind(c.cfg)](c.x(0), c.cfg, c.param(f"{module}.weight"),
                                           c.param(f"{module}.bias"))
+    if norm_kind(c.cfg) == "rmsnorm":
+        offset = "1 + " if c.cfg.norm_offset else ""
+        return expected, [], ("rms", dict(x=c.inputs[0], eps=f"{c.cfg.ln_eps:g}",
+                                          offset=offset))
     return expected, [], ("ln", dict(x=c.inputs[0], eps=f"{c.cfg.ln_eps:g}"))
 
 
 def _weights(cfg: "ModelConfig", zh: bool) -> str:
+    if norm_kind(cfg) == "rmsnorm":
+        return f"γ [{cfg.d_model}]"
     return f"γ [{cfg.d_model}], β [{cfg.d_model}]"
 
 

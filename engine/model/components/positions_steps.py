@@ -15,9 +15,9 @@ if TYPE_CHECKING:
 
 
 def embedding_output(cfg: "ModelConfig") -> str:
-    """The step that enters block 0: every scheme today adds a table to the token vectors
-    (a rotary model's would be embed.token)."""
-    return "embed.sum"
+    """The step that enters block 0: the sum of token vectors and position table, or for a
+    rotary model (no table) the token vectors themselves."""
+    return "embed.token" if cfg.positional == "rotary" else "embed.sum"
 
 
 def _tokens(c):
