@@ -68,17 +68,19 @@ KINDS = (
     StepKind(
         "ffn.gated_in", True, ("FFN gate", "前馈网络门控"), ("G = x·Wg",) * 2, _AXES_F,
         inputs=lambda p: [p.ffn_in], check=_gate,
-        words={"ffn.gated_in": ("{x}·Wgᵀ", "{x}·Wgᵀ")}, weights=_GATED_WEIGHTS("g")),
+        words={"ffn.gated_in": ("{x}·Wgᵀ", "{x}·Wgᵀ")}, weights=_GATED_WEIGHTS("g"),
+        guide="gated_ffn"),
     StepKind(
         "ffn.up_in", True, ("FFN up projection", "前馈网络上投影"), ("U = x·Wu",) * 2, _AXES_F,
         inputs=lambda p: [p.ffn_in], check=_up,
-        words={"ffn.up_in": ("{x}·Wuᵀ", "{x}·Wuᵀ")}, weights=_GATED_WEIGHTS("u")),
+        words={"ffn.up_in": ("{x}·Wuᵀ", "{x}·Wuᵀ")}, weights=_GATED_WEIGHTS("u"),
+        guide="gated_ffn"),
     StepKind(
         "ffn.product", True, ("Gate times up", "门控乘以上投影"),
         ("act(G) ⊙ U  (element by element)", "act(G) ⊙ U（逐元素相乘）"), _AXES_F,
         inputs=lambda p: [p.here("ffn.act"), p.here("ffn.up_in")], check=_product,
         words={"ffn.product": ("act(gate) ⊙ up, element by element",
-                               "act(门控) ⊙ 上投影，逐元素相乘")}),
+                               "act(门控) ⊙ 上投影，逐元素相乘")}, guide="gated_ffn"),
     StepKind(
         "ffn.hidden", True, ("FFN hidden", "前馈网络隐藏层"), ("H = x·W1 + b1",) * 2, _AXES_F,
         inputs=lambda p: [p.ffn_in], check=_hidden,

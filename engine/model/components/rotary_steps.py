@@ -15,8 +15,10 @@ _HEADS = ("batch", "heads", "context", "head_size")
 
 def _scaling(cfg) -> str:
     s = cfg.rope_scaling or {}
-    return {"linear": f", ÷ {s.get('factor')}", "llama3": f", Llama 3 × 1/{s.get('factor')} "
-            "for long wavelengths", "divisors": ", ÷ the file's factors"}.get(s.get("kind"), "")
+    # Symbols only: the same text serves both languages.
+    return {"linear": f"; θᵢ ÷ {s.get('factor')}", "llama3": f"; llama3: θᵢ ÷ {s.get('factor')} "
+            f"(λ > {s.get('original_context')}/{s.get('low_freq_factor')})",
+            "divisors": "; θᵢ ÷ rope_freqs"}.get(s.get("kind"), "")
 
 
 def _freq(c):
@@ -54,14 +56,15 @@ def _rotated(letter: str, zh: str) -> StepKind:
         f"attn.{letter}_rot", True, (f"{letter.upper()} turned by position (rotary)", zh),
         (f"{letter}' = {letter}·cos(mθ) + rotate_half({letter})·sin(mθ)",) * 2, _HEADS,
         inputs=lambda p: [p.here(_pre_rotation(p.cfg, letter)), "rope.cos", "rope.sin"],
-        check=_rot, words=_WORDS)
+        check=_rot, words=_WORDS, guide="rotary")
 
 
 def _normed_kind(letter: str, zh: str) -> StepKind:
     return StepKind(
         f"attn.{letter}_normed", True, (f"{letter.upper()} normed per head (QK-norm)", zh),
-        (f"RMSNorm({letter}) over head_size, γ [head_size]",) * 2, _HEADS,
-        inputs=lambda p: [p.here(f"attn.{letter}")], check=_normed, words=_WORDS,
+        (f"RMSNorm({letter}) over head_size, γ [head_size]",
+         f"在 head_size 上做 RMSNorm({letter})，γ [head_size]"), _HEADS,
+        inputs=lambda p: [p.here(f"attn.{letter}")], check=_normed, words=_WORDS, guide="qk_norm",
         weights=lambda cfg, zh: f"γ [{cfg.head_size}]")
 
 
@@ -79,21 +82,18 @@ _WORDS = {
     "attn.normed": ("RMSNorm of each head's vector in {x}, ε={eps}",
                     "对 {x} 中每个头的向量做 RMS 归一化，ε={eps}"),
 }
-_TABLE_NOTE = ("One [{T},d] table for every batch entry and head (broadcast): position m's "
-               "row holds m·θ₀ … m·θ_(d/2−1) twice.",
-               "所有批次和头共用一张 [{T},d] 的表（广播）：位置 m 这一行是 m·θ₀ … m·θ_(d/2−1)，"
-               "重复两次。")
 
 KINDS = (
     StepKind("rope.freq", False, ("Rotary angle table θᵢ", "旋转位置角度表 θᵢ"),
-             ("θᵢ = base^(−2i/d), i = 0 … d/2 − 1",) * 2, ("pair",),
-             inputs=lambda p: [], check=_freq, words=_WORDS),
+             ("θᵢ = base^(−2i/d), i = 0 … d/2 − 1", "θᵢ = 底数^(−2i/d)，i = 0 … d/2 − 1"),
+             ("pair",),
+             inputs=lambda p: [], check=_freq, words=_WORDS, guide="rotary"),
     StepKind("rope.cos", False, ("cos(m·θᵢ) at each position", "每个位置的 cos(m·θᵢ)"),
              ("cos(m·θᵢ)",) * 2, ("context", "rotary_dim"), inputs=lambda p: [],
-             check=_trig, words=_WORDS, reshape=_TABLE_NOTE),
+             check=_trig, words=_WORDS, guide="rotary"),
     StepKind("rope.sin", False, ("sin(m·θᵢ) at each position", "每个位置的 sin(m·θᵢ)"),
              ("sin(m·θᵢ)",) * 2, ("context", "rotary_dim"), inputs=lambda p: [],
-             check=_trig, words=_WORDS, reshape=_TABLE_NOTE),
+             check=_trig, words=_WORDS, guide="rotary"),
     _normed_kind("q", "每个头的 Q 归一化（QK-norm）"),
     _normed_kind("k", "每个头的 K 归一化（QK-norm）"),
     _rotated("q", "按位置旋转的 Q（旋转位置编码）"),

@@ -145,8 +145,8 @@ def unsupported(kind: Any, where: str, archs: Any = None) -> ArchitectureError:
     named = ", ".join(a for a in (archs or []) if isinstance(a, str)) or "no architecture named"
     need = MISSING_FEATURE.get(str(kind), "a block this program does not describe")
     return ArchitectureError(
-        f"'{where}' is a Hugging Face {kind or 'unknown'} model ({named}); this program opens "
-        f"{', '.join(SUPPORTED)} and gpt2; {kind or 'it'} needs {need}")
+        f"'{where}' is a Hugging Face {kind or 'unknown'} model ({named}); the families this "
+        f"program reads are GPT-2 (gpt2), {', '.join(SUPPORTED)}; {kind or 'it'} needs {need}")
 
 
 def _int(hf: dict, where: str, key: str, default: Any = None, hi: int = MAX_DIM) -> int:
