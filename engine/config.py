@@ -58,6 +58,7 @@ class ModelConfig:
     qk_norm: bool = False  # RMSNorm of each head's q and k before rotation (Qwen3, Gemma 3)
     sliding_window: int | None = None  # a query sees at most this many keys (itself included)
     sliding_layers: list | None = None  # per block: attends within the window (None: all)
+    embed_scale: float = 1.0  # token vectors times this (Gemma: √d_model) before block 0
 
     @property
     def head_size(self) -> int:

@@ -32,6 +32,7 @@ FAMILIES = {
     "mistral": {"sliding_window": 8},
     "qwen3": {"head_dim": 32, "use_sliding_window": True, "sliding_window": 8,
               "max_window_layers": 1},
+    "gemma": {"head_dim": 64},
 }
 
 
@@ -115,7 +116,7 @@ def test_gguf_equals_transformers_reading_the_same_file(tmp_path, tokenizer_file
             < 1e-4
 
 
-@pytest.mark.parametrize("kind", ["gemma2", "phi"])
+@pytest.mark.parametrize("kind", ["gemma2", "gemma3_text", "gpt_neox", "phi"])
 def test_a_family_not_built_yet_is_one_line(tmp_path, tokenizer_file, kind):
     cfg = transformers.AutoConfig.for_model(kind, **{**SIZES, "head_dim": 64})
     folder = tmp_path / kind

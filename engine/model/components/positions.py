@@ -86,6 +86,8 @@ class Embedding(nn.Module):
         self.wpe = POSITIONS[cfg.positional](cfg)
         self.drop = nn.Dropout(cfg.dropout)
         self.token = HookPoint()
+        self.scale = cfg.embed_scale  # Gemma: √d_model, so the tokens are not drowned
+        self.scaled = HookPoint()
         self.position = HookPoint()
         self.sum = HookPoint()
 
@@ -100,6 +102,8 @@ class Embedding(nn.Module):
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
         T = idx.shape[1]
         tok = self.token(self.wte(idx))  # (B, T, C)
+        if self.scale != 1.0:  # the factor rounded to the table's dtype, as transformers does
+            tok = self.scaled(tok * torch.tensor(self.scale, dtype=tok.dtype))  # (B, T, C)
         if isinstance(self.wpe, NoTable):
             return self.drop(tok)  # (B, T, C): positions enter in attention
         pos = self.position(self.position_table()[:T])  # (T, C), broadcast over the batch

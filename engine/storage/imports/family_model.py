@@ -27,8 +27,8 @@ from engine.text.tokenizer_json import TokenizerJsonBase, TokenizerJsonError, \
 
 ORIGIN = "huggingface"
 # Families whose every part the decoder has today.
-BUILT = ("llama", "mistral", "qwen2", "qwen3")
-NOT_YET = {"gemma": "Gemma's embedding scale √d", "gemma2": "Gemma 2's four norms per block "
+BUILT = ("llama", "mistral", "qwen2", "qwen3", "gemma")
+NOT_YET = {"gemma2": "Gemma 2's four norms per block "
            "and soft-capping", "gemma3_text": "Gemma 3's four norms per block and local rotary "
            "base", "gpt_neox": "the parallel residual block", "phi": "the parallel residual "
            "block with one shared norm"}
@@ -65,6 +65,7 @@ def model_config(arch: Architecture, where: str) -> ModelConfig:
             rope_scaling=scaling, gated=arch.gated, qkv_bias=arch.qkv_bias,
             qk_norm=arch.qk_norm, sliding_window=arch.sliding_window,
             sliding_layers=list(arch.sliding_layers) if arch.sliding_window else None,
+            embed_scale=arch.embed_scale,
         ).validate()
     except (ConfigError, TypeError, ValueError) as e:
         raise ArchitectureError(f"'{where}' has a configuration this program cannot run: {e}") \
