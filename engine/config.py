@@ -5,6 +5,7 @@ batch 4 x context 16 x d_model 64, 4 heads of 16, FFN 64 -> 256 -> 64, 8 blocks.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -18,7 +19,7 @@ class ConfigError(ValueError):
 
 
 POSITIONAL = ("sinusoidal", "learned", "rotary")  # rotary: no table, q and k are turned
-NORMS = ("post", "pre")
+NORMS = ("post", "pre", "sandwich")  # sandwich: Gemma 2/3, a norm before and after each part
 ACTIVATIONS = ("relu", "gelu", "gelu_tanh", "silu")  # gelu_tanh: GPT-2's tanh approximation
 NORM_KINDS = ("layernorm", "rmsnorm")
 
@@ -59,6 +60,9 @@ class ModelConfig:
     sliding_window: int | None = None  # a query sees at most this many keys (itself included)
     sliding_layers: list | None = None  # per block: attends within the window (None: all)
     embed_scale: float = 1.0  # token vectors times this (Gemma: √d_model) before block 0
+    query_scale: float | None = None  # scores times this (None: 1/√head_size; Gemma 2's own)
+    attn_softcap: float | None = None  # scores become c·tanh(scores / c) (Gemma 2)
+    final_softcap: float | None = None  # logits become c·tanh(logits / c) (Gemma 2)
 
     @property
     def head_size(self) -> int:
@@ -73,6 +77,11 @@ class ModelConfig:
     def attention_bias(self) -> bool:
         """Whether Wq, Wk and Wv have biases."""
         return self.bias if self.qkv_bias is None else bool(self.qkv_bias)
+
+    @property
+    def score_scale(self) -> float:
+        """The factor on q·k."""
+        return self.query_scale if self.query_scale else 1.0 / math.sqrt(self.head_size)
 
     def window_of(self, layer: int | None) -> int | None:
         """The sliding window of block `layer`'s attention, or None (the whole past)."""

@@ -22,7 +22,7 @@ from engine.model.components.feedforward import FeedForward
 from engine.model.components.norms import make_norm, norm_class
 from engine.model.components.positions import Embedding, sinusoidal_table
 from engine.model.components.rotary import Rotary
-from engine.model.components.wiring import Block, make_block
+from engine.model.components.wiring import BLOCKS, Block, make_block
 from engine.model.components.wiring_steps import wiring_of
 from engine.model.hooks import HookPoint, eval_mode, name_hook_points, probing
 
@@ -36,7 +36,8 @@ def param_count(cfg: ModelConfig) -> int:
     Arithmetic, not a model on the meta device: the window asks this on its GUI thread (the
     form's suggestions), and the meta device's first use imports torch._dynamo (~1 s stall).
     """
-    total = Embedding.n_params(cfg) + cfg.n_layer * Block.n_params(cfg)
+    block = BLOCKS[cfg.norm]
+    total = Embedding.n_params(cfg) + cfg.n_layer * block.n_params(cfg)
     if wiring_of(cfg).final_norm:
         total += norm_class(cfg).n_params(cfg)
     if not cfg.tied:
@@ -61,6 +62,8 @@ class GPT(nn.Module):
         self.ln_f = HookPoint()
         self.lm_head = nn.Linear(cfg.d_model, cfg.vocab_size, bias=False)  # (C -> V)
         self.logits = HookPoint()
+        self.softcap = cfg.final_softcap  # Gemma 2: logits become c·tanh(logits / c)
+        self.logits_capped = HookPoint()
         if cfg.tied:
             self.lm_head.weight = self.embed.wte.weight
         if init_weights:
@@ -126,6 +129,8 @@ class GPT(nn.Module):
         if self.norm_f is not None:
             x = self.ln_f(self.norm_f(x))  # (B, T, C)
         logits = self.logits(self.lm_head(x))  # (B, T, V)
+        if self.softcap is not None:
+            logits = self.logits_capped(torch.tanh(logits / self.softcap) * self.softcap)
         if targets is None:
             return logits, None
         loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))

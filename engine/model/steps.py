@@ -38,7 +38,7 @@ EXEMPT_TERMS: tuple[str, ...] = (
     "d_model", "d_ff", "head_size", "B", "T", "C", "nh", "hs", "V",
     "QKᵀ", "softmax", "logits", "LayerNorm", "GELU", "ReLU", "view", "transpose", "reshape",
     "qkv.weight", "W_vocab", "concat", "float64",
-    "rotary_dim", "RMSNorm", "SiLU", "rotate_half", "cos", "sin",
+    "rotary_dim", "RMSNorm", "SiLU", "rotate_half", "cos", "sin", "tanh",
 )
 
 

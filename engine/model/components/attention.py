@@ -33,7 +33,7 @@ class CausalSelfAttention(nn.Module):
 
     HOOKS = ("q", "k", "v", "scores", "scaled", "masked", "pattern", "weighted", "concat", "out")
     # Today's families: each head's q and k normed (QK-norm), then turned (rotary).
-    FAMILY_HOOKS = ("q_normed", "k_normed", "q_rot", "k_rot")
+    FAMILY_HOOKS = ("q_normed", "k_normed", "q_rot", "k_rot", "capped")
 
     def __init__(self, cfg: ModelConfig, layer: int = 0):
         super().__init__()
@@ -47,6 +47,7 @@ class CausalSelfAttention(nn.Module):
         self.dropout = cfg.dropout
         self.attn_drop = nn.Dropout(cfg.dropout)
         self.resid_drop = nn.Dropout(cfg.dropout)
+        self.scale, self.softcap = cfg.score_scale, cfg.attn_softcap
         self.window = cfg.window_of(layer)  # a sliding window (Mistral, Gemma 2/3) or None
         mask = causal_mask(cfg.context_length).bool()
         if self.window is not None:  # key j visible from query i only when i − j < window
@@ -83,10 +84,12 @@ class CausalSelfAttention(nn.Module):
             k = self.k_rot(rotate(k, *rope))  # (B, nkv, T, hs)
         # Probed (engine.model.trace): every step by hand, so each can be seen. Otherwise the
         # fused scaled_dot_product_attention kernel computes the same result.
-        if probed():
+        if probed() or self.softcap is not None:  # (no fused kernel soft-caps the scores)
             k_all = repeat_kv(k, self.groups)  # (B, nh, T, hs)
             scores = self.scores(q @ k_all.transpose(-2, -1))  # (B, nh, T, T)
-            scaled = self.scaled(scores / math.sqrt(hs))  # (B, nh, T, T)
+            scaled = self.scaled(scores * self.scale)  # (B, nh, T, T), × 1/√hs by default
+            if self.softcap is not None:  # c·tanh(s / c): no score beyond ±c
+                scaled = self.capped(torch.tanh(scaled / self.softcap) * self.softcap)
             blocked = ~self.mask[:T, :T]
             masked = self.masked(scaled.masked_fill(blocked, float("-inf")))  # (B, nh, T, T)
             pattern = self.pattern(F.softmax(masked, dim=-1))  # (B, nh, T, T), rows sum to 1
@@ -96,7 +99,7 @@ class CausalSelfAttention(nn.Module):
             p = self.dropout if self.training else 0.0
             window = None if self.window is None else self.mask[:T, :T]  # (T, T) allowed
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=window, dropout_p=p,
-                                               is_causal=window is None,
+                                               is_causal=window is None, scale=self.scale,
                                                enable_gqa=self.groups > 1)  # (B, nh, T, hs)
         y = self.concat(y.transpose(1, 2).reshape(B, T, nh * hs))  # (B, T, C) heads side by side
         return self.out(self.resid_drop(self.proj(y)))  # (B, T, C)

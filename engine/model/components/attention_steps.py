@@ -57,7 +57,14 @@ def _scores(c):
 
 def _scaled(c):
     hs = c.cfg.head_size
+    if c.cfg.query_scale:
+        return c.x(0) * c.cfg.query_scale, [], ("attn.scaled.by", dict(s=f"{c.cfg.query_scale:.6g}"))
     return c.x(0) / math.sqrt(hs), [], ("attn.scaled", dict(hs=hs))
+
+
+def _capped(c):
+    cap = c.cfg.attn_softcap
+    return cap * np.tanh(c.x(0) / cap), [], ("attn.capped", dict(c=f"{cap:g}"))
 
 
 def _masked(c):
@@ -112,7 +119,8 @@ def _stage(r):
     cfg = r.model.config
     q, k = query_key(cfg)
     return ondemand.attention_stage(step_kind(r.name)[len("attn."):], r.kept(r.here(q)),
-                                    r.kept(r.here(k)), cfg.window_of(r.layer))
+                                    r.kept(r.here(k)), cfg.window_of(r.layer),
+                                    cfg.score_scale, cfg.attn_softcap)
 
 
 def _qkv_weights(which: int):
@@ -173,12 +181,15 @@ KINDS = (
     StepKind(
         "attn.scaled", True, ("Scaled scores", "缩放后的分数"), ("S / √head_size",) * 2, _MAP,
         inputs=_here("attn.scores"), check=_scaled,
-        words={"attn.scaled": ("scores ÷ √{hs}", "分数 ÷ √{hs}")},
+        words={"attn.scaled": ("scores ÷ √{hs}", "分数 ÷ √{hs}"),
+               "attn.scaled.by": ("scores × {s} (the model's own query scale)",
+                                  "分数 × {s}（模型自己的查询缩放）")},
         recompute=_stage, stage="scaled"),
     StepKind(
         "attn.masked", True, ("Causal mask applied", "加上因果掩码"),
         ("S/√d + M,  M = −∞ above the diagonal", "S/√d + M，对角线以上 M = −∞"), _MAP,
-        inputs=_here("attn.scaled"), check=_masked,
+        inputs=lambda p: [p.here("attn.capped" if p.cfg is not None and p.cfg.attn_softcap
+                                 else "attn.scaled")], check=_masked,
         words={"attn.masked": ("equal to the scaled scores on and below the diagonal, −∞ above "
                                "it", "对角线及以下等于缩放后的分数，对角线以上为 −∞"),
                "attn.masked.window": (
@@ -190,6 +201,11 @@ KINDS = (
                  "[{T},{T}] 的因果掩码 1 − triu(ones, k=1) 广播到所有批次和头：对角线以上（未来位置）"
                  "变为 −∞。"),
         recompute=_stage, stage="masked", compares_itself=True),
+    StepKind(
+        "attn.capped", True, ("Scores soft-capped", "软上限后的分数"), ("c · tanh(S / c)",) * 2,
+        _MAP, inputs=_here("attn.scaled"), check=_capped,
+        words={"attn.capped": ("{c}·tanh(scores / {c}): no score beyond ±{c}",
+                               "{c}·tanh(分数 / {c})：分数不超出 ±{c}")}, guide="attn.scaled"),
     StepKind(
         "attn.pattern", True, ("Attention pattern (softmax)", "注意力权重（softmax）"),
         ("A = softmax(S/√d + M)  (rows sum to 1)", "A = softmax(S/√d + M)（每行之和为 1）"),

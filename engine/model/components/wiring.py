@@ -50,8 +50,30 @@ class PreNormBlock(Block):
         return self.resid2(x + self.ffn(self.ln2(self.norm2(x))))  # (B, T, C)
 
 
+class SandwichBlock(Block):
+    """Gemma 2/3: x + LN'(f(LN(x))): each part's output is normed again before it is added."""
+
+    def __init__(self, cfg: ModelConfig, layer: int = 0):
+        super().__init__(cfg, layer)
+        self.norm_pa = make_norm(cfg)  # after attention
+        self.norm_pf = make_norm(cfg)  # after the feed-forward network
+        self.ln_pa = HookPoint()
+        self.ln_pf = HookPoint()
+
+    @staticmethod
+    def n_params(cfg: ModelConfig) -> int:
+        return Block.n_params(cfg) + 2 * norm_class(cfg).n_params(cfg)
+
+    def forward(self, x: torch.Tensor, rope: tuple | None = None) -> torch.Tensor:
+        a = self.ln_pa(self.norm_pa(self.attn(self.ln1(self.norm1(x)), rope)))  # (B, T, C)
+        x = self.resid1(x + a)  # (B, T, C)
+        f = self.ln_pf(self.norm_pf(self.ffn(self.ln2(self.norm2(x)))))  # (B, T, C)
+        return self.resid2(x + f)  # (B, T, C)
+
+
 # ModelConfig.norm -> the block that runs that wiring (wiring_steps.WIRINGS has the same keys).
-BLOCKS: dict[str, type[Block]] = {"post": PostNormBlock, "pre": PreNormBlock}
+BLOCKS: dict[str, type[Block]] = {"post": PostNormBlock, "pre": PreNormBlock,
+                                  "sandwich": SandwichBlock}
 
 
 def make_block(cfg: ModelConfig, layer: int = 0) -> Block:

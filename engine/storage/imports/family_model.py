@@ -27,9 +27,8 @@ from engine.text.tokenizer_json import TokenizerJsonBase, TokenizerJsonError, \
 
 ORIGIN = "huggingface"
 # Families whose every part the decoder has today.
-BUILT = ("llama", "mistral", "qwen2", "qwen3", "gemma")
-NOT_YET = {"gemma2": "Gemma 2's four norms per block "
-           "and soft-capping", "gemma3_text": "Gemma 3's four norms per block and local rotary "
+BUILT = ("llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2")
+NOT_YET = {"gemma3_text": "Gemma 3's four norms per block and local rotary "
            "base", "gpt_neox": "the parallel residual block", "phi": "the parallel residual "
            "block with one shared norm"}
 
@@ -56,7 +55,7 @@ def model_config(arch: Architecture, where: str) -> ModelConfig:
             vocab_size=arch.vocab_size, d_model=arch.d_model, n_head=arch.n_head,
             n_kv_head=arch.n_kv_head, n_layer=arch.n_layer,
             context_length=min(arch.context_length, MAX_CONTEXT), d_ff=arch.d_ff, dropout=0.0,
-            positional="rotary", activation=arch.activation, norm="pre", tied=arch.tied,
+            positional="rotary", activation=arch.activation, tied=arch.tied,
             bias=arch.out_bias, ln_eps=arch.norm_eps, norm_kind="rmsnorm",
             norm_offset=arch.norm_offset,
             head_dim=None if arch.head_dim == default_hd else arch.head_dim,
@@ -65,7 +64,9 @@ def model_config(arch: Architecture, where: str) -> ModelConfig:
             rope_scaling=scaling, gated=arch.gated, qkv_bias=arch.qkv_bias,
             qk_norm=arch.qk_norm, sliding_window=arch.sliding_window,
             sliding_layers=list(arch.sliding_layers) if arch.sliding_window else None,
-            embed_scale=arch.embed_scale,
+            embed_scale=arch.embed_scale, norm="sandwich" if arch.sandwich else "pre",
+            query_scale=arch.query_scale or None, attn_softcap=arch.attn_softcap,
+            final_softcap=arch.final_softcap,
         ).validate()
     except (ConfigError, TypeError, ValueError) as e:
         raise ArchitectureError(f"'{where}' has a configuration this program cannot run: {e}") \
@@ -94,7 +95,12 @@ def our_state(arch: Architecture, hf: dict[str, torch.Tensor]) -> dict[str, torc
             if arch.mlp_bias:
                 out[o + f"ffn.{ours}.bias"] = hf[p + f"mlp.{theirs}.bias"]
         out[o + "norm1.weight"] = hf[p + "input_layernorm.weight"]
-        out[o + "norm2.weight"] = hf[p + "post_attention_layernorm.weight"]
+        if arch.sandwich:  # Gemma 2/3: a norm before and after each part
+            out[o + "norm_pa.weight"] = hf[p + "post_attention_layernorm.weight"]
+            out[o + "norm2.weight"] = hf[p + "pre_feedforward_layernorm.weight"]
+            out[o + "norm_pf.weight"] = hf[p + "post_feedforward_layernorm.weight"]
+        else:
+            out[o + "norm2.weight"] = hf[p + "post_attention_layernorm.weight"]
     return out
 
 
