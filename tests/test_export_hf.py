@@ -54,6 +54,10 @@ def test_an_imported_model_goes_back_out_with_its_tokenizer(tmp_path):
 def test_only_gpt2_shaped_models_and_free_folders(tmp_path):
     with pytest.raises(ExportError, match="norm='post'.*positional='sinusoidal'.*activation"):
         export_hf(GPT(ModelConfig(vocab_size=10)), None, tmp_path / "a")
+    grouped = ModelConfig(vocab_size=10, positional="learned", norm="pre", activation="gelu",
+                          n_kv_head=2)
+    with pytest.raises(ExportError, match="n_kv_head=2"):  # GPT-2 has one K/V head per query head
+        export_hf(GPT(grouped), None, tmp_path / "g")
     cfg = ModelConfig(vocab_size=10, positional="learned", norm="pre", activation="gelu")
     (tmp_path / "b").mkdir()
     (tmp_path / "b" / "notes.txt").write_text("mine")

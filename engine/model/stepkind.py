@@ -10,6 +10,7 @@ NumPy, no torch, no Qt.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
@@ -24,11 +25,13 @@ _BLOCK = re.compile(r"^blocks\.(\d+)\.")
 IN = "<in>"  # in a Wiring's feeds: the stream entering the block
 
 
+@functools.lru_cache(maxsize=1 << 14)  # a few hundred names per model, asked per step per trace
 def step_kind(name: str) -> str:
     """`blocks.3.attn.scores` -> `attn.scores`; names outside blocks are their own kind."""
     return _BLOCK.sub("", name)
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def step_layer(name: str) -> int | None:
     """The block index of a step name, or None for steps outside the blocks."""
     m = _BLOCK.match(name)

@@ -43,6 +43,7 @@ def check_exportable(model: GPT) -> None:
         ("norm", cfg.norm == "pre", "'pre'"),
         ("positional", cfg.positional == "learned", "'learned'"),
         ("activation", cfg.activation in HF_ACTIVATION, "'gelu' or 'gelu_tanh'"),
+        ("n_kv_head", cfg.kv_heads == cfg.n_head, "as many as n_head"),
     ) if not ok]
     if wrong:
         raise ExportError("only GPT-2-shaped models can be written for Hugging Face: "
