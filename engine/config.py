@@ -18,9 +18,13 @@ class ConfigError(ValueError):
         self.field = field
 
 
-POSITIONAL = ("sinusoidal", "learned", "rotary")  # rotary: no table, q and k are turned
-NORMS = ("post", "pre", "sandwich")  # sandwich: Gemma 2/3, a norm before and after each part
-ACTIVATIONS = ("relu", "gelu", "gelu_tanh", "silu")  # gelu_tanh: GPT-2's tanh approximation
+POSITIONAL = ("sinusoidal", "learned")  # the choices the Training form offers
+# Imported families (issue 19) add these; the Training form does not offer them yet.
+POSITIONAL_ALL = POSITIONAL + ("rotary",)  # rotary: no table, q and k are turned
+NORMS = ("post", "pre")
+NORMS_ALL = NORMS + ("sandwich",)  # sandwich: Gemma 2/3, a norm before and after each part
+ACTIVATIONS = ("relu", "gelu", "gelu_tanh")  # gelu_tanh: GPT-2's tanh approximation
+ACTIVATIONS_ALL = ACTIVATIONS + ("silu",)
 NORM_KINDS = ("layernorm", "rmsnorm")
 
 # Sinusoidal tables are computed up to this length; learned tables are sized to context_length.
@@ -133,9 +137,9 @@ class ModelConfig:
         if self.sliding_layers is not None and len(self.sliding_layers) != self.n_layer:
             raise ConfigError("sliding_layers", f"must list {self.n_layer} blocks")
         for name, allowed in (
-            ("positional", POSITIONAL),
-            ("norm", NORMS),
-            ("activation", ACTIVATIONS),
+            ("positional", POSITIONAL_ALL),
+            ("norm", NORMS_ALL),
+            ("activation", ACTIVATIONS_ALL),
             ("norm_kind", NORM_KINDS),
         ):
             if getattr(self, name) not in allowed:
