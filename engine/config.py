@@ -5,6 +5,7 @@ batch 4 x context 16 x d_model 64, 4 heads of 16, FFN 64 -> 256 -> 64, 8 blocks.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -28,9 +29,14 @@ class ConfigError(ValueError):
         return (type(self), (self.field, self.message))
 
 
-POSITIONAL = ("sinusoidal", "learned")
+POSITIONAL = ("sinusoidal", "learned")  # the choices the Training form offers
+# Imported families (issue 19) add these; the Training form does not offer them yet.
+POSITIONAL_ALL = POSITIONAL + ("rotary",)  # rotary: no table, q and k are turned
 NORMS = ("post", "pre")
+NORMS_ALL = NORMS + ("sandwich",)  # sandwich: Gemma 2/3, a norm before and after each part
 ACTIVATIONS = ("relu", "gelu", "gelu_tanh")  # gelu_tanh: GPT-2's tanh approximation
+ACTIVATIONS_ALL = ACTIVATIONS + ("silu",)
+NORM_KINDS = ("layernorm", "rmsnorm")
 
 # Sinusoidal tables are computed up to this length; learned tables are sized to context_length.
 MAX_CONTEXT = 4096
@@ -55,10 +61,55 @@ class ModelConfig:
     tied: bool = False  # share the token table with the output projection
     bias: bool = True  # Linear and LayerNorm biases (nanoGPT's bias=False drops them)
     ln_eps: float = 1e-5  # LayerNorm epsilon; imported models keep theirs (HF layer_norm_epsilon)
+    # Today's decoder families (issue 19: Llama, Qwen, Mistral, Gemma); the defaults are the
+    # articles' model, so a saved model without these fields reads as before.
+    norm_kind: str = "layernorm"  # "rmsnorm": x / √(mean(x²) + ε) · (norm_offset + γ)
+    norm_offset: float = 0.0  # Gemma's RMSNorm multiplies by (1 + γ)
+    head_dim: int | None = None  # None: d_model // n_head (Qwen3 and Gemma choose their own)
+    rope_theta: float = 10000.0  # rotary base: θᵢ = base^(−2i/d)
+    rotary_dim: int | None = None  # dims of each head that turn (None: all; GPT-NeoX: a part)
+    rope_scaling: dict | None = None  # {"kind": "linear" | "llama3", "factor": ...}
+    gated: bool = False  # FFN: down(act(x·Wg) ⊙ x·Wu) (SwiGLU, GeGLU) instead of act(x·W1)·W2
+    qkv_bias: bool | None = None  # biases of Wq, Wk, Wv (None: as `bias`; Qwen2: only these)
+    qk_norm: bool = False  # RMSNorm of each head's q and k before rotation (Qwen3, Gemma 3)
+    sliding_window: int | None = None  # a query sees at most this many keys (itself included)
+    sliding_layers: list | None = None  # per block: attends within the window (None: all)
+    embed_scale: float = 1.0  # token vectors times this (Gemma: √d_model) before block 0
+    query_scale: float | None = None  # scores times this (None: 1/√head_size; Gemma 2's own)
+    attn_softcap: float | None = None  # scores become c·tanh(scores / c) (Gemma 2)
+    final_softcap: float | None = None  # logits become c·tanh(logits / c) (Gemma 2)
 
     @property
     def head_size(self) -> int:
-        return self.d_model // self.n_head
+        return self.head_dim if self.head_dim else self.d_model // self.n_head
+
+    @property
+    def rotary_size(self) -> int:
+        """Dims of each head that rotary positions turn (even)."""
+        return self.rotary_dim if self.rotary_dim else self.head_size
+
+    @property
+    def attention_bias(self) -> bool:
+        """Whether Wq, Wk and Wv have biases."""
+        return self.bias if self.qkv_bias is None else bool(self.qkv_bias)
+
+    @property
+    def score_scale(self) -> float:
+        """The factor on q·k."""
+        return self.query_scale if self.query_scale else 1.0 / math.sqrt(self.head_size)
+
+    def window_of(self, layer: int | None) -> int | None:
+        """The sliding window of block `layer`'s attention, or None (the whole past)."""
+        if self.sliding_window is None or layer is None:
+            return None
+        if self.sliding_layers is not None and not self.sliding_layers[layer]:
+            return None
+        return self.sliding_window
+
+    @property
+    def kv_heads(self) -> int:
+        """Key/value heads: n_kv_head, or n_head when unset."""
+        return self.n_head if self.n_kv_head is None else self.n_kv_head
 
     @property
     def kv_heads(self) -> int:
@@ -71,7 +122,7 @@ class ModelConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ConfigError(name, say("config.positive_integer", value=value))
-        if self.d_model % self.n_head:
+        if self.d_model % self.n_head and not self.head_dim:
             raise ConfigError("d_model", say("config.not_divisible", d_model=self.d_model,
                                               n_head=self.n_head))
         kv = self.n_kv_head
@@ -88,10 +139,15 @@ class ModelConfig:
             raise ConfigError("ln_eps", say("config.open_unit", value=self.ln_eps))
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError("dropout", say("config.dropout", value=self.dropout))
+        if self.positional == "rotary" and self.rotary_size % 2:
+            raise ConfigError("rotary_dim", say("config.even", value=self.rotary_size))
+        if self.sliding_layers is not None and len(self.sliding_layers) != self.n_layer:
+            raise ConfigError("sliding_layers", say("config.one_per_block", n_layer=self.n_layer))
         for name, allowed in (
-            ("positional", POSITIONAL),
-            ("norm", NORMS),
-            ("activation", ACTIVATIONS),
+            ("positional", POSITIONAL_ALL),
+            ("norm", NORMS_ALL),
+            ("activation", ACTIVATIONS_ALL),
+            ("norm_kind", NORM_KINDS),
         ):
             if getattr(self, name) not in allowed:
                 raise ConfigError(name, say("config.one_of", allowed=allowed,

@@ -21,7 +21,7 @@ EXPECTED_KEYS = [
     "attn.pattern", "attn.weighted", "attn.concat", "attn.out", "resid1", "ln1",
     "ffn.hidden", "ffn.act", "ffn.out", "resid2", "ln2", "ln_f", "repeat", "logits", "probs",
     "loss", "training", "sampling", "logit_lens", "ablation", "per_token_loss",
-    "post_vs_pre_norm", "positional_learned",
+    "post_vs_pre_norm", "positional_learned", "rotary", "qk_norm", "gated_ffn",
 ]
 
 CJK = re.compile(r"[\u4e00-\u9fff]")

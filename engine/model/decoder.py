@@ -21,7 +21,8 @@ from engine.model.components.attention import CausalSelfAttention, causal_mask
 from engine.model.components.feedforward import FeedForward
 from engine.model.components.norms import make_norm, norm_class
 from engine.model.components.positions import Embedding, sinusoidal_table
-from engine.model.components.wiring import Block, make_block
+from engine.model.components.rotary import Rotary
+from engine.model.components.wiring import BLOCKS, Block, make_block
 from engine.model.components.wiring_steps import wiring_of
 from engine.model.hooks import HookPoint, eval_mode, name_hook_points, probing
 
@@ -35,7 +36,8 @@ def param_count(cfg: ModelConfig) -> int:
     Arithmetic, not a model on the meta device: the window asks this on its GUI thread (the
     form's suggestions), and the meta device's first use imports torch._dynamo (~1 s stall).
     """
-    total = Embedding.n_params(cfg) + cfg.n_layer * Block.n_params(cfg)
+    block = BLOCKS[cfg.norm]
+    total = Embedding.n_params(cfg) + cfg.n_layer * block.n_params(cfg)
     if wiring_of(cfg).final_norm:
         total += norm_class(cfg).n_params(cfg)
     if not cfg.tied:
@@ -53,19 +55,22 @@ class GPT(nn.Module):
         super().__init__()
         self.config = cfg.validate()
         self.embed = Embedding(cfg)
-        self.blocks = nn.ModuleList(make_block(cfg) for _ in range(cfg.n_layer))
+        self.blocks = nn.ModuleList(make_block(cfg, i) for i in range(cfg.n_layer))
+        self.rope = Rotary(cfg) if cfg.positional == "rotary" else None
         # Post-norm blocks already end in a norm; pre-norm needs one before the head.
         self.norm_f = make_norm(cfg) if wiring_of(cfg).final_norm else None
         self.ln_f = HookPoint()
         self.lm_head = nn.Linear(cfg.d_model, cfg.vocab_size, bias=False)  # (C -> V)
         self.logits = HookPoint()
+        self.softcap = cfg.final_softcap  # Gemma 2: logits become c·tanh(logits / c)
+        self.logits_capped = HookPoint()
         if cfg.tied:
             self.lm_head.weight = self.embed.wte.weight
         if init_weights:
             self.apply(self._init_weights)
             # GPT-2's scaling: residual projections shrink with depth so the stream stays stable.
             for name, p in self.named_parameters():
-                if name.endswith(("attn.proj.weight", "ffn.fc2.weight")):
+                if name.endswith(("attn.proj.weight", "ffn.fc2.weight", "ffn.down.weight")):
                     nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * cfg.n_layer))
         name_hook_points(self)
 
@@ -118,11 +123,14 @@ class GPT(nn.Module):
                 f"{self.config.context_length}"
             )
         x = self.embed(idx)  # (B, T, C)
+        rope = None if self.rope is None else self.rope(T)  # (cos, sin), each (T, d)
         for block in self.blocks:
-            x = block(x)  # (B, T, C)
+            x = block(x, rope)  # (B, T, C)
         if self.norm_f is not None:
             x = self.ln_f(self.norm_f(x))  # (B, T, C)
         logits = self.logits(self.lm_head(x))  # (B, T, V)
+        if self.softcap is not None:
+            logits = self.logits_capped(torch.tanh(logits / self.softcap) * self.softcap)
         if targets is None:
             return logits, None
         loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))

@@ -97,3 +97,23 @@ def causal_above(T: int) -> np.ndarray:
 def repeat_heads(x: np.ndarray, groups: int) -> np.ndarray:
     """(B, nkv, T, hs) -> (B, nkv·groups, T, hs): each key/value head once per query head."""
     return x if groups == 1 else np.repeat(x, groups, axis=1)
+
+
+def rms_norm(x: np.ndarray, eps: float, weight: np.ndarray | None,
+             offset: float = 0.0) -> np.ndarray:
+    """x / √(mean(x²) + ε) · (offset + γ) over the last axis (Gemma: offset 1)."""
+    y = x / np.sqrt((x ** 2).mean(axis=-1, keepdims=True) + eps)
+    return y if weight is None else y * (offset + weight)
+
+
+def silu(x: np.ndarray) -> np.ndarray:
+    """x·σ(x), the SiLU (swish) of SwiGLU."""
+    return x / (1.0 + np.exp(-x))
+
+
+def blocked(T: int, window: int | None) -> np.ndarray:
+    """(T, T) True where a query may not look: the future, and with a sliding window the keys
+    `window` or more positions back."""
+    q, k = np.arange(T)[:, None], np.arange(T)[None, :]
+    out = k > q
+    return out if window is None else out | (q - k >= window)

@@ -65,7 +65,8 @@ class Recent:
             return list(self._items)
 
 
-def attention_stage(stage: str, q: np.ndarray, k: np.ndarray) -> np.ndarray:
+def attention_stage(stage: str, q: np.ndarray, k: np.ndarray, window: int | None = None,
+                    scale: float | None = None, softcap: float | None = None) -> np.ndarray:
     """One attention stage (B, nh, T, T) from Q (B, nh, T, hs) and K (B, nkv, T, hs), by the ops
     of the model's probed path (engine.model.components.attention), so the numbers are the ones
     it computed."""
@@ -75,9 +76,14 @@ def attention_stage(stage: str, q: np.ndarray, k: np.ndarray) -> np.ndarray:
     T, hs = q.shape[-2], q.shape[-1]
     x = qt @ kt.transpose(-2, -1)  # (B, nh, T, T) scores
     if stage != "scores":
-        x = x / math.sqrt(hs)  # scaled
+        x = x / math.sqrt(hs) if scale is None else x * scale  # scaled
+    if stage != "scores" and stage != "scaled" and softcap is not None:
+        x = torch.tanh(x / softcap) * softcap  # capped
     if stage in ("masked", "pattern"):
         blocked = torch.ones(T, T, dtype=torch.bool).triu(1)  # (T, T) the future
+        if window is not None:  # and the keys a sliding window leaves behind
+            i = torch.arange(T)
+            blocked |= (i[:, None] - i[None, :]) >= window
         x = x.masked_fill(blocked, float("-inf"))
     if stage == "pattern":
         x = F.softmax(x, dim=-1)  # rows sum to 1

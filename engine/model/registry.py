@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from engine.model.components import (attention_steps, feedforward_steps, norm_steps,
-                                     output_steps, positions_steps, wiring_steps)
+                                     output_steps, positions_steps, rotary_steps, wiring_steps)
 from engine.model.components.positions_steps import embedding_output
 from engine.model.components.wiring_steps import wiring_of
 from engine.model.stepkind import Place, StepKind, Wiring, step_kind, step_layer
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 __all__ = ["KINDS", "STAGES", "Place", "StepKind", "Wiring", "block_input", "final_stream",
            "kind_of", "place_of", "step_inputs", "step_kind", "step_layer", "wiring_of"]
 
-_MODULES = (positions_steps, attention_steps, wiring_steps, norm_steps, feedforward_steps,
-            output_steps)
+_MODULES = (positions_steps, rotary_steps, attention_steps, wiring_steps, norm_steps,
+            feedforward_steps, output_steps)
 
 
 def _collect() -> dict[str, StepKind]:
@@ -51,7 +51,7 @@ def place_of(cfg: "ModelConfig", name: str | None = None, layer: int | None = No
     if name is not None:
         layer = step_layer(name)
     return Place(layer=layer, n_layer=cfg.n_layer, wiring=wiring_of(cfg),
-                 embed_out=embedding_output(cfg))
+                 embed_out=embedding_output(cfg), cfg=cfg)
 
 
 def step_inputs(cfg: "ModelConfig", name: str) -> list[str]:

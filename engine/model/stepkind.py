@@ -59,6 +59,7 @@ class Place:
     n_layer: int
     wiring: Wiring
     embed_out: str  # the step entering block 0
+    cfg: Any = None  # the model's config, for steps whose inputs depend on its variant
 
     def here(self, kind: str) -> str:
         """The full name of `kind` in this step's block (IN: the block's input)."""

@@ -29,6 +29,7 @@ AXES_ZH: dict[str, str] = {
     "query": "查询",
     "key": "键",
     "vocab": "词表",
+    "pair": "维度对",  # a rotary angle θᵢ turns the pair of dims (i, i + d/2)
 }
 
 # The one list of terms that stay English in the Chinese interface: the articles' symbols for
@@ -37,6 +38,7 @@ EXEMPT_TERMS: tuple[str, ...] = (
     "d_model", "d_ff", "head_size", "B", "T", "C", "nh", "hs", "V",
     "QKᵀ", "softmax", "logits", "LayerNorm", "GELU", "ReLU", "view", "transpose", "reshape",
     "qkv.weight", "W_vocab", "concat", "float64",
+    "rotary_dim", "RMSNorm", "SiLU", "rotate_half", "cos", "sin", "tanh",
 )
 
 

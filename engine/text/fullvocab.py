@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from engine.text.bpe import BpeBase
+from engine.text.tokenizer_json import TokenizerJsonBase
 from engine.text.tokenizers import CHAR, TiktokenBase, Tokenizer, display_bytes, get_base
 
 PAD_PIECE = "<pad>"  # a row past the tokenizer's ids: no token maps to it
@@ -81,7 +82,7 @@ class CharTableBase:
         return {"type": "chars", "name": self.name, "itos": self.itos}
 
 
-FullBase = BpeBase | CharTableBase | TiktokenBase
+FullBase = BpeBase | CharTableBase | TiktokenBase | TokenizerJsonBase
 
 # Bases rebuilt from data, by a hash of that data: a GPT-2 BPE takes a while to build, and a
 # tokenizer is rebuilt each time it is unpickled (every training process) or read from a file.
@@ -99,7 +100,7 @@ def base_from_dict(d: Any) -> FullBase:
         if not isinstance(base, TiktokenBase):
             raise ValueError(f"tokenizer {name!r} is not a tiktoken encoding")
         return base
-    if kind not in ("bpe", "chars") or not isinstance(name, str):
+    if kind not in ("bpe", "chars", "tokenizer.json") or not isinstance(name, str):
         raise ValueError(f"unknown tokenizer base {kind!r}")
     key = hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()
     with _LOCK:
@@ -109,13 +110,17 @@ def base_from_dict(d: Any) -> FullBase:
                 if not isinstance(vocab, dict) or not isinstance(merges, list):
                     raise ValueError("a BPE tokenizer needs its vocab and merges")
                 _BASES[key] = BpeBase(name, vocab, [str(m) for m in merges])
+            elif kind == "tokenizer.json":
+                if not isinstance(d.get("json"), str):
+                    raise ValueError("a tokenizer.json base needs its json text")
+                _BASES[key] = TokenizerJsonBase(name, d["json"])
             else:
                 _BASES[key] = CharTableBase(list(d.get("itos") or []), name)
         return _BASES[key]
 
 
 def _base_dict(base: FullBase) -> dict[str, Any]:
-    if isinstance(base, (BpeBase, CharTableBase)):
+    if isinstance(base, (BpeBase, CharTableBase, TokenizerJsonBase)):
         return base.to_dict()
     return {"type": "tiktoken", "name": base.name}
 

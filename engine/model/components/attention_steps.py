@@ -41,6 +41,15 @@ def _groups(c) -> int:
     return c.cfg.n_head // c.cfg.kv_heads
 
 
+def query_key(cfg) -> tuple[str, str]:
+    """The steps scores read: q and k after QK-norm and rotation, where the model has them."""
+    if cfg is not None and cfg.positional == "rotary":
+        return "attn.q_rot", "attn.k_rot"
+    if cfg is not None and cfg.qk_norm:
+        return "attn.q_normed", "attn.k_normed"
+    return "attn.q", "attn.k"
+
+
 def _scores(c):
     k = num.repeat_heads(c.x(1), _groups(c))  # (B, nh, T, hs)
     return num.matmul(c.x(0), k.swapaxes(-1, -2)), [], ("attn.scores", {})
@@ -48,26 +57,37 @@ def _scores(c):
 
 def _scaled(c):
     hs = c.cfg.head_size
+    if c.cfg.query_scale:
+        return c.x(0) * c.cfg.query_scale, [], ("attn.scaled.by", dict(s=f"{c.cfg.query_scale:.6g}"))
     return c.x(0) / math.sqrt(hs), [], ("attn.scaled", dict(hs=hs))
+
+
+def _capped(c):
+    cap = c.cfg.attn_softcap
+    return cap * np.tanh(c.x(0) / cap), [], ("attn.capped", dict(c=f"{cap:g}"))
 
 
 def _masked(c):
     scaled = c.x(0)
     got = c.got()
-    above = num.causal_above(scaled.shape[-1])
+    # The future, and with a sliding window the keys too far back (from the config).
+    above = num.blocked(scaled.shape[-1], c.cfg.window_of(c.layer))
     expected = np.where(above, -np.inf, scaled)
     blocked_ok = bool(np.all(np.isneginf(got[..., above])))
     # Compare the allowed part numerically; a finite value above the diagonal is an infinite
     # error.
     diff = num.max_diff(np.where(above, 0.0, got), np.where(above, 0.0, expected))
-    return expected, [diff, 0.0 if blocked_ok else math.inf], ("attn.masked", {})
+    window = c.cfg.window_of(c.layer)
+    said = ("attn.masked.window", dict(w=window)) if window else ("attn.masked", {})
+    return expected, [diff, 0.0 if blocked_ok else math.inf], said
 
 
 def _pattern(c):
     got = c.got().astype(np.float64)
     expected = num.softmax(c.x(0))
     rows = float(np.abs(got.sum(axis=-1) - 1.0).max())
-    future = float(np.abs(got[..., num.causal_above(got.shape[-1])]).max(initial=0.0))
+    hidden = num.blocked(got.shape[-1], c.cfg.window_of(c.layer))
+    future = float(np.abs(got[..., hidden]).max(initial=0.0))
     return expected, [rows, future], ("attn.pattern", {})
 
 
@@ -96,8 +116,11 @@ def _stage(r):
     """A dropped attention map, again from the block's Q and K (engine.model.ondemand)."""
     from engine.model import ondemand
 
-    return ondemand.attention_stage(step_kind(r.name)[len("attn."):], r.kept(r.here("attn.q")),
-                                    r.kept(r.here("attn.k")))
+    cfg = r.model.config
+    q, k = query_key(cfg)
+    return ondemand.attention_stage(step_kind(r.name)[len("attn."):], r.kept(r.here(q)),
+                                    r.kept(r.here(k)), cfg.window_of(r.layer),
+                                    cfg.score_scale, cfg.attn_softcap)
 
 
 def _qkv_weights(which: int):
@@ -148,7 +171,7 @@ KINDS = (
     _projection("V", "值 V，按头拆分", 2),
     StepKind(
         "attn.scores", True, ("Scores QKᵀ", "注意力分数 QKᵀ"), ("S = Q·Kᵀ",) * 2, _MAP,
-        inputs=_here("attn.q", "attn.k"), check=_scores,
+        inputs=lambda p: [p.here(n) for n in query_key(p.cfg)], check=_scores,
         words={"attn.scores": ("Q·Kᵀ for every batch and head", "对每个批次、每个头计算 Q·Kᵀ")},
         reshape=("Kᵀ swaps K's last two axes, [{T},head_size] → [head_size,{T}], so every batch "
                  "entry and head gets a [{T},{T}] matrix (query × key).",
@@ -158,19 +181,31 @@ KINDS = (
     StepKind(
         "attn.scaled", True, ("Scaled scores", "缩放后的分数"), ("S / √head_size",) * 2, _MAP,
         inputs=_here("attn.scores"), check=_scaled,
-        words={"attn.scaled": ("scores ÷ √{hs}", "分数 ÷ √{hs}")},
+        words={"attn.scaled": ("scores ÷ √{hs}", "分数 ÷ √{hs}"),
+               "attn.scaled.by": ("scores × {s} (the model's own query scale)",
+                                  "分数 × {s}（模型自己的查询缩放）")},
         recompute=_stage, stage="scaled"),
     StepKind(
         "attn.masked", True, ("Causal mask applied", "加上因果掩码"),
         ("S/√d + M,  M = −∞ above the diagonal", "S/√d + M，对角线以上 M = −∞"), _MAP,
-        inputs=_here("attn.scaled"), check=_masked,
+        inputs=lambda p: [p.here("attn.capped" if p.cfg is not None and p.cfg.attn_softcap
+                                 else "attn.scaled")], check=_masked,
         words={"attn.masked": ("equal to the scaled scores on and below the diagonal, −∞ above "
-                               "it", "对角线及以下等于缩放后的分数，对角线以上为 −∞")},
+                               "it", "对角线及以下等于缩放后的分数，对角线以上为 −∞"),
+               "attn.masked.window": (
+                   "sliding window of {w}: equal to the scaled scores for the {w} latest keys "
+                   "(the query's own included), −∞ for the future and for older keys",
+                   "滑动窗口 {w}：最近的 {w} 个键（含查询自身）等于缩放后的分数，未来位置和更早的键为 −∞")},
         reshape=("The [{T},{T}] causal mask 1 − triu(ones, k=1) is broadcast over every batch "
                  "entry and head: entries above the diagonal (the future) become −∞.",
                  "[{T},{T}] 的因果掩码 1 − triu(ones, k=1) 广播到所有批次和头：对角线以上（未来位置）"
                  "变为 −∞。"),
         recompute=_stage, stage="masked", compares_itself=True),
+    StepKind(
+        "attn.capped", True, ("Scores soft-capped", "软上限后的分数"), ("c · tanh(S / c)",) * 2,
+        _MAP, inputs=_here("attn.scaled"), check=_capped,
+        words={"attn.capped": ("{c}·tanh(scores / {c}): no score beyond ±{c}",
+                               "{c}·tanh(分数 / {c})：分数不超出 ±{c}")}, guide="attn.scaled"),
     StepKind(
         "attn.pattern", True, ("Attention pattern (softmax)", "注意力权重（softmax）"),
         ("A = softmax(S/√d + M)  (rows sum to 1)", "A = softmax(S/√d + M)（每行之和为 1）"),

@@ -19,6 +19,7 @@ ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU,
     "gelu": nn.GELU,  # exact: x·Φ(x)
     "gelu_tanh": lambda: nn.GELU(approximate="tanh"),  # GPT-2's: 0.5x(1 + tanh(√(2/π)(x + 0.044715x³)))
+    "silu": nn.SiLU,  # x·σ(x): Llama's, Qwen's and Mistral's SwiGLU
 }
 
 
@@ -48,3 +49,47 @@ class FeedForward(nn.Module):
         h = self.hidden(self.fc1(x))  # (B, T, d_ff)
         a = self.act(self.act_fn(h))  # (B, T, d_ff)
         return self.out(self.drop(self.fc2(a)))  # (B, T, C)
+
+
+class GatedFeedForward(nn.Module):
+    """The gated form (SwiGLU, GeGLU): down(act(x·Wg) ⊙ x·Wu). The gate decides, per hidden
+    unit, how much of the up projection passes."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.gate = nn.Linear(cfg.d_model, cfg.d_ff, bias=cfg.bias)  # Wg: C -> d_ff
+        self.up = nn.Linear(cfg.d_model, cfg.d_ff, bias=cfg.bias)  # Wu: C -> d_ff
+        self.down = nn.Linear(cfg.d_ff, cfg.d_model, bias=cfg.bias)  # Wd: d_ff -> C
+        self.act_fn = ACTIVATIONS[cfg.activation]()
+        self.drop = nn.Dropout(cfg.dropout)
+        self.gated_in = HookPoint()  # x·Wg
+        self.up_in = HookPoint()  # x·Wu
+        self.act = HookPoint()  # act(x·Wg)
+        self.product = HookPoint()  # act(x·Wg) ⊙ x·Wu
+        self.out = HookPoint()
+
+    @staticmethod
+    def n_params(cfg: ModelConfig) -> int:
+        C, F = cfg.d_model, cfg.d_ff
+        return 3 * C * F + ((2 * F + C) if cfg.bias else 0)
+
+    def activate(self, h: torch.Tensor) -> torch.Tensor:
+        """The non-linearity alone (engine.model.ondemand recomputes a dropped step with it)."""
+        return self.act_fn(h)  # (B, T, d_ff)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        g = self.gated_in(self.gate(x))  # (B, T, d_ff)
+        u = self.up_in(self.up(x))  # (B, T, d_ff)
+        a = self.act(self.act_fn(g))  # (B, T, d_ff)
+        h = self.product(a * u)  # (B, T, d_ff)
+        return self.out(self.drop(self.down(h)))  # (B, T, C)
+
+
+def make_feedforward(cfg: ModelConfig) -> nn.Module:
+    """The feed-forward network the config names."""
+    return GatedFeedForward(cfg) if cfg.gated else FeedForward(cfg)
+
+
+def feedforward_class(cfg: ModelConfig) -> type[nn.Module]:
+    """Its class (for counting parameters)."""
+    return GatedFeedForward if cfg.gated else FeedForward

@@ -14,17 +14,21 @@ if TYPE_CHECKING:
 def norm_kind(cfg: "ModelConfig") -> str:
     """The norm of `cfg`: the one name the model (components.norms.NORMS) and the float64
     check both go by. LayerNorm is the only kind today; RMSNorm adds a config field here."""
-    return "layernorm"
+    return getattr(cfg, "norm_kind", "layernorm")
 
 
 # The float64 formula of each norm kind: (x, config, γ, β) -> normed x.
 FORMULAS = {
     "layernorm": lambda x, cfg, w, b: num.layer_norm(x, cfg.ln_eps, w, b),
+    "rmsnorm": lambda x, cfg, w, b: num.rms_norm(x, cfg.ln_eps, w, cfg.norm_offset),
 }
 
-_MODULE = {"ln1": "norm1", "ln2": "norm2", "ln_f": "norm_f"}  # the module whose weights it uses
+_MODULE = {"ln1": "norm1", "ln2": "norm2", "ln_f": "norm_f", "ln_pa": "norm_pa",
+           "ln_pf": "norm_pf"}  # the module whose weights it uses
 _WORDS = {"ln": ("LayerNorm of {x} recomputed with γ, β and ε={eps}",
-                 "用 γ、β 和 ε={eps} 重新计算 {x} 的层归一化")}
+                 "用 γ、β 和 ε={eps} 重新计算 {x} 的层归一化"),
+          "rms": ("RMSNorm of {x} recomputed: x / √(mean(x²) + ε) · ({offset}γ), ε={eps}",
+                  "重新计算 {x} 的 RMS 归一化：x / √(mean(x²) + ε) · ({offset}γ)，ε={eps}")}
 
 
 def _check(c):
@@ -32,10 +36,16 @@ def _check(c):
     # ε and the formula come from the config, never from the module checked.
     expected = FORMULAS[norm_kind(c.cfg)](c.x(0), c.cfg, c.param(f"{module}.weight"),
                                           c.param(f"{module}.bias"))
+    if norm_kind(c.cfg) == "rmsnorm":
+        offset = "1 + " if c.cfg.norm_offset else ""
+        return expected, [], ("rms", dict(x=c.inputs[0], eps=f"{c.cfg.ln_eps:g}",
+                                          offset=offset))
     return expected, [], ("ln", dict(x=c.inputs[0], eps=f"{c.cfg.ln_eps:g}"))
 
 
 def _weights(cfg: "ModelConfig", zh: bool) -> str:
+    if norm_kind(cfg) == "rmsnorm":
+        return f"γ [{cfg.d_model}]"
     return f"γ [{cfg.d_model}], β [{cfg.d_model}]"
 
 
@@ -43,9 +53,10 @@ _FORMULA = ("γ·(x−μ)/√(σ²+ε) + β",) * 2
 _AXES = ("batch", "context", "d_model")
 
 
-def _in_block(kind: str, en: str, zh: str) -> StepKind:
+def _in_block(kind: str, en: str, zh: str, guide: str = "") -> StepKind:
     return StepKind(kind, True, (en, zh), _FORMULA, _AXES,
-                    inputs=lambda p: p.wired(kind), check=_check, words=_WORDS, weights=_weights)
+                    inputs=lambda p: p.wired(kind), check=_check, words=_WORDS, weights=_weights,
+                    guide=guide)
 
 
 def _final_input(p: Place) -> list[str]:
@@ -55,6 +66,8 @@ def _final_input(p: Place) -> list[str]:
 KINDS = (
     _in_block("ln1", "LayerNorm 1", "层归一化 1"),
     _in_block("ln2", "LayerNorm 2", "层归一化 2"),
+    _in_block("ln_pa", "Norm after attention", "注意力之后的归一化", "post_vs_pre_norm"),
+    _in_block("ln_pf", "Norm after the FFN", "前馈网络之后的归一化", "post_vs_pre_norm"),
     StepKind("ln_f", False, ("Final LayerNorm", "最终层归一化"), _FORMULA, _AXES,
              inputs=_final_input, check=_check, words=_WORDS, weights=_weights),
 )

@@ -12,8 +12,16 @@ _AXES = ("batch", "context", "vocab")
 
 def _logits(c):
     expected = num.linear(c.x(0), c.param("lm_head.weight"), None)  # (B, T, C) · (V, C)ᵀ
-    fast = num.max_diff(c.got(), c.fast())
+    got, cap = c.got(), c.cfg.final_softcap
+    if cap:  # the fast forward returns the capped logits
+        got = cap * np.tanh(got.astype(np.float64) / cap)
+    fast = num.max_diff(got, c.fast())
     return expected, [fast], ("logits", dict(x=c.inputs[0], fast=f"{fast:.1e}"))
+
+
+def _capped(c):
+    cap = c.cfg.final_softcap
+    return cap * np.tanh(c.x(0) / cap), [], ("logits_capped", dict(c=f"{cap:g}"))
 
 
 def _probs(c):
@@ -40,7 +48,8 @@ def _recompute_logits(r):
 def _recompute_probs(r):
     from engine.model import ondemand
 
-    return ondemand.softmax(r.kept("logits"))
+    return ondemand.softmax(r.kept("logits_capped" if r.model.config.final_softcap
+                                   else "logits"))
 
 
 def _weights(cfg, zh: bool) -> str:
@@ -58,8 +67,16 @@ KINDS = (
                           "{fast})", "{x}·W_vocabᵀ，且与快速前向 model(ids) 一致（最大差值 {fast}）")},
         weights=_weights, recompute=_recompute_logits, chunked=True),
     StepKind(
+        "logits_capped", False, ("Logits soft-capped", "软上限后的逻辑值"),
+        ("c · tanh(logits / c)",) * 2, _AXES, inputs=lambda p: ["logits"], check=_capped,
+        words={"logits_capped": ("{c}·tanh(logits / {c}): no logit beyond ±{c}",
+                                 "{c}·tanh(logits / {c})：逻辑值不超出 ±{c}")}, chunked=True,
+        guide="logits"),
+    StepKind(
         "probs", False, ("Next-token probabilities", "下一个词元的概率"),
-        ("softmax(logits)",) * 2, _AXES, inputs=lambda p: ["logits"], check=_probs,
+        ("softmax(logits)",) * 2, _AXES,
+        inputs=lambda p: ["logits_capped" if p.cfg is not None and p.cfg.final_softcap
+                          else "logits"], check=_probs,
         words={"probs": ("softmax of the logits recomputed; every row sums to 1",
                          "重新计算 logits 的 softmax；每行之和为 1"),
                "probs.top": ("softmax of the logits recomputed; every row sums to 1; the {k} "

@@ -58,8 +58,22 @@ class LearnedPositions(nn.Embedding):
         return cfg.context_length * cfg.d_model
 
 
+class NoTable(nn.Module):
+    """Rotary positions: nothing is added to the tokens (attention turns q and k instead)."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+
+    def table(self, n: int | None = None) -> None:
+        return None
+
+    @staticmethod
+    def n_params(cfg: ModelConfig) -> int:
+        return 0
+
+
 POSITIONS: dict[str, type[nn.Module]] = {
-    "sinusoidal": SinusoidalPositions, "learned": LearnedPositions}
+    "sinusoidal": SinusoidalPositions, "learned": LearnedPositions, "rotary": NoTable}
 
 
 class Embedding(nn.Module):
@@ -72,6 +86,8 @@ class Embedding(nn.Module):
         self.wpe = POSITIONS[cfg.positional](cfg)
         self.drop = nn.Dropout(cfg.dropout)
         self.token = HookPoint()
+        self.scale = cfg.embed_scale  # Gemma: √d_model, so the tokens are not drowned
+        self.scaled = HookPoint()
         self.position = HookPoint()
         self.sum = HookPoint()
 
@@ -86,5 +102,9 @@ class Embedding(nn.Module):
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
         T = idx.shape[1]
         tok = self.token(self.wte(idx))  # (B, T, C)
+        if self.scale != 1.0:  # the factor rounded to the table's dtype, as transformers does
+            tok = self.scaled(tok * torch.tensor(self.scale, dtype=tok.dtype))  # (B, T, C)
+        if isinstance(self.wpe, NoTable):
+            return self.drop(tok)  # (B, T, C): positions enter in attention
         pos = self.position(self.position_table()[:T])  # (T, C), broadcast over the batch
         return self.drop(self.sum(tok + pos))  # (B, T, C)

@@ -15,8 +15,10 @@ if TYPE_CHECKING:
 
 
 def embedding_output(cfg: "ModelConfig") -> str:
-    """The step that enters block 0: every scheme today adds a table to the token vectors
-    (a rotary model's would be embed.token)."""
+    """The step that enters block 0: the sum of token vectors and position table, or for a
+    rotary model (no table) the token vectors themselves."""
+    if cfg.positional == "rotary":
+        return "embed.scaled" if cfg.embed_scale != 1.0 else "embed.token"
     return "embed.sum"
 
 
@@ -44,6 +46,11 @@ def _position(c):
     return table(c, c.trace.ids.shape[1]), [], (key, {})
 
 
+def _scaled(c):
+    s = c.cfg.embed_scale
+    return c.x(0) * np.float64(np.float32(s)), [], ("embed.scaled", dict(s=f"{s:.4g}"))
+
+
 def _sum(c):
     return c.x(0) + c.x(1)[None], [], ("embed.sum", {})
 
@@ -59,6 +66,12 @@ def _position_weights(cfg, zh):
 
 
 KINDS = (
+    StepKind(
+        "embed.scaled", False, ("Token embedding, scaled", "缩放后的词嵌入"),
+        ("E[ids] · √d_model",) * 2, ("batch", "context", "d_model"),
+        inputs=lambda p: ["embed.token"], check=_scaled, guide="embed.token",
+        words={"embed.scaled": ("the token vectors times {s} (√d_model)",
+                                "词元向量乘以 {s}（√d_model）")}),
     StepKind(
         "tokens", False, ("Token ids", "词元编号"),
         ("text → ids (compact vocabulary rows)", "文本 → 编号（紧凑词表中的行）"),

@@ -8,7 +8,7 @@ import torch.nn as nn
 
 from engine.config import ModelConfig
 from engine.model.components.attention import CausalSelfAttention
-from engine.model.components.feedforward import FeedForward
+from engine.model.components.feedforward import feedforward_class, make_feedforward
 from engine.model.components.norms import make_norm, norm_class
 from engine.model.hooks import HookPoint
 
@@ -16,10 +16,10 @@ from engine.model.hooks import HookPoint
 class Block(nn.Module):
     """Attention then feed-forward, each with a residual connection and a norm."""
 
-    def __init__(self, cfg: ModelConfig):
+    def __init__(self, cfg: ModelConfig, layer: int = 0):
         super().__init__()
-        self.attn = CausalSelfAttention(cfg)
-        self.ffn = FeedForward(cfg)
+        self.attn = CausalSelfAttention(cfg, layer)
+        self.ffn = make_feedforward(cfg)
         self.norm1 = make_norm(cfg)
         self.norm2 = make_norm(cfg)
         self.resid1 = HookPoint()
@@ -29,30 +29,53 @@ class Block(nn.Module):
 
     @staticmethod
     def n_params(cfg: ModelConfig) -> int:
-        return (CausalSelfAttention.n_params(cfg) + FeedForward.n_params(cfg)
+        return (CausalSelfAttention.n_params(cfg) + feedforward_class(cfg).n_params(cfg)
                 + 2 * norm_class(cfg).n_params(cfg))
 
 
 class PostNormBlock(Block):
     """The paper and the articles: LN(x + f(x))."""
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.ln1(self.norm1(self.resid1(x + self.attn(x))))  # (B, T, C)
+    def forward(self, x: torch.Tensor, rope: tuple | None = None) -> torch.Tensor:
+        x = self.ln1(self.norm1(self.resid1(x + self.attn(x, rope))))  # (B, T, C)
         return self.ln2(self.norm2(self.resid2(x + self.ffn(x))))  # (B, T, C)
 
 
 class PreNormBlock(Block):
     """GPT-2: x + f(LN(x)); the residual stream itself is never normed."""
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.resid1(x + self.attn(self.ln1(self.norm1(x))))  # (B, T, C)
+    def forward(self, x: torch.Tensor, rope: tuple | None = None) -> torch.Tensor:
+        """`rope`: the model's (cos, sin) when positions are rotary."""
+        x = self.resid1(x + self.attn(self.ln1(self.norm1(x)), rope))  # (B, T, C)
         return self.resid2(x + self.ffn(self.ln2(self.norm2(x))))  # (B, T, C)
 
 
+class SandwichBlock(Block):
+    """Gemma 2/3: x + LN'(f(LN(x))): each part's output is normed again before it is added."""
+
+    def __init__(self, cfg: ModelConfig, layer: int = 0):
+        super().__init__(cfg, layer)
+        self.norm_pa = make_norm(cfg)  # after attention
+        self.norm_pf = make_norm(cfg)  # after the feed-forward network
+        self.ln_pa = HookPoint()
+        self.ln_pf = HookPoint()
+
+    @staticmethod
+    def n_params(cfg: ModelConfig) -> int:
+        return Block.n_params(cfg) + 2 * norm_class(cfg).n_params(cfg)
+
+    def forward(self, x: torch.Tensor, rope: tuple | None = None) -> torch.Tensor:
+        a = self.ln_pa(self.norm_pa(self.attn(self.ln1(self.norm1(x)), rope)))  # (B, T, C)
+        x = self.resid1(x + a)  # (B, T, C)
+        f = self.ln_pf(self.norm_pf(self.ffn(self.ln2(self.norm2(x)))))  # (B, T, C)
+        return self.resid2(x + f)  # (B, T, C)
+
+
 # ModelConfig.norm -> the block that runs that wiring (wiring_steps.WIRINGS has the same keys).
-BLOCKS: dict[str, type[Block]] = {"post": PostNormBlock, "pre": PreNormBlock}
+BLOCKS: dict[str, type[Block]] = {"post": PostNormBlock, "pre": PreNormBlock,
+                                  "sandwich": SandwichBlock}
 
 
-def make_block(cfg: ModelConfig) -> Block:
-    """A block wired as the config says."""
-    return BLOCKS[cfg.norm](cfg)
+def make_block(cfg: ModelConfig, layer: int = 0) -> Block:
+    """Block `layer`, wired as the config says."""
+    return BLOCKS[cfg.norm](cfg, layer)

@@ -21,7 +21,13 @@ PRE = Wiring("pre", attn_in="ln1", ffn_in="ln2", out="resid2", final_norm=True, 
     "ln1": (IN,), "resid1": (IN, "attn.out"),
     "ln2": ("resid1",), "resid2": ("resid1", "ffn.out")})
 
-WIRINGS: dict[str, Wiring] = {w.name: w for w in (POST, PRE)}
+# Gemma 2/3: a norm before and after each part, x + LN'(f(LN(x))); four norms per block.
+SANDWICH = Wiring("sandwich", attn_in="ln1", ffn_in="ln2", out="resid2", final_norm=True,
+                  feeds={"ln1": (IN,), "ln_pa": ("attn.out",), "resid1": (IN, "ln_pa"),
+                         "ln2": ("resid1",), "ln_pf": ("ffn.out",),
+                         "resid2": ("resid1", "ln_pf")})
+
+WIRINGS: dict[str, Wiring] = {w.name: w for w in (POST, PRE, SANDWICH)}
 
 
 def wiring_of(cfg: "ModelConfig") -> Wiring:

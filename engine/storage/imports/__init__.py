@@ -15,6 +15,8 @@ import torch
 from engine.storage.checkpoint import (DEFAULT_NAME, Checkpoint, CheckpointError, checkpoint_info,
                           load_checkpoint)
 from engine.text.filetype import classify, not_regular, special_kind
+from engine.storage.imports.family_model import read_family_folder, read_gguf_checkpoint
+from engine.storage.imports.hf_files import FolderError, read_config_json
 from engine.storage.imports.huggingface import read_huggingface
 from engine.storage.imports.nanogpt import read_nanogpt
 from engine.storage.imports.vocab import TokenizerNeeded
@@ -22,20 +24,40 @@ from engine.storage.imports.vocab import TokenizerNeeded
 __all__ = ["open_model", "model_info", "ACCEPTED", "TokenizerNeeded", "CheckpointError"]
 
 ACCEPTED = ("accepted are a Transformer Explorer model (.safetensors), a nanoGPT checkpoint "
-            "(ckpt.pt) and a Hugging Face GPT-2 folder (config.json with model.safetensors or "
-            "pytorch_model.bin)")
+            "(ckpt.pt), a Hugging Face folder (config.json with its weights: GPT-2, Llama, "
+            "Mistral, Qwen2, Qwen3) and a GGUF file")
+
+
+def _hf(folder: Path, device: str | torch.device, tokenizer_from: str | Path | None,
+        chosen: Path | None = None) -> Checkpoint:
+    """A Hugging Face folder: GPT-2 by its own reader, the other families by theirs."""
+    try:
+        kind = read_config_json(folder).get("model_type")
+    except FolderError as e:
+        raise CheckpointError(str(e)) from None
+    if kind == "gpt2":
+        return read_huggingface(chosen or folder, device, tokenizer_from)
+    return read_family_folder(folder, device)
 _VOCAB_NAMES = ("meta.pkl", "vocab.json", "merges.txt", "tokenizer.json")
 
 
 def _folder(path: Path, device: str | torch.device,
             tokenizer_from: str | Path | None) -> Checkpoint:
     if (path / "config.json").is_file():
-        return read_huggingface(path, device, tokenizer_from)
+        return _hf(path, device, tokenizer_from)
     if classify(path / DEFAULT_NAME) == "checkpoint":
         return load_checkpoint(path / DEFAULT_NAME, device)
     if (path / "ckpt.pt").is_file():
         return read_nanogpt(path / "ckpt.pt", device, tokenizer_from)
     raise CheckpointError(f"'{path.name}' is a folder with no model in it; {ACCEPTED}")
+
+
+def _is_gguf(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"GGUF"
+    except OSError:
+        return False
 
 
 def open_model(
@@ -56,7 +78,9 @@ def open_model(
         raise CheckpointError(str(not_regular(path, special)))
     name = path.name
     if name == "config.json":
-        return read_huggingface(path.parent, device, tokenizer_from)
+        return _hf(path.parent, device, tokenizer_from)
+    if path.suffix.lower() == ".gguf" or _is_gguf(path):
+        return read_gguf_checkpoint(path, device)
     if name in _VOCAB_NAMES:  # never unpickled here: a vocabulary is not a model
         raise CheckpointError(f"'{name}' is a vocabulary, not a model; open the model beside "
                               "it (its vocabulary is found there)")
@@ -66,7 +90,7 @@ def open_model(
     hf_beside = (path.parent / "config.json").is_file()
     if kind == "safetensors":
         if hf_beside:
-            return read_huggingface(path, device, tokenizer_from)
+            return _hf(path.parent, device, tokenizer_from, chosen=path)
         raise CheckpointError(f"'{name}' is a safetensors file from another program with no "
                               f"config.json beside it; {ACCEPTED}")
     if kind in ("zip", "pickle"):

@@ -6,6 +6,7 @@ from typing import Any
 
 from engine.text.bpe import BpeError, bpe_files_in, find_gpt2_bpe, read_bpe
 from engine.storage.checkpoint import CheckpointError
+from engine.text.tokenizer_json import TokenizerJsonError, read_tokenizer_json
 from engine.text.fullvocab import CharTableBase, FullBase, FullTokenizer
 from engine.text.tokenizers import available_tokenizers, get_base
 from engine.storage.imports.pickles import read_plain_pickle
@@ -56,6 +57,15 @@ def tokenizer_at(path: str | Path, rows: int) -> FullTokenizer:
     try:
         return _full(read_bpe(path), rows)
     except BpeError as e:
+        # Not GPT-2's byte-level BPE: a tokenizer.json of another kind (SentencePiece BPE
+        # with byte fallback, a Llama 3 regex) is read by the tokenizers library itself.
+        json_path = path if path.is_file() else path / "tokenizer.json"
+        if json_path.name.endswith(".json") and json_path.name != "vocab.json" \
+                and json_path.is_file():
+            try:
+                return _full(read_tokenizer_json(json_path), rows)
+            except TokenizerJsonError as e2:
+                raise CheckpointError(str(e2)) from None
         raise CheckpointError(str(e)) from None
 
 

@@ -1,0 +1,171 @@
+"""A family's model built from its Architecture and Hugging Face-named weights, and opened from
+a Hugging Face folder or a GGUF file as a Checkpoint the whole app can show.
+
+Our decoder runs every family through the same components (engine.model.components): RMSNorm,
+rotary positions, grouped K/V heads, QK-norm, a sliding window, a gated feed-forward. Families
+whose block needs a part not built yet are refused in one line naming that part.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from engine.config import MAX_CONTEXT, ConfigError, ModelConfig
+from engine.devices import resolve_device
+from engine.model.decoder import GPT
+from engine.storage.checkpoint import Checkpoint, CheckpointError
+from engine.storage.imports.families import Architecture, ArchitectureError, \
+    architecture_from_config
+from engine.storage.imports.family_weights import read_safetensors
+from engine.storage.imports.gguf import read_gguf
+from engine.storage.imports.gguf_header import GgufError
+from engine.storage.imports.hf_files import FolderError, read_config_json, safetensor_files
+from engine.text.fullvocab import FullTokenizer
+from engine.text.tokenizer_json import TokenizerJsonBase, TokenizerJsonError, \
+    read_tokenizer_json
+
+ORIGIN = "huggingface"
+# Families whose every part the decoder has today.
+BUILT = ("llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2")
+NOT_YET = {"gemma3_text": "Gemma 3's four norms per block and local rotary "
+           "base", "gpt_neox": "the parallel residual block", "phi": "the parallel residual "
+           "block with one shared norm"}
+
+
+def model_config(arch: Architecture, where: str) -> ModelConfig:
+    """Our ModelConfig of an Architecture; ArchitectureError naming what is not built yet."""
+    if arch.family not in BUILT:
+        raise ArchitectureError(f"'{where}' is a {arch.family} model; opening it needs "
+                                f"{NOT_YET.get(arch.family, 'its block')}, not built yet "
+                                f"({', '.join(BUILT)} open today)")
+    if arch.out_bias != arch.mlp_bias:
+        raise ArchitectureError(f"'{where}': a bias on the attention output but not on the "
+                                "feed-forward (or the reverse) is not built yet")
+    scaling = None
+    if arch.extra.get("rope_divisors"):
+        scaling = {"kind": "divisors", "divisors": list(arch.extra["rope_divisors"])}
+    elif arch.rope_scaling is not None:
+        s = arch.rope_scaling
+        scaling = {"kind": s.kind, "factor": s.factor, "low_freq_factor": s.low_freq_factor,
+                   "high_freq_factor": s.high_freq_factor, "original_context": s.original_context}
+    default_hd = arch.d_model // arch.n_head if arch.d_model % arch.n_head == 0 else None
+    try:
+        return ModelConfig(
+            vocab_size=arch.vocab_size, d_model=arch.d_model, n_head=arch.n_head,
+            n_kv_head=arch.n_kv_head, n_layer=arch.n_layer,
+            context_length=min(arch.context_length, MAX_CONTEXT), d_ff=arch.d_ff, dropout=0.0,
+            positional="rotary", activation=arch.activation, tied=arch.tied,
+            bias=arch.out_bias, ln_eps=arch.norm_eps, norm_kind="rmsnorm",
+            norm_offset=arch.norm_offset,
+            head_dim=None if arch.head_dim == default_hd else arch.head_dim,
+            rope_theta=arch.rope_theta,
+            rotary_dim=None if arch.rotary_dim == arch.head_dim else arch.rotary_dim,
+            rope_scaling=scaling, gated=arch.gated, qkv_bias=arch.qkv_bias,
+            qk_norm=arch.qk_norm, sliding_window=arch.sliding_window,
+            sliding_layers=list(arch.sliding_layers) if arch.sliding_window else None,
+            embed_scale=arch.embed_scale, norm="sandwich" if arch.sandwich else "pre",
+            query_scale=arch.query_scale or None, attn_softcap=arch.attn_softcap,
+            final_softcap=arch.final_softcap,
+        ).validate()
+    except (ConfigError, TypeError, ValueError) as e:
+        raise ArchitectureError(f"'{where}' has a configuration this program cannot run: {e}") \
+            from None
+
+
+def our_state(arch: Architecture, hf: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Hugging Face's names -> ours (Wq | Wk | Wv side by side in one matrix)."""
+    out = {"embed.wte.weight": hf["model.embed_tokens.weight"],
+           "norm_f.weight": hf["model.norm.weight"],
+           "lm_head.weight": hf["model.embed_tokens.weight"] if arch.tied else hf["lm_head.weight"]}
+    for i in range(arch.n_layer):
+        p, o = f"model.layers.{i}.", f"blocks.{i}."
+        a = p + "self_attn."
+        out[o + "attn.qkv.weight"] = torch.cat([hf[a + f"{n}_proj.weight"] for n in "qkv"])
+        if arch.qkv_bias:
+            out[o + "attn.qkv.bias"] = torch.cat([hf[a + f"{n}_proj.bias"] for n in "qkv"])
+        out[o + "attn.proj.weight"] = hf[a + "o_proj.weight"]
+        if arch.out_bias:
+            out[o + "attn.proj.bias"] = hf[a + "o_proj.bias"]
+        if arch.qk_norm:
+            out[o + "attn.qnorm.weight"] = hf[a + "q_norm.weight"]
+            out[o + "attn.knorm.weight"] = hf[a + "k_norm.weight"]
+        for ours, theirs in (("gate", "gate_proj"), ("up", "up_proj"), ("down", "down_proj")):
+            out[o + f"ffn.{ours}.weight"] = hf[p + f"mlp.{theirs}.weight"]
+            if arch.mlp_bias:
+                out[o + f"ffn.{ours}.bias"] = hf[p + f"mlp.{theirs}.bias"]
+        out[o + "norm1.weight"] = hf[p + "input_layernorm.weight"]
+        if arch.sandwich:  # Gemma 2/3: a norm before and after each part
+            out[o + "norm_pa.weight"] = hf[p + "post_attention_layernorm.weight"]
+            out[o + "norm2.weight"] = hf[p + "pre_feedforward_layernorm.weight"]
+            out[o + "norm_pf.weight"] = hf[p + "post_feedforward_layernorm.weight"]
+        else:
+            out[o + "norm2.weight"] = hf[p + "post_attention_layernorm.weight"]
+    return out
+
+
+def build_family_model(arch: Architecture, hf: dict[str, torch.Tensor], where: str
+                       ) -> tuple[GPT, ModelConfig]:
+    """Our model with a family's weights (names and shapes already checked)."""
+    cfg = model_config(arch, where)
+    model = GPT(cfg, init_weights=False)
+    missing, unexpected = model.load_state_dict(our_state(arch, hf), strict=False)
+    missing = [k for k in missing if not k.endswith("lm_head.weight") or not cfg.tied]
+    if missing or unexpected:  # the table and the model disagree: a bug, said plainly
+        raise CheckpointError(f"'{where}': weights do not fit the model ({(missing or unexpected)[0]})")
+    return model.eval(), cfg
+
+
+def _checkpoint(model: GPT, cfg: ModelConfig, tokenizer: FullTokenizer, path: Path,
+                metadata: dict, device: str | torch.device) -> Checkpoint:
+    model.to(resolve_device(device)).eval()
+    return Checkpoint(model=model, tokenizer=tokenizer, model_config=cfg, train_config=None,
+                      step=0, history=[], trainer_state=None, path=path,
+                      metadata={"origin": ORIGIN, "tokenizer": tokenizer.name, **metadata},
+                      origin=ORIGIN)
+
+
+def _tokenizer(base: TokenizerJsonBase, rows: int) -> FullTokenizer:
+    try:
+        return FullTokenizer(base, rows)
+    except ValueError as e:
+        raise CheckpointError(str(e)) from None
+
+
+def read_family_folder(folder: Path, device: str | torch.device = "cpu") -> Checkpoint:
+    """A Hugging Face folder of one of the families (config.json, safetensors, tokenizer.json)."""
+    try:
+        hf_config = read_config_json(folder)
+        arch = architecture_from_config(hf_config, folder.name)
+        model_config(arch, folder.name)  # refuse what is not built before reading weights
+        files = safetensor_files(folder)
+        state = read_safetensors(files, arch, folder.name)
+        if not (folder / "tokenizer.json").is_file():
+            raise CheckpointError(f"'{folder.name}' has no tokenizer.json; its own tokenizer "
+                                  "is needed to read text the way the model does")
+        base = read_tokenizer_json(folder / "tokenizer.json")
+    except (ArchitectureError, FolderError, TokenizerJsonError) as e:
+        raise CheckpointError(str(e)) from None
+    model, cfg = build_family_model(arch, state, folder.name)
+    return _checkpoint(model, cfg, _tokenizer(base, cfg.vocab_size), folder,
+                       {"source": str(files[0]), "family": arch.family,
+                        "architecture": arch.to_dict(), "quantization": {}}, device)
+
+
+def read_gguf_checkpoint(path: Path, device: str | torch.device = "cpu") -> Checkpoint:
+    """A GGUF file (llama.cpp, Ollama, LM Studio) of one of the families."""
+    try:
+        got = read_gguf(path)
+        if got.tokenizer_json is None:
+            raise CheckpointError(f"'{path.name}' has no vocabulary of its own")
+        base = TokenizerJsonBase(path.name, got.tokenizer_json)
+    except (ArchitectureError, GgufError, TokenizerJsonError) as e:
+        raise CheckpointError(str(e)) from None
+    try:
+        model, cfg = build_family_model(got.arch, got.state, path.name)
+    except ArchitectureError as e:
+        raise CheckpointError(str(e)) from None
+    return _checkpoint(model, cfg, _tokenizer(base, cfg.vocab_size), path,
+                       {"source": str(path), "family": got.arch.family,
+                        "architecture": got.arch.to_dict(), "quantization": got.quantization,
+                        "quantized": got.quantized}, device)

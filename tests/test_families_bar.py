@@ -1,0 +1,132 @@
+"""The bar for each family (issue 19): a random small model made by transformers, its norm
+weights and biases perturbed so a wrong formula shows, on a Chinese + English prompt longer
+than its sliding window. Our next-token distribution equals transformers' (eager attention,
+float32) within 1e-4, the trace equals the fast forward, and every float64 check passes; the
+same model written to GGUF at several quantization types equals transformers reading that
+file."""
+import numpy as np
+import pytest
+import torch
+
+from engine.model.checks import check_all
+from engine.model.trace import run_trace
+from engine.storage.imports import open_model
+from engine.storage.checkpoint import CheckpointError
+from tests import tokenizer_helpers as th
+
+transformers = pytest.importorskip("transformers")
+from gguf import GGMLQuantizationType as Q  # noqa: E402
+
+from tests import gguf_helpers as gh  # noqa: E402
+
+PROMPT = ("注意力让每个词看见前面的词。Attention lets every token look at the tokens before "
+          "it; 模型预测下一个词。The cat sat on the mat.")
+SIZES = dict(vocab_size=400, hidden_size=256, intermediate_size=512, num_hidden_layers=3,
+             num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+             rms_norm_eps=1e-5)
+FAMILIES = {
+    "llama": {"rope_parameters": {"rope_type": "llama3", "rope_theta": 50000.0, "factor": 8.0,
+                                  "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                                  "original_max_position_embeddings": 64}},
+    "qwen2": {"tie_word_embeddings": True},
+    "mistral": {"sliding_window": 8},
+    "qwen3": {"head_dim": 32, "use_sliding_window": True, "sliding_window": 8,
+              "max_window_layers": 1},
+    "gemma": {"head_dim": 64},
+    "gemma2": {"head_dim": 32, "sliding_window": 8, "query_pre_attn_scalar": 48,
+               "attn_logit_softcapping": 3.0, "final_logit_softcapping": 2.0},
+}
+
+
+def reference(kind):
+    torch.manual_seed(0)
+    cfg = transformers.AutoConfig.for_model(kind, **{**SIZES, **FAMILIES[kind]})
+    cfg._attn_implementation = "eager"
+    model = transformers.AutoModelForCausalLM.from_config(cfg).float().eval()
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "norm" in name or name.endswith("bias"):
+                p.add_(torch.randn_like(p) * 0.3)
+    return model
+
+
+@pytest.fixture(scope="module")
+def tokenizer_file(tmp_path_factory):
+    return th.byte_level(tmp_path_factory.mktemp("tok") / "tokenizer.json", vocab_size=400)
+
+
+def saved(tmp_path, kind, tokenizer_file):
+    model = reference(kind)
+    folder = tmp_path / kind
+    model.save_pretrained(folder)
+    (folder / "tokenizer.json").write_bytes(tokenizer_file.read_bytes())
+    return model, folder
+
+
+def distributions(logits):
+    return torch.softmax(logits.double(), dim=-1).numpy()
+
+
+@pytest.mark.parametrize("kind", list(FAMILIES))
+def test_our_model_equals_transformers_traced_equals_fast_and_every_check_passes(
+        tmp_path, tokenizer_file, kind):
+    ref, folder = saved(tmp_path, kind, tokenizer_file)
+    ckpt = open_model(folder)
+    ids = ckpt.tokenizer.encode(PROMPT)
+    assert ids.tolist() == th.reference(tokenizer_file)(PROMPT, add_special_tokens=False)[
+        "input_ids"]
+    window = FAMILIES[kind].get("sliding_window")
+    assert len(ids) > 3 * (window or 8)  # the window slides many times
+    idx = torch.as_tensor(ids)[None]
+    with torch.no_grad():
+        ours = distributions(ckpt.model(idx)[0])
+        theirs = distributions(ref(idx).logits)
+    assert np.abs(ours - theirs).max() < 1e-4
+    trace = run_trace(ckpt.model, ids)
+    checks = check_all(ckpt.model, trace)
+    failed = [(c.name, c.max_abs_diff) for c in checks if not c.passed]
+    assert not failed
+    names = {c.name for c in checks}
+    assert {"rope.freq", "rope.cos", "blocks.0.attn.q_rot", "blocks.0.ffn.product"} <= names
+    if kind == "qwen3":
+        assert "blocks.0.attn.q_normed" in names
+    if kind == "gemma2":  # soft-capped scores and logits, four norms a block
+        assert {"blocks.0.attn.capped", "logits_capped", "blocks.0.ln_pa", "blocks.0.ln_pf"} \
+            <= names
+        assert np.abs(trace.values("logits_capped")).max() <= 2.0
+    assert trace["blocks.0.attn.k"].shape[1] == 2  # each K/V head once
+    if window:  # the mask of a sliding block hides keys `window` back
+        masked = trace.values(f"blocks.{2}.attn.masked")[0, 0]
+        assert np.isneginf(masked[20, 20 - window]) and np.isfinite(masked[20, 21 - window])
+
+
+@pytest.mark.parametrize("kind", ["llama", "qwen2", "qwen3"])
+@pytest.mark.parametrize("qtype", [Q.Q8_0, Q.Q4_K, Q.Q6_K])
+def test_gguf_equals_transformers_reading_the_same_file(tmp_path, tokenizer_file, kind, qtype):
+    if kind == "qwen3":  # transformers reads no sliding window from GGUF: compare without one
+        FAMILIES_NO_WINDOW = {**FAMILIES["qwen3"], "use_sliding_window": False}
+        torch.manual_seed(0)
+        cfg = transformers.AutoConfig.for_model(kind, **{**SIZES, **FAMILIES_NO_WINDOW})
+        model = transformers.AutoModelForCausalLM.from_config(cfg).eval()
+    else:
+        model = reference(kind)
+    path = gh.write_gguf(tmp_path / "m.gguf", model, tokenizer_file, qtype, kind=kind)
+    ckpt = open_model(path)
+    ref, ref_tok = gh.transformers_reads(path)
+    ids = ckpt.tokenizer.encode(PROMPT)
+    assert ids.tolist() == ref_tok(PROMPT, add_special_tokens=False)["input_ids"]
+    assert ckpt.metadata["quantization"].get(qtype.name) and ckpt.metadata["quantized"]
+    idx = torch.as_tensor(ids)[None]
+    with torch.no_grad():
+        assert np.abs(distributions(ckpt.model(idx)[0]) - distributions(ref(idx).logits)).max() \
+            < 1e-4
+
+
+@pytest.mark.parametrize("kind", ["gemma3_text", "gpt_neox", "phi"])
+def test_a_family_not_built_yet_is_one_line(tmp_path, tokenizer_file, kind):
+    cfg = transformers.AutoConfig.for_model(kind, **{**SIZES, "head_dim": 64})
+    folder = tmp_path / kind
+    transformers.AutoModelForCausalLM.from_config(cfg).save_pretrained(folder)
+    with pytest.raises(CheckpointError, match="not built yet") as e:
+        open_model(folder)
+    assert "\n" not in str(e.value)
