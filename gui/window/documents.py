@@ -45,6 +45,7 @@ class Documents(QObject):
         self.context = context
         self.recent = recent
         self._lasting: tuple[str, Callable[[], str]] | None = None  # (text, how to re-word it)
+        self._fell_back = False  # the bundled model was shown after a first open failed
         self.jobs = FileJobs(window, APP_TITLE)  # a proper name: the same in every language
 
     def _status(self, text: str, timeout: int = 8000,
@@ -155,18 +156,52 @@ class Documents(QObject):
         tokenizer = form.tokenizer_name()
         context_length = form.model_config().context_length
         val_fraction = form.train_config().val_fraction
+        # An imported model's own vocabulary (a GPT-2 folder's vocab.json) has no registry
+        # name: the text is read with that model's tokenizer, and the model stays to be
+        # trained on it (Continue training).
+        own = self.session.tokenizer if self._keeps_model() else None
 
         def job(report):
             return load_corpus(path, tokenizer=tokenizer, context_length=context_length,
-                               val_fraction=val_fraction, progress=report, encoding=encoding)
+                               val_fraction=val_fraction, progress=report, encoding=encoding,
+                               vocab_from=own)
 
         name = Path(path).name
         label = self.tr("Tokenizing {0} with {1}…").format(name, tokenizer)
         self._status(label)
+        opened = self._on_text_for_model if own is not None else self._on_text_opened
         self.jobs.run(job, label,
-                      lambda corpus: self._on_text_opened(path, corpus, note, encoding),
+                      lambda corpus: opened(path, corpus, note, encoding),
                       lambda exc: self._on_open_failed(
                           exc, self.tr("Opening {0} failed.").format(name)))
+
+    def _keeps_model(self) -> bool:
+        """Whether a text opened now is for the model shown: an imported model whose own
+        vocabulary no registry tokenizer could rebuild (engine.text.corpus keeps it)."""
+        s = self.session
+        return (s.model is not None and s.tokenizer is not None
+                and s.tokenizer.name == self.training.tokenizer_name()
+                and hasattr(s.tokenizer.base, "to_dict") and self.run.resumable is not None)
+
+    def _on_text_for_model(self, path: str, corpus, note: str, encoding: str | None) -> None:
+        """The text of an imported model, in its own tokens: the model, its weights and its
+        Continue training stay; the context becomes the text's first lines."""
+        s = self.session
+        s.set_corpus(path, corpus, encoding)
+        config = s.model.config
+        head = corpus.tokenizer.decode(corpus.train[: HEAD_WINDOWS * config.context_length + 512])
+        self.context.set_text(first_lines(head, corpus.tokenizer,
+                                          min(config.context_length, FIRST_CONTEXT_TOKENS)))
+        self.recent.remember(path)
+        n_tokens = corpus.n_tokens
+        model_name = corpus.tokenizer.name
+
+        def message() -> str:
+            return self.tr("Opened {0}: {1} tokens in the model's own vocabulary ({2}). "
+                           "Continue training trains this model on it.").format(
+                Path(path).name, f"{n_tokens:,}", model_name)
+
+        self._status(note or message(), 0, None if note else message)
 
     def _on_text_opened(self, path: str, corpus, note: str, encoding: str | None) -> None:
         from engine.model.decoder import new_model
@@ -308,6 +343,11 @@ class Documents(QObject):
             self._status(self.tr("Cancelled."))
             return
         self._status(failed)
+        if self.session.model is None and not self._fell_back:
+            # Nothing was shown yet (a path given at launch was refused): show the bundled
+            # model rather than an empty window; once, should that fail too.
+            self._fell_back = True
+            QTimer.singleShot(0, self.load_default)
         if isinstance(exc, (ValueError, OSError)):
             dialogs.show_exception(self.window, exc, headline=failed)
         else:

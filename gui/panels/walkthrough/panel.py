@@ -14,7 +14,17 @@ from typing import Callable
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, Slot
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QSplitter,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine.model.checks import Check
 from engine.model.trace import Trace
@@ -86,7 +96,8 @@ class WalkthroughPanel(Translated, FitsDock, QWidget):
         self.toolbar.svg_button.clicked.connect(lambda: self.export_image("svg"))
         self.step_list = StepList()
         self.step_list.currentRowChanged.connect(self._on_row_changed)
-        self.step_list.installEventFilter(self)
+        # ← → from any widget of the panel (gui keys go to the focused widget first).
+        QApplication.instance().installEventFilter(self)
         self.words = WordsView()
         self.values = ValuesView(self._labels)
         self.values.form.slice_changed.connect(self._show_values)
@@ -230,10 +241,29 @@ class WalkthroughPanel(Translated, FitsDock, QWidget):
             self._set_index(self._names.index(name), notify=False)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        if obj is self.step_list and event.type() == QEvent.Type.KeyPress:
-            if self._arrow(event):
-                return True
+        # ShortcutOverride comes first to the focused widget (spin boxes, the table, buttons,
+        # the heatmap): ← and → move the walkthrough from anywhere in it but a text field.
+        if event.type() in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride) \
+                and isinstance(obj, QWidget) and self._owns_keys(obj) \
+                and self._is_arrow(event):
+            if event.type() == QEvent.Type.KeyPress:
+                self._arrow(event)
+            event.accept()
+            return True
         return super().eventFilter(obj, event)
+
+    def _owns_keys(self, widget: QWidget) -> bool:
+        """Whether ← → in `widget` belong to the walkthrough: inside it, and not where they
+        move a text cursor (a line edit, a spin box's digits, a text box)."""
+        if widget is not self and not self.isAncestorOf(widget):
+            return False
+        return not isinstance(widget, (QLineEdit, QAbstractSpinBox, QPlainTextEdit, QTextEdit))
+
+    @staticmethod
+    def _is_arrow(event: QEvent) -> bool:
+        return (isinstance(event, QKeyEvent)
+                and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+                and event.key() in (Qt.Key.Key_Left, Qt.Key.Key_Right))
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
         if not self._arrow(event):
@@ -358,6 +388,7 @@ class WalkthroughPanel(Translated, FitsDock, QWidget):
         """Stop background work (the window calls this on close)."""
         stop_worker(self._article_worker)
         self._checks.shutdown()
+        QApplication.instance().removeEventFilter(self)
 
     @Slot(str)
     def _on_checked(self, name: str) -> None:
