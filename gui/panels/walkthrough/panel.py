@@ -33,6 +33,7 @@ from gui.panels.walkthrough.checks import StepChecks, verdict
 from gui.panels.walkthrough.describe import describe
 from gui.panels.walkthrough.export import StepExport
 from gui.panels.walkthrough.labels import TraceLabels, outline
+from gui.panels.walkthrough.model_map import ModelMap
 from gui.panels.walkthrough.step_list import StepList
 from gui.panels.walkthrough.table_model import StepTableModel
 from gui.panels.walkthrough.toolbar import Toolbar
@@ -98,6 +99,8 @@ class WalkthroughPanel(Translated, FitsDock, QWidget):
         self.step_list.currentRowChanged.connect(self._on_row_changed)
         # ← → from any widget of the panel (gui keys go to the focused widget first).
         QApplication.instance().installEventFilter(self)
+        self.model_map = ModelMap(self.session.lang)
+        self.model_map.step_clicked.connect(self.go_to)
         self.words = WordsView()
         self.values = ValuesView(self._labels)
         self.values.form.slice_changed.connect(self._show_values)
@@ -120,11 +123,21 @@ class WalkthroughPanel(Translated, FitsDock, QWidget):
         detail.setStretchFactor(1, 1)
         detail.setSizes([170, 150])  # the default dock: the check and guide text's first lines
         detail.setChildrenCollapsible(False)
+        # The model map under the step list: the whole model at a glance, the step lit, a click
+        # goes to a step (gui.panels.walkthrough.model_map).
+        steps = QSplitter(Qt.Orientation.Vertical)
+        steps.addWidget(self.step_list)
+        steps.addWidget(self.model_map)
+        steps.setStretchFactor(0, 2)
+        steps.setStretchFactor(1, 3)
+        steps.setChildrenCollapsible(False)
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.step_list)
+        split.addWidget(steps)
         split.addWidget(detail)
         split.setStretchFactor(1, 1)
-        split.setSizes([340, 1000])
+        split.setSizes([250, 1000])
+        split.setChildrenCollapsible(False)
+        steps.setSizes([240, 360])
 
         content = QWidget()
         cl = QVBoxLayout(content)
@@ -145,6 +158,7 @@ class WalkthroughPanel(Translated, FitsDock, QWidget):
 
     @Slot()
     def _on_language_changed(self, *_args: object) -> None:
+        self.model_map.set_language(self.lang)
         self._retranslate()
 
     def _empty_text(self) -> str:
@@ -225,6 +239,7 @@ class WalkthroughPanel(Translated, FitsDock, QWidget):
         self._index = index
         name = self._names[index]
         self.step_list.select(name)
+        self.model_map.show_current(name)
         self._show_current()
         if notify:
             self.session.set_focus(name)
@@ -333,6 +348,8 @@ class WalkthroughPanel(Translated, FitsDock, QWidget):
         if layout != self._list_layout:
             self._list_layout = layout
             self.step_list.show_outline(outline(trace, self.lang))
+            self.model_map.show_steps([(name, shape) for name, shape, _title in layout],
+                                      keep)
         if not self._names:
             self._index = -1
             self.empty.show_empty()
