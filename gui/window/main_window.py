@@ -27,6 +27,7 @@ from gui.window.followed import FollowedRuns
 from gui.window.recent import RecentFiles
 from gui.window.status import StatusFields
 from gui.window.tracing import TraceService
+from gui import plot_menus
 from gui.widgets.language import Translated
 
 DEFAULT_SIZE = (1800, 1050)  # fits a 1920x1080 screen; shows five panels with readable labels
@@ -190,6 +191,7 @@ class MainWindow(Translated, QMainWindow):
         self.actions_.retranslate(i18n.current())
         self.status.retranslate()
         self.documents.retranslate(self.statusBar().currentMessage())
+        plot_menus.retranslate(self)  # pyqtgraph's right-click menus, worded when made
 
     def _retitle_docks(self) -> None:
         dock_layout.retitle(self.docks)

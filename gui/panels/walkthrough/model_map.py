@@ -131,7 +131,7 @@ class ModelMap(QGraphicsView):
             step_label=step_label,
             group_title=lambda part: _tr(_GROUPS[part]) if part in _GROUPS else part,
             mini_label=lambda part: (_tr(_MINI[part]) if part in _MINI else part[:3]),
-            block_title=lambda i: _tr("Block {0}").format(i),
+            block_title=lambda i: QCoreApplication.translate("ModelMap", "Block {0}").format(i),
             tooltip=tooltip,
         )
 
