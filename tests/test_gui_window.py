@@ -107,3 +107,16 @@ def test_arrows_step_the_walkthrough_from_any_of_its_widgets_but_text_fields(win
     other = window.training_panel.findChildren(QPushButton)[0]
     qtbot.keyClick(other, Qt.Key.Key_Right)
     assert panel.current_name() == names[i]
+
+
+def test_the_overfitting_hint_counts_the_model_the_status_bar_counts(window, qtbot, tmp_path):
+    text = tmp_path / "small.txt"
+    text.write_text("A short text about cats and dogs, far too small for this model. " * 20,
+                    encoding="utf-8")
+    s = window.session
+    with qtbot.waitSignal(s.model_changed, timeout=60_000):
+        window.open_path(str(text))
+    qtbot.waitUntil(lambda: window.training_panel.form.suggestion is not None, timeout=10_000)
+    shown = window.training_panel.form.suggestion.params
+    assert shown == s.model.num_params()
+    assert f"{shown:,}" in window.status.params_label.text()

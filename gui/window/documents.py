@@ -222,6 +222,7 @@ class Documents(QObject):
         self.run.clear_result()
         self.run.set_resumable(None)
         s.set_snapshots(None)  # they belong to another model
+        s.model_origin = None  # a new model, named after its text
         s.set_model(model, corpus.tokenizer, history=[])
         # A full context window of the text, from its first paragraph of prose.
         head = corpus.tokenizer.decode(corpus.train[: HEAD_WINDOWS * cfg.context_length + 512])
@@ -308,6 +309,7 @@ class Documents(QObject):
         if corpus_path is not None and corpus_path != s.corpus_path:
             s.set_corpus(corpus_path, None)  # tokenized when training starts
         s.set_snapshots(None)  # they belong to another model
+        s.model_origin = None if default else path
         s.set_model(ckpt.model, ckpt.tokenizer, history=list(ckpt.history or []))
         if not default:
             self.training.apply_model_settings()
