@@ -39,6 +39,7 @@ def test_a_text_opened_on_an_imported_gpt2_is_read_with_its_own_tokenizer(
     folder, _ref = hf_folder
     _open(window, qtbot, folder)
     s = window.session
+    assert window.windowTitle().startswith("my-gpt2"), "named after its folder, not the text"
     model, tokenizer = s.model, s.tokenizer
     other = tmp_path / "other.txt"
     other.write_text("The lazy dog sleeps while the quick fox runs. " * 60, encoding="utf-8")
@@ -51,6 +52,7 @@ def test_a_text_opened_on_an_imported_gpt2_is_read_with_its_own_tokenizer(
     assert list(s.corpus.train[:len(tokenizer.encode(head))]) == list(tokenizer.encode(head))
     assert window.run.resumable is not None  # Continue training is still offered
     assert window.training_panel.form.continue_box.isEnabled()
+    assert window.windowTitle().startswith("my-gpt2")
 
 
 def test_a_refused_model_keeps_what_was_shown(window, qtbot, tmp_path, no_leftovers):
@@ -120,3 +122,23 @@ def test_the_overfitting_hint_counts_the_model_the_status_bar_counts(window, qtb
     shown = window.training_panel.form.suggestion.params
     assert shown == s.model.num_params()
     assert f"{shown:,}" in window.status.params_label.text()
+
+
+def test_save_proposes_a_path_it_accepts_for_an_imported_model(
+        text_window, qtbot, hf_folder, monkeypatch, no_leftovers):
+    pytest.importorskip("transformers")
+    window = text_window
+    folder, _ref = hf_folder
+    _open(window, qtbot, folder)
+    proposed = []
+
+    def ask(parent, title, start, filters):
+        proposed.append(start)
+        return start
+
+    monkeypatch.setattr(dialogs, "ask_save_path", ask)
+    assert window.documents.save_model_as(), no_leftovers
+    path = Path(proposed[0])
+    assert path.parent == folder.parent and path.name == "my-gpt2-tuned.safetensors"
+    assert path.is_file() and not no_leftovers  # saved, no refusal shown
+    assert window.windowTitle().startswith("my-gpt2-tuned.safetensors")

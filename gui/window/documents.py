@@ -370,7 +370,7 @@ class Documents(QObject):
             dialogs.show_error(self.window, self.tr("Training is running"), self.tr(
                 "Stop training (Shift+F5) before saving; the weights are kept."))
             return False
-        start = self.session.model_path or str(Path(self.recent.last_dir()) / "model.safetensors")
+        start = self.session.model_path or self._new_model_path()
         path = dialogs.ask_save_path(self.window, self.tr("Save model"), start,
                                      self._model_filter())
         if not path:
@@ -382,6 +382,28 @@ class Documents(QObject):
             if Path(path).exists() and not dialogs.ask_replace(self.window, path):
                 return False
         return self._save_to(path, overwrite=True)
+
+    def _new_model_path(self) -> str:
+        """Where Save model proposes to write a model that has no file of ours yet: beside
+        the folder or file it was imported from (never into it: its model.safetensors is
+        Hugging Face's, which Save would refuse to replace), under a name not taken."""
+        origin = self.session.model_origin
+        if origin:
+            source = Path(origin)
+            if source.is_dir():
+                folder, stem = source.parent, source.name
+            elif source.name in (*MODEL_NAMES, "model.safetensors", "pytorch_model.bin"):
+                folder, stem = source.parent.parent, source.parent.name  # hf_gpt2/config.json
+            else:
+                folder, stem = source.parent, source.stem  # out/ckpt.pt
+            base = folder / f"{stem}-tuned.safetensors"
+        else:
+            base = Path(self.recent.last_dir()) / "model.safetensors"
+        candidate, n = base, 2
+        while candidate.exists():
+            candidate = base.with_name(f"{base.stem}-{n}{base.suffix}")
+            n += 1
+        return str(candidate)
 
     def export_history(self) -> bool:
         """Write the loss history of the current model to a CSV file the user picks."""
