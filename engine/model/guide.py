@@ -62,7 +62,7 @@ class GuideSection:
 
 def guide_path() -> Path:
     """Where the bundled guide (and default training corpus) lives."""
-    return Path(__file__).resolve().parent.parent / "resources" / "corpus" / "transformer_guide.txt"
+    return Path(__file__).resolve().parents[2] / "resources" / "corpus" / "transformer_guide.txt"
 
 
 def load_guide(path: Path | None = None) -> dict[str, GuideSection]:

@@ -213,6 +213,10 @@
 <context>
     <name>StepWords</name>
     <message>
+        <source>The shapes in this explanation are the guide's worked example (Article mode: {batch} windows of {context} tokens). Here this step is {shape}.</source>
+        <translation>这段讲解里的形状取自指南的示例（文章模式：{batch} 个窗口，每个 {context} 个词元）。此处这一步的形状是 {shape}。</translation>
+    </message>
+    <message>
         <source>weights: {w}</source>
         <translation>权重: {w}</translation>
     </message>
