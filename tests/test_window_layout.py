@@ -77,4 +77,18 @@ def test_key_controls_are_whole_in_their_docks_at_three_sizes(window, lang):
             problems[size] = found
         visible = [n for n, d in window.docks.items() if not d.visibleRegion().isEmpty()]
         assert 4 <= len(visible) <= 6, (size, visible)  # a few panels at once, with room
+    # After a run (Stop): the run's folder and the choice of weights appear above the plots;
+    # the form's rows keep their height.
+    t = window.training_panel
+    t.run_folder.setText("Run folder: /a/rather/long/path/to/the/runs/folder/2026-12-07_001")
+    t.run_folder.show()
+    t.keep_row.show()
+    t.progress.say(lambda: "Stopped at step 30 of 30: train loss 4.1, val loss 4.3. " * 2)
+    window.resize(*SIZES[0])
+    QApplication.processEvents()
+    docks.size(window, window.docks)
+    QApplication.processEvents()
+    found = _problems(window)
+    if found:
+        problems["after a run"] = found
     assert problems == {}
