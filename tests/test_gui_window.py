@@ -142,3 +142,56 @@ def test_save_proposes_a_path_it_accepts_for_an_imported_model(
     assert path.parent == folder.parent and path.name == "my-gpt2-tuned.safetensors"
     assert path.is_file() and not no_leftovers  # saved, no refusal shown
     assert window.windowTitle().startswith("my-gpt2-tuned.safetensors")
+
+
+def test_a_floating_dock_comes_back_on_screen_and_no_larger(qtbot):
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QGuiApplication
+
+    from gui.app import create_app
+    from gui.window import MainWindow, docks
+
+    create_app()
+    first = MainWindow(restore_layout=False, load_default=False)
+    first.show()
+    free = QGuiApplication.primaryScreen().availableGeometry()
+    big, gone = first.dock("history"), first.dock("tokens")
+    for dock, rect in ((big, QRect(free.left() + 10, free.top() + 10, free.width() + 400,
+                                   free.height() + 300)),
+                       (gone, QRect(free.right() + 5000, free.bottom() + 5000, 300, 200))):
+        dock.setFloating(True)
+        dock.setGeometry(rect)
+    qtbot.wait(10)
+    docks.save_layout(first)
+    first.close()
+    first.deleteLater()
+    second = MainWindow(restore_layout=True, load_default=False)
+    second.show()
+    try:
+        big, gone = second.dock("history"), second.dock("tokens")
+        assert big.isFloating() and free.contains(big.frameGeometry())
+        # Off every screen: docked back, or (Qt's own restore moves it) wholly on one.
+        assert not gone.isFloating() or free.contains(gone.frameGeometry())
+    finally:
+        second.close()
+        second.deleteLater()
+        qtbot.wait(1)
+
+
+def test_the_first_launch_fits_the_frame_in_the_free_area(qtbot):
+    from PySide6.QtGui import QGuiApplication
+
+    from gui.app import create_app
+    from gui.window import MainWindow
+
+    create_app()
+    w = MainWindow(restore_layout=False, load_default=False)
+    w.show()
+    try:
+        free = QGuiApplication.primaryScreen().availableGeometry()
+        qtbot.waitUntil(lambda: not w._size_on_show and free.contains(w.frameGeometry()),
+                        timeout=5_000)
+    finally:
+        w.close()
+        w.deleteLater()
+        qtbot.wait(1)

@@ -139,10 +139,13 @@ def keep_floating_on_screen(window: QMainWindow) -> None:
             dock.setFloating(False)
             continue
         free = screen.availableGeometry()
+        inner = dock.geometry()  # the frame (its title and edges) is around this
+        left, top = inner.x() - frame.x(), inner.y() - frame.y()
+        edges_w, edges_h = frame.width() - inner.width(), frame.height() - inner.height()
         width, height = min(frame.width(), free.width()), min(frame.height(), free.height())
         x = min(max(frame.x(), free.left()), free.right() - width + 1)
         y = min(max(frame.y(), free.top()), free.bottom() - height + 1)
-        dock.setGeometry(QRect(x, y, width, height))
+        dock.setGeometry(QRect(x + left, y + top, width - edges_w, height - edges_h))
 
 
 def save_layout(window: QMainWindow) -> None:
