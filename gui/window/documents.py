@@ -11,7 +11,8 @@ from PySide6.QtWidgets import QApplication, QMainWindow
 from engine.training.job import Cancelled, StartFrom
 from gui import dialogs, resources
 from gui.session import Session
-from gui.window.context import ContextBox, first_lines
+from gui.window.context import ContextBox, first_lines, head_context
+from gui.window.model_paths import proposed_model_path
 from gui.window.jobs import FileJobs
 from gui.window.recent import RecentFiles
 
@@ -21,7 +22,6 @@ MODEL_SUFFIXES = (".safetensors", ".pt", ".bin")  # ours, nanoGPT's ckpt.pt, pyt
 # as a model (engine.storage.imports says what to open for a vocabulary file).
 MODEL_NAMES = ("config.json", "meta.pkl", "vocab.json", "merges.txt", "tokenizer.json")
 HEAD_WINDOWS = 16  # a newly opened text's first context is read from this many windows of it
-HEAD_BYTES = 16_384  # of a text, for the first context of a model opened with it
 # The first context of an opened model fills its window up to this many tokens: GPT-2 small
 # reads 1,024, whose trace takes seconds and a gigabyte; the user can paste more.
 FIRST_CONTEXT_TOKENS = 256
@@ -370,7 +370,8 @@ class Documents(QObject):
             dialogs.show_error(self.window, self.tr("Training is running"), self.tr(
                 "Stop training (Shift+F5) before saving; the weights are kept."))
             return False
-        start = self.session.model_path or self._new_model_path()
+        start = self.session.model_path or proposed_model_path(self.session.model_origin,
+                                                               self.recent.last_dir())
         path = dialogs.ask_save_path(self.window, self.tr("Save model"), start,
                                      self._model_filter())
         if not path:
@@ -382,28 +383,6 @@ class Documents(QObject):
             if Path(path).exists() and not dialogs.ask_replace(self.window, path):
                 return False
         return self._save_to(path, overwrite=True)
-
-    def _new_model_path(self) -> str:
-        """Where Save model proposes to write a model that has no file of ours yet: beside
-        the folder or file it was imported from (never into it: its model.safetensors is
-        Hugging Face's, which Save would refuse to replace), under a name not taken."""
-        origin = self.session.model_origin
-        if origin:
-            source = Path(origin)
-            if source.is_dir():
-                folder, stem = source.parent, source.name
-            elif source.name in (*MODEL_NAMES, "model.safetensors", "pytorch_model.bin"):
-                folder, stem = source.parent.parent, source.parent.name  # hf_gpt2/config.json
-            else:
-                folder, stem = source.parent, source.stem  # out/ckpt.pt
-            base = folder / f"{stem}-tuned.safetensors"
-        else:
-            base = Path(self.recent.last_dir()) / "model.safetensors"
-        candidate, n = base, 2
-        while candidate.exists():
-            candidate = base.with_name(f"{base.stem}-{n}{base.suffix}")
-            n += 1
-        return str(candidate)
 
     def export_history(self) -> bool:
         """Write the loss history of the current model to a CSV file the user picks."""
@@ -512,20 +491,3 @@ class Documents(QObject):
 
     def shutdown(self) -> None:
         self.jobs.shutdown()
-
-
-def head_context(tokenizer, corpus_path: str | None, n_tokens: int) -> str:
-    """The first lines of the text at `corpus_path` as a first context ("" when unreadable)."""
-    if not (corpus_path and Path(corpus_path).is_file()):
-        return ""
-    from engine.text.textfile import DecodedStream, choose_decoding
-
-    try:
-        # Decoded as training would decode it (one home for the encoding rules); only the
-        # first chunk is read: the first lines are all we need, even of a huge file.
-        stream = DecodedStream(Path(corpus_path), choose_decoding(corpus_path),
-                               chunk_bytes=HEAD_BYTES)
-        text = next(iter(stream), "")
-    except (OSError, ValueError):
-        return ""
-    return first_lines(text, tokenizer, n_tokens)
