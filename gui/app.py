@@ -136,6 +136,7 @@ def create_window(path: str | None = None, lang: str | None = None, restore_layo
     window = MainWindow(lang=i18n.initial_language(lang), restore_layout=restore_layout,
                         load_default=path is None if load_default is None else load_default)
     if path is not None:
+        window.documents.default_if_refused = True  # never an empty window at launch
         QTimer.singleShot(0, lambda: window.open_path(path))
     return window
 

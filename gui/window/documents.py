@@ -45,7 +45,9 @@ class Documents(QObject):
         self.context = context
         self.recent = recent
         self._lasting: tuple[str, Callable[[], str]] | None = None  # (text, how to re-word it)
-        self._fell_back = False  # the bundled model was shown after a first open failed
+        # A path given at launch stands for the bundled model: refused, the bundled model is
+        # shown instead of an empty window (once; gui.app sets it).
+        self.default_if_refused = False
         self.jobs = FileJobs(window, APP_TITLE)  # a proper name: the same in every language
 
     def _status(self, text: str, timeout: int = 8000,
@@ -345,10 +347,8 @@ class Documents(QObject):
             self._status(self.tr("Cancelled."))
             return
         self._status(failed)
-        if self.session.model is None and not self._fell_back:
-            # Nothing was shown yet (a path given at launch was refused): show the bundled
-            # model rather than an empty window; once, should that fail too.
-            self._fell_back = True
+        if self.session.model is None and self.default_if_refused:
+            self.default_if_refused = False  # once, should the bundled model fail too
             QTimer.singleShot(0, self.load_default)
         if isinstance(exc, (ValueError, OSError)):
             dialogs.show_exception(self.window, exc, headline=failed)
