@@ -25,18 +25,16 @@ _SYMBOLS = {
     "attn.q": "Q", "attn.k": "K", "attn.v": "V", "attn.scores": "QKᵀ", "attn.scaled": "÷√d",
     "attn.pattern": "softmax", "attn.weighted": "A·V", "attn.concat": "concat",
     "attn.out": "W_O", "ffn.hidden": "W₁", "ffn.out": "W₂", "embed.sum": "E + PE",
-    "logits": "logits", "probs": "softmax",
+    "logits": "logits", "probs": "softmax", "embed.token": "E[ids]", "ln1": "LayerNorm",
+    "ln2": "LayerNorm",
 }
 _WORDS = {
     "attn.masked": QT_TRANSLATE_NOOP("ModelMap", "mask"),
     "ffn.act": QT_TRANSLATE_NOOP("ModelMap", "activation"),
-    "embed.token": QT_TRANSLATE_NOOP("ModelMap", "E[ids]"),
     "embed.position": QT_TRANSLATE_NOOP("ModelMap", "positions"),
     "tokens": QT_TRANSLATE_NOOP("ModelMap", "Token ids"),
     "resid1": QT_TRANSLATE_NOOP("ModelMap", "Add (residual)"),
     "resid2": QT_TRANSLATE_NOOP("ModelMap", "Add (residual)"),
-    "ln1": QT_TRANSLATE_NOOP("ModelMap", "LayerNorm"),
-    "ln2": QT_TRANSLATE_NOOP("ModelMap", "LayerNorm"),
     "ln_f": QT_TRANSLATE_NOOP("ModelMap", "Final LayerNorm"),
 }
 _GROUPS = {

@@ -32,7 +32,7 @@
         <translation>它的上下文长度为 {t} 个词元，文章需要 {a} 个</translation>
     </message>
     <message>
-        <source>This model cannot reproduce the article's shapes [4,16,64] → [4,4,16,16]: {problems}. Create a model with d_model 64, 4 heads and a context of at least 16 (the default settings).</source>
+        <source>This model cannot reproduce the article&apos;s shapes [4,16,64] → [4,4,16,16]: {problems}. Create a model with d_model 64, 4 heads and a context of at least 16 (the default settings).</source>
         <translation>此模型无法重现文章中的形状 [4,16,64] → [4,4,16,16]：{problems}。请创建一个 d_model 为 64、4 个头、上下文长度至少为 16 的模型（即默认设置）。</translation>
     </message>
     <message>
@@ -59,10 +59,6 @@
         <translation>激活</translation>
     </message>
     <message>
-        <source>E[ids]</source>
-        <translation>E[ids]</translation>
-    </message>
-    <message>
         <source>positions</source>
         <translation>位置</translation>
     </message>
@@ -73,10 +69,6 @@
     <message>
         <source>Add (residual)</source>
         <translation>相加（残差）</translation>
-    </message>
-    <message>
-        <source>LayerNorm</source>
-        <translation>LayerNorm</translation>
     </message>
     <message>
         <source>Final LayerNorm</source>
@@ -213,7 +205,7 @@
 <context>
     <name>StepWords</name>
     <message>
-        <source>The shapes in this explanation are the guide's worked example (Article mode: {batch} windows of {context} tokens). Here this step is {shape}.</source>
+        <source>The shapes in this explanation are the guide&apos;s worked example (Article mode: {batch} windows of {context} tokens). Here this step is {shape}.</source>
         <translation>这段讲解里的形状取自指南的示例（文章模式：{batch} 个窗口，每个 {context} 个词元）。此处这一步的形状是 {shape}。</translation>
     </message>
     <message>
