@@ -136,12 +136,13 @@ def create_window(path: str | None = None, lang: str | None = None, restore_layo
     window = MainWindow(lang=i18n.initial_language(lang), restore_layout=restore_layout,
                         load_default=path is None if load_default is None else load_default)
     if path is not None:
+        window.documents.default_if_refused = True  # never an empty window at launch
         QTimer.singleShot(0, lambda: window.open_path(path))
     return window
 
 
 def run(path: str | None = None, screenshot: str | None = None, panel: str | None = None,
-        lang: str | None = None) -> int:
+        lang: str | None = None, size: tuple[int, int] | None = None) -> int:
     """Show the window and run the event loop; with `screenshot`, save a PNG and exit."""
     t0 = time.perf_counter()
     app = create_app()
@@ -173,7 +174,7 @@ def run(path: str | None = None, screenshot: str | None = None, panel: str | Non
     if offers:
         QTimer.singleShot(0, offer)  # once the window is on screen, as the dialog's parent
     if screenshot:
-        _arrange_screenshot(app, window, screenshot, panel, t0)
+        _arrange_screenshot(app, window, screenshot, panel, t0, size)
     try:
         return app.exec()
     finally:
@@ -295,11 +296,13 @@ class TerminationGuard(QObject):
         self._writer.close()
 
 
-def _arrange_screenshot(app: QApplication, window, png: str, panel: str | None, t0: float) -> None:
+def _arrange_screenshot(app: QApplication, window, png: str, panel: str | None, t0: float,
+                        size: tuple[int, int] | None = None) -> None:
     """Once the first trace is drawn: raise `panel`, grab the window into `png`, quit."""
     from gui.window import DEFAULT_SIZE
 
-    window.resize(*DEFAULT_SIZE)
+    size = size or DEFAULT_SIZE
+    window.resize(*size)
 
     def grab() -> None:
         app.processEvents()
@@ -310,6 +313,11 @@ def _arrange_screenshot(app: QApplication, window, png: str, panel: str | None, 
         app.exit(0 if ok else 1)
 
     def ready() -> None:
+        from gui.window import docks
+
+        window.resize(*size)  # the asked size, whatever screen the platform pretends to have
+        app.processEvents()
+        docks.size(window, window.docks)  # the default proportions at that size
         if panel:
             window.raise_panel(panel)
         QTimer.singleShot(300, grab)  # let the raised panel lay out and paint

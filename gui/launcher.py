@@ -37,6 +37,15 @@ def _after_lang(args: Sequence[str]) -> Sequence[str]:
     return args[1:] if args and args[0].startswith("--lang=") else args
 
 
+def _size(text: str) -> tuple[int, int]:
+    """`1366x768` -> (1366, 768), for --size."""
+    width, sep, height = text.lower().partition("x")
+    if not sep or not width.isdigit() or not height.isdigit() or int(width) < 200 \
+            or int(height) < 200:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size like 1366x768")
+    return int(width), int(height)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Options of the desktop app (the CLI has its own parser in engine.cli.commands)."""
     parser = argparse.ArgumentParser(
@@ -50,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="open, wait until the panels are drawn, save the window to PNG, exit")
     parser.add_argument("--panel", choices=PANELS,
                         help="with --screenshot: bring this panel to the front first")
+    parser.add_argument("--size", type=_size, metavar="WxH",
+                        help="with --screenshot: the window's size (default: 1800x1050, "
+                        "less what the screen has)")
     parser.add_argument("--lang", choices=("en", "zh"), default=None,
                         help="language of panel titles and explanations (default: remembered, "
                         "else en)")
@@ -68,8 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = [command, "--help"]
         return cli_main(args)
     options = build_parser().parse_args(args)
-    if options.panel and not options.screenshot:
-        build_parser().error("--panel only applies with --screenshot")
+    if (options.panel or options.size) and not options.screenshot:
+        build_parser().error("--panel and --size only apply with --screenshot")
 
     # numpy's OpenBLAS defaults to one thread per core and spins while waiting; next to torch's
     # pool on a busy 2-core machine a 2,586 x 64 SVD (the embeddings map) took 1.4 s instead of
@@ -89,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gui.app import run
 
     return run(path=options.path, screenshot=options.screenshot, panel=options.panel,
-               lang=options.lang)
+               lang=options.lang, size=options.size)
 
 
 if __name__ == "__main__":

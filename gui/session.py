@@ -37,6 +37,9 @@ class Session(QObject):
         self.context_text: str = ""
         self.history: list[dict[str, Any]] = []  # StepRecord.to_dict() rows
         self.model_path: str | None = None  # where the model was loaded from / saved to
+        # The file or folder the shown model was opened from, also when it is not its document
+        # (an imported GPT-2 folder is never saved over): the window's title names it.
+        self.model_origin: str | None = None
         self.corpus_path: str | None = None
         self.focus: str = ""
         self.corpus = None  # engine.text.corpus.Corpus of corpus_path once tokenized, else None

@@ -32,7 +32,15 @@ AREAS: dict[str, tuple[str, ...]] = {
     "generation": ("gui/panels/generation/*.py", "gui/panels/history/*.py"),
     "views": ("gui/panels/tokens/*.py", "gui/panels/embeddings/*.py",
               "gui/panels/positional/*.py", "gui/panels/attention/*.py"),
+    # pyqtgraph's own right-click menus (its view box, plot options and export entries): its
+    # sources translate through Qt's translator in these contexts, so our catalogue carries them.
+    "plots": ("gui/plot_menus.py", "pyqtgraph:graphicsItems/ViewBox/ViewBoxMenu.py",
+              "pyqtgraph:graphicsItems/ViewBox/axisCtrlTemplate_generic.py",
+              "pyqtgraph:graphicsItems/PlotItem/PlotItem.py",
+              "pyqtgraph:graphicsItems/PlotItem/plotConfigTemplate_generic.py",
+              "pyqtgraph:GraphicsScene/GraphicsScene.py"),
 }
+PACKAGE_PREFIX = "pyqtgraph:"  # a glob inside the installed pyqtgraph package
 
 
 def _tool(name: str) -> str:
@@ -48,8 +56,23 @@ def ts_path(area: str) -> Path:
     return TS_DIR / f"{area}.ts"
 
 
+def _package_dir() -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec("pyqtgraph")
+    if spec is None or spec.origin is None:
+        raise SystemExit("pyqtgraph not found; install the project's dependencies (make setup)")
+    return Path(spec.origin).parent
+
+
 def sources(area: str) -> list[Path]:
-    return sorted({p for pattern in AREAS[area] for p in ROOT.glob(pattern)})
+    found: set[Path] = set()
+    for pattern in AREAS[area]:
+        if pattern.startswith(PACKAGE_PREFIX):
+            found.update(_package_dir().glob(pattern[len(PACKAGE_PREFIX):]))
+        else:
+            found.update(ROOT.glob(pattern))
+    return sorted(found)
 
 
 def update(areas: list[str]) -> None:

@@ -2,6 +2,8 @@
 of it. Also where a newly opened text's first context comes from."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QWidget
 
@@ -12,6 +14,7 @@ from gui.widgets.language import Translated
 _MARKUP = "#@<"  # heading and markup lines: "## overview", "@title-en ...", "<h1>"
 _SENTENCE_END = ".!?;:。！？；：…\"'”’)）"
 HEADING_CHARS = 60  # a shorter line that ends without punctuation reads as a heading
+HEAD_BYTES = 16_384  # of a text, for the first context of a model opened with it
 LONG_ENOUGH = 32  # tokens a paragraph needs to start the context (or the whole window, if less)
 
 
@@ -166,3 +169,20 @@ class ContextBox(Translated, QWidget):
         self._failure = exc
         self.info.setText(self.tr("Could not trace this text: {0}").format(exc))
         self.info.setStyleSheet("color: #b00020;")
+
+
+def head_context(tokenizer, corpus_path: str | None, n_tokens: int) -> str:
+    """The first lines of the text at `corpus_path` as a first context ("" when unreadable)."""
+    if not (corpus_path and Path(corpus_path).is_file()):
+        return ""
+    from engine.text.textfile import DecodedStream, choose_decoding
+
+    try:
+        # Decoded as training would decode it (one home for the encoding rules); only the
+        # first chunk is read: the first lines are all we need, even of a huge file.
+        stream = DecodedStream(Path(corpus_path), choose_decoding(corpus_path),
+                               chunk_bytes=HEAD_BYTES)
+        text = next(iter(stream), "")
+    except (OSError, ValueError):
+        return ""
+    return first_lines(text, tokenizer, n_tokens)

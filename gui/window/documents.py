@@ -12,7 +12,8 @@ from engine.training.job import Cancelled, StartFrom
 from engine.wording import in_language
 from gui import dialogs, i18n, resources
 from gui.session import Session
-from gui.window.context import ContextBox, first_lines
+from gui.window.context import ContextBox, first_lines, head_context
+from gui.window.model_paths import proposed_model_path
 from gui.window.jobs import FileJobs
 from gui.window.recent import RecentFiles
 
@@ -22,7 +23,6 @@ MODEL_SUFFIXES = (".safetensors", ".pt", ".bin")  # ours, nanoGPT's ckpt.pt, pyt
 # as a model (engine.storage.imports says what to open for a vocabulary file).
 MODEL_NAMES = ("config.json", "meta.pkl", "vocab.json", "merges.txt", "tokenizer.json")
 HEAD_WINDOWS = 16  # a newly opened text's first context is read from this many windows of it
-HEAD_BYTES = 16_384  # of a text, for the first context of a model opened with it
 # The first context of an opened model fills its window up to this many tokens: GPT-2 small
 # reads 1,024, whose trace takes seconds and a gigabyte; the user can paste more.
 FIRST_CONTEXT_TOKENS = 256
@@ -47,6 +47,9 @@ class Documents(QObject):
         self.context = context
         self.recent = recent
         self._lasting: tuple[str, Callable[[], str]] | None = None  # (text, how to re-word it)
+        # A path given at launch stands for the bundled model: refused, the bundled model is
+        # shown instead of an empty window (once; gui.app sets it).
+        self.default_if_refused = False
         self.jobs = FileJobs(window, APP_TITLE)  # a proper name: the same in every language
         # False: a failure to open is only signalled (open_failed), never a modal dialog that
         # nobody will answer (a --screenshot run).
@@ -160,18 +163,52 @@ class Documents(QObject):
         tokenizer = form.tokenizer_name()
         context_length = form.model_config().context_length
         val_fraction = form.train_config().val_fraction
+        # An imported model's own vocabulary (a GPT-2 folder's vocab.json) has no registry
+        # name: the text is read with that model's tokenizer, and the model stays to be
+        # trained on it (Continue training).
+        own = self.session.tokenizer if self._keeps_model() else None
 
         def job(report):
             return load_corpus(path, tokenizer=tokenizer, context_length=context_length,
-                               val_fraction=val_fraction, progress=report, encoding=encoding)
+                               val_fraction=val_fraction, progress=report, encoding=encoding,
+                               vocab_from=own)
 
         name = Path(path).name
         label = self.tr("Tokenizing {0} with {1}…").format(name, tokenizer)
         self._status(label)
+        opened = self._on_text_for_model if own is not None else self._on_text_opened
         self.jobs.run(job, label,
-                      lambda corpus: self._on_text_opened(path, corpus, note, encoding),
+                      lambda corpus: opened(path, corpus, note, encoding),
                       lambda exc: self._on_open_failed(
                           exc, self.tr("Opening {0} failed.").format(name)))
+
+    def _keeps_model(self) -> bool:
+        """Whether a text opened now is for the model shown: an imported model whose own
+        vocabulary no registry tokenizer could rebuild (engine.text.corpus keeps it)."""
+        s = self.session
+        return (s.model is not None and s.tokenizer is not None
+                and s.tokenizer.name == self.training.tokenizer_name()
+                and hasattr(s.tokenizer.base, "to_dict") and self.run.resumable is not None)
+
+    def _on_text_for_model(self, path: str, corpus, note: str, encoding: str | None) -> None:
+        """The text of an imported model, in its own tokens: the model, its weights and its
+        Continue training stay; the context becomes the text's first lines."""
+        s = self.session
+        s.set_corpus(path, corpus, encoding)
+        config = s.model.config
+        head = corpus.tokenizer.decode(corpus.train[: HEAD_WINDOWS * config.context_length + 512])
+        self.context.set_text(first_lines(head, corpus.tokenizer,
+                                          min(config.context_length, FIRST_CONTEXT_TOKENS)))
+        self.recent.remember(path)
+        n_tokens = corpus.n_tokens
+        model_name = corpus.tokenizer.name
+
+        def message() -> str:
+            return self.tr("Opened {0}: {1} tokens in the model's own vocabulary ({2}). "
+                           "Continue training trains this model on it.").format(
+                Path(path).name, f"{n_tokens:,}", model_name)
+
+        self._status(note or message(), 0, None if note else message)
 
     def _on_text_opened(self, path: str, corpus, note: str, encoding: str | None) -> None:
         from engine.model.decoder import new_model
@@ -192,6 +229,7 @@ class Documents(QObject):
         self.run.clear_result()
         self.run.set_resumable(None)
         s.set_snapshots(None)  # they belong to another model
+        s.model_origin = None  # a new model, named after its text
         s.set_model(model, corpus.tokenizer, history=[])
         # A full context window of the text, from its first paragraph of prose.
         head = corpus.tokenizer.decode(corpus.train[: HEAD_WINDOWS * cfg.context_length + 512])
@@ -278,6 +316,7 @@ class Documents(QObject):
         if corpus_path is not None and corpus_path != s.corpus_path:
             s.set_corpus(corpus_path, None)  # tokenized when training starts
         s.set_snapshots(None)  # they belong to another model
+        s.model_origin = None if default else path
         s.set_model(ckpt.model, ckpt.tokenizer, history=list(ckpt.history or []))
         if not default:
             self.training.apply_model_settings()
@@ -316,6 +355,9 @@ class Documents(QObject):
         self.open_failed.emit(" ".join((str(exc).strip() or type(exc).__name__).split()))
         if not self.dialogs:
             return
+        if self.session.model is None and self.default_if_refused:
+            self.default_if_refused = False  # once, should the bundled model fail too
+            QTimer.singleShot(0, self.load_default)
         if isinstance(exc, (ValueError, OSError)):
             dialogs.show_exception(self.window, exc, headline=failed)
         else:
@@ -336,7 +378,8 @@ class Documents(QObject):
             dialogs.show_error(self.window, self.tr("Training is running"), self.tr(
                 "Stop training (Shift+F5) before saving; the weights are kept."))
             return False
-        start = self.session.model_path or str(Path(self.recent.last_dir()) / "model.safetensors")
+        start = self.session.model_path or proposed_model_path(self.session.model_origin,
+                                                               self.recent.last_dir())
         path = dialogs.ask_save_path(self.window, self.tr("Save model"), start,
                                      self._model_filter())
         if not path:
@@ -456,20 +499,3 @@ class Documents(QObject):
 
     def shutdown(self) -> None:
         self.jobs.shutdown()
-
-
-def head_context(tokenizer, corpus_path: str | None, n_tokens: int) -> str:
-    """The first lines of the text at `corpus_path` as a first context ("" when unreadable)."""
-    if not (corpus_path and Path(corpus_path).is_file()):
-        return ""
-    from engine.text.textfile import DecodedStream, choose_decoding
-
-    try:
-        # Decoded as training would decode it (one home for the encoding rules); only the
-        # first chunk is read: the first lines are all we need, even of a huge file.
-        stream = DecodedStream(Path(corpus_path), choose_decoding(corpus_path),
-                               chunk_bytes=HEAD_BYTES)
-        text = next(iter(stream), "")
-    except (OSError, ValueError):
-        return ""
-    return first_lines(text, tokenizer, n_tokens)

@@ -18,7 +18,7 @@ from engine.training.runreader import is_run
 from gui import dialogs, settings
 from gui.run import RunController
 from gui.window.context import ContextBox
-from gui.window.documents import head_context
+from gui.window.context import head_context
 from gui.window.status import StatusFields
 
 LAST_RUN_KEY = "paths/last_run_dir"

@@ -27,6 +27,7 @@ from gui.window.followed import FollowedRuns
 from gui.window.recent import RecentFiles
 from gui.window.status import StatusFields
 from gui.window.tracing import TraceService
+from gui import plot_menus
 from gui.widgets.language import Translated
 
 DEFAULT_SIZE = (1800, 1050)  # fits a 1920x1080 screen; shows five panels with readable labels
@@ -81,7 +82,8 @@ class MainWindow(Translated, QMainWindow):
         self._default_state = self.saveState(dock_layout.LAYOUT_VERSION)
         # Dock proportions only take once the window is laid out: on first show, unless a
         # remembered layout was restored.
-        self._size_on_show = not (restore_layout and dock_layout.restore_layout(self))
+        self._restored = restore_layout and dock_layout.restore_layout(self)
+        self._size_on_show = not self._restored
         self._connect()
         self._update_status()
         self.status.update_title()
@@ -140,7 +142,23 @@ class MainWindow(Translated, QMainWindow):
         super().showEvent(event)
         if self._size_on_show:
             self._size_on_show = False
-            QTimer.singleShot(0, lambda: dock_layout.size(self, self.docks))
+            QTimer.singleShot(0, self._first_show)
+
+    def _first_show(self) -> None:
+        """First launch: the whole window, title bar included, inside the screen's free area
+        (the size asked before showing excludes the frame, which only exists once shown)."""
+        screen = self.screen()
+        if screen is not None and not self.isMaximized() and not self.isFullScreen():
+            free = screen.availableGeometry()
+            frame = self.frameGeometry()
+            extra_w, extra_h = frame.width() - self.width(), frame.height() - self.height()
+            width = min(self.width(), free.width() - extra_w)
+            height = min(self.height(), free.height() - extra_h)
+            if (width, height) != (self.width(), self.height()):
+                self.resize(width, height)
+            if not free.contains(self.frameGeometry()):
+                self.move(free.topLeft())
+        dock_layout.size(self, self.docks)
 
     def reset_layout(self) -> None:
         """Back to the default arrangement of the docks."""
@@ -173,6 +191,7 @@ class MainWindow(Translated, QMainWindow):
         self.actions_.retranslate(i18n.current())
         self.status.retranslate()
         self.documents.retranslate(self.statusBar().currentMessage())
+        plot_menus.retranslate(self)  # pyqtgraph's right-click menus, worded when made
 
     def _retitle_docks(self) -> None:
         dock_layout.retitle(self.docks)

@@ -82,6 +82,8 @@ class StatusFields:
             name = self._followed
         elif s.model_path:
             name = Path(s.model_path).name
+        elif s.model_origin:  # an imported model: its folder or file, not the text beside it
+            name = Path(s.model_origin).name
         elif s.corpus_path and Path(s.corpus_path) != resources.default_corpus_path():
             name = QCoreApplication.translate("StatusFields", "new model on {0}").format(
                 Path(s.corpus_path).name)

@@ -3,7 +3,15 @@ to show."""
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, Signal
-from PySide6.QtWidgets import QButtonGroup, QComboBox, QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gui.panels.attention.stages import CONTEXT, STAGE_NAMES, STAGES
 from gui.widgets.language import Translated
@@ -24,8 +32,13 @@ class AttentionForm(Translated, QWidget):
         self.stage_buttons: dict[str, QToolButton] = {}
         self.stage_group = QButtonGroup(self)
         self.stage_group.setExclusive(True)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        # Two rows, the block and the stage: on one, the stage buttons ran out of a 350 px
+        # dock (the default layout's middle column at 1366 x 768).
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.setSpacing(2)
+        layout = QHBoxLayout()
+        rows.addLayout(layout)
         self.overview_button = QToolButton()
         self.overview_button.setCheckable(True)
         self.overview_button.clicked.connect(self.overview_chosen)
@@ -33,12 +46,14 @@ class AttentionForm(Translated, QWidget):
         self.layer_label = QLabel()
         layout.addWidget(self.layer_label)
         layout.addWidget(self.layer_combo)
-        layout.addSpacing(12)
+        layout.addStretch(1)
+        layout = QHBoxLayout()
+        rows.addLayout(layout)
         self.stage_label = QLabel()
         layout.addWidget(self.stage_label)
         for i, name in enumerate(STAGES):
             if name == "mask":
-                layout.addSpacing(10)
+                layout.addSpacing(6)
             elif i:
                 layout.addWidget(QLabel("→"))
             b = QToolButton()

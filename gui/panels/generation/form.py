@@ -62,16 +62,22 @@ class SamplingForm(Translated, QWidget):
             controls.addWidget(w)
             controls.addSpacing(6)
         controls.addStretch(1)
-        controls.addWidget(self.step_button)
-        controls.addWidget(self.run_button)
-        controls.addWidget(self.count_spin)
-        controls.addWidget(self.tokens_label)
-        controls.addWidget(self.stop_button)
-        controls.addWidget(self.clear_button)
+        # The buttons on a row of their own: beside the settings they were pushed out of a
+        # 600 px dock (the default layout at 1366 x 768).
+        actions = QHBoxLayout()
+        actions.addWidget(self.step_button)
+        actions.addWidget(self.run_button)
+        actions.addWidget(self.count_spin)
+        actions.addWidget(self.tokens_label)
+        actions.addSpacing(6)
+        actions.addWidget(self.stop_button)
+        actions.addWidget(self.clear_button)
+        actions.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(prompt_row)
         layout.addLayout(controls)
+        layout.addLayout(actions)
         self._retranslate()
 
     def _retranslate(self) -> None:

@@ -28,6 +28,24 @@ def prompt_ids(tokenizer: Tokenizer, prompt: str) -> list[int]:
     return ids
 
 
+def readable(data: bytes) -> str:
+    """`data` as text, its bytes that are no UTF-8 character (yet) as "<e5 b9>"."""
+    out: list[str] = []
+    pending = bytearray()
+    # surrogateescape turns each undecodable byte into U+DC80..U+DCFF, so runs regroup.
+    for ch in data.decode("utf-8", "surrogateescape"):
+        if 0xDC80 <= ord(ch) <= 0xDCFF:
+            pending.append(ord(ch) - 0xDC00)
+            continue
+        if pending:
+            out.append("<" + " ".join(f"{b:02x}" for b in pending) + ">")
+            pending.clear()
+        out.append(ch)
+    if pending:
+        out.append("<" + " ".join(f"{b:02x}" for b in pending) + ">")
+    return "".join(out)
+
+
 @dataclass(frozen=True)
 class Bars:
     """The candidates drawn as bars: probabilities, pieces, the sampled one's index, and
@@ -103,12 +121,31 @@ class GeneratedText:
         return tokenizer.decode(np.array(self.gen_ids, dtype=np.int64))
 
     def pieces(self, tokenizer: Tokenizer) -> list[str]:
-        """The sampled tokens as text, one piece each (one piece for all when tokens are parts
-        of one character, which only decode together)."""
-        gen = np.array(self.gen_ids, dtype=np.int64)
-        whole = tokenizer.decode(gen) if len(gen) else ""
-        pieces = [tokenizer.decode(gen[i:i + 1]) for i in range(len(gen))]
-        return pieces if "".join(pieces) == whole else [whole]
+        """The sampled tokens as text, one piece per token; tokens that are parts of one
+        character (a byte-level BPE splits 年 into <e5 b9> and <b4>) are held together as one
+        piece, and bytes still waiting for the rest of their character are shown as the
+        Tokens panel shows them, "<e5 b9>", never as "�"."""
+        out: list[str] = []
+        pending = b""
+        for token in self.gen_ids:
+            data = tokenizer.piece_bytes(token)
+            if not data:  # the unknown id: as the engine decodes it
+                if pending:
+                    out.append(readable(pending))
+                    pending = b""
+                out.append(tokenizer.decode(np.array([token], dtype=np.int64)))
+                continue
+            pending += data
+            try:
+                out.append(pending.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                if exc.reason == "unexpected end of data":
+                    continue  # the next token may complete the character
+                out.append(readable(pending))
+            pending = b""
+        if pending:
+            out.append(readable(pending))
+        return out
 
     def bars(self, tokenizer: Tokenizer | None, sampling: dict) -> Bars:
         """The candidates to draw: re-shaped by `sampling` when the logits are here, else as

@@ -179,6 +179,7 @@ class HistoryPanel(Translated, QWidget):
             self._cache = SnapshotCache(store) if store is not None else None
             self._loader = None  # its loaded step named a snapshot of the old store
             self.scrubber.set_steps([])
+            self.sample.clear()  # written by a snapshot of the old store
         self.reload_steps()
 
     @Slot()

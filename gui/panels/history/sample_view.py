@@ -45,6 +45,13 @@ class SampleView(Translated, QWidget):
         self._prompt = prompt
         self.show_sample("", False)
 
+    def clear(self) -> None:
+        """No sample shown (the snapshots it came from are gone: another run, another model)."""
+        self._step = None
+        self._prompt = self._text = ""
+        self.title.clear()
+        self.browser.clear()
+
     def _show_title(self) -> None:
         if self._step is None:
             return

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -23,6 +24,8 @@ from gui.widgets.export import install_export_menu
 from gui.widgets.language import Translated
 
 # Distinct, print-safe line colours (matplotlib's tab10), readable on white.
+LEGEND_MIN_CURVES_PX = 260  # the plot keeps at least this much beside its legend
+
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf")
 
@@ -50,9 +53,10 @@ class WavesView(Translated, QWidget):
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         for name in ("left", "bottom"):
             self.plot.getAxis(name).enableAutoSIPrefix(False)
-        self.legend = self.plot.addLegend(offset=(-8, 8), labelTextColor=(30, 30, 30),
-                                          brush=pg.mkBrush(255, 255, 255, 225),
-                                          pen=pg.mkPen(180, 180, 180))
+        self.legend = self.plot.addLegend(offset=(-4, 4), labelTextColor=(30, 30, 30))
+        # The legend sits in a margin right of the curves, never over them; in a narrow plot
+        # it is left out, and the dimension list beside, coloured as the curves, names them.
+        self.legend.setParentItem(self.plot.getPlotItem())
         # Label to the left of the line, at the bottom, clear of the legend in the top corner.
         self.context_line = pg.InfiniteLine(
             angle=90, movable=False, pen=pg.mkPen(200, 30, 30, style=Qt.PenStyle.DashLine),
@@ -163,6 +167,19 @@ class WavesView(Translated, QWidget):
         self.context_line.label.setFormat(self.tr("context ends (T = {0})").format(T))
 
     # -- drawing -------------------------------------------------------------------------------
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._place_legend()
+
+    def _place_legend(self) -> None:
+        """The legend in a right margin of the plot when the curves keep LEGEND_MIN_CURVES_PX
+        beside it, else hidden (the dimension list, in the curves' colours, names them)."""
+        item = self.plot.getPlotItem()
+        width = self.legend.boundingRect().width() + 8
+        fits = bool(self._curves) and self.plot.width() - width >= LEGEND_MIN_CURVES_PX
+        self.legend.setVisible(fits)
+        item.layout.setContentsMargins(0, 0, width if fits else 0, 0)
+
     def _on_dim_toggled(self, _item: QListWidgetItem) -> None:
         self.draw()
 
@@ -190,6 +207,13 @@ class WavesView(Translated, QWidget):
                                                  **opts)
             else:
                 self._curves[j].setData(x, self._table[:, j], **opts)
+        self.dim_list.blockSignals(True)
+        for k, j in enumerate(checked):  # the list names each curve in its colour
+            self.dim_list.item(j).setForeground(QColor(PALETTE[k % len(PALETTE)]))
+        for j in set(range(self.dim_list.count())) - set(checked):
+            self.dim_list.item(j).setForeground(QColor(60, 60, 60))
+        self.dim_list.blockSignals(False)
+        self._place_legend()
         beyond = n > T_max
         self.beyond.setVisible(beyond)
         if beyond:

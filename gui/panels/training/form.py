@@ -187,6 +187,9 @@ class TrainingForm(Translated, QWidget):
                 w.valueChanged.connect(self.validate)
         self.continue_box.toggled.connect(self._on_continue_toggled)
         session.corpus_changed.connect(self.validate)
+        # The hint counts the model's parameters with its vocabulary: a new text's model comes
+        # just after its corpus (the status bar counts it), so count again then.
+        session.model_changed.connect(self._update_suggestion)
         self._retranslate()  # and validate()
 
     # -- building --------------------------------------------------------------------------------
@@ -360,6 +363,9 @@ class TrainingForm(Translated, QWidget):
         self._suggestion = None
         if self._ok and corpus is not None and not self.continuing():
             config = self.model_config()
+            if corpus.tokenizer is not None and corpus.tokenizer.name == self.tokenizer_name():
+                # The vocabulary Start will train with: the text's, not the model's before it.
+                config.vocab_size = corpus.tokenizer.vocab_size
             key = (corpus.n_tokens, *sorted(config.to_dict().items()))
             if key not in self._suggestions:
                 self._suggestions[key] = suggest(corpus.n_tokens, config)

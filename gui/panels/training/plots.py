@@ -22,6 +22,7 @@ from gui.widgets.language import Translated
 # of it); at 5 Hz these repaints alone pushed the event loop's p99 stall to ~115 ms.
 REDRAW_MS = 500
 _NOTE_COLOR = (170, 40, 0)
+FOLD_BELOW_PX = 330  # a shorter widget shows the loss plot alone (taller again: all three)
 
 
 def _curve(plot: pg.PlotItem, name: str | None, color: tuple, width: int = 1,
@@ -44,20 +45,25 @@ class TrainingPlots(Translated, pg.GraphicsLayoutWidget):
         self.setBackground("w")
         self.setMinimumHeight(180)
         install_export_menu(self, "training curves")
-        self.loss_plot = self.addPlot(row=0, col=0)
+        # The legend and the overfitting note sit in rows of their own above the curves: over
+        # them, a legend hid half the curves of a 50 px plot.
+        self.legend = pg.LegendItem(colCount=3, labelTextSize="8pt")
+        self.addItem(self.legend, row=0, col=0)
+        self._note_row = pg.GraphicsWidget()
+        self.addItem(self._note_row, row=1, col=0)
+        self.loss_plot = self.addPlot(row=2, col=0)
         self.loss_plot.showGrid(x=True, y=True, alpha=0.2)
-        legend = self.loss_plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
-        legend.setBrush(pg.mkBrush(255, 255, 255, 210))  # readable over the curves
-        self.lr_plot = self.addPlot(row=1, col=0)
+        self.lr_plot = self.addPlot(row=3, col=0)
         self.lr_plot.setXLink(self.loss_plot)
         for plot in (self.loss_plot, self.lr_plot):
             plot.hideAxis("bottom")  # one step axis, under the last plot: fewer axes to redraw
-        self.speed_plot = self.addPlot(row=2, col=0)
+        self.speed_plot = self.addPlot(row=4, col=0)
         self.speed_plot.setXLink(self.loss_plot)
         layout = self.ci.layout
-        layout.setRowStretchFactor(0, 3)
-        layout.setRowStretchFactor(1, 1)
-        layout.setRowStretchFactor(2, 1)
+        layout.setRowStretchFactor(2, 3)
+        layout.setRowStretchFactor(3, 1)
+        layout.setRowStretchFactor(4, 1)
+        self._short: bool | None = None  # lr and tokens/s folded away (too short a widget)
         for plot in (self.loss_plot, self.lr_plot, self.speed_plot):
             plot.setDownsampling(mode="peak")
             plot.setClipToView(True)
@@ -80,14 +86,13 @@ class TrainingPlots(Translated, pg.GraphicsLayoutWidget):
         for item in (self.best_line, self.best_marker):
             self.loss_plot.addItem(item, ignoreBounds=True)
             item.hide()
-        self.note = pg.TextItem(color=_NOTE_COLOR, fill=pg.mkBrush(255, 255, 255, 225),
-                                anchor=(0, 1))
+        self.note = pg.TextItem(color=_NOTE_COLOR, anchor=(0, 0))
         font = self.note.textItem.font()
         font.setPointSizeF(8.0)
         self.note.setFont(font)
-        self.note.setParentItem(self.loss_plot.vb)
+        self.note.setParentItem(self._note_row)
         self.note.hide()
-        self.loss_plot.vb.sigResized.connect(self._place_note)
+        self._note_row.setMaximumHeight(0)
         self._retranslate()
 
         self._timer = QTimer(self)
@@ -104,7 +109,9 @@ class TrainingPlots(Translated, pg.GraphicsLayoutWidget):
         self.lr_plot.setLabel("left", "lr")  # the symbol of the formulas
         self.speed_plot.setLabel("left", self.tr("tokens/s"))
         self.speed_plot.setLabel("bottom", self.tr("step"))
-        legend = self.loss_plot.legend
+        if self._short:
+            self.loss_plot.setLabel("bottom", self.tr("step"))
+        legend = self.legend
         for key, text in (("raw", self.tr("train (per step)")),
                           ("ema", self.tr("train (smoothed)")), ("val", self.tr("validation"))):
             legend.removeItem(self.items[key])
@@ -115,6 +122,9 @@ class TrainingPlots(Translated, pg.GraphicsLayoutWidget):
         o = self.overfit
         for item in (self.note, self.best_marker, self.best_line):
             item.setVisible(o is not None)
+        line = self.note.boundingRect().height() if o is not None else 0
+        self._note_row.setMinimumHeight(line)
+        self._note_row.setMaximumHeight(line)
         if o is None:
             return
         # One short line on the small plot; the whole sentence as its tooltip.
@@ -126,13 +136,31 @@ class TrainingPlots(Translated, pg.GraphicsLayoutWidget):
                                                          step=f"{o.best_step:,}"))
         self.best_marker.setData([o.best_step], [o.best_val])
         self.best_line.setValue(o.best_step)
-        self._place_note()
+        height = self.note.boundingRect().height()
+        self._note_row.setMinimumHeight(height)
+        self._note_row.setMaximumHeight(height)
+        self.note.setPos(44, 0)  # under the legend, in line with the loss axis
 
-    def _place_note(self) -> None:
-        """The note at the bottom left of the loss plot, one line beside the legend (top
-        right), so it hides neither the legend nor the newest points."""
-        rect = self.loss_plot.vb.boundingRect()
-        self.note.setPos(rect.left() + 4, rect.bottom() - 4)
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if event is not None and hasattr(self, "_short"):  # pyqtgraph calls it with None
+            self._fold(event.size().height() < FOLD_BELOW_PX)
+
+    def _fold(self, short: bool) -> None:
+        """Below FOLD_BELOW_PX only the loss plot is drawn (with the step axis): three plots
+        in 200 px gave each ~50 px and their axis titles printed over each other."""
+        if short == self._short:
+            return
+        self._short = short
+        for plot in (self.lr_plot, self.speed_plot):
+            plot.setVisible(not short)
+            plot.setMaximumHeight(0 if short else 1e6)
+            plot.setMinimumHeight(0 if short else 60)
+        if short:
+            self.loss_plot.showAxis("bottom")
+            self.loss_plot.setLabel("bottom", self.tr("step"))
+        else:
+            self.loss_plot.hideAxis("bottom")
 
     def loss_points(self) -> int:
         """Points in the per-step loss curve as drawn (for tests and the benchmark)."""

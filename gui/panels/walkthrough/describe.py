@@ -6,8 +6,10 @@ one step of one trace, so the words view has nothing to compute.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from engine.model.article import ARTICLE_BATCH, ARTICLE_CONTEXT  # the guide's example's
 from engine.model.checks import step_inputs
 from engine.model.guide import help_text
 from engine.model.decoder import GPT
@@ -15,6 +17,14 @@ from PySide6.QtCore import QCoreApplication
 
 from engine.model.steps import named_shape, reshape_note, step_formula, step_title, weights_note
 from engine.model.trace import Trace
+
+
+_EXAMPLE_SHAPE = re.compile(r"\[\d+(?:,\s*(?:\d+|V))+\]")  # "[4, 16, V]", "[4, 4, 16, 16]"
+
+
+def _is_worked_example(trace: Trace) -> bool:
+    """Whether `trace` has the guide's batch and context (article mode's)."""
+    return "tokens" in trace and tuple(trace["tokens"].shape) == (ARTICLE_BATCH, ARTICLE_CONTEXT)
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,14 @@ def describe(trace: Trace, model: GPT | None, name: str, lang: str) -> StepWords
         title, text = help_text(name, lang)
     except (OSError, ValueError):  # the guide file is missing or malformed: no explanation
         title, text = "", ""
+    if text and _EXAMPLE_SHAPE.search(text) and not _is_worked_example(trace):
+        # The guide's shapes are its worked example's (article mode's batch): say so, with
+        # this step's own, before a reader takes [4, 16, V] for what is on screen.
+        text = QCoreApplication.translate(
+            "StepWords", "The shapes in this explanation are the guide's worked example "
+            "(Article mode: {batch} windows of {context} tokens). Here this step is {shape}."
+        ).format(batch=ARTICLE_BATCH, context=ARTICLE_CONTEXT,
+                 shape=named_shape(step.axes, step.shape, lang)) + "\n\n" + text
     return StepWords(
         title=step_title(name, lang),
         formula=step_formula(name, lang),

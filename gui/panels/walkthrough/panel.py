@@ -14,7 +14,17 @@ from typing import Callable
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, Slot
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QSplitter,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine.model.checks import Check
 from engine.model.trace import Trace
@@ -23,6 +33,7 @@ from gui.panels.walkthrough.checks import StepChecks, verdict
 from gui.panels.walkthrough.describe import describe
 from gui.panels.walkthrough.export import StepExport
 from gui.panels.walkthrough.labels import TraceLabels, outline
+from gui.panels.walkthrough.model_map import ModelMap
 from gui.panels.walkthrough.step_list import StepList
 from gui.panels.walkthrough.table_model import StepTableModel
 from gui.panels.walkthrough.toolbar import Toolbar
@@ -86,7 +97,10 @@ class WalkthroughPanel(Translated, FitsDock, QWidget):
         self.toolbar.svg_button.clicked.connect(lambda: self.export_image("svg"))
         self.step_list = StepList()
         self.step_list.currentRowChanged.connect(self._on_row_changed)
-        self.step_list.installEventFilter(self)
+        # ← → from any widget of the panel (gui keys go to the focused widget first).
+        QApplication.instance().installEventFilter(self)
+        self.model_map = ModelMap(self.session.lang)
+        self.model_map.step_clicked.connect(self.go_to)
         self.words = WordsView()
         self.values = ValuesView(self._labels)
         self.values.form.slice_changed.connect(self._show_values)
@@ -109,11 +123,21 @@ class WalkthroughPanel(Translated, FitsDock, QWidget):
         detail.setStretchFactor(1, 1)
         detail.setSizes([170, 150])  # the default dock: the check and guide text's first lines
         detail.setChildrenCollapsible(False)
+        # The model map under the step list: the whole model at a glance, the step lit, a click
+        # goes to a step (gui.panels.walkthrough.model_map).
+        steps = QSplitter(Qt.Orientation.Vertical)
+        steps.addWidget(self.step_list)
+        steps.addWidget(self.model_map)
+        steps.setStretchFactor(0, 2)
+        steps.setStretchFactor(1, 3)
+        steps.setChildrenCollapsible(False)
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.step_list)
+        split.addWidget(steps)
         split.addWidget(detail)
         split.setStretchFactor(1, 1)
-        split.setSizes([340, 1000])
+        split.setSizes([250, 1000])
+        split.setChildrenCollapsible(False)
+        steps.setSizes([240, 360])
 
         content = QWidget()
         cl = QVBoxLayout(content)
@@ -134,6 +158,7 @@ class WalkthroughPanel(Translated, FitsDock, QWidget):
 
     @Slot()
     def _on_language_changed(self, *_args: object) -> None:
+        self.model_map.set_language(self.lang)
         self._retranslate()
 
     def _empty_text(self) -> str:
@@ -214,6 +239,7 @@ class WalkthroughPanel(Translated, FitsDock, QWidget):
         self._index = index
         name = self._names[index]
         self.step_list.select(name)
+        self.model_map.show_current(name)
         self._show_current()
         if notify:
             self.session.set_focus(name)
@@ -230,10 +256,29 @@ class WalkthroughPanel(Translated, FitsDock, QWidget):
             self._set_index(self._names.index(name), notify=False)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        if obj is self.step_list and event.type() == QEvent.Type.KeyPress:
-            if self._arrow(event):
-                return True
+        # ShortcutOverride comes first to the focused widget (spin boxes, the table, buttons,
+        # the heatmap): ← and → move the walkthrough from anywhere in it but a text field.
+        if event.type() in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride) \
+                and isinstance(obj, QWidget) and self._owns_keys(obj) \
+                and self._is_arrow(event):
+            if event.type() == QEvent.Type.KeyPress:
+                self._arrow(event)
+            event.accept()
+            return True
         return super().eventFilter(obj, event)
+
+    def _owns_keys(self, widget: QWidget) -> bool:
+        """Whether ← → in `widget` belong to the walkthrough: inside it, and not where they
+        move a text cursor (a line edit, a spin box's digits, a text box)."""
+        if widget is not self and not self.isAncestorOf(widget):
+            return False
+        return not isinstance(widget, (QLineEdit, QAbstractSpinBox, QPlainTextEdit, QTextEdit))
+
+    @staticmethod
+    def _is_arrow(event: QEvent) -> bool:
+        return (isinstance(event, QKeyEvent)
+                and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+                and event.key() in (Qt.Key.Key_Left, Qt.Key.Key_Right))
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
         if not self._arrow(event):
@@ -303,6 +348,8 @@ class WalkthroughPanel(Translated, FitsDock, QWidget):
         if layout != self._list_layout:
             self._list_layout = layout
             self.step_list.show_outline(outline(trace, self.lang))
+            self.model_map.show_steps([(name, shape) for name, shape, _title in layout],
+                                      keep)
         if not self._names:
             self._index = -1
             self.empty.show_empty()
@@ -358,6 +405,7 @@ class WalkthroughPanel(Translated, FitsDock, QWidget):
         """Stop background work (the window calls this on close)."""
         stop_worker(self._article_worker)
         self._checks.shutdown()
+        QApplication.instance().removeEventFilter(self)
 
     @Slot(str)
     def _on_checked(self, name: str) -> None:

@@ -19,7 +19,7 @@ class StepList(QListWidget):
         super().__init__(parent)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setUniformItemSizes(True)
-        self.setMinimumWidth(280)
+        self.setMinimumWidth(200)
         self.row_of: dict[str, int] = {}
         self._bold = QFont()
         self._bold.setBold(True)

@@ -3,7 +3,7 @@ export buttons for the step (CSV, .npy) and its heatmap (PNG, SVG)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 from gui.widgets.language import Translated
 
 
@@ -24,17 +24,30 @@ class Toolbar(Translated, QWidget):
         for b in (self.prev_button, self.next_button, self.article_button, self.csv_button,
                   self.npy_button, self.png_button, self.svg_button):
             b.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # arrow keys stay with the walkthrough
-        bar = QHBoxLayout(self)
-        bar.setContentsMargins(0, 0, 0, 0)
-        bar.addWidget(self.prev_button)
-        bar.addWidget(self.next_button)
-        bar.addWidget(self.counter)
-        bar.addStretch(1)
-        bar.addWidget(self.article_button)
-        bar.addSpacing(12)
+        # The export buttons sit on the first row when it is wide enough, else on a second
+        # one: at 1366 px the walkthrough's dock is ~600 px and one row forced it to scroll.
+        self.exports = QWidget()
+        row = QHBoxLayout(self.exports)
+        row.setContentsMargins(0, 0, 0, 0)
         for w in (self.export_label, self.csv_button, self.npy_button, self.picture_label,
                   self.png_button, self.svg_button):
-            bar.addWidget(w)
+            row.addWidget(w)
+        self._first = QHBoxLayout()
+        self._first.setContentsMargins(0, 0, 0, 0)
+        self._first.addWidget(self.prev_button)
+        self._first.addWidget(self.next_button)
+        self._first.addWidget(self.counter)
+        self._first.addStretch(1)
+        self._first.addWidget(self.article_button)
+        self._second = QHBoxLayout()
+        self._second.setContentsMargins(0, 0, 0, 0)
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.setSpacing(2)
+        rows.addLayout(self._first)
+        rows.addLayout(self._second)
+        self._one_row = True
+        self._first.addWidget(self.exports)
         self._retranslate()
 
     def _retranslate(self) -> None:
@@ -55,3 +68,34 @@ class Toolbar(Translated, QWidget):
         self.counter.setText(self.tr("Step {i} of {n}").format(i=index + 1, n=count))
         self.prev_button.setEnabled(index > 0)
         self.next_button.setEnabled(index + 1 < count)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._place_exports(event.size().width())
+
+    def _place_exports(self, width: int) -> None:
+        """The export buttons on the first row if it holds them, else on the second."""
+        needed = sum(w.sizeHint().width() + 6 for w in (
+            self.prev_button, self.next_button, self.counter, self.article_button,
+            self.exports)) + 12
+        one_row = width >= needed
+        if one_row == self._one_row:
+            return
+        self._one_row = one_row
+        (self._second if one_row else self._first).removeWidget(self.exports)
+        if one_row:
+            self._first.addWidget(self.exports)
+        else:
+            self._second.addWidget(self.exports)
+            self._second.addStretch(1)
+        if one_row:  # the second row's stretch goes with it
+            while self._second.count():
+                self._second.takeAt(0)
+
+    def minimumSizeHint(self):  # noqa: N802 (Qt override)
+        """As narrow as the wider of the two rows (the exports can move to the second)."""
+        hint = super().minimumSizeHint()
+        first = sum(w.minimumSizeHint().width() + 6 for w in (
+            self.prev_button, self.next_button, self.counter, self.article_button))
+        hint.setWidth(max(first, self.exports.minimumSizeHint().width()))
+        return hint

@@ -16,36 +16,63 @@
         <translation>文章模式：{err}</translation>
     </message>
     <message>
-        <source>No model is loaded: create or open one first.</source>
-        <translation>尚未加载模型：请先创建或打开一个模型。</translation>
-    </message>
-    <message>
-        <source>d_model is {d}, the article uses {a}</source>
-        <translation>d_model 为 {d}，文章中为 {a}</translation>
-    </message>
-    <message>
-        <source>it has {n} heads, the article uses {a} (head_size {hs})</source>
-        <translation>它有 {n} 个头，文章中为 {a} 个（head_size {hs}）</translation>
-    </message>
-    <message>
-        <source>its context is {t} tokens, the article needs {a}</source>
-        <translation>它的上下文长度为 {t} 个词元，文章需要 {a} 个</translation>
-    </message>
-    <message>
-        <source>This model cannot reproduce the article&apos;s shapes [4,16,64] → [4,4,16,16]: {problems}. Create a model with d_model 64, 4 heads and a context of at least 16 (the default settings).</source>
-        <translation>此模型无法重现文章中的形状 [4,16,64] → [4,4,16,16]：{problems}。请创建一个 d_model 为 64、4 个头、上下文长度至少为 16 的模型（即默认设置）。</translation>
-    </message>
-    <message>
-        <source>; </source>
-        <translation>；</translation>
-    </message>
-    <message>
         <source>Article mode: {b} windows of {t} tokens from the training text (seed {seed}). X is {x}, Q split into heads is {q}, the scores are {s}.</source>
         <translation>文章模式：来自训练文本的 {b} 个长度为 {t} 的窗口（种子 {seed}）。X 为 {x}，Q 拆分成多头后为 {q}，注意力分数为 {s}。</translation>
     </message>
     <message>
         <source>Article mode: {b} windows of {t} tokens from the context text (repeated) (seed {seed}). X is {x}, Q split into heads is {q}, the scores are {s}.</source>
         <translation>文章模式：来自上下文文本（重复）的 {b} 个长度为 {t} 的窗口（种子 {seed}）。X 为 {x}，Q 拆分成多头后为 {q}，注意力分数为 {s}。</translation>
+    </message>
+</context>
+<context>
+    <name>ModelMap</name>
+    <message>
+        <source>mask</source>
+        <translation>掩码</translation>
+    </message>
+    <message>
+        <source>activation</source>
+        <translation>激活</translation>
+    </message>
+    <message>
+        <source>positions</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <source>Token ids</source>
+        <translation>词元编号</translation>
+    </message>
+    <message>
+        <source>Add (residual)</source>
+        <translation>相加（残差）</translation>
+    </message>
+    <message>
+        <source>Final LayerNorm</source>
+        <translation>最终 LayerNorm</translation>
+    </message>
+    <message>
+        <source>Attention</source>
+        <translation>注意力</translation>
+    </message>
+    <message>
+        <source>Feed-forward</source>
+        <translation>前馈网络</translation>
+    </message>
+    <message>
+        <source>Embedding</source>
+        <translation>嵌入</translation>
+    </message>
+    <message>
+        <source>Attn</source>
+        <translation>注意</translation>
+    </message>
+    <message>
+        <source>FFN</source>
+        <translation>前馈</translation>
+    </message>
+    <message>
+        <source>Block {0}</source>
+        <translation>第 {0} 块</translation>
     </message>
 </context>
 <context>
@@ -153,6 +180,10 @@
 </context>
 <context>
     <name>StepWords</name>
+    <message>
+        <source>The shapes in this explanation are the guide&apos;s worked example (Article mode: {batch} windows of {context} tokens). Here this step is {shape}.</source>
+        <translation>这段讲解里的形状取自指南的示例（文章模式：{batch} 个窗口，每个 {context} 个词元）。此处这一步的形状是 {shape}。</translation>
+    </message>
     <message>
         <source>weights: {w}</source>
         <translation>权重: {w}</translation>

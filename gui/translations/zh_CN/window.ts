@@ -98,6 +98,10 @@
         <translation>打开 {0} 失败。</translation>
     </message>
     <message>
+        <source>Opened {0}: {1} tokens in the model&apos;s own vocabulary ({2}). Continue training trains this model on it.</source>
+        <translation>已打开 {0}：按模型自己的词表（{2}）共 {1} 个词元。“接着训练”会用它训练这个模型。</translation>
+    </message>
+    <message>
         <source>Preparing a model failed.</source>
         <translation>准备模型失败。</translation>
     </message>
