@@ -336,6 +336,9 @@ def _arrange_screenshot(app: QApplication, window, png: str, panel: str | None, 
         app.exit(2)
 
     window.documents.dialogs = False  # nobody is there to answer one
+    # The exit status is ours to set: closing the last window would otherwise quit with 0 at
+    # a moment of its own (a race that turned a refusal's status 2 into 0 under load).
+    app.setQuitOnLastWindowClosed(False)
     window.documents.open_failed.connect(refused)
     window.first_trace_shown.connect(ready)
     timer = QTimer(window)

@@ -83,7 +83,7 @@ def test_a_run_the_device_cannot_hold_is_refused_in_chinese(window, qtbot, tmp_p
     qtbot.waitUntil(lambda: window.run.state == "idle" and bool(no_leftovers), timeout=120_000)
     title, message, _ = no_leftovers[-1]
     assert "d_model：模型的 " in message and "个参数需要" in message, message
-    assert "但 cpu 上只有 0 MB 可用内存" in message and "memory are free" not in message
+    assert "但 cpu 上只有 1.0 kB 可用内存" in message and "memory are free" not in message
     assert title == _tr("dialogs", "Invalid setting") != "Invalid setting"
 
 

@@ -33,6 +33,7 @@ from typing import Any, Callable, Iterable, Mapping
 from safetensors import SafetensorError
 
 from engine.training.diskwrites import append_whole, errno_of, reason_of
+from engine.training.snapshots import _NAME as _SNAPSHOT_NAME
 from engine.training.snapshots import SnapshotStore, share_mode
 
 FORMAT = "transformer-explorer-run"

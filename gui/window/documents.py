@@ -51,8 +51,7 @@ class Documents(QObject):
         # shown instead of an empty window (once; gui.app sets it).
         self.default_if_refused = False
         self.jobs = FileJobs(window, APP_TITLE)  # a proper name: the same in every language
-        # False: a failure to open is only signalled (open_failed), never a modal dialog that
-        # nobody will answer (a --screenshot run).
+        # False: a failure to open is only signalled (open_failed), never a dialog (--screenshot).
         self.dialogs = True
 
     def _status(self, text: str, timeout: int = 8000,
