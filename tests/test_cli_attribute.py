@@ -79,10 +79,13 @@ def test_a_difference_at_a_chosen_position(saved, capsys):
 def test_plain_output_lists_the_largest_parts_first(saved, capsys):
     code, out, err = run(capsys, "attribute", str(saved), "--prompt", "the cat")
     assert code == 0, err
-    rows = [ln.split() for ln in out.splitlines() if ln.startswith("  ") and "..." not in ln]
+    parts, inputs = out.split("\ninput tokens", 1)
+    rows = [ln.split() for ln in parts.splitlines() if ln.startswith("  ") and "..." not in ln]
     shares = [abs(float(r[1])) for r in rows]
     assert len(rows) == 8 and shares == sorted(shares, reverse=True)  # embed, 2 × 3, constants
     assert "sum of the parts" in out
+    assert len([ln for ln in inputs.splitlines() if ln.startswith("  '")]) == 7  # "the cat"
+    assert "within the tolerance" in inputs
 
 
 @pytest.mark.parametrize("argv, fragment", [
@@ -104,3 +107,20 @@ def test_a_file_that_is_not_a_model_is_one_line(tmp_path, capsys):
     bad.write_text("not a model", encoding="utf-8")
     code, _, err = run(capsys, "attribute", str(bad), "--prompt", "x")
     assert code == 2 and "notes.txt" in err and len(err.strip().splitlines()) == 1
+
+
+def test_json_input_attribution_is_complete_per_token(saved, capsys):
+    code, out, err = run(capsys, "attribute", str(saved), "--prompt", "the cat", "--position",
+                         "4", "--steps", "32", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    inputs, dla = data["input_attribution"], data["direct_logit_attribution"]
+    assert inputs["target"] == dla["target"] and inputs["steps"] == 32
+    assert inputs["pieces"] == data["tokens"]["pieces"][:5]
+    assert len(inputs["gradient_x_input"]) == len(inputs["integrated_gradients"]) == 5
+    gap = sum(inputs["integrated_gradients"]) - (inputs["score"] - inputs["baseline_score"])
+    assert abs(gap) <= inputs["tolerance"] and inputs["score"] == pytest.approx(dla["logit"],
+                                                                                abs=1e-5)
+    code, out, _ = run(capsys, "attribute", str(saved), "--prompt", "the", "--steps", "0",
+                       "--json")
+    assert code == 0 and json.loads(out)["input_attribution"] is None

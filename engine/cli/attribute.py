@@ -3,6 +3,8 @@
 Prints the direct logit attribution (engine.model.attribution) of the next-token logit at one
 position: every component's share, largest first, and the check that the shares add up to the
 real logit. `--json` writes the parts as a map, so anyone can add them up without our code.
+Then each input token's share by gradient × input and integrated gradients
+(engine.model.input_attribution), with integrated gradients' completeness check.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import sys
 import numpy as np
 
 from engine.cli.messages import PROG
+from engine.model.input_attribution import STEPS
 from engine.wording import say
 
 SHOWN = 15  # parts listed in the plain output
@@ -39,6 +42,9 @@ def add_parser(sub: argparse._SubParsersAction, lang: argparse.ArgumentParser) -
     p.add_argument("--position", type=int, default=-1, metavar="N",
                    help="the prompt position whose next token is predicted (0 is the first "
                    "token, negative counts from the end; default: the last)")
+    p.add_argument("--steps", type=int, default=STEPS, metavar="N",
+                   help=f"integrated gradients' path steps (default {STEPS}; 0: no gradient "
+                   "methods)")
     p.add_argument("--json", action="store_true")
 
 
@@ -56,6 +62,7 @@ def cmd_attribute(args: argparse.Namespace) -> int:
     """Run `attribute`; user errors raise (commands.main prints them on one line)."""
     from engine.cli.commands import _encode_prompt
     from engine.model.attribution import TOLERANCE, direct_logit_attribution
+    from engine.model.input_attribution import input_attribution
     from engine.model.trace import run_trace
     from engine.storage.imports import open_model
 
@@ -68,6 +75,10 @@ def cmd_attribute(args: argparse.Namespace) -> int:
     dla = direct_logit_attribution(ckpt.model, trace, position=args.position, target=target,
                                    versus=versus)
     pieces = [tok.piece(int(i)) for i in ids]
+    inputs = None
+    if args.steps:  # the same target (the top prediction resolved) and the same position
+        inputs = input_attribution(ckpt.model, ids, dla.position, dla.target, dla.versus,
+                                   steps=args.steps)
     original = tok.to_original(np.asarray(ids)).tolist()
 
     def token(compact: int | None) -> dict | None:
@@ -81,7 +92,11 @@ def cmd_attribute(args: argparse.Namespace) -> int:
         out.update(target=token(dla.target), versus=token(dla.versus))
         print(json.dumps({"tokens": {"ids": original, "compact_ids": np.asarray(ids).tolist(),
                                      "pieces": pieces},
-                          "position": dla.position, "direct_logit_attribution": out},
+                          "position": dla.position, "direct_logit_attribution": out,
+                          "input_attribution": None if inputs is None else {
+                              **inputs.to_dict(), "target": out["target"],
+                              "versus": out["versus"],
+                              "pieces": pieces[:dla.position + 1]}},
                          ensure_ascii=False))
         return 0
     what = repr(tok.piece(dla.target))
@@ -102,4 +117,19 @@ def cmd_attribute(args: argparse.Namespace) -> int:
     if dla.error > TOLERANCE:  # the check itself: never expected, said if it happens
         print(f"{PROG}: warning: the parts differ from the logit by {dla.error:.1e}",
               file=sys.stderr)
+    if inputs is not None:
+        _print_inputs(inputs, pieces)
     return 0
+
+
+def _print_inputs(inputs, pieces: list[str]) -> None:
+    """Each input token's share by gradient × input and by integrated gradients."""
+    print(f"\ninput tokens (score {inputs.score:.6f}; baseline, the average token at every "
+          f"position, {inputs.baseline_score:.6f}):")
+    print(f"  {'token':<12} {'gradient×input':>15} {'integrated':>12}")
+    for n, (g, ig) in enumerate(zip(inputs.gradient_x_input, inputs.integrated_gradients)):
+        print(f"  {repr(pieces[n]):<12} {g:+15.6f} {ig:+12.6f}")
+    verdict = "within" if inputs.completeness_error <= inputs.tolerance else "NOT within"
+    print(f"integrated gradients ({inputs.steps} steps) add up to score − baseline with "
+          f"error {inputs.completeness_error:.1e}, {verdict} the tolerance "
+          f"{inputs.tolerance:.1e}")
