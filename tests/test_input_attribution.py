@@ -42,7 +42,8 @@ def test_integrated_gradients_are_complete_within_the_stated_tolerance(variant):
     assert abs(got.score - got.baseline_score) > 0.05  # a check on a real difference
     assert got.completeness_error < got.tolerance
     coarse = input_attribution(model, IDS, position=-1, target=7, versus=11, steps=2)
-    assert coarse.completeness_error > got.completeness_error
+    if variant != "post":  # smooth: the quadrature's error falls with more points (a ReLU's
+        assert coarse.completeness_error > 10 * got.completeness_error  # kinks: not always)
     with torch.no_grad():
         logits, _ = model(torch.as_tensor(IDS)[None])  # (1, T, V), capped where it caps
     assert got.score == pytest.approx(float(logits[0, -1, 7] - logits[0, -1, 11]), abs=1e-5)

@@ -8,9 +8,10 @@ where the model has one, which is linear); the positions stay as they are.
 - Gradient × input: ∂score/∂xᵢ · xᵢ, summed over the vector's C numbers. A first-order guess,
   exact only for a linear model.
 - Integrated gradients (Sundararajan et al., 2017): (xᵢ − b) · the mean gradient along the
-  straight path from a baseline b to the input, by the midpoint rule with n steps. Its shares
-  add up to score(input) − score(baseline) (completeness), up to the error of the n-step rule:
-  `completeness_error` measures it, and more steps make it smaller.
+  straight path from a baseline b to the input, the mean taken over n points of the path by
+  Gauss–Legendre quadrature. Its shares add up to score(input) − score(baseline)
+  (completeness), up to the error of the n-point rule: `completeness_error` measures it, and
+  more steps make it smaller.
 
 The baseline puts the average row of the token table at every position, a token that says
 nothing in particular. Not the zero vector: in a model whose positions are rotary there is then
@@ -37,7 +38,8 @@ if TYPE_CHECKING:
 STEPS = 64  # integrated gradients' default path steps
 BATCH = 16  # path points per forward
 # Completeness must hold within this, relative to |score − baseline score| (plus 1e-4 absolute
-# for float32 rounding): the midpoint rule's error at STEPS steps on our models is far below.
+# for float32 rounding). At STEPS points a smooth model (GELU, SiLU) is 1e-5 of it or closer; a
+# ReLU's kinks converge more slowly (the bundled model: 0.5 % of 12.8 at 64, 0.1 % at 128).
 RELATIVE_TOLERANCE = 0.01
 
 
@@ -76,6 +78,14 @@ class InputAttribution:
                 "score_note": "the model's output logit, after any final soft cap"}
 
 
+def path_points(steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where on the path from the baseline (0) to the input (1) the gradient is taken, and the
+    weight of each point (they sum to 1): Gauss–Legendre's nodes, exact for a polynomial of
+    degree 2n − 1, so far fewer steps reach a given error than the midpoint rule's."""
+    nodes, weights = np.polynomial.legendre.leggauss(steps)  # on [−1, 1]
+    return (nodes + 1) / 2, weights / 2  # (n,), (n,) on [0, 1]
+
+
 def _scores(model: "GPT", idx: torch.Tensor, tok: torch.Tensor, base: torch.Tensor,
             alphas: Sequence[float], target: int,
             versus: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -99,7 +109,7 @@ def _scores(model: "GPT", idx: torch.Tensor, tok: torch.Tensor, base: torch.Tens
 def input_attribution(model: "GPT", ids: Sequence[int] | np.ndarray, position: int,
                       target: int, versus: int | None = None,
                       steps: int = STEPS) -> InputAttribution:
-    """Gradient × input and integrated gradients (`steps` midpoints) of the score of `target`
+    """Gradient × input and integrated gradients (`steps` path points) of the score of `target`
     (minus `versus`) after `position`, for each token up to it."""
     ids = np.asarray(ids)
     T = len(ids)
@@ -116,12 +126,13 @@ def input_attribution(model: "GPT", ids: Sequence[int] | np.ndarray, position: i
     tok64 = tok.double().cpu().numpy()  # (T, C)
     ends, ends_grad = _scores(model, idx, tok, base, [1.0, 0.0], target, versus)  # (2,), ...
     grad_x = (ends_grad[0] * tok64).sum(-1)  # (T,)
-    mids = [(k + 0.5) / steps for k in range(steps)]
-    total = np.zeros_like(tok64)  # (T, C): the sum of the gradients along the path
+    alphas, weights = path_points(steps)  # (n,), (n,)
+    mean = np.zeros_like(tok64)  # (T, C): the mean gradient along the path
     for start in range(0, steps, BATCH):
-        _, grads = _scores(model, idx, tok, base, mids[start:start + BATCH], target, versus)
-        total += grads.sum(0)  # (T, C)
-    integrated = (total / steps * (tok64 - base.double().cpu().numpy())).sum(-1)  # (T,)
+        chunk = slice(start, start + BATCH)
+        _, grads = _scores(model, idx, tok, base, alphas[chunk].tolist(), target, versus)
+        mean += np.einsum("n,ntc->tc", weights[chunk], grads)  # (T, C)
+    integrated = (mean * (tok64 - base.double().cpu().numpy())).sum(-1)  # (T,)
     return InputAttribution(position=t, target=int(target), versus=versus,
                             score=float(ends[0]), baseline_score=float(ends[1]),
                             gradient_x_input=[float(v) for v in grad_x],
