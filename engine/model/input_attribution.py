@@ -87,23 +87,25 @@ def path_points(steps: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _scores(model: "GPT", idx: torch.Tensor, tok: torch.Tensor, base: torch.Tensor,
-            alphas: Sequence[float], target: int,
-            versus: int | None) -> tuple[np.ndarray, np.ndarray]:
+            alphas: Sequence[float], target: int, versus: int | None,
+            grad: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """The score at the last position with the token vectors base + α(tok − base) for each α,
-    and its gradient with respect to those vectors: (n,) and (n, T, C), float64."""
+    and (with `grad`) its gradient with respect to those vectors: (n,) and (n, T, C),
+    float64."""
     n = len(alphas)
     a = torch.tensor(alphas, dtype=tok.dtype, device=tok.device)  # (n,)
-    x = (base + a[:, None, None] * (tok - base)).requires_grad_()  # (n, T, C): a leaf
+    x = (base + a[:, None, None] * (tok - base)).requires_grad_(grad)  # (n, T, C): a leaf
 
     def probe(name: str, y: torch.Tensor) -> torch.Tensor:
         return x if name == "embed.token" else y  # the token vectors, replaced
 
-    with eval_mode(model), torch.enable_grad(), probing(probe):
+    with eval_mode(model), torch.set_grad_enabled(grad), probing(probe):
         logits, _ = model(idx.expand(n, -1))  # (n, T, V), capped where the model caps
         row = logits[:, -1]  # (n, V)
         score = row[:, target] - (row[:, versus] if versus is not None else 0.0)  # (n,)
-        (grad,) = torch.autograd.grad(score.sum(), x)  # (n, T, C)
-    return score.detach().double().cpu().numpy(), grad.double().cpu().numpy()
+        slope = torch.autograd.grad(score.sum(), x)[0] if grad else None  # (n, T, C)
+    score = score.detach().double().cpu().numpy()
+    return score, None if slope is None else slope.double().cpu().numpy()
 
 
 def input_attribution(model: "GPT", ids: Sequence[int] | np.ndarray, position: int,
@@ -124,8 +126,9 @@ def input_attribution(model: "GPT", ids: Sequence[int] | np.ndarray, position: i
     tok = table[idx[0]]  # (T, C)
     base = table.mean(0, dtype=torch.float64).to(tok.dtype)  # (C,) the average token
     tok64 = tok.double().cpu().numpy()  # (T, C)
-    ends, ends_grad = _scores(model, idx, tok, base, [1.0, 0.0], target, versus)  # (2,), ...
-    grad_x = (ends_grad[0] * tok64).sum(-1)  # (T,)
+    score, slope = _scores(model, idx, tok, base, [1.0], target, versus)  # (1,), (1, T, C)
+    grad_x = (slope[0] * tok64).sum(-1)  # (T,)
+    baseline, _ = _scores(model, idx, tok, base, [0.0], target, versus, grad=False)  # (1,)
     alphas, weights = path_points(steps)  # (n,), (n,)
     mean = np.zeros_like(tok64)  # (T, C): the mean gradient along the path
     for start in range(0, steps, BATCH):
@@ -134,6 +137,6 @@ def input_attribution(model: "GPT", ids: Sequence[int] | np.ndarray, position: i
         mean += np.einsum("n,ntc->tc", weights[chunk], grads)  # (T, C)
     integrated = (mean * (tok64 - base.double().cpu().numpy())).sum(-1)  # (T,)
     return InputAttribution(position=t, target=int(target), versus=versus,
-                            score=float(ends[0]), baseline_score=float(ends[1]),
+                            score=float(score[0]), baseline_score=float(baseline[0]),
                             gradient_x_input=[float(v) for v in grad_x],
                             integrated_gradients=[float(v) for v in integrated], steps=steps)
