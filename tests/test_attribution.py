@@ -127,3 +127,24 @@ def test_impossible_requests_are_one_line(kw):
     with pytest.raises(AttributionError) as err:
         direct_logit_attribution(model, _trace(model), **kw)
     assert "\n" not in str(err.value) and err.value.args[0].text("zh")
+
+
+@pytest.mark.parametrize("variant", ["pre", "llama"])
+def test_each_head_gets_its_own_write(variant):
+    """A head's share is what switching that head off removes from the stream (ablation, read
+    at its block's resid1), through the final norm: the heads are not mixed up (GQA included)."""
+    model = _model(variant)
+    trace = _trace(model)
+    got = direct_logit_attribution(model, trace)
+    cfg, t = model.config, got.position
+    gamma = model.norm_f.weight.detach().double().numpy()  # (C,)
+    u = model.unembedding()[got.target].detach().double().numpy()  # (C,)
+    for layer, head in [(0, 0), (1, 3), (2, 1)]:
+        off = run_trace(model, trace.ids, ablate=[(layer, head)])
+        name = f"blocks.{layer}.resid1"
+        v = (trace.values(name)[0, t] - off.values(name)[0, t]).astype(np.float64)  # (C,)
+        if cfg.norm_kind == "layernorm":
+            v = v - v.mean()
+        expected = float(u @ (gamma * v)) / got.scales["norm_f"]
+        assert got.parts[f"blocks.{layer}.attn.head.{head}"] == pytest.approx(expected,
+                                                                                abs=1e-5)
