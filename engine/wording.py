@@ -197,6 +197,19 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                                      "{problem}",
                                      "“{name}”的配置是本程序无法运行的：{problem}"),
 
+    # -- attribution (engine.model.attribution) -------------------------------------------
+    "attribution.position": ("there is no position {position} in a prompt of {n} tokens",
+                             "在 {n} 个词元的提示中没有位置 {position}"),
+    "attribution.token_id": ("token id {id} is not in the vocabulary of {n} tokens",
+                             "词元编号 {id} 不在 {n} 个词元的词表中"),
+    "attribution.same_token": ("the target and the --versus token are the same token",
+                               "目标词元与 --versus 词元是同一个词元"),
+    "attribution.steps": ("the integrated gradients' steps must be a positive number, not "
+                          "{value}", "积分梯度的步数必须是正整数，而不是 {value}"),
+    "attribution.not_one_token": (
+        "'{text}' is {n} tokens for this model's tokenizer; give a text that is one token",
+        "对此模型的分词器而言，“{text}”是 {n} 个词元；请给出恰好一个词元的文本"),
+
     # -- article mode (engine.model.article) ---------------------------------------------------
     "article.no_model": ("No model is loaded: create or open one first.",
                          "尚未加载模型：请先创建或打开一个模型。"),

@@ -1,4 +1,4 @@
-"""The headless command line: train, tokenize, inspect, sample, info, export-hf.
+"""The headless command line: train, tokenize, inspect, attribute, sample, info, export-hf.
 
 Every user error ends with one line on stderr and exit status 2, never a traceback.
 """
@@ -16,7 +16,7 @@ import numpy as np
 from engine.cli.messages import PROG, fmt, one_line, set_language
 from engine.wording import LANGUAGES
 
-COMMANDS = ("train", "tokenize", "inspect", "sample", "info", "export-hf")
+COMMANDS = ("train", "tokenize", "inspect", "attribute", "sample", "info", "export-hf")
 _LANG_HELP = "language of error messages and warnings: en (default) or zh (Chinese)"
 # Where a model file has no vocabulary of its own (a nanoGPT run without meta.pkl).
 _TOKENIZER_FROM = dict(metavar="PATH", help="the model's tokenizer when its file has none: a "
@@ -148,6 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="heads to switch off, e.g. 0:1,2:3")
     p.add_argument("--json", action="store_true")
 
+    from engine.cli.attribute import add_parser as add_attribute
+
+    add_attribute(sub, lang)
+
     p = sub.add_parser("sample", parents=[lang], help="generate text from a prompt")
     p.add_argument("checkpoint")
     p.add_argument("--tokenizer-from", **_TOKENIZER_FROM)
@@ -211,6 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "train": _cmd_train,
             "tokenize": cmd_tokenize,
             "inspect": cmd_inspect,
+            "attribute": _cmd_attribute,
             "sample": cmd_sample,
             "info": cmd_info,
             "export-hf": cmd_export_hf,
@@ -223,6 +228,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"{PROG}: error: {one_line(exc)}", file=sys.stderr)
         return 2
+
+
+def _cmd_attribute(args: argparse.Namespace) -> int:
+    from engine.cli.attribute import cmd_attribute
+
+    return cmd_attribute(args)
 
 
 # Config fields -> the train options that set them, so a refusal names what the user typed.

@@ -8,5 +8,6 @@ declarations (title, formula, axes, notes, float64 check, recompute, guide secti
 `trace` records every HookPoint of one forward under a stable name; `checks` runs the
 registry's float64 checks from the config alone; `ondemand` recomputes large steps when read;
 `steps` puts the registry's facts into words; `lens`, `analysis`, `sample` and `article` serve
-the panels. May import engine.text and the base modules only.
+the panels; `attribution` (direct logit attribution) and `input_attribution` (gradient × input,
+integrated gradients) say why the model chose a token. May import engine.text and the base modules only.
 """
