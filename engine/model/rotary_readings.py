@@ -56,6 +56,7 @@ class PairArrows:
     k_before: np.ndarray
     k_after: np.ndarray
     kv_head: int
+    dims: tuple[int, int]  # the head dims that make the pair
 
 
 def pair_arrows(cfg: "ModelConfig", trace: "Trace", layer: int, head: int, pair: int
@@ -72,7 +73,7 @@ def pair_arrows(cfg: "ModelConfig", trace: "Trace", layer: int, head: int, pair:
     q_rot = np.asarray(trace[f"blocks.{layer}.attn.q_rot"].values[0][head], np.float64)
     k_rot = np.asarray(trace[f"blocks.{layer}.attn.k_rot"].values[0][kv], np.float64)
     return PairArrows(pair, float(frequencies(cfg)[pair]), q, q_rot[:, dims], k,
-                      k_rot[:, dims], kv)
+                      k_rot[:, dims], kv, (dims[0], dims[1]))
 
 
 @dataclass
