@@ -50,6 +50,7 @@ def test_frequency_waves_are_the_models_angles(view):
 
 
 def test_arrows_are_the_traces_pairs_and_turn(qtbot, view):
+    view.arrows.moved.setChecked(False)  # each position's own token, as the trace holds it
     view.arrows.layer.setValue(1)
     view.arrows.head.setValue(3)
     view.arrows.pair.setValue(0)
@@ -78,3 +79,20 @@ def test_relative_table_is_the_engines_and_equal_along_rows(qtbot, view):
     assert shown.spread().max() < 1e-9
     assert r.table.item(1, 0).text() == f"{want.scores[1, 0]:+.9f}"
     assert r.table.rowCount() == 5 and r.table.columnCount() == 6
+
+
+def test_one_token_carried_along_turns_by_position_angle(qtbot, view):
+    assert view.arrows.moved.isChecked()  # the turn alone is shown first
+    view.arrows.token.setValue(4)
+    redrawn(qtbot, view)
+    a = view.arrows.arrows()
+    q4 = view.session.trace["blocks.0.attn.q"].values[0][0][4][[0, 4]]
+    np.testing.assert_allclose(a.q_before, np.repeat(q4[None], 8, 0), rtol=1e-6)
+    c, s = np.cos(np.arange(8) * a.theta), np.sin(np.arange(8) * a.theta)
+    want = np.stack([q4[0] * c - q4[1] * s, q4[0] * s + q4[1] * c], -1)
+    np.testing.assert_allclose(a.q_after, want, atol=1e-6)
+    # At the token's own position the turned arrow is the trace's own q_rot.
+    np.testing.assert_allclose(a.q_after[4],
+                               view.session.trace["blocks.0.attn.q_rot"].values[0][0][4][[0, 4]],
+                               atol=1e-6)
+    assert "token 4" in view.arrows.note.text()

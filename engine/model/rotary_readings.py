@@ -107,3 +107,16 @@ def relative_scores(cfg: "ModelConfig", trace: "Trace", layer: int, head: int,
         scores[r] = (qs * ks).sum(-1) * cfg.score_scale  # (S,)
     return RelativeTable(query_pos, key_pos, tuple(offsets), tuple(shifts), scores,
                          float(q @ k * cfg.score_scale))
+
+
+def pair_moved(cfg: "ModelConfig", trace: "Trace", layer: int, head: int, pair: int,
+               token: int, n: int) -> PairArrows:
+    """The pair of one token's q and k, as computed there, turned as if it sat at each
+    position 0 .. n − 1: the same arrow going round, the rotation alone."""
+    a = pair_arrows(cfg, trace, layer, head, pair)
+    positions = np.arange(n)
+    q = np.repeat(_before_rotation(trace, layer, "q")[head][token][None], n, 0)  # (n, hs)
+    k = np.repeat(_before_rotation(trace, layer, "k")[a.kv_head][token][None], n, 0)  # (n, hs)
+    dims = list(a.dims)
+    return PairArrows(pair, a.theta, q[:, dims], turned(cfg, q, positions)[:, dims],
+                      k[:, dims], turned(cfg, k, positions)[:, dims], a.kv_head, a.dims)

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from engine.model.rotary_readings import PairArrows
-from gui.panels.positional.rotary import MAX_ARROWS, segments, wavelength
+from gui.panels.positional.rotary import MAX_ARROWS, segments, turn_arc, wavelength
 from gui.widgets import NoteLabel, format_value
 from gui.widgets.language import Translated
 
-GREY = (150, 150, 150)
 
 
 def _position_colour(t: int, n: int) -> pg.QtGui.QColor:
@@ -33,6 +33,12 @@ class ArrowsView(Translated, QWidget):
             box.setKeyboardTracking(False)
             row.addWidget(title)
             row.addWidget(box)
+        self.moved = QCheckBox()  # one token carried along the positions, the turn alone
+        self.moved.setChecked(True)  # the turn alone shows first; unticked: each token's own
+        self.token = QSpinBox()
+        self.token.setKeyboardTracking(False)
+        row.addWidget(self.moved)
+        row.addWidget(self.token)
         row.addStretch(1)
         self.plots = [pg.PlotWidget(background="w"), pg.PlotWidget(background="w")]
         plots = QHBoxLayout()
@@ -54,12 +60,14 @@ class ArrowsView(Translated, QWidget):
         for title, text in zip(self.titles, (self.tr("Block:"), self.tr("Head:"),
                                              self.tr("Pair:"))):
             title.setText(text)
+        self.moved.setText(self.tr("one token at every position:"))
         if self._arrows is not None:
             self.show_arrows(self._arrows)
 
-    def set_ranges(self, n_layer: int, n_head: int, n_pairs: int) -> None:
-        """The boxes' limits for the current model (values kept where they fit)."""
-        for box, n in ((self.layer, n_layer), (self.head, n_head), (self.pair, n_pairs)):
+    def set_ranges(self, n_layer: int, n_head: int, n_pairs: int, T: int = 1) -> None:
+        """The boxes' limits for the current model and context (values kept where they fit)."""
+        for box, n in ((self.layer, n_layer), (self.head, n_head), (self.pair, n_pairs),
+                       (self.token, T)):
             box.blockSignals(True)
             box.setRange(0, max(n - 1, 0))
             box.blockSignals(False)
@@ -79,22 +87,31 @@ class ArrowsView(Translated, QWidget):
                  self.tr("k of K/V head {0}, pair {1}").format(a.kv_head, a.pair))):
             plot.clear()
             plot.setTitle(title, color="#222")
-            x, y = segments(before[:T])
-            plot.plot(x, y, connect="pairs", pen=pg.mkPen(GREY, width=1,
-                                                          style=pg.QtCore.Qt.PenStyle.DashLine))
             for t in range(T):
                 colour = _position_colour(t, T)
+                x, y = segments(before[t:t + 1])
+                plot.plot(x, y, pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine))
                 x, y = segments(after[t:t + 1])
                 plot.plot(x, y, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6,
                           symbolBrush=colour, symbolPen=None)
+                x, y = turn_arc(before[t], t * a.theta)  # the turn, from dashed to solid
+                plot.plot(x, y, pen=pg.mkPen(colour, width=1))
                 label = pg.TextItem(str(t), color=colour, anchor=(0.5, 1.2))
                 label.setPos(float(after[t, 0]), float(after[t, 1]))
                 plot.addItem(label)
             reach = float(np.abs(np.concatenate([before[:T], after[:T]])).max()) * 1.25 or 1.0
             plot.setRange(xRange=(-reach, reach), yRange=(-reach, reach), padding=0)
+        if self.moved.isChecked():
+            self.note.setText(self.tr(
+                "Dashed: the pair (dims {0} and {1}) of token {2}'s q and k; solid: the same pair "
+                "turned as if the token sat at position t, by t·θ (θ = {3} rad, once round in {4} "
+                "positions). Only the angle changes with the position.").format(
+                a.dims[0], a.dims[1], self.token.value(), format_value(a.theta),
+                format_value(wavelength(a.theta))))
+            return
         self.note.setText(self.tr(
-            "Grey dashed: the pair (dims {0} and {1}) as computed from the token; coloured: the "
-            "same pair turned by t·θ at position t (θ = {2} rad, once round in {3} positions). "
+            "Dashed: the pair (dims {0} and {1}) as computed from the token at position t; solid, "
+            "same colour: the pair turned by t·θ (the arc) (θ = {2} rad, once round in {3} positions). "
             "The length never changes, only the angle. First {4} positions of the context."
         ).format(a.dims[0], a.dims[1], format_value(a.theta),
                  format_value(wavelength(a.theta)), T))

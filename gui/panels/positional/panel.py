@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtWidgets import QStackedWidget, QTabWidget, QVBoxLayout, QWidget
 
-from engine.model.rotary_readings import pair_arrows, relative_scores
+from engine.model.rotary_readings import pair_arrows, pair_moved, relative_scores
 from gui.panels.positional.arrows_view import ArrowsView
 from gui.panels.positional.relative_view import RelativeView
-from gui.panels.positional.rotary import is_rotary
+from gui.panels.positional.rotary import MAX_ARROWS, is_rotary
 from gui.panels.positional.rotary_waves_view import RotaryWavesView
 
 from gui.panels.positional.sum_view import SumView
@@ -40,7 +40,9 @@ class PositionalPanel(Translated, LazyPanel):
         self.rotary_waves = RotaryWavesView()
         self.arrows = ArrowsView()
         self.relative = RelativeView()
-        for box in (self.arrows.layer, self.arrows.head, self.arrows.pair, self.relative.layer,
+        self.arrows.moved.toggled.connect(self._redraw)
+        for box in (self.arrows.layer, self.arrows.head, self.arrows.pair, self.arrows.token,
+                    self.relative.layer,
                     self.relative.head, self.relative.query_pos, self.relative.key_pos):
             box.valueChanged.connect(self._redraw)
         self.rotary_tabs = QTabWidget()
@@ -170,8 +172,10 @@ class PositionalPanel(Translated, LazyPanel):
         if self.relative.query_pos.value() == 0 and self.relative.key_pos.value() == 0:
             self.relative.query_pos.setValue(T - 1)  # the last token reading an early one
         a = self.arrows
-        self.arrows.show_arrows(pair_arrows(cfg, s.trace, a.layer.value(), a.head.value(),
-                                            a.pair.value()))
+        a.set_ranges(cfg.n_layer, cfg.n_head, cfg.rotary_size // 2, T)
+        where = (cfg, s.trace, a.layer.value(), a.head.value(), a.pair.value())
+        a.show_arrows(pair_moved(*where, a.token.value(), MAX_ARROWS) if a.moved.isChecked()
+                      else pair_arrows(*where))
         r = self.relative
         self.relative.show_table(relative_scores(cfg, s.trace, r.layer.value(), r.head.value(),
                                                  r.query_pos.value(), r.key_pos.value()))

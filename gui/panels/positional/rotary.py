@@ -7,7 +7,7 @@ import numpy as np
 
 from engine.model.decoder import GPT
 
-MAX_ARROWS = 16  # positions drawn as arrows; more would hide each other
+MAX_ARROWS = 8  # positions drawn as arrows; more would hide each other
 DEFAULT_PAIRS = (0, 1, 2, 4)  # the fastest-turning pairs, plus a slower one
 
 
@@ -31,3 +31,12 @@ def segments(tips: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def wavelength(theta: float) -> float:
     """Positions for pair θ to turn once round (2π / θ)."""
     return float(2 * np.pi / theta)
+
+
+def turn_arc(start: np.ndarray, angle: float, steps: int = 24) -> tuple[np.ndarray, np.ndarray]:
+    """x and y of an arc at 40 % of the arrow's length, from its direction before turning
+    through `angle` (taken round once at most, counter-clockwise as rotary turns)."""
+    r = 0.4 * float(np.hypot(*start))
+    a0 = float(np.arctan2(start[1], start[0]))
+    a = a0 + np.linspace(0.0, angle % (2 * np.pi), steps)  # (steps,)
+    return r * np.cos(a), r * np.sin(a)
