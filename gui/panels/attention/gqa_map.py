@@ -62,7 +62,7 @@ class GqaMap(Translated, QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.boxes = HeadBoxes()
-        self.note = NoteLabel(lines=3)
+        self.note = NoteLabel(lines=2)
         self._cfg: ModelConfig | None = None
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -86,16 +86,16 @@ class GqaMap(Translated, QWidget):
         if cfg is None:
             self.note.setText("")
             return
-        per_token = kv_cache_bytes_per_token(cfg)
+        per_token = format_bytes(kv_cache_bytes_per_token(cfg))
+        g = kv_cache_saving(cfg)
         if cfg.kv_heads == cfg.n_head:
-            text = self.tr("Every query head has its own K/V head. K/V cache: {0} per token "
-                           "(float16: {1} blocks × {2} heads × {3} numbers × 2 for K and V)."
-                           ).format(format_bytes(per_token), cfg.n_layer, cfg.kv_heads,
-                                    cfg.head_size)
+            text = self.tr("{0} query heads, each with its own K/V head.\nK/V cache: {1} per "
+                           "token").format(cfg.n_head, per_token)
         else:
-            text = self.tr("Grouped-query attention: {0} query heads share {1} K/V heads, {2} "
-                           "each. K/V cache: {3} per token (float16: {4} blocks × {1} K/V heads × "
-                           "{5} numbers × 2), {2}× less than one K/V head per query head."
-                           ).format(cfg.n_head, cfg.kv_heads, kv_cache_saving(cfg),
-                                    format_bytes(per_token), cfg.n_layer, cfg.head_size)
+            text = self.tr("{0} query heads share {1} K/V heads, {2} each.\nK/V cache: {3} per "
+                           "token, {2}× less").format(cfg.n_head, cfg.kv_heads, g, per_token)
         self.note.setText(text)
+        # The sum behind the figure, on hover: float16 numbers, a key and a value per K/V head.
+        self.note.setToolTip(self.tr("{0} per token = {1} blocks × {2} K/V heads × {3} numbers × "
+                                     "2 (K and V) × 2 bytes (float16)").format(
+            per_token, cfg.n_layer, cfg.kv_heads, cfg.head_size))
