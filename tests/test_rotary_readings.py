@@ -77,3 +77,18 @@ def test_gqa_groups_and_cache_bytes_follow_the_config():
     qwen = ModelConfig(d_model=896, n_head=14, n_kv_head=2, n_layer=24)
     assert kv_cache_bytes_per_token(qwen, bytes_per_value=4) == 2 * 24 * 2 * 64 * 4
     assert kv_groups(ModelConfig(n_head=4))[3] == 3  # no GQA: one K/V head each
+
+
+def test_logit_lens_reads_a_rotary_model_and_its_soft_cap():
+    from engine.model.lens import lens_probs, lens_streams, logit_lens
+
+    model = llama(final_softcap=2.0)
+    ids = torch.arange(1, 9)[None]
+    trace = run_trace(model, ids)
+    assert lens_streams(model)[0] == ("embed", "embed.token")  # no table is added
+    rows = logit_lens(model, trace, position=5)
+    assert len(rows) == model.config.n_layer + 1
+    with torch.no_grad():
+        want = torch.softmax(model(ids)[0][0, 5].double(), -1)  # the capped forward
+    final = lens_probs(model, trace["blocks.1.resid2"].values[0, 5])
+    np.testing.assert_allclose(final.numpy(), want.numpy(), atol=1e-6)
