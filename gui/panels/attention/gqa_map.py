@@ -62,7 +62,7 @@ class GqaMap(Translated, QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.boxes = HeadBoxes()
-        self.note = NoteLabel(lines=2)
+        self.note = NoteLabel(lines=3)  # two lines, room for a wrapped one
         self._cfg: ModelConfig | None = None
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

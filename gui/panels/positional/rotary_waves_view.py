@@ -24,7 +24,7 @@ class RotaryWavesView(Translated, QWidget):
         super().__init__(parent)
         self._model: GPT | None = None
         self.pair_list = QListWidget()
-        self.pair_list.setMaximumWidth(140)
+        self.pair_list.setMaximumWidth(170)
         self.pair_list.itemChanged.connect(lambda _item: self.draw())
         self.positions = QSpinBox()
         self.positions.setRange(2, MAX_CONTEXT)
