@@ -66,6 +66,7 @@ def test_mask_shows_the_sliding_window_of_its_block(qtbot, qapp):
     assert np.array_equal(shown, (~blocked(T, 5)).astype(np.float32))
     assert shown[10, 5] == 0 and shown[10, 6] == 1  # 5 keys back is out of the window
     assert "sliding window of 5" in view.formula.text()
+    assert "window 5" in view.single_page.heatmap.title()
     view.set_layer(1)  # the global block: the whole past
     redrawn(qtbot, view)
     assert np.array_equal(view.head_image(0), (~blocked(T, None)).astype(np.float32))

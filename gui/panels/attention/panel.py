@@ -258,7 +258,7 @@ class AttentionPanel(Translated, LazyPanel):
         if self._mask.shape != (T, T) or window != self._mask_window:
             self._mask = (~blocked(T, window)).astype(np.float32)  # (T, T) 1 = may look
             self._mask_window = window
-        self.single_page.show_mask(self._mask, self._labels)
+        self.single_page.show_mask(self._mask, self._labels, window, self._layer)
         if window is None:
             self.formula.setText(self.tr("M[i, j] = 1 if j ≤ i else 0  (query i may look at key "
                                          "j only if j is not in its future)"))

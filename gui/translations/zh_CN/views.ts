@@ -469,6 +469,14 @@ PC1 {2}，PC2 {3}</translation>
         <translation>键</translation>
     </message>
     <message>
+        <source>Sliding-window mask of block {0}: window {1}, T = {2}</source>
+        <translation>第 {0} 块的滑动窗口掩码：窗口 {1}，T = {2}</translation>
+    </message>
+    <message>
+        <source>1 (light) = the query in this row may attend to the key in this column. 0 (dark) above the diagonal: the future; 0 below the light band: keys {0} or more positions back, outside the window. Each query sees at most {0} keys, itself included. Where M is 0 the score becomes −∞ (stage “masked”).</source>
+        <translation>1（浅色）= 这一行的查询可以关注这一列的键。对角线以上的 0（深色）：未来的位置；浅色带以下的 0：往前 {0} 个或更多位置的键，在窗口之外。每个查询最多看见 {0} 个键（包括它自己）。M 为 0 的地方得分变成 −∞（“加掩码”阶段）。</translation>
+    </message>
+    <message>
         <source>Causal mask M = 1 − triu(ones({0}, {0}), k=1)</source>
         <translation>因果掩码 M = 1 − triu(ones({0}, {0}), k=1)</translation>
     </message>
