@@ -12,7 +12,6 @@ from gui.panels.positional.arrows_view import ArrowsView
 from gui.panels.positional.relative_view import RelativeView
 from gui.panels.positional.rotary import MAX_ARROWS, is_rotary
 from gui.panels.positional.rotary_waves_view import RotaryWavesView
-
 from gui.panels.positional.sum_view import SumView
 from gui.panels.positional.table_view import TableView
 from gui.panels.positional.waves import is_learned
@@ -42,8 +41,8 @@ class PositionalPanel(Translated, LazyPanel):
         self.relative = RelativeView()
         self.arrows.moved.toggled.connect(self._redraw)
         for box in (self.arrows.layer, self.arrows.head, self.arrows.pair, self.arrows.token,
-                    self.relative.layer,
-                    self.relative.head, self.relative.query_pos, self.relative.key_pos):
+                    self.relative.layer, self.relative.head, self.relative.query_pos,
+                    self.relative.key_pos):
             box.valueChanged.connect(self._redraw)
         self.rotary_tabs = QTabWidget()
         for page in (self.rotary_waves, self.arrows, self.relative):
@@ -177,8 +176,8 @@ class PositionalPanel(Translated, LazyPanel):
         a.show_arrows(pair_moved(*where, a.token.value(), MAX_ARROWS) if a.moved.isChecked()
                       else pair_arrows(*where))
         r = self.relative
-        self.relative.show_table(relative_scores(cfg, s.trace, r.layer.value(), r.head.value(),
-                                                 r.query_pos.value(), r.key_pos.value()))
+        r.show_table(relative_scores(cfg, s.trace, r.layer.value(), r.head.value(),
+                                     r.query_pos.value(), r.key_pos.value()))
 
     # -- rotary, for tests and scripts -------------------------------------------------------
     def rotary_shown(self) -> bool:
