@@ -10,7 +10,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 LOGIC = ["gui/panels/tokens/rows.py", "gui/panels/embeddings/labels.py",
          "gui/panels/embeddings/analysis.py", "gui/panels/positional/waves.py",
-         "gui/panels/attention/stages.py", "gui/panels/generation/job.py",
+         "gui/panels/attention/stages.py", "gui/panels/attention/groups.py",
+         "gui/panels/positional/rotary.py", "gui/panels/generation/job.py",
          "gui/panels/generation/text.py", "gui/panels/history/snapshots.py",
          "gui/panels/insights/jobs.py",
          "gui/panels/walkthrough/describe.py", "gui/panels/walkthrough/labels.py",

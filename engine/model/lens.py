@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from engine.model.decoder import GPT
 from engine.model.hooks import eval_mode
 from engine.model.registry import block_input
+from engine.model.components.positions_steps import embedding_output
 from engine.model.trace import Trace, capture
 
 Batch = tuple[torch.Tensor, torch.Tensor]  # x (B, T) ids and y (B, T) their next tokens
@@ -50,13 +51,18 @@ def _top(probs: torch.Tensor, k: int) -> TopK:
 def lens_probs(model: GPT, stream: np.ndarray | torch.Tensor) -> torch.Tensor:
     """Next-token probabilities (…, V) of residual-stream vectors (…, C) via the final path."""
     x = torch.as_tensor(np.asarray(stream), dtype=torch.float32, device=_device(model))  # (…, C)
-    return F.softmax(model.unembed(model.final_norm(x)).float(), dim=-1)  # (…, V)
+    logits = model.unembed(model.final_norm(x)).float()  # (…, V)
+    cap = model.config.final_softcap
+    if cap is not None:  # Gemma 2: the family's own c·tanh(logits / c), as its forward does
+        logits = torch.tanh(logits / cap) * cap  # (…, V)
+    return F.softmax(logits, dim=-1)  # (…, V)
 
 
 def lens_streams(model: GPT) -> list[tuple[str, str]]:
     """(label, trace step) of every depth the lens reads, shallowest first."""
     L = model.config.n_layer
-    rows = [("embed", "embed.sum")]
+    # The vectors entering block 0: for a rotary model (no table added) the token vectors.
+    rows = [("embed", embedding_output(model.config))]
     rows += [(f"block {i}", block_input(model.config, i + 1)) for i in range(L - 1)]
     rows.append(("final", block_input(model.config, L)))  # the last block's output
     return rows

@@ -101,6 +101,24 @@ class _TextSoFar:
         return self.text
 
 
+def start_ids(tokenizer: Tokenizer, prompt: str) -> list[int]:
+    """The ids a prompt starts from: as the model's own tokenizer writes a prompt (its BOS, its
+    special tokens written as text) where it has one (tokenizer.json), else the plain ids; an
+    empty prompt starts from a newline if the vocabulary has one, else []."""
+    own = getattr(tokenizer, "encode_prompt", None)
+    ids = (own(prompt) if own is not None else tokenizer.encode(prompt)).tolist()
+    if not ids or ids == [getattr(tokenizer, "bos_id", None)]:
+        newline = tokenizer.encode("\n").tolist()
+        if newline and getattr(tokenizer, "unk_id", None) not in newline:
+            return ids + newline
+    return ids
+
+
+def end_id(tokenizer: Tokenizer) -> int | None:
+    """The model's end-of-text token, where generation stops (None: it runs to its count)."""
+    return getattr(tokenizer, "eos_id", None)
+
+
 def generate(
     model: GPT,
     tokenizer: Tokenizer,
@@ -123,12 +141,9 @@ def generate(
         raise ValueError(f"max_new_tokens must be an integer >= 0, got {max_new_tokens!r}")
     if top_n < 0:
         raise ValueError(f"top_n must be >= 0, got {top_n}")
-    ids = tokenizer.encode(prompt).tolist()
+    ids = start_ids(tokenizer, prompt)
     if not ids:
-        newline = tokenizer.encode("\n").tolist()
-        if not newline or tokenizer.unk_id in newline:
-            raise ValueError("prompt is empty")
-        ids = newline
+        raise ValueError("prompt is empty")
     generator = torch.Generator()
     if seed is None:
         generator.seed()  # fresh entropy, still without touching the global RNG
@@ -153,6 +168,7 @@ def _generate(
     device = next(model.parameters()).device
     T = model.config.context_length
     text = _TextSoFar(tokenizer)
+    stop_at = end_id(tokenizer)
     for i in range(max_new_tokens):
         idx = torch.tensor([ids[-T:]], dtype=torch.long, device=device)  # (1, <=T) cropped
         # Eval mode only for this forward, so the model is never left switched between yields.
@@ -174,5 +190,7 @@ def _generate(
             piece=tokenizer.piece(token),
             prob=float(probs[token]),
             candidates=candidates,
-            text=text.add(token, final=i == max_new_tokens - 1),
+            text=text.add(token, final=i == max_new_tokens - 1 or token == stop_at),
         )
+        if token == stop_at:  # the model ended its text with its own end token
+            return

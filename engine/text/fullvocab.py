@@ -154,6 +154,22 @@ class FullTokenizer(Tokenizer):
         """Rows of the model's token table, padding included."""
         return self.rows
 
+    @property
+    def bos_id(self) -> int | None:
+        """The model's own begin-of-text token, where its tokenizer names one."""
+        return getattr(self._base, "bos_id", None)
+
+    @property
+    def eos_id(self) -> int | None:
+        """The model's own end-of-text token (generation stops there), or None."""
+        return getattr(self._base, "eos_id", None)
+
+    def encode_prompt(self, text: str) -> np.ndarray:
+        """Ids of a prompt as the model's own tokenizer writes it (its BOS added where it adds
+        one); a tokenizer without that rule gives encode(text)."""
+        own = getattr(self._base, "encode_prompt", None)
+        return own(text) if own is not None else self.encode(text)
+
     def encode(self, text: str) -> np.ndarray:
         """Ids of `text` (int64), the model's own rows."""
         return self._base.encode(text).astype(np.int64)

@@ -13,10 +13,12 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
+from gui.panels.attention.groups import group_colour
 from gui.widgets import PATTERN_CMAP, NoteLabel
 from gui.widgets.language import Translated
 
 GAP = 0.12  # space between neighbouring heads, in head widths
+STRIP = 0.3  # height of the K/V-group strip above block 0, in head widths
 
 
 def cell_origin(layer: int, head: int) -> tuple[float, float]:
@@ -43,6 +45,8 @@ class LayerHeadOverview(Translated, QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._images: list[list[pg.ImageItem]] = []
+        self._strip: list[pg.QtWidgets.QGraphicsRectItem] = []  # one per head: its K/V group
+        self._groups: list[int] = []
         self._cmap: object = None
         self.plot_widget = pg.PlotWidget(background="w")
         self.plot = plot = self.plot_widget.getPlotItem()
@@ -99,8 +103,26 @@ class LayerHeadOverview(Translated, QWidget):
                 self.plot.addItem(item)
         step = 1 + GAP
         self.plot.setRange(xRange=(0, max(n_head * step - GAP, 1)),
-                           yRange=(0, max(n_layer * step - GAP, 1)), padding=0.02)
+                           yRange=(-STRIP - GAP, max(n_layer * step - GAP, 1)), padding=0.02)
         self._set_ticks()
+
+    def set_groups(self, groups: list[int]) -> None:
+        """A strip above block 0: each head's column in the colour of its K/V group."""
+        for item in self._strip:
+            self.plot.removeItem(item)
+        self._groups = list(groups)
+        self._strip = []
+        for head, g in enumerate(groups):
+            x, _y = cell_origin(0, head)
+            item = pg.QtWidgets.QGraphicsRectItem(x, -STRIP - GAP / 2, 1, STRIP)
+            item.setBrush(pg.mkBrush(group_colour(g)))
+            item.setPen(pg.mkPen(90, 90, 90, width=0))
+            self.plot.addItem(item)
+            self._strip.append(item)
+
+    def strip_colours(self) -> list[str]:
+        """The strip's colour of each head, '#rrggbb'."""
+        return [item.brush().color().name() for item in self._strip]
 
     def shape(self) -> tuple[int, int]:
         """(n_layer, n_head) of the grid."""

@@ -9,9 +9,10 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 
-from engine.model.decoder import causal_mask
+from engine.model.numerics import blocked
 from engine.model.steps import step_formula, step_title
 from gui.panels.attention.form import AttentionForm
+from gui.panels.attention.gqa_map import GqaMap
 from gui.panels.attention.head_grid import HeadGrid, stage_scale
 from gui.panels.attention.overview import LayerHeadOverview
 from gui.panels.attention.single_view import SingleView
@@ -41,6 +42,7 @@ class AttentionPanel(Translated, LazyPanel):
         self._overview = False  # every block at once (else the chosen block's heads)
         self._labels: list[str] = []
         self._mask = np.zeros((0, 0), dtype=np.float32)
+        self._mask_window: int | None = None  # the sliding window _mask was drawn with
 
         self.form = AttentionForm(self._stage)
         self.form.layer_chosen.connect(self.set_layer)
@@ -55,6 +57,7 @@ class AttentionPanel(Translated, LazyPanel):
         self.single_page.back.connect(self.show_grid)
         self.overview_page = LayerHeadOverview()  # page 2: every head of every block
         self.overview_page.head_clicked.connect(self.enlarge_head)
+        self.gqa = GqaMap()  # which K/V head each query head reads, and the cache it costs
         self.pages = QStackedWidget()
         self.pages.addWidget(self.grid_page)
         self.pages.addWidget(self.single_page)
@@ -65,6 +68,7 @@ class AttentionPanel(Translated, LazyPanel):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.form)
         layout.addWidget(self.formula)
+        layout.addWidget(self.gqa)
         layout.addWidget(self.pages, 1)
         self.empty = EmptyState.fill(self, content, self._empty_text)
 
@@ -162,10 +166,12 @@ class AttentionPanel(Translated, LazyPanel):
         self.form.set_layers(n_layer, self._layer)
         if n_head != self.n_heads():
             self.grid_page.build(n_head)
+        self.gqa.set_config(model.config if model is not None else None)
         if (n_layer, n_head) != self.overview_page.shape():
             self.overview_page.build(n_layer, n_head)
             self._overview = opens_on_overview(n_layer, n_head)
             self.form.show_overview(self._overview)
+        self.overview_page.set_groups(self.gqa.groups())
         self._enlarged = None
         self._redraw()
 
@@ -248,9 +254,17 @@ class AttentionPanel(Translated, LazyPanel):
 
     def _draw_mask(self) -> None:
         T = len(self._labels)
-        if self._mask.shape != (T, T):
-            self._mask = causal_mask(T).numpy().astype(np.float32)  # (T, T) 1 = may look
-        self.single_page.show_mask(self._mask, self._labels)
-        self.formula.setText(self.tr("M[i, j] = 1 if j ≤ i else 0  (query i may look at key j only "
-                                     "if j is not in its future)"))
+        window = self.session.model.config.window_of(self._layer)
+        if self._mask.shape != (T, T) or window != self._mask_window:
+            self._mask = (~blocked(T, window)).astype(np.float32)  # (T, T) 1 = may look
+            self._mask_window = window
+        self.single_page.show_mask(self._mask, self._labels, window, self._layer)
+        if window is None:
+            self.formula.setText(self.tr("M[i, j] = 1 if j ≤ i else 0  (query i may look at key "
+                                         "j only if j is not in its future)"))
+        else:
+            self.formula.setText(self.tr(
+                "Block {0} has a sliding window of {1}: M[i, j] = 1 if i − {1} < j ≤ i else 0 "
+                "(query i sees itself and the {2} keys before it, no further back)").format(
+                self._layer, window, window - 1))
         self.pages.setCurrentWidget(self.single_page)

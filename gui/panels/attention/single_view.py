@@ -49,13 +49,26 @@ class SingleView(Translated, QWidget):
         self.back_button.setVisible(True)
         self.note.setText(note)
 
-    def show_mask(self, mask: np.ndarray, labels: list[str]) -> None:
-        """The causal mask (T, T), 1 = may look; there is no grid to go back to."""
+    def show_mask(self, mask: np.ndarray, labels: list[str], window: int | None = None,
+                  layer: int = 0) -> None:
+        """The causal mask (T, T), 1 = may look, with block `layer`'s sliding window if it has
+        one; there is no grid to go back to."""
         T = mask.shape[0]
+        self.back_button.setVisible(False)
+        if window is not None:
+            title = self.tr("Sliding-window mask of block {0}: window {1}, T = {2}").format(
+                layer, window, T)
+            self.heatmap.set_matrix(mask, labels, labels, MASK_CMAP, (0.0, 1.0), title=title)
+            self.title.setText(title)
+            self.note.setText(self.tr(
+                "1 (light) = the query in this row may attend to the key in this column. 0 (dark) "
+                "above the diagonal: the future; 0 below the light band: keys {0} or more "
+                "positions back, outside the window. Each query sees at most {0} keys, itself "
+                "included. Where M is 0 the score becomes −∞ (stage “masked”).").format(window))
+            return
         title = self.tr("Causal mask M = 1 − triu(ones({0}, {0}), k=1)").format(T)
         self.heatmap.set_matrix(mask, labels, labels, MASK_CMAP, (0.0, 1.0), title=title)
         self.title.setText(self.tr("Causal mask for T = {0}").format(T))
-        self.back_button.setVisible(False)
         self.note.setText(self.tr(
             "Shown for the current context, T = {0} (the article draws it for T = 20). 1 (light) = "
             "the query in this row may attend to the key in this column; 0 (dark) = a future "

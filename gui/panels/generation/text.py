@@ -13,19 +13,15 @@ from typing import Iterator
 import numpy as np
 
 from engine.model.decoder import GPT
-from engine.model.sample import SampleStep, generate, next_token_probs
+from engine.model.sample import SampleStep, generate, next_token_probs, start_ids
 from engine.text.tokenizers import Tokenizer
 from gui.panels.generation.job import TOP_N, Logits
 
 
 def prompt_ids(tokenizer: Tokenizer, prompt: str) -> list[int]:
-    """The ids generate() starts from for `prompt` (an empty prompt starts at a newline)."""
-    ids = tokenizer.encode(prompt).tolist()
-    if not ids:
-        newline = tokenizer.encode("\n").tolist()
-        if newline and tokenizer.unk_id not in newline:
-            ids = newline
-    return ids
+    """The ids generate() starts from for `prompt`: the model's own BOS where its tokenizer
+    adds one, and a newline for an empty prompt."""
+    return start_ids(tokenizer, prompt)
 
 
 def readable(data: bytes) -> str:

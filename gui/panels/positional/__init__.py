@@ -6,6 +6,10 @@ The table and the sum come from the trace; the waves read the model's positional
 to look past the context length of a sinusoidal model, the engine's formula): `waves` (no
 widgets). One view module per tab (`waves_view`, `table_view`, `sum_view`); `panel`
 assembles the dock.
+
+A rotary model (Llama, Qwen, Mistral, Gemma) has no table: its tabs are the angle waves
+(`rotary_waves_view`), one head's q and k pairs turning (`arrows_view`) and the relative-position
+property (`relative_view`), from engine.model.rotary_readings; `rotary` holds their plain logic.
 """
 from gui.panels.positional.panel import PositionalPanel
 

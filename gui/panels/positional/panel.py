@@ -1,10 +1,17 @@
-"""The Positional encoding dock: a title above three tabs (waves, table, sum). The waves need
-only the model; the table and the sum need a trace of it, and their tabs are off without one."""
+"""The Positional encoding dock: a title above three tabs (waves, table, sum) for a model that
+adds a position table, or three rotary tabs (frequencies, q and k turning, relative position)
+for a model that turns q and k instead. The waves need only the model; the other tabs need a
+trace of it, and are off without one."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QStackedWidget, QTabWidget, QVBoxLayout, QWidget
 
+from engine.model.rotary_readings import pair_arrows, pair_moved, relative_scores
+from gui.panels.positional.arrows_view import ArrowsView
+from gui.panels.positional.relative_view import RelativeView
+from gui.panels.positional.rotary import MAX_ARROWS, is_rotary
+from gui.panels.positional.rotary_waves_view import RotaryWavesView
 from gui.panels.positional.sum_view import SumView
 from gui.panels.positional.table_view import TableView
 from gui.panels.positional.waves import is_learned
@@ -29,14 +36,28 @@ class PositionalPanel(Translated, LazyPanel):
         self.tabs = QTabWidget()
         for page in (self.waves, self.table, self.sum):
             self.tabs.addTab(page, "")
-        self.title = NoteLabel(lines=1)
+        self.rotary_waves = RotaryWavesView()
+        self.arrows = ArrowsView()
+        self.relative = RelativeView()
+        self.arrows.moved.toggled.connect(self._redraw)
+        for box in (self.arrows.layer, self.arrows.head, self.arrows.pair, self.arrows.token,
+                    self.relative.layer, self.relative.head, self.relative.query_pos,
+                    self.relative.key_pos):
+            box.valueChanged.connect(self._redraw)
+        self.rotary_tabs = QTabWidget()
+        for page in (self.rotary_waves, self.arrows, self.relative):
+            self.rotary_tabs.addTab(page, "")
+        self.kinds = QStackedWidget()  # page 0: a position table; page 1: rotary
+        self.kinds.addWidget(self.tabs)
+        self.kinds.addWidget(self.rotary_tabs)
+        self.title = NoteLabel(lines=2)
         self.title.setStyleSheet("font-size: 11pt;")
 
         content = QWidget()
         layout = QVBoxLayout(content)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
-        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.kinds, 1)
         self.empty = EmptyState.fill(self, content, self._empty_text)
 
         session.model_changed.connect(self._on_model_changed)
@@ -52,6 +73,9 @@ class PositionalPanel(Translated, LazyPanel):
         for i, title in enumerate((self.tr("Waves"), self.tr("Table"),
                                    self.tr("Token + position = input"))):
             self.tabs.setTabText(i, title)
+        for i, title in enumerate((self.tr("Frequencies"), self.tr("q and k turning"),
+                                   self.tr("Relative position"))):
+            self.rotary_tabs.setTabText(i, title)
         self._redraw()  # the title and the tables' titles are drawn from the data
 
     # -- public ----------------------------------------------------------------------------
@@ -87,7 +111,15 @@ class PositionalPanel(Translated, LazyPanel):
 
     # -- updates ---------------------------------------------------------------------------
     def _on_model_changed(self) -> None:
-        self.waves.set_model(self.session.model)
+        model = self.session.model
+        rotary = is_rotary(model)
+        self.waves.set_model(None if rotary else model)
+        self.rotary_waves.set_model(model if rotary else None)
+        self.kinds.setCurrentIndex(1 if rotary else 0)
+        if rotary:
+            cfg = model.config
+            self.arrows.set_ranges(cfg.n_layer, cfg.n_head, cfg.rotary_size // 2)
+            self.relative.layer.setRange(0, cfg.n_layer - 1)
         self._redraw()
 
     def _rebuild(self) -> None:
@@ -96,6 +128,9 @@ class PositionalPanel(Translated, LazyPanel):
             self.empty.show_empty()
             return
         self.empty.show_content()
+        if is_rotary(s.model):
+            self._rebuild_rotary()
+            return
         learned = is_learned(s.model)
         C = s.model.config.d_model
         self.title.setText((self.tr(
@@ -117,3 +152,34 @@ class PositionalPanel(Translated, LazyPanel):
             "PE table (learned) for the context: [{0} × {1}]") if learned else self.tr(
             "PE table (sinusoidal) for the context: [{0} × {1}]")).format(T, C))
         self.sum.show_sum(tok, pe, x, context_pieces(s))
+
+    def _rebuild_rotary(self) -> None:
+        """The rotary tabs: the waves from the model, the arrows and scores from the trace."""
+        s = self.session
+        cfg = s.model.config
+        self.title.setText(self.tr(
+            "Rotary positions: this model has no position table, and nothing is added to its "
+            "token embeddings. Each head's q and k are turned instead, pair by pair, by an angle "
+            "that grows with the position ({0} pairs per head).").format(cfg.rotary_size // 2))
+        traced = s.trace is not None and trace_fits_model(s)
+        self.rotary_tabs.setTabEnabled(1, traced)
+        self.rotary_tabs.setTabEnabled(2, traced)
+        if not traced:
+            return
+        T = s.trace.ids.shape[1]
+        self.relative.set_ranges(cfg.n_layer, cfg.n_head, T)
+        if self.relative.query_pos.value() == 0 and self.relative.key_pos.value() == 0:
+            self.relative.query_pos.setValue(T - 1)  # the last token reading an early one
+        a = self.arrows
+        a.set_ranges(cfg.n_layer, cfg.n_head, cfg.rotary_size // 2, T)
+        where = (cfg, s.trace, a.layer.value(), a.head.value(), a.pair.value())
+        a.show_arrows(pair_moved(*where, a.token.value(), MAX_ARROWS) if a.moved.isChecked()
+                      else pair_arrows(*where))
+        r = self.relative
+        r.show_table(relative_scores(cfg, s.trace, r.layer.value(), r.head.value(),
+                                     r.query_pos.value(), r.key_pos.value()))
+
+    # -- rotary, for tests and scripts -------------------------------------------------------
+    def rotary_shown(self) -> bool:
+        """Whether the rotary tabs are shown (a model with no position table)."""
+        return self.kinds.currentIndex() == 1

@@ -188,6 +188,12 @@ class WavesView(Translated, QWidget):
         model = self._model
         if model is None:
             return
+        if model.position_table() is None:  # rotary: nothing to draw here, and it says so
+            for j in list(self._curves):
+                self.plot.removeItem(self._curves.pop(j))
+            self.note.setText(self.tr("This model has no position table: its positions turn "
+                                      "each head's q and k instead (rotary)."))
+            return
         T_max = model.config.context_length
         n = self.positions.value()
         self._table = wave_table(model, n)

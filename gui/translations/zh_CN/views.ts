@@ -2,6 +2,41 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>ArrowsView</name>
+    <message>
+        <source>Block:</source>
+        <translation>块：</translation>
+    </message>
+    <message>
+        <source>Head:</source>
+        <translation>头：</translation>
+    </message>
+    <message>
+        <source>Pair:</source>
+        <translation>维度对：</translation>
+    </message>
+    <message>
+        <source>one token at every position:</source>
+        <translation>同一个词放到每个位置：</translation>
+    </message>
+    <message>
+        <source>q of head {0}, pair {1}</source>
+        <translation>头 {0} 的 q，第 {1} 对</translation>
+    </message>
+    <message>
+        <source>k of K/V head {0}, pair {1}</source>
+        <translation>K/V 头 {0} 的 k，第 {1} 对</translation>
+    </message>
+    <message>
+        <source>Dashed: the pair (dims {0} and {1}) of token {2}'s q and k; solid: the same pair turned as if the token sat at position t, by t·θ (θ = {3} rad, once round in {4} positions). Only the angle changes with the position.</source>
+        <translation>虚线：词 {2} 的 q 和 k 中的这一对（第 {0} 和第 {1} 维）；实线：把这个词放在位置 t 时，同一对被转过 t·θ（θ = {3} 弧度，每 {4} 个位置转一整圈）。随位置变化的只有角度。</translation>
+    </message>
+    <message>
+        <source>Dashed: the pair (dims {0} and {1}) as computed from the token at position t; solid, same colour: the pair turned by t·θ (the arc) (θ = {2} rad, once round in {3} positions). The length never changes, only the angle. First {4} positions of the context.</source>
+        <translation>虚线：由位置 t 上的词算出的这一对（第 {0} 和第 {1} 维）；同色实线：这一对转过 t·θ 之后（圆弧）（θ = {2} 弧度，每 {3} 个位置转一整圈）。长度不变，只有角度变。显示上下文的前 {4} 个位置。</translation>
+    </message>
+</context>
+<context>
     <name>AttentionForm</name>
     <message>
         <source>All blocks</source>
@@ -65,6 +100,10 @@
     <message>
         <source>M[i, j] = 1 if j ≤ i else 0  (query i may look at key j only if j is not in its future)</source>
         <translation>M[i, j] = 1（若 j ≤ i），否则为 0  （只有当键 j 不在查询 i 的未来时，查询 i 才能看到它）</translation>
+    </message>
+    <message>
+        <source>Block {0} has a sliding window of {1}: M[i, j] = 1 if i − {1} &lt; j ≤ i else 0 (query i sees itself and the {2} keys before it, no further back)</source>
+        <translation>块 {0} 有大小为 {1} 的滑动窗口：M[i, j] = 1 当 i − {1} &lt; j ≤ i，否则为 0（查询 i 只看见自己和它前面的 {2} 个键，再往前就看不见）</translation>
     </message>
 </context>
 <context>
@@ -143,6 +182,29 @@
     <message>
         <source>E[{0}] = vector of “{1}” ({2}), {3} values</source>
         <translation>E[{0}] = “{1}”的向量（{2}），共 {3} 个值</translation>
+    </message>
+</context>
+<context>
+    <name>GqaMap</name>
+    <message>
+        <source>K/V {0}</source>
+        <translation>K/V {0}</translation>
+    </message>
+    <message>
+        <source>{0} query heads, each with its own K/V head.
+K/V cache: {1} per token</source>
+        <translation>{0} 个查询头，各有自己的 K/V 头。
+K/V 缓存：每个词 {1}</translation>
+    </message>
+    <message>
+        <source>{0} query heads share {1} K/V heads, {2} each.
+K/V cache: {3} per token, {2}× less</source>
+        <translation>{0} 个查询头共用 {1} 个 K/V 头，每个 K/V 头服务 {2} 个。
+K/V 缓存：每个词 {3}，少到 1/{2}</translation>
+    </message>
+    <message>
+        <source>{0} per token = {1} blocks × {2} K/V heads × {3} numbers × 2 (K and V) × 2 bytes (float16)</source>
+        <translation>每个词 {0} = {1} 个块 × {2} 个 K/V 头 × {3} 个数 × 2（K 和 V）× 2 字节（float16）</translation>
     </message>
 </context>
 <context>
@@ -286,11 +348,23 @@ PC1 {2}，PC2 {3}</translation>
         <translation>词元 + 位置 = 输入</translation>
     </message>
     <message>
-        <source>Positional encoding (learned): one row per position, {0} dimensions, added to every sequence&apos;s token embeddings.</source>
+        <source>Frequencies</source>
+        <translation>频率</translation>
+    </message>
+    <message>
+        <source>q and k turning</source>
+        <translation>q 和 k 的旋转</translation>
+    </message>
+    <message>
+        <source>Relative position</source>
+        <translation>相对位置</translation>
+    </message>
+    <message>
+        <source>Positional encoding (learned): one row per position, {0} dimensions, added to every sequence's token embeddings.</source>
         <translation>位置编码（可学习）：每个位置一行，共 {0} 维，加到每个序列的词嵌入上。</translation>
     </message>
     <message>
-        <source>Positional encoding (sinusoidal): one row per position, {0} dimensions, added to every sequence&apos;s token embeddings.</source>
+        <source>Positional encoding (sinusoidal): one row per position, {0} dimensions, added to every sequence's token embeddings.</source>
         <translation>位置编码（正弦）：每个位置一行，共 {0} 维，加到每个序列的词嵌入上。</translation>
     </message>
     <message>
@@ -300,6 +374,84 @@ PC1 {2}，PC2 {3}</translation>
     <message>
         <source>PE table (sinusoidal) for the context: [{0} × {1}]</source>
         <translation>上下文的位置编码表 PE（正弦）：[{0} × {1}]</translation>
+    </message>
+    <message>
+        <source>Rotary positions: this model has no position table, and nothing is added to its token embeddings. Each head's q and k are turned instead, pair by pair, by an angle that grows with the position ({0} pairs per head).</source>
+        <translation>旋转位置编码：这个模型没有位置表，词嵌入上什么也不加。它把每个头的 q 和 k 逐对旋转，角度随位置增大（每个头 {0} 对）。</translation>
+    </message>
+</context>
+<context>
+    <name>RelativeView</name>
+    <message>
+        <source>Block:</source>
+        <translation>块：</translation>
+    </message>
+    <message>
+        <source>Head:</source>
+        <translation>头：</translation>
+    </message>
+    <message>
+        <source>q from token:</source>
+        <translation>q 取自词：</translation>
+    </message>
+    <message>
+        <source>k from token:</source>
+        <translation>k 取自词：</translation>
+    </message>
+    <message>
+        <source>(Δ+{0}, {0})</source>
+        <translation>(Δ+{0}, {0})</translation>
+    </message>
+    <message>
+        <source>spread</source>
+        <translation>最大差</translation>
+    </message>
+    <message>
+        <source>Δ = {0}</source>
+        <translation>Δ = {0}</translation>
+    </message>
+    <message>
+        <source>The model's own q (head {0}, token {1}) and k (token {2}), before turning, placed at query position m = n + Δ and key position n, then turned and scored (q·k × scale). Column (Δ+s, s): both positions moved by s.</source>
+        <translation>取模型自己的 q（头 {0}，词 {1}）和 k（词 {2}）旋转前的值，放到查询位置 m = n + Δ 和键位置 n，旋转后计算得分（q·k × 缩放）。列 (Δ+s, s)：两个位置都移动 s。</translation>
+    </message>
+    <message>
+        <source>Each row holds one distance Δ: its scores agree to {0} whatever the shift, so the score depends on m − n only. Across rows the score changes with the distance. Δ = 0 gives q·k unturned: {1}.</source>
+        <translation>每一行是一个距离 Δ：不管移动多少，这一行的得分相差不超过 {0}，所以得分只取决于 m − n。不同的行之间，得分随距离变化。Δ = 0 就是不旋转的 q·k：{1}。</translation>
+    </message>
+</context>
+<context>
+    <name>RotaryWavesView</name>
+    <message>
+        <source>position m</source>
+        <translation>位置 m</translation>
+    </message>
+    <message>
+        <source>cos ─  sin ┄</source>
+        <translation>cos ─  sin ┄</translation>
+    </message>
+    <message>
+        <source>Pairs i:</source>
+        <translation>维度对 i：</translation>
+    </message>
+    <message>
+        <source>Positions:</source>
+        <translation>位置数：</translation>
+    </message>
+    <message>
+        <source>{0}: θ = {1}</source>
+        <translation>{0}：θ = {1}</translation>
+    </message>
+    <message>
+        <source>pair {0}: θ = {1}, once round in {2} positions</source>
+        <translation>第 {0} 对：θ = {1}，每 {2} 个位置转一整圈</translation>
+    </message>
+    <message>
+        <source>Rotary positions add nothing to the token vectors: pair i of every head's q and k turns by the angle m·θᵢ at position m, θᵢ = base^(−2i/d), base {0}, d = {1}{2}. Fast pairs tell near positions apart, slow pairs far ones.</source>
+        <translation>旋转位置编码不给词向量加任何东西：在位置 m，每个头的 q 和 k 的第 i 对转过角度 m·θᵢ，θᵢ = base^(−2i/d)，base = {0}，d = {1}{2}。转得快的对区分相近的位置，转得慢的对区分远的位置。</translation>
+    </message>
+    <message>
+        <source>, scaled ({0})</source>
+        <translation>，经过缩放（{0}）</translation>
     </message>
 </context>
 <context>
@@ -315,6 +467,14 @@ PC1 {2}，PC2 {3}</translation>
     <message>
         <source>key</source>
         <translation>键</translation>
+    </message>
+    <message>
+        <source>Sliding-window mask of block {0}: window {1}, T = {2}</source>
+        <translation>第 {0} 块的滑动窗口掩码：窗口 {1}，T = {2}</translation>
+    </message>
+    <message>
+        <source>1 (light) = the query in this row may attend to the key in this column. 0 (dark) above the diagonal: the future; 0 below the light band: keys {0} or more positions back, outside the window. Each query sees at most {0} keys, itself included. Where M is 0 the score becomes −∞ (stage “masked”).</source>
+        <translation>1（浅色）= 这一行的查询可以关注这一列的键。对角线以上的 0（深色）：未来的位置；浅色带以下的 0：往前 {0} 个或更多位置的键，在窗口之外。每个查询最多看见 {0} 个键（包括它自己）。M 为 0 的地方得分变成 −∞（“加掩码”阶段）。</translation>
     </message>
     <message>
         <source>Causal mask M = 1 − triu(ones({0}, {0}), k=1)</source>
@@ -356,7 +516,7 @@ PC1 {2}，PC2 {3}</translation>
         <translation>输入 X = E[ids] + PE</translation>
     </message>
     <message>
-        <source>Each row: the token&apos;s vector plus the vector of its position, element by element ([{0} × {1}] + [{0} × {1}] = [{0} × {1}]). Largest |value|: token {2}, position {3}.</source>
+        <source>Each row: the token's vector plus the vector of its position, element by element ([{0} × {1}] + [{0} × {1}] = [{0} × {1}]). Largest |value|: token {2}, position {3}.</source>
         <translation>每一行：词元的向量加上其位置的向量，逐元素相加（[{0} × {1}] + [{0} × {1}] = [{0} × {1}]）。最大 |值|：词元 {2}，位置 {3}。</translation>
     </message>
     <message>
@@ -430,7 +590,7 @@ PC1 {2}，PC2 {3}</translation>
         <translation>最常见的词元：</translation>
     </message>
     <message>
-        <source>{0} ({1} in the model&apos;s window)</source>
+        <source>{0} ({1} in the model's window)</source>
         <translation>{0}（其中 {1} 个在模型的窗口内）</translation>
     </message>
 </context>
@@ -449,7 +609,7 @@ PC1 {2}，PC2 {3}</translation>
         <translation>片段：{0}</translation>
     </message>
     <message>
-        <source>original id: none (unknown to the model&apos;s vocabulary)</source>
+        <source>original id: none (unknown to the model's vocabulary)</source>
         <translation>原始编号：无（模型词表中没有）</translation>
     </message>
     <message>
@@ -477,7 +637,7 @@ PC1 {2}，PC2 {3}</translation>
         <translation>某个字符的一部分：以其 UTF-8 字节显示</translation>
     </message>
     <message>
-        <source>outside the model&apos;s context window</source>
+        <source>outside the model's context window</source>
         <translation>在模型的上下文窗口之外</translation>
     </message>
 </context>
@@ -492,7 +652,7 @@ PC1 {2}，PC2 {3}</translation>
         <translation>分词器：</translation>
     </message>
     <message>
-        <source>{0} (the model&apos;s)</source>
+        <source>{0} (the model's)</source>
         <translation>{0}（模型所用）</translation>
     </message>
 </context>
@@ -540,6 +700,10 @@ PC1 {2}，PC2 {3}</translation>
     <message>
         <source>context ends (T = {0})</source>
         <translation>上下文结束（T = {0}）</translation>
+    </message>
+    <message>
+        <source>This model has no position table: its positions turn each head's q and k instead (rotary).</source>
+        <translation>这个模型没有位置表：位置信息通过旋转每个头的 q 和 k 加入（旋转位置编码）。</translation>
     </message>
     <message>
         <source>learned (trained parameters)</source>

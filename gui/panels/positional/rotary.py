@@ -1,0 +1,42 @@
+"""What the rotary tabs of the Positional panel need besides the engine's numbers, with no
+widgets: whether a model turns q and k instead of adding a table, the pairs offered first, and
+arrows as line segments from the origin."""
+from __future__ import annotations
+
+import numpy as np
+
+from engine.model.decoder import GPT
+
+MAX_ARROWS = 8  # positions drawn as arrows; more would hide each other
+DEFAULT_PAIRS = (0, 1, 2, 4)  # the fastest-turning pairs, plus a slower one
+
+
+def is_rotary(model: GPT | None) -> bool:
+    """The model turns each head's q and k by position (no table added to the tokens)."""
+    return model is not None and model.config.positional == "rotary"
+
+
+def default_pairs(n_pairs: int) -> list[int]:
+    """The pairs drawn for a new model: the fast ones and the slowest (last) one."""
+    return sorted({p for p in DEFAULT_PAIRS if p < n_pairs} | {n_pairs - 1})
+
+
+def segments(tips: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """x and y of lines from the origin to each tip (P, 2), for connect='pairs'."""
+    xy = np.zeros((2 * len(tips), 2))  # (2P, 2): origin, tip, origin, tip ...
+    xy[1::2] = tips
+    return xy[:, 0], xy[:, 1]
+
+
+def wavelength(theta: float) -> float:
+    """Positions for pair θ to turn once round (2π / θ)."""
+    return float(2 * np.pi / theta)
+
+
+def turn_arc(start: np.ndarray, angle: float, steps: int = 24) -> tuple[np.ndarray, np.ndarray]:
+    """x and y of an arc at 40 % of the arrow's length, from its direction before turning
+    through `angle` (taken round once at most, counter-clockwise as rotary turns)."""
+    r = 0.4 * float(np.hypot(*start))
+    a0 = float(np.arctan2(start[1], start[0]))
+    a = a0 + np.linspace(0.0, angle % (2 * np.pi), steps)  # (steps,)
+    return r * np.cos(a), r * np.sin(a)
