@@ -111,11 +111,6 @@ class ModelConfig:
         """Key/value heads: n_kv_head, or n_head when unset."""
         return self.n_head if self.n_kv_head is None else self.n_kv_head
 
-    @property
-    def kv_heads(self) -> int:
-        """Key/value heads: n_kv_head, or n_head when unset."""
-        return self.n_head if self.n_kv_head is None else self.n_kv_head
-
     def validate(self) -> "ModelConfig":
         """Raise ConfigError naming the first impossible field; return self for chaining."""
         for name in ("vocab_size", "d_model", "n_head", "n_layer", "context_length", "d_ff"):
