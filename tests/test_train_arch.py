@@ -13,6 +13,7 @@ from engine.config import ConfigError, ModelConfig, TrainConfig
 from engine.model.presets import ARCHES, arch_of, preset_config
 from engine.model.decoder import GPT
 from engine.storage.checkpoint import load_checkpoint, save_checkpoint
+from engine.storage.imports import open_model
 from engine.text.corpus import corpus_from_text
 from engine.training.trainer import Trainer
 from engine.training.snapshots import SnapshotStore
@@ -119,3 +120,35 @@ def test_llama_resume_from_checkpoint_is_exact(tmp_path):
     assert a.keys() == b.keys()
     for name in a:
         assert torch.equal(a[name], b[name]), name
+
+
+@pytest.mark.parametrize("kind,extra", [
+    ("llama", {}), ("qwen2", {"tie_word_embeddings": True}),
+    ("gemma2", {"head_dim": 16, "sliding_window": 8, "query_pre_attn_scalar": 16,
+                "attn_logit_softcapping": 30.0, "final_logit_softcapping": 20.0})])
+def test_continue_training_an_imported_family(tmp_path, capsys, kind, extra):
+    transformers = pytest.importorskip("transformers")
+    from tests import tokenizer_helpers as th
+
+    torch.manual_seed(0)
+    hf_cfg = transformers.AutoConfig.for_model(
+        kind, vocab_size=400, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64, **extra)
+    folder = tmp_path / kind
+    transformers.AutoModelForCausalLM.from_config(hf_cfg).save_pretrained(folder)
+    th.byte_level(folder / "tokenizer.json", vocab_size=400)
+    text = tmp_path / "t.txt"
+    text.write_text(th.TEXT, encoding="utf-8")
+    done = _train(capsys, str(text), "--out", str(tmp_path / "tuned"), "--init-from",
+                  str(folder), "--context", "16", "--batch", "4", "--steps", "4",
+                  "--eval-interval", "2", "--eval-batches", "1", "--warmup", "1")
+    assert done["steps"] == 4 and math.isfinite(done["train_loss"])
+    assert math.isfinite(done["val_loss"])
+    tuned = load_checkpoint(done["checkpoint"])  # our own checkpoint now, with its tokenizer
+    first = open_model(folder)
+    assert tuned.model_config == first.model_config and tuned.step == 4
+    text_ids = first.tokenizer.encode("The cat sat on the mat.").tolist()
+    assert tuned.tokenizer.encode("The cat sat on the mat.").tolist() == text_ids
+    a, b = first.model.state_dict(), tuned.model.state_dict()
+    assert a.keys() == b.keys() and not torch.equal(a["blocks.0.ffn.up.weight"],
+                                                     b["blocks.0.ffn.up.weight"])
