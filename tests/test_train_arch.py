@@ -46,7 +46,7 @@ def test_presets_fix_their_parts_and_read_back():
     with pytest.raises(ConfigError, match="llama"):
         preset_config("gpt2", n_kv_head=2, vocab_size=50)
     with pytest.raises(ConfigError, match="n_kv_head"):
-        preset_config("llama", n_kv_head=3, vocab_size=50, n_head=4)
+        preset_config("llama", n_kv_head=3, vocab_size=50, n_head=4).validate()
 
 
 def test_kv_heads_on_another_architecture_is_one_line(tmp_path, capsys):

@@ -43,7 +43,8 @@ ARCHES = tuple(PRESETS)  # the choices offered, the first the default
 
 
 def preset_config(arch: str, n_kv_head: int | None = None, **choices: Any) -> ModelConfig:
-    """The ModelConfig of `arch` with the user's sizes and free choices (validated).
+    """The ModelConfig of `arch` with the user's sizes and free choices, not yet validated (the
+    form builds one at every keystroke; call .validate()).
 
     `choices` are ModelConfig fields; the preset's fixed fields win over them. `n_kv_head` is
     refused (ConfigError) where the architecture has no grouped K/V heads."""
@@ -52,7 +53,7 @@ def preset_config(arch: str, n_kv_head: int | None = None, **choices: Any) -> Mo
         raise ConfigError("arch", say("config.one_of", allowed=ARCHES, value=arch))
     if n_kv_head is not None and not preset.kv_heads:
         raise ConfigError("n_kv_head", say("config.kv_needs_arch", arch=arch))
-    return ModelConfig(**{**choices, **preset.fixed, "n_kv_head": n_kv_head}).validate()
+    return ModelConfig(**{**choices, **preset.fixed, "n_kv_head": n_kv_head})
 
 
 def arch_of(config: ModelConfig) -> str | None:

@@ -106,7 +106,7 @@
         <translation>运行 {name}：一分钟内没有新记录；它可能未正常结束就停止了。仍在继续观察。</translation>
     </message>
     <message>
-        <source>Following run {name}: {records} records, no snapshots yet. The loss curves are the run&apos;s; the other panels keep the model shown before until its first snapshot arrives.</source>
+        <source>Following run {name}: {records} records, no snapshots yet. The loss curves are the run's; the other panels keep the model shown before until its first snapshot arrives.</source>
         <translation>正在跟踪运行 {name}：{records} 条记录，尚无快照。损失曲线来自该运行；在它的第一个快照到达之前，其他面板仍显示之前的模型。</translation>
     </message>
     <message>
@@ -211,6 +211,18 @@
         <translation>激活函数</translation>
     </message>
     <message>
+        <source>GPT (the articles)</source>
+        <translation>GPT（文章中的模型）</translation>
+    </message>
+    <message>
+        <source>GPT: the articles' model, its parts chosen below. GPT-2: pre-norm, learned positions, GELU, tied. Llama: RMSNorm, rotary positions, SwiGLU, no biases, grouped K/V heads</source>
+        <translation>GPT：文章中的模型，各部分在下方选择。GPT-2：前置归一化、可学习位置、GELU、共享词表。Llama：RMSNorm、旋转位置编码、SwiGLU、无偏置、分组 K/V 头</translation>
+    </message>
+    <message>
+        <source>key/value heads, each shared by a group of query heads (grouped-query attention); heads must divide by it</source>
+        <translation>键/值头数，每个由一组查询头共享（分组查询注意力）；头数必须能被它整除</translation>
+    </message>
+    <message>
         <source>sinusoidal</source>
         <translation>正弦</translation>
     </message>
@@ -295,6 +307,14 @@
         <translation>分词器</translation>
     </message>
     <message>
+        <source>architecture</source>
+        <translation>架构</translation>
+    </message>
+    <message>
+        <source>K/V heads</source>
+        <translation>K/V 头数</translation>
+    </message>
+    <message>
         <source>Training</source>
         <translation>训练</translation>
     </message>
@@ -315,7 +335,7 @@
         <translation>这段文本只有 {tokens} 个词元，模型却有 {params} 个参数：很可能会过拟合。可以试试丢弃率 {dropout}、d_model {d_model}、{layers} 层（约 {suggested} 个参数）。</translation>
     </message>
     <message>
-        <source>cl100k_base: GPT-4&apos;s BPE pieces (the articles&apos; choice); char: one token per character</source>
+        <source>cl100k_base: GPT-4's BPE pieces (the articles' choice); char: one token per character</source>
         <translation>cl100k_base：GPT-4 的 BPE 分词（文章中的选择）；char：每个字符一个词元</translation>
     </message>
     <message>
@@ -402,7 +422,7 @@
         <translation>正在跟踪运行文件夹 {0}</translation>
     </message>
     <message>
-        <source>This run&apos;s folder: {0} (File → Open run opens it again)</source>
+        <source>This run's folder: {0} (File → Open run opens it again)</source>
         <translation>本次运行的文件夹：{0}（可用“文件 → 打开运行”再次打开）</translation>
     </message>
     <message>
