@@ -56,7 +56,8 @@ def lens_probs(model: GPT, stream: np.ndarray | torch.Tensor) -> torch.Tensor:
 def lens_streams(model: GPT) -> list[tuple[str, str]]:
     """(label, trace step) of every depth the lens reads, shallowest first."""
     L = model.config.n_layer
-    rows = [("embed", "embed.sum")]
+    # What enters block 0: embed.sum, or the scaled token vectors of a rotary model (Gemma).
+    rows = [("embed", block_input(model.config, 0))]
     rows += [(f"block {i}", block_input(model.config, i + 1)) for i in range(L - 1)]
     rows.append(("final", block_input(model.config, L)))  # the last block's output
     return rows
