@@ -152,3 +152,41 @@ def test_continue_training_an_imported_family(tmp_path, capsys, kind, extra):
     a, b = first.model.state_dict(), tuned.model.state_dict()
     assert a.keys() == b.keys() and not torch.equal(a["blocks.0.ffn.up.weight"],
                                                      b["blocks.0.ffn.up.weight"])
+
+
+def test_the_windows_job_continues_an_imported_llama(tmp_path):
+    """The window's Continue training (engine.training.job, StartFrom) on an imported family."""
+    transformers = pytest.importorskip("transformers")
+    from engine.training.job import StartFrom, TrainingControl, TrainingRequest, training_job
+    from engine.training.job_messages import Records
+    from tests import tokenizer_helpers as th
+
+    torch.manual_seed(0)
+    hf_cfg = transformers.LlamaConfig(vocab_size=400, hidden_size=32, intermediate_size=64,
+                                      num_hidden_layers=1, num_attention_heads=4,
+                                      num_key_value_heads=2, max_position_embeddings=32)
+    transformers.LlamaForCausalLM(hf_cfg).save_pretrained(tmp_path / "in")
+    th.byte_level(tmp_path / "in" / "tokenizer.json", vocab_size=400)
+    (tmp_path / "t.txt").write_text(th.TEXT, encoding="utf-8")
+    ckpt = open_model(tmp_path / "in")
+    start = StartFrom(ckpt.model_config, ckpt.tokenizer, ckpt.model.state_dict(), None)
+    request = TrainingRequest(
+        ckpt.model_config, TrainConfig(batch_size=4, steps=4, warmup_steps=1, eval_interval=2,
+                                       eval_batches=1),
+        device="cpu", corpus_path=str(tmp_path / "t.txt"), tokenizer=ckpt.tokenizer.name,
+        start_from=start, refresh_interval_s=0.0)
+    job = training_job(request, TrainingControl())
+    records = []
+    try:
+        while True:
+            message = next(job)
+            if isinstance(message, Records):
+                records += message.rows
+    except StopIteration as stop:
+        result = stop.value
+    assert result.outcome == "done" and result.step == 4, result.error
+    losses = [r["train_loss"] for r in records if r.get("train_loss") is not None]
+    assert losses and all(math.isfinite(x) for x in losses)
+    tuned = result.state["model"]
+    assert not torch.equal(tuned["blocks.0.ffn.gate.weight"],
+                           ckpt.model.state_dict()["blocks.0.ffn.gate.weight"])
