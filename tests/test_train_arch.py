@@ -56,6 +56,11 @@ def test_kv_heads_on_another_architecture_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1 and "--arch llama" in err
     assert not (tmp_path / "o").exists()
+    code = main(["train", str(tmp_path / "t.txt"), "--out", str(tmp_path / "o"), "--arch",
+                 "llama", "--positional", "learned", *SIZES])
+    err = capsys.readouterr().err
+    assert code == 2 and "positional" in err and "rotary" in err and "--arch gpt" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "o").exists()
 
 
 def test_llama_run_saves_history_and_snapshots_and_continues(tmp_path, capsys):

@@ -56,6 +56,15 @@ def preset_config(arch: str, n_kv_head: int | None = None, **choices: Any) -> Mo
     return ModelConfig(**{**choices, **preset.fixed, "n_kv_head": n_kv_head})
 
 
+def check_choices(arch: str, chosen: dict[str, Any]) -> None:
+    """ConfigError naming the first of `chosen` (fields the user set away from the articles'
+    defaults) that `arch` fixes to another value: --arch llama --positional learned."""
+    preset = PRESETS[arch]
+    for name, value in chosen.items():
+        if name in preset.fixed and name not in preset.free and value != preset.fixed[name]:
+            raise ConfigError(name, say("config.arch_fixes", arch=arch, fixed=preset.fixed[name]))
+
+
 def arch_of(config: ModelConfig) -> str | None:
     """The preset a config was made with (the most specific that fits), None for none."""
     for name in ("llama", "gpt2", "gpt"):
