@@ -64,3 +64,33 @@ def test_the_lens_decodes_through_the_final_softcap():
         x = torch.as_tensor(trace.values(rows[-1].step)[0, 7])
         raw = torch.softmax(model.lm_head(model.final_norm(x)), -1).numpy()
     assert np.abs(raw - probs[7]).max() > 1e-3
+
+
+def test_the_walkthrough_names_an_rmsnorm_models_norms(qtbot):
+    from helpers import tiny_model, traced_session
+
+    from engine.text.corpus import corpus_from_text
+    from gui import i18n
+    from gui.panels.walkthrough import WalkthroughPanel
+
+    corpus = corpus_from_text("the cat sat on the mat. " * 20, tokenizer="char", context_length=8)
+    llama = {k: v for k, v in preset_config("llama", vocab_size=1).to_dict().items()
+             if k in ("norm_kind", "positional", "norm", "activation", "gated", "bias")}
+    model = tiny_model(corpus.tokenizer.vocab_size, n_layer=2, context_length=8, **llama)
+    session = traced_session(model, corpus.tokenizer, "the cat sat")
+    panel = WalkthroughPanel(session)
+    qtbot.addWidget(panel)
+    panel.resize(900, 700)
+    panel.show()
+    panel.go_to("blocks.0.ln1")
+    labels = [b.label for b in panel.model_map.layout_.boxes]
+    assert "RMSNorm" in labels and "LayerNorm" not in labels and "Final RMSNorm" in labels
+    outline_titles = [panel.step_list.item(i).text()
+                      for i in range(panel.step_list.count())]
+    assert any("Block 0: RMSNorm 1" in t for t in outline_titles)
+    try:
+        i18n.switch(session, "zh")
+        labels = [b.label for b in panel.model_map.layout_.boxes]
+        assert "最终 RMS 归一化" in labels
+    finally:
+        i18n.switch(session, "en")
