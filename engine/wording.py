@@ -62,6 +62,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                          "“{name}”是{kind}，不是普通文件；它从不被打开读取（否则可能永远等待写入方）"),
     "config.kv_divisor": ("must be a positive divisor of n_head={n_head}, got {value!r}",
                           "必须是 n_head={n_head} 的正因数，现为 {value!r}"),
+    "config.kv_needs_arch": ("grouped K/V heads are a Llama-style choice, not {arch}'s "
+                             "(choose --arch llama)",
+                             "分组 K/V 头属于 Llama 式架构，{arch} 没有（请选择 --arch llama）"),
+    "config.arch_fixes": ("{arch} fixes this part ({fixed!r}); choose it with --arch gpt",
+                          "{arch} 固定了这一部分（{fixed!r}）；要自行选择请用 --arch gpt"),
     "config.even": ("must be even, got {value}", "必须是偶数，现为 {value}"),
     "config.one_per_block": ("must list {n_layer} blocks", "必须列出 {n_layer} 个块"),
     "config.whole_number": ("must be a whole number, got {value!r}",

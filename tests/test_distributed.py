@@ -99,6 +99,17 @@ def test_two_ranks_through_torchrun_equal_one_rank_with_the_same_global_batch(ru
     assert two["last_batch_loss"] == pytest.approx(one["last_batch_loss"], abs=1e-5)
 
 
+def test_a_llama_style_model_under_torchrun_equals_one_rank(runs):
+    """Issue 19 F: RMSNorm, rotary, SwiGLU and grouped K/V heads shard like the articles' GPT."""
+    tmp, _ = runs
+    llama = ("--arch", "llama", "--kv-heads", "2", "--steps", "6")
+    one = _train(tmp, "llama_one", *llama)
+    two = _train(tmp, "llama_two", *llama, ranks=2)
+    _assert_same_weights(one["checkpoint"], two["checkpoint"])
+    assert two["val_loss"] == pytest.approx(one["val_loss"], abs=1e-5)
+    assert load_checkpoint(two["checkpoint"]).model_config.kv_heads == 2
+
+
 def test_two_ranks_with_two_micro_batches_each_equal_one_rank(runs):
     tmp, one = runs
     accum = _train(tmp, "accum", "--steps", "10", "--grad-accum", "2", ranks=2)

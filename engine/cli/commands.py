@@ -43,6 +43,7 @@ class _DefaultsShown(argparse.HelpFormatter):
 def build_parser() -> argparse.ArgumentParser:
     """All subcommands and options; `transformer-explorer` with none opens the GUI."""
     from engine.config import ModelConfig, TrainConfig
+    from engine.model.presets import ARCHES
     from engine.text.tokenfile import add_cache_options
 
     m, t = ModelConfig(), TrainConfig()
@@ -85,6 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ffn", type=int, default=m.d_ff, help="feed-forward hidden width")
     p.add_argument("--dropout", type=float, default=m.dropout,
                    help="fraction of activations dropped while training")
+    p.add_argument("--arch", choices=ARCHES, default=ARCHES[0],
+                   help="gpt: the articles' model (the options below choose its parts); gpt2: "
+                   "pre-norm, learned positions, GELU (tanh), tied; llama: RMSNorm, rotary "
+                   "positions, SwiGLU, no biases, grouped K/V heads (--kv-heads)")
+    p.add_argument("--kv-heads", type=int, default=None, metavar="N",
+                   help="--arch llama: key/value heads, each shared by --heads/N query heads "
+                   "(grouped-query attention; default: as many as --heads)")
     p.add_argument("--positional", choices=("sinusoidal", "learned"), default=m.positional,
                    help="how positions are encoded: the paper's sines or a learned table")
     p.add_argument("--norm", choices=("post", "pre"), default=m.norm,
@@ -165,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("export-hf", parents=[lang],
-                       help="write a model as a Hugging Face GPT-2 folder")
+                       help="write a model as a Hugging Face GPT-2 or Llama folder")
     p.add_argument("checkpoint", metavar="MODEL")
     p.add_argument("folder", metavar="DIR", help="an empty (or new) folder")
     p.add_argument("--overwrite", action="store_true",

@@ -40,6 +40,7 @@ def cmd_train(args: argparse.Namespace, session: Session | None = None) -> int:
     rank 0 alone prints, checks --out and saves."""
     from engine.storage.imports import training_start  # any format: ours, nanoGPT, Hugging Face
     from engine.config import ModelConfig, TrainConfig
+    from engine.model.presets import check_choices, preset_config
     from engine.devices import resolve_device
     from engine.training.distributed import per_process
     from engine.training.memory import check_memory, param_count
@@ -68,7 +69,11 @@ def cmd_train(args: argparse.Namespace, session: Session | None = None) -> int:
         if ckpt.trainer_state is not None:
             check_more_steps(ckpt.step, tcfg.steps)
     else:
-        mcfg = ModelConfig(
+        defaults = ModelConfig()
+        check_choices(args.arch, {k: getattr(args, k) for k in ("positional", "norm", "activation")
+                                  if getattr(args, k) != getattr(defaults, k)})
+        mcfg = preset_config(
+            args.arch, n_kv_head=args.kv_heads,
             vocab_size=1, d_model=args.d_model, n_head=args.heads, n_layer=args.layers,
             context_length=args.context, d_ff=args.ffn, dropout=args.dropout,
             positional=args.positional, activation=args.activation, norm=args.norm,

@@ -109,8 +109,11 @@ class GPT(nn.Module):
 
     def unembed(self, x: torch.Tensor) -> torch.Tensor:
         """Logits (..., V) of residual-stream vectors (..., C) that have been through the
-        final norm."""
-        return self.lm_head(x)  # (..., V)
+        final norm, capped as the forward caps them (Gemma 2's final soft-cap)."""
+        logits = self.lm_head(x)  # (..., V)
+        if self.softcap is not None:
+            logits = torch.tanh(logits / self.softcap) * self.softcap  # (..., V)
+        return logits
 
     def forward(
         self, idx: torch.Tensor, targets: torch.Tensor | None = None

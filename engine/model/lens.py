@@ -17,7 +17,6 @@ import torch.nn.functional as F
 from engine.model.decoder import GPT
 from engine.model.hooks import eval_mode
 from engine.model.registry import block_input
-from engine.model.components.positions_steps import embedding_output
 from engine.model.trace import Trace, capture
 
 Batch = tuple[torch.Tensor, torch.Tensor]  # x (B, T) ids and y (B, T) their next tokens
@@ -61,8 +60,8 @@ def lens_probs(model: GPT, stream: np.ndarray | torch.Tensor) -> torch.Tensor:
 def lens_streams(model: GPT) -> list[tuple[str, str]]:
     """(label, trace step) of every depth the lens reads, shallowest first."""
     L = model.config.n_layer
-    # The vectors entering block 0: for a rotary model (no table added) the token vectors.
-    rows = [("embed", embedding_output(model.config))]
+    # What enters block 0: embed.sum, or the scaled token vectors of a rotary model (Gemma).
+    rows = [("embed", block_input(model.config, 0))]
     rows += [(f"block {i}", block_input(model.config, i + 1)) for i in range(L - 1)]
     rows.append(("final", block_input(model.config, L)))  # the last block's output
     return rows

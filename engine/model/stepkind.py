@@ -116,6 +116,20 @@ class StepKind:
     stage: str | None = None  # an attention map the Attention panel shows ("scores" ...)
     compares_itself: bool = False  # the check's extra differences are the whole verdict
     chunked: bool = False  # vocabulary-sized: checked a slice of positions at a time
+    # A model whose part differs from the one `title` and `formula` name (an RMSNorm, not a
+    # LayerNorm): config -> (title, formula), each (English, Chinese); None: the same as above.
+    variant: Callable[["ModelConfig"], tuple[tuple[str, str], tuple[str, str]] | None] | None \
+        = None
+
+    def title_for(self, cfg: "ModelConfig | None") -> tuple[str, str]:
+        """The title (English, Chinese) of this kind in a model of `cfg` (None: the default)."""
+        own = self.variant(cfg) if self.variant is not None and cfg is not None else None
+        return own[0] if own else self.title
+
+    def formula_for(self, cfg: "ModelConfig | None") -> tuple[str, str]:
+        """The formula (English, Chinese) of this kind in a model of `cfg`."""
+        own = self.variant(cfg) if self.variant is not None and cfg is not None else None
+        return own[1] if own else self.formula
 
     @property
     def section(self) -> str:

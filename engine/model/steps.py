@@ -46,20 +46,21 @@ def _zh(lang: str) -> int:
     return 1 if lang == "zh" else 0
 
 
-def step_title(name: str, lang: str = "en") -> str:
+def step_title(name: str, lang: str = "en", cfg: ModelConfig | None = None) -> str:
     """The title of a step in `lang`, with its block: "Block 0: Queries, split into heads",
-    "第 0 块：查询 Q，按头拆分"."""
-    title = KINDS[step_kind(name)].title[_zh(lang)]
+    "第 0 块：查询 Q，按头拆分"; with `cfg`, as that model has it ("RMSNorm 1")."""
+    title = KINDS[step_kind(name)].title_for(cfg)[_zh(lang)]
     layer = step_layer(name)
     if layer is None:
         return title
     return f"第 {layer} 块：{title}" if lang == "zh" else f"Block {layer}: {title}"
 
 
-def step_formula(name: str, lang: str = "en") -> str:
+def step_formula(name: str, lang: str = "en", cfg: ModelConfig | None = None) -> str:
     """The formula of a step in `lang`: the symbols are the same, the words in it are not
-    ("text → ids (compact vocabulary rows)", "文本 → 编号（紧凑词表中的行）")."""
-    return KINDS[step_kind(name)].formula[_zh(lang)]
+    ("text → ids (compact vocabulary rows)", "文本 → 编号（紧凑词表中的行）"); with `cfg`, as
+    that model computes it."""
+    return KINDS[step_kind(name)].formula_for(cfg)[_zh(lang)]
 
 
 def axis_name(axis: str, lang: str = "en") -> str:

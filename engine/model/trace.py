@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from engine.config import ModelConfig
 from engine.model import ondemand
 from engine.model.decoder import GPT
 from engine.model.hooks import HookPoint, eval_mode, probing
@@ -90,6 +91,7 @@ class Trace:
     previews: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     # Cross-entropy (B, T-1) of each next token given the ones before it (ablation included).
     next_loss: np.ndarray | None = None
+    config: ModelConfig | None = field(default=None, repr=False)  # the model traced
     _index: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -223,14 +225,15 @@ def run_trace(
                   top_probs=top_probs,
                   output=ondemand.OutputProjection(model.unembedding(),
                                                    final_stream(model.config)),
-                  previews=previews, next_loss=next_loss)
-    steps = [_step("tokens", idx)]
+                  previews=previews, next_loss=next_loss, config=model.config)
+    cfg = model.config  # titles and formulas as this model has them (RMSNorm, not LayerNorm)
+    steps = [_step("tokens", idx, cfg)]
     # shapes is in hook-firing order, which is forward order; probs comes last.
     for name, shape in shapes.items():
         if name in cache:
-            steps.append(_step(name, cache[name]))
+            steps.append(_step(name, cache[name], cfg))
         else:
-            steps.append(_lazy(name, shape, _recompute(model, trace, name), recent))
+            steps.append(_lazy(name, shape, _recompute(model, trace, name), recent, cfg))
     trace.steps = steps  # the recompute functions read the trace they belong to
     trace._build_index()
     return trace
@@ -264,16 +267,16 @@ def _recompute(model: GPT, trace: Trace, name: str) -> ondemand.Compute:
     return lambda: recompute(kept)
 
 
-def _step(name: str, tensor: torch.Tensor) -> Step:
+def _step(name: str, tensor: torch.Tensor, cfg: ModelConfig) -> Step:
     kind = kind_of(name)
     values = tensor.detach().float().cpu().numpy()
-    # English; views show step_title(name, lang)
-    return Step(name=name, title=step_title(name), formula=kind.formula[0], axes=kind.axes,
-                values=values)
+    # English; views show step_title(name, lang, cfg)
+    return Step(name=name, title=step_title(name, cfg=cfg), formula=kind.formula_for(cfg)[0],
+                axes=kind.axes, values=values)
 
 
 def _lazy(name: str, shape: tuple[int, ...], compute: ondemand.Compute,
-          recent: ondemand.Recent) -> Step:
+          recent: ondemand.Recent, cfg: ModelConfig) -> Step:
     kind = kind_of(name)
-    return Step(name=name, title=step_title(name), formula=kind.formula[0], axes=kind.axes,
-                compute=compute, shape=shape, recent=recent)
+    return Step(name=name, title=step_title(name, cfg=cfg), formula=kind.formula_for(cfg)[0],
+                axes=kind.axes, compute=compute, shape=shape, recent=recent)

@@ -33,8 +33,7 @@ from typing import Any, Callable, Iterable, Mapping
 from safetensors import SafetensorError
 
 from engine.training.diskwrites import append_whole, errno_of, reason_of
-from engine.training.snapshots import _NAME as _SNAPSHOT_NAME
-from engine.training.snapshots import SnapshotStore, share_mode
+from engine.training.snapshots import SNAPSHOT_NAME, SnapshotStore, share_mode
 
 FORMAT = "transformer-explorer-run"
 VERSION = 1
@@ -92,7 +91,7 @@ def _run_files(d: Path) -> list[str]:
     """The names a run would replace or delete that exist in `d` (end.json, snapshots)."""
     found = [END] if (d / END).exists() else []
     try:
-        if any(_SNAPSHOT_NAME.match(p.name) for p in (d / SNAPSHOTS).iterdir()):
+        if any(SNAPSHOT_NAME.match(p.name) for p in (d / SNAPSHOTS).iterdir()):
             found.append(f"{SNAPSHOTS}/")
     except OSError:
         pass

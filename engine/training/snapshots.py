@@ -18,7 +18,8 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
-_NAME = re.compile(r"^step_(\d+)\.safetensors$")
+SNAPSHOT_NAME = re.compile(r"^step_(\d+)\.safetensors$")  # a snapshot file
+_NAME = SNAPSHOT_NAME
 
 
 def _file_name(step: int) -> str:

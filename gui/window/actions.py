@@ -32,8 +32,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                          "CSV table")),
     "export_hf": (QT_TRANSLATE_NOOP("WindowActions", "Export as Hugging &Face folder…"),
                   QT_TRANSLATE_NOOP(
-        "WindowActions", "Write a GPT-2-shaped model as a folder that transformers loads "
-                         "(config.json, model.safetensors, its BPE files)")),
+        "WindowActions", "Write a GPT-2- or Llama-shaped model as a folder that transformers "
+                         "loads (config.json, model.safetensors, its tokenizer files)")),
     "quit": (QT_TRANSLATE_NOOP("WindowActions", "&Quit"), ""),
     "start": (QT_TRANSLATE_NOOP("WindowActions", "&Start training"), QT_TRANSLATE_NOOP(
         "WindowActions", "Train a new model with the Training panel's settings")),

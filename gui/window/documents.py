@@ -415,8 +415,7 @@ class Documents(QObject):
         return True
 
     def export_hf(self) -> None:
-        """Write the model as a Hugging Face GPT-2 folder (config.json, model.safetensors and,
-        for a GPT-2-style BPE, vocab.json + merges.txt) that `transformers` loads."""
+        """Write the model as a Hugging Face GPT-2 or Llama folder that `transformers` loads."""
         from engine.storage.imports.hf_export import ExportError, check_exportable, export_hf
 
         s = self.session

@@ -51,12 +51,26 @@ def _weights(cfg: "ModelConfig", zh: bool) -> str:
 
 _FORMULA = ("γ·(x−μ)/√(σ²+ε) + β",) * 2
 _AXES = ("batch", "context", "d_model")
+# An RMSNorm model's titles (the LayerNorm ones are the kinds' own): kind -> (English, Chinese).
+_RMS_TITLES = {"ln1": ("RMSNorm 1", "RMS 归一化 1"), "ln2": ("RMSNorm 2", "RMS 归一化 2"),
+               "ln_f": ("Final RMSNorm", "最终 RMS 归一化")}
+
+
+def _variant(kind: str):
+    """(title, formula) of `kind` in an RMSNorm model (Gemma's multiplies by 1 + γ)."""
+    def of(cfg: "ModelConfig"):
+        if norm_kind(cfg) != "rmsnorm":
+            return None
+        gain = "(1+γ)" if cfg.norm_offset else "γ"
+        formula = (f"{gain}·x/√(mean(x²)+ε)",) * 2
+        return _RMS_TITLES.get(kind, KINDS_BY_NAME[kind].title), formula
+    return of
 
 
 def _in_block(kind: str, en: str, zh: str, guide: str = "") -> StepKind:
     return StepKind(kind, True, (en, zh), _FORMULA, _AXES,
                     inputs=lambda p: p.wired(kind), check=_check, words=_WORDS, weights=_weights,
-                    guide=guide)
+                    guide=guide, variant=_variant(kind))
 
 
 def _final_input(p: Place) -> list[str]:
@@ -69,5 +83,7 @@ KINDS = (
     _in_block("ln_pa", "Norm after attention", "注意力之后的归一化", "post_vs_pre_norm"),
     _in_block("ln_pf", "Norm after the FFN", "前馈网络之后的归一化", "post_vs_pre_norm"),
     StepKind("ln_f", False, ("Final LayerNorm", "最终层归一化"), _FORMULA, _AXES,
-             inputs=_final_input, check=_check, words=_WORDS, weights=_weights),
+             inputs=_final_input, check=_check, words=_WORDS, weights=_weights,
+             variant=_variant("ln_f")),
 )
+KINDS_BY_NAME = {k.kind: k for k in KINDS}

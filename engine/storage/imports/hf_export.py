@@ -1,9 +1,13 @@
-"""Writing a model out as a Hugging Face GPT-2 folder that `transformers` loads.
+"""Writing a model out as a Hugging Face folder that `transformers` loads: GPT-2 or Llama.
 
+GPT-2-shaped models (pre-norm, learned positions, GELU exact or tanh) become GPT2LMHeadModel:
 config.json, model.safetensors (HF's names, Conv1D weights as (in, out)), and vocab.json +
-merges.txt when the model's tokenizer is a GPT-2-style BPE. Only GPT-2-shaped models can be
-written: pre-norm, learned positions, GELU (exact or tanh). A bias-free model is written with
-zero biases, which computes the same thing.
+merges.txt when the model's tokenizer is a GPT-2-style BPE; a bias-free model is written with
+zero biases, which computes the same thing. Llama-shaped models (RMSNorm, rotary, a gated
+feed-forward, any K/V heads: engine.storage.imports.hf_llama) become LlamaForCausalLM, with the
+model's tokenizer.json when it was read from one (an imported Llama, Qwen, Mistral...); a
+model trained with a tiktoken or character tokenizer is written without tokenizer files (a note
+says so), since transformers has no tokenizer class that reads those.
 """
 from __future__ import annotations
 
@@ -20,13 +24,15 @@ from engine.text.filetype import classify
 from engine.text.fullvocab import FullTokenizer
 from engine.model.decoder import GPT
 from engine.text.tokenizers import Tokenizer
+from engine.storage.imports.hf_llama import llama_config, llama_mismatch, llama_state
 from engine.storage.imports.weights import BLOCK_NAMES, CONV1D, TOP_NAMES
+from engine.text.tokenizer_json import TokenizerJsonBase
 
 HF_ACTIVATION = {"gelu_tanh": "gelu_new", "gelu": "gelu"}
 
 
 class ExportError(ValueError):
-    """The model cannot be written as GPT-2, or the folder is not free; one line."""
+    """The model cannot be written as GPT-2 or Llama, or the folder is not free; one line."""
 
 
 @dataclass
@@ -36,9 +42,16 @@ class Exported:
     notes: list[str] = field(default_factory=list)  # e.g. why no tokenizer files were written
 
 
-def check_exportable(model: GPT) -> None:
-    """ExportError naming what makes the model's configuration not GPT-2's."""
+def check_exportable(model: GPT) -> str:
+    """"gpt2" or "llama", the Hugging Face architecture the model is written as; ExportError
+    naming what makes its configuration neither."""
     cfg = model.config
+    if cfg.norm_kind == "rmsnorm" or cfg.positional == "rotary" or cfg.gated:
+        wrong = llama_mismatch(cfg)
+        if wrong:
+            raise ExportError("this model can be written for Hugging Face only as Llama, and "
+                              "it differs from Llama in " + ", ".join(wrong))
+        return "llama"
     wrong = [f"{name}={getattr(cfg, name)!r} (GPT-2: {want})" for name, ok, want in (
         ("norm", cfg.norm == "pre", "'pre'"),
         ("positional", cfg.positional == "learned", "'learned'"),
@@ -46,11 +59,13 @@ def check_exportable(model: GPT) -> None:
         ("n_kv_head", cfg.kv_heads == cfg.n_head, "as many as n_head"),
     ) if not ok]
     if wrong:
-        raise ExportError("only GPT-2-shaped models can be written for Hugging Face: "
-                          + ", ".join(wrong))
+        raise ExportError("only GPT-2- or Llama-shaped models can be written for Hugging Face; "
+                          "as GPT-2: " + ", ".join(wrong))
+    return "gpt2"
 
 
-FILES = ("config.json", "model.safetensors", "vocab.json", "merges.txt")
+FILES = ("config.json", "model.safetensors", "vocab.json", "merges.txt", "tokenizer.json",
+         "tokenizer_config.json")
 # Files of an earlier model that transformers would read before (or beside) ours; removed by
 # --overwrite so the folder never pairs new weights with an old tokenizer or old shards.
 STALE = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
@@ -135,12 +150,46 @@ def hf_config(model: GPT, tokenizer: Tokenizer | None = None) -> dict:
 def export_hf(
     model: GPT, tokenizer: Tokenizer | None, folder: str | Path, *, overwrite: bool = False
 ) -> Exported:
-    """Write `model` as a Hugging Face GPT-2 folder; ExportError (one line) if it cannot be."""
-    check_exportable(model)
+    """Write `model` as a Hugging Face GPT-2 or Llama folder; ExportError (one line) if it
+    cannot be."""
+    kind = check_exportable(model)
     folder = Path(folder)
     _check_folder(folder, overwrite)
     folder.mkdir(parents=True, exist_ok=True)
     done = Exported(folder)
+    if kind == "llama":
+        _write_llama(model, tokenizer, folder, done)
+    else:
+        _write_gpt2(model, tokenizer, folder, done)
+    if overwrite:
+        for name in STALE:
+            if name not in done.files and (folder / name).is_file():
+                (folder / name).unlink()
+    return done
+
+
+def _write_llama(model: GPT, tokenizer: Tokenizer | None, folder: Path, done: Exported) -> None:
+    base = tokenizer.base if isinstance(tokenizer, FullTokenizer) else None
+    own = base if isinstance(base, TokenizerJsonBase) else None
+    _write(folder / "model.safetensors", tensors=llama_state(model.state_dict(), model.config))
+    config = llama_config(model.config, bos=own.bos_id if own else None,
+                          eos=own.eos_id if own else None)
+    _write(folder / "config.json", (json.dumps(config, indent=2) + "\n").encode("utf-8"))
+    done.files += ["config.json", "model.safetensors"]
+    if own is not None:
+        _write(folder / "tokenizer.json", own.text.encode("utf-8"))
+        settings = {"tokenizer_class": "PreTrainedTokenizerFast",
+                    "model_max_length": model.config.context_length}
+        _write(folder / "tokenizer_config.json",
+               (json.dumps(settings, indent=2) + "\n").encode("utf-8"))
+        done.files += ["tokenizer.json", "tokenizer_config.json"]
+    elif tokenizer is not None:
+        done.notes.append(
+            f"no tokenizer files written: {tokenizer.name!r} is not a tokenizer.json tokenizer "
+            "(only a model read with its tokenizer.json gets one); the weights alone are written")
+
+
+def _write_gpt2(model: GPT, tokenizer: Tokenizer | None, folder: Path, done: Exported) -> None:
     _write(folder / "model.safetensors", tensors=hf_state(model))
     config = json.dumps(hf_config(model, tokenizer), indent=2) + "\n"
     _write(folder / "config.json", config.encode("utf-8"))
@@ -156,8 +205,3 @@ def export_hf(
         done.notes.append(
             f"no tokenizer files written: {tokenizer.name!r} is not a GPT-2-style BPE of the "
             "model's own ids (vocab.json/merges.txt); the weights alone are written")
-    if overwrite:
-        for name in STALE:
-            if name not in done.files and (folder / name).is_file():
-                (folder / name).unlink()
-    return done

@@ -31,76 +31,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.config import ACTIVATIONS, NORMS, POSITIONAL, ConfigError, ModelConfig, TrainConfig
+from engine.config import ConfigError, ModelConfig, TrainConfig
+from engine.model.presets import ARCHES, PRESETS, arch_of, preset_config
 from engine.training.fit import Suggestion, suggest
 from engine.wording import in_language
 from gui import i18n, settings
 from gui.session import Session
 from gui.widgets.language import Translated
 
-_CTX = "TrainingForm"  # the translation context of every string below
+from gui.panels.training.form_fields import (  # noqa: F401 (the tables, re-exported)
+    ARCH_NAMES, ARCH_TIP, CHOICE_NAMES, CONTINUE, CONTINUE_TIP, CTX, KV_TIP, MODEL_CHOICES,
+    MODEL_FIELDS, NO_CONTINUE_TIP, TRAIN_FIELDS)
 
-# Form fields: (key, label, kind, default, min, max, tooltip). Defaults are the article's.
-# d_model and d_ff are the articles' symbols: the same in every language, not translated.
-_M, _T = ModelConfig(), TrainConfig()
-MODEL_FIELDS = [
-    ("d_model", "d_model", int, _M.d_model, 4, 2048,
-     QT_TRANSLATE_NOOP("TrainingForm", "width of every token vector")),
-    ("n_head", QT_TRANSLATE_NOOP("TrainingForm", "heads"), int, _M.n_head, 1, 64,
-     QT_TRANSLATE_NOOP("TrainingForm", "attention heads; d_model must divide by it")),
-    ("n_layer", QT_TRANSLATE_NOOP("TrainingForm", "layers"), int, _M.n_layer, 1, 64,
-     QT_TRANSLATE_NOOP("TrainingForm", "transformer blocks stacked")),
-    ("context_length", QT_TRANSLATE_NOOP("TrainingForm", "context"), int, _M.context_length,
-     2, 4096, QT_TRANSLATE_NOOP("TrainingForm", "tokens the model sees (T)")),
-    ("d_ff", "d_ff", int, _M.d_ff, 4, 16384,
-     QT_TRANSLATE_NOOP("TrainingForm", "hidden width of the feed-forward network")),
-    ("dropout", QT_TRANSLATE_NOOP("TrainingForm", "dropout"), float, _M.dropout, 0.0, 0.9,
-     QT_TRANSLATE_NOOP("TrainingForm", "dropout while training")),
-]
-MODEL_CHOICES = [
-    ("positional", QT_TRANSLATE_NOOP("TrainingForm", "positional"), POSITIONAL, _M.positional),
-    ("norm", QT_TRANSLATE_NOOP("TrainingForm", "norm"), NORMS, _M.norm),
-    ("activation", QT_TRANSLATE_NOOP("TrainingForm", "activation"), ACTIVATIONS, _M.activation),
-]
-# What a choice's value is called in the box (the value itself is the item's data). relu and
-# gelu are function names and read the same in every language.
-CHOICE_NAMES = {
-    "sinusoidal": QT_TRANSLATE_NOOP("TrainingForm", "sinusoidal"),
-    "learned": QT_TRANSLATE_NOOP("TrainingForm", "learned"),
-    "pre": QT_TRANSLATE_NOOP("TrainingForm", "pre"),
-    "post": QT_TRANSLATE_NOOP("TrainingForm", "post"),
-}
-TRAIN_FIELDS = [
-    ("batch_size", QT_TRANSLATE_NOOP("TrainingForm", "batch"), int, _T.batch_size, 1, 4096,
-     QT_TRANSLATE_NOOP("TrainingForm", "windows per step (B)")),
-    ("steps", QT_TRANSLATE_NOOP("TrainingForm", "steps"), int, _T.steps, 1, 10_000_000,
-     QT_TRANSLATE_NOOP("TrainingForm", "optimizer steps in total")),
-    ("lr", QT_TRANSLATE_NOOP("TrainingForm", "learning rate"), float, _T.lr, 1e-6, 1.0,
-     QT_TRANSLATE_NOOP("TrainingForm", "peak learning rate (cosine decay to lr/10)")),
-    ("warmup_steps", QT_TRANSLATE_NOOP("TrainingForm", "warm-up"), int, _T.warmup_steps, 0,
-     1_000_000, QT_TRANSLATE_NOOP("TrainingForm", "linear warm-up steps")),
-    ("eval_interval", QT_TRANSLATE_NOOP("TrainingForm", "eval every"), int, _T.eval_interval, 1,
-     1_000_000, QT_TRANSLATE_NOOP("TrainingForm", "steps between evaluations and samples")),
-    ("seed", QT_TRANSLATE_NOOP("TrainingForm", "seed"), int, _T.seed, 0, 2**31 - 1,
-     QT_TRANSLATE_NOOP("TrainingForm", "same seed, same run")),
-]
-CONTINUE = QT_TRANSLATE_NOOP("TrainingForm",
-                             "Continue training the current model (steps = more steps)")
-_CONTINUE_TIP = QT_TRANSLATE_NOOP(
-    "TrainingForm", "Keep training the model shown on the open text: from its saved optimizer "
-    "state and step when it has them, otherwise (a nanoGPT or Hugging Face model) fine-tuning its "
-    "weights with a new optimizer. Its architecture and tokenizer stay; the training settings "
-    "apply from here on.")
-_NO_CONTINUE_TIP = QT_TRANSLATE_NOOP(
-    "TrainingForm", "Available after a training run, or for a model file saved after training "
-    "(it holds the optimizer state). A new model, or one saved without that state such as the "
-    "bundled model, starts with Start.")
 _ERROR_STYLE = "border: 1px solid #b00020;"
 
 
 def _tr(text: str) -> str:
-    """A string of the tables above in the installed language."""
-    return QCoreApplication.translate(_CTX, text)
+    """A string of the field tables (form_fields) in the installed language."""
+    return QCoreApplication.translate(CTX, text)
 
 
 def _spin(kind: type, default: float, lo: float, hi: float) -> QSpinBox | QDoubleSpinBox:
@@ -149,6 +97,13 @@ class TrainingForm(Translated, QWidget):
         self._inputs["tokenizer"] = self.tokenizer_box
         self.tied_box = QCheckBox()
         self._inputs["tied"] = self.tied_box
+        self.arch_box = QComboBox()
+        for name in ARCHES:
+            self.arch_box.addItem(name, name)  # named in _retranslate
+        self._inputs["arch"] = self.arch_box
+        self.kv_box = _spin(int, ModelConfig().n_head, 1, 64)  # shown for an architecture with K/V groups
+        self._inputs["n_kv_head"] = self.kv_box
+        self._labels: dict[str, QLabel] = {}  # each model field's label, hidden with its field
         self.model_box = self._model_box()
         self.device_box = self._device_box()
         self.train_box = self._train_box()
@@ -216,6 +171,15 @@ class TrainingForm(Translated, QWidget):
         box, grid = self._group(QT_TRANSLATE_NOOP("TrainingForm", "Model"))
         grid.addWidget(self._label(QT_TRANSLATE_NOOP("TrainingForm", "tokenizer")), 0, 0)
         grid.addWidget(self.tokenizer_box, 0, 1, 1, 3)
+        grid.addWidget(self._label(QT_TRANSLATE_NOOP("TrainingForm", "architecture"), ARCH_TIP),
+                       1, 0)
+        grid.addWidget(self.arch_box, 1, 1)
+        self._texts.append((self.arch_box, ARCH_TIP, "tip"))
+        self._labels["n_kv_head"] = self._label(QT_TRANSLATE_NOOP("TrainingForm", "K/V heads"),
+                                                KV_TIP)
+        grid.addWidget(self._labels["n_kv_head"], 1, 2)
+        grid.addWidget(self.kv_box, 1, 3)
+        self._texts.append((self.kv_box, KV_TIP, "tip"))
         cells = [(key, label, _spin(kind, d, lo, hi), tip)
                  for key, label, kind, d, lo, hi, tip in MODEL_FIELDS]
         for key, label, choices, default in MODEL_CHOICES:
@@ -224,7 +188,7 @@ class TrainingForm(Translated, QWidget):
                 choice.addItem(value, value)  # named in _retranslate
             choice.setCurrentIndex(choice.findData(default))
             cells.append((key, label, choice, ""))
-        self._add_cells(grid, cells, first_row=1)
+        self._add_cells(grid, cells, first_row=2)
         grid.addWidget(self.tied_box, grid.rowCount(), 0, 1, 4)
         return box
 
@@ -254,7 +218,8 @@ class TrainingForm(Translated, QWidget):
         """Two label/input pairs per row, so the form stays short in a narrow dock."""
         for i, (key, label, widget, tip) in enumerate(cells):
             row, col = first_row + i // 2, (i % 2) * 2
-            grid.addWidget(self._label(label, tip), row, col)
+            self._labels[key] = self._label(label, tip)
+            grid.addWidget(self._labels[key], row, col)
             grid.addWidget(widget, row, col + 1)
             if tip:
                 self._texts.append((widget, tip, "tip"))
@@ -292,11 +257,18 @@ class TrainingForm(Translated, QWidget):
     def device_name(self) -> str:
         return self.device_box.currentData() or "cpu"
 
+    def arch(self) -> str:
+        """The chosen architecture (engine.model.presets)."""
+        return self.value("arch")
+
     def model_config(self) -> ModelConfig:
-        """The form's model settings (vocab_size is a placeholder until a corpus is known)."""
+        """The form's model settings (vocab_size is a placeholder until a corpus is known): the
+        architecture's preset with the form's sizes and the choices it leaves free."""
         vocab = self.session.tokenizer.vocab_size if self.session.tokenizer else 1
         kwargs = {f.name: self.value(f.name) for f in fields(ModelConfig) if f.name in self._inputs}
-        return ModelConfig(vocab_size=vocab, **kwargs)
+        kv = kwargs.pop("n_kv_head")
+        return preset_config(self.arch(), n_kv_head=kv if PRESETS[self.arch()].kv_heads else None,
+                             vocab_size=vocab, **kwargs)
 
     def train_config(self) -> TrainConfig:
         """The form's training settings; warm-up never exceeds the steps (min_lr: lr/10)."""
@@ -307,9 +279,11 @@ class TrainingForm(Translated, QWidget):
     def apply_model(self, config: ModelConfig, tokenizer: str | None,
                     train_config: TrainConfig | None) -> None:
         """Fill the form with a model's settings (so Start retrains it)."""
+        self.set_value("arch", arch_of(config) or ARCHES[0])
         for f in fields(ModelConfig):
-            if f.name in self._inputs:
+            if f.name in self._inputs and f.name != "n_kv_head":
                 self.set_value(f.name, getattr(config, f.name))
+        self.set_value("n_kv_head", config.kv_heads)
         if tokenizer is not None:
             self.set_value("tokenizer", tokenizer)
         if train_config is not None:
@@ -425,8 +399,15 @@ class TrainingForm(Translated, QWidget):
         self.continue_box.setEnabled(not self._active and self._resumable)
         if not self._resumable:
             self.continue_box.setChecked(False)
-        self.continue_box.setToolTip(_tr(_CONTINUE_TIP if self._resumable else _NO_CONTINUE_TIP))
+        self.continue_box.setToolTip(_tr(CONTINUE_TIP if self._resumable else NO_CONTINUE_TIP))
         self.model_box.setEnabled(not self._active and not self.continuing())
+        preset = PRESETS.get(self.arch(), PRESETS[ARCHES[0]])
+        for key, *_ in MODEL_CHOICES:  # the parts the architecture fixes are not asked for
+            self._inputs[key].setVisible(key in preset.free)
+            self._labels[key].setVisible(key in preset.free)
+        self.tied_box.setVisible("tied" in preset.free)
+        self.kv_box.setVisible(preset.kv_heads)
+        self._labels["n_kv_head"].setVisible(preset.kv_heads)
         self.train_box.setEnabled(not self._active)
         self.fit_button.setEnabled(not self._active)
 
@@ -446,6 +427,8 @@ class TrainingForm(Translated, QWidget):
             for i in range(box.count()):
                 value = box.itemData(i)
                 box.setItemText(i, _tr(CHOICE_NAMES[value]) if value in CHOICE_NAMES else value)
+        for i in range(self.arch_box.count()):
+            self.arch_box.setItemText(i, _tr(ARCH_NAMES[self.arch_box.itemData(i)]))
         self.tokenizer_box.setToolTip(self.tr(
             "cl100k_base: GPT-4's BPE pieces (the articles' choice); char: one token per "
             "character"))

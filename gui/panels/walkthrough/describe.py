@@ -76,8 +76,8 @@ def describe(trace: Trace, model: GPT | None, name: str, lang: str) -> StepWords
         ).format(batch=ARTICLE_BATCH, context=ARTICLE_CONTEXT,
                  shape=named_shape(step.axes, step.shape, lang)) + "\n\n" + text
     return StepWords(
-        title=step_title(name, lang),
-        formula=step_formula(name, lang),
+        title=step_title(name, lang, trace.config),
+        formula=step_formula(name, lang, trace.config),
         shapes=shapes_text(trace, model, name, lang),
         weights=(QCoreApplication.translate("StepWords", "weights: {w}").format(w=weights)
                  if weights else ""),

@@ -59,11 +59,11 @@ def outline(trace: Trace | None, lang: str) -> list[Header | Entry]:
             else:
                 text = QCoreApplication.translate("StepOutline", "Block {i}").format(i=layer)
             rows.append(Header(text, group))
-        title = step_title(step.name, lang)
+        title = step_title(step.name, lang, trace.config)
         name = QCoreApplication.translate("StepOutline", "trace name: {name}").format(
             name=step.name)
         rows.append(Entry(step.name, f"{i + 1}. {title} {short_shape(step.shape)}",
-                          f"{name}\n{step_formula(step.name, lang)}", group))
+                          f"{name}\n{step_formula(step.name, lang, trace.config)}", group))
     return rows
 
 
@@ -119,6 +119,10 @@ class TraceLabels:
         self._pieces: list[list[str]] | None = None  # per batch row of the trace
         self._vocab: list[str] | None = None
         self._vocab_labels: list[str] | None = None  # "id piece", the logits' columns
+
+    def trace(self) -> Trace | None:
+        """The session's trace (its steps titled as its model has them)."""
+        return self._session.trace
 
     def forget_trace(self) -> None:
         """The trace changed: its token labels are computed again on next use."""

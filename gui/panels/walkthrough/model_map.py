@@ -69,6 +69,7 @@ class ModelMap(QGraphicsView):
         self.setMinimumHeight(120)
         self._steps: list[tuple[str, tuple[int, ...]]] = []
         self._current = ""
+        self._config = None  # the traced model's ModelConfig: its norm names the norm chips
         self.layout_: MapLayout = MapLayout()
         self._font = QFont(self.font())
         self._font.setPointSizeF(max(7.0, self.font().pointSizeF() - 1.5))
@@ -76,11 +77,13 @@ class ModelMap(QGraphicsView):
         self._small.setPointSizeF(self._font.pointSizeF() - 1)
 
     # -- what the walkthrough calls ------------------------------------------------------------
-    def show_steps(self, steps: Sequence[tuple[str, tuple[int, ...]]], current: str = "") -> None:
-        """The trace's steps ((name, shape) in order); redrawn only when they changed."""
+    def show_steps(self, steps: Sequence[tuple[str, tuple[int, ...]]], current: str = "",
+                   config=None) -> None:
+        """The trace's steps ((name, shape) in order) of a model of `config`; redrawn only when
+        they changed."""
         steps = list(steps)
-        if steps != self._steps or current != self._current:
-            self._steps, self._current = steps, current
+        if steps != self._steps or current != self._current or config != self._config:
+            self._steps, self._current, self._config = steps, current, config
             self._redraw()
 
     def show_current(self, name: str) -> None:
@@ -107,8 +110,15 @@ class ModelMap(QGraphicsView):
     def _words(self) -> Words:
         lang = self.lang
 
+        cfg = self._config
+        rms = getattr(cfg, "norm_kind", "layernorm") == "rmsnorm"
+
         def step_label(name: str) -> str:
             kind = step_kind(name)
+            if rms and kind in ("ln1", "ln2"):
+                return "RMSNorm"  # a symbol, the same in every language
+            if rms and kind == "ln_f":
+                return step_title(kind, lang, cfg)  # the engine's words, en or zh
             if kind in _SYMBOLS:
                 return _SYMBOLS[kind]
             if kind in _WORDS:
@@ -120,7 +130,7 @@ class ModelMap(QGraphicsView):
 
         def tooltip(name: str, shape: tuple[int, ...]) -> str:
             try:
-                title = step_title(name, lang)
+                title = step_title(name, lang, cfg)
             except KeyError:
                 title = name
             return f"{title}  {short_shape(shape)}\n{name}"

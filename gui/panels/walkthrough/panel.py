@@ -349,7 +349,7 @@ class WalkthroughPanel(Translated, FitsDock, QWidget):
             self._list_layout = layout
             self.step_list.show_outline(outline(trace, self.lang))
             self.model_map.show_steps([(name, shape) for name, shape, _title in layout],
-                                      keep)
+                                      keep, trace.config if trace else None)
         if not self._names:
             self._index = -1
             self.empty.show_empty()

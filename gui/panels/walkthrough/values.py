@@ -78,7 +78,8 @@ class ValuesView(QWidget):
         if m.size > HEATMAP_MAX_CELLS:
             drawn = max(1, HEATMAP_MAX_CELLS // m.shape[1])
         cmap, levels = colour_scale(step.kind, m[:drawn])
-        title = step_title(step.name, lang)
+        trace = self._labels.trace()
+        title = step_title(step.name, lang, trace.config if trace is not None else None)
         title = f"{title}  ({sel})" if sel else title
         if drawn < m.shape[0]:
             title += "  " + self.tr("— heatmap of rows 0–{0} of {1}; the table has them all"

@@ -211,6 +211,18 @@
         <translation>激活函数</translation>
     </message>
     <message>
+        <source>GPT (the articles)</source>
+        <translation>GPT（文章中的模型）</translation>
+    </message>
+    <message>
+        <source>GPT: the articles&apos; model, its parts chosen below. GPT-2: pre-norm, learned positions, GELU, tied. Llama: RMSNorm, rotary positions, SwiGLU, no biases, grouped K/V heads</source>
+        <translation>GPT：文章中的模型，各部分在下方选择。GPT-2：前置归一化、可学习位置、GELU、共享词表。Llama：RMSNorm、旋转位置编码、SwiGLU、无偏置、分组 K/V 头</translation>
+    </message>
+    <message>
+        <source>key/value heads, each shared by a group of query heads (grouped-query attention); heads must divide by it</source>
+        <translation>键/值头数，每个由一组查询头共享（分组查询注意力）；头数必须能被它整除</translation>
+    </message>
+    <message>
         <source>sinusoidal</source>
         <translation>正弦</translation>
     </message>
@@ -293,6 +305,14 @@
     <message>
         <source>tokenizer</source>
         <translation>分词器</translation>
+    </message>
+    <message>
+        <source>architecture</source>
+        <translation>架构</translation>
+    </message>
+    <message>
+        <source>K/V heads</source>
+        <translation>K/V 头数</translation>
     </message>
     <message>
         <source>Training</source>

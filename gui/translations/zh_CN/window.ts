@@ -414,8 +414,8 @@ The file there is unchanged. The model was saved to {1} instead; open it from th
         <translation>导出为 Hugging Face 文件夹(&amp;F)…</translation>
     </message>
     <message>
-        <source>Write a GPT-2-shaped model as a folder that transformers loads (config.json, model.safetensors, its BPE files)</source>
-        <translation>把 GPT-2 结构的模型写成 transformers 能加载的文件夹（config.json、model.safetensors 及其 BPE 文件）</translation>
+        <source>Write a GPT-2- or Llama-shaped model as a folder that transformers loads (config.json, model.safetensors, its tokenizer files)</source>
+        <translation>把 GPT-2 或 Llama 结构的模型写成 transformers 能加载的文件夹（config.json、model.safetensors 及其分词器文件）</translation>
     </message>
     <message>
         <source>&amp;Quit</source>
