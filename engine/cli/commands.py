@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from engine.cli.messages import PROG, fmt, one_line, set_language
+from engine.cli.messages import PROG, one_line, set_language
 from engine.wording import LANGUAGES
 
 COMMANDS = ("train", "tokenize", "inspect", "attribute", "sample", "info", "export-hf")

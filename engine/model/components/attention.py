@@ -5,7 +5,6 @@ hs = head_size, g = nh // nkv query heads per key/value head.
 """
 from __future__ import annotations
 
-import math
 
 import torch
 import torch.nn as nn

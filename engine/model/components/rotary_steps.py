@@ -4,7 +4,6 @@ Every check recomputes from the config alone (base, scaling, rotated dims, ε) i
 (engine.model.rotary_maths), never from the module's buffers."""
 from __future__ import annotations
 
-import numpy as np
 
 from engine.model import numerics as num
 from engine.model import rotary_maths as rope

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from gguf.constants import GGML_QUANT_SIZES, GGMLQuantizationType
+from gguf.constants import GGMLQuantizationType
 from gguf.quants import _type_traits
 
 from engine.storage.imports.families import (Architecture, ArchitectureError, RopeScaling,
