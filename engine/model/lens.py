@@ -50,10 +50,8 @@ def _top(probs: torch.Tensor, k: int) -> TopK:
 def lens_probs(model: GPT, stream: np.ndarray | torch.Tensor) -> torch.Tensor:
     """Next-token probabilities (…, V) of residual-stream vectors (…, C) via the final path."""
     x = torch.as_tensor(np.asarray(stream), dtype=torch.float32, device=_device(model))  # (…, C)
+    # unembed caps the logits as the forward does (Gemma 2's final soft-cap), once.
     logits = model.unembed(model.final_norm(x)).float()  # (…, V)
-    cap = model.config.final_softcap
-    if cap is not None:  # Gemma 2: the family's own c·tanh(logits / c), as its forward does
-        logits = torch.tanh(logits / cap) * cap  # (…, V)
     return F.softmax(logits, dim=-1)  # (…, V)
 
 
