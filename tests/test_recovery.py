@@ -113,7 +113,9 @@ def test_sigterm_keeps_the_unsaved_model_and_exits(tmp_path, folder):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()  # blocks until the window is ready (or the child died)
-        assert line.startswith("READY"), proc.stderr.read()[-3000:]
+        # An empty line is the child's end: its exit status says whether it crashed.
+        assert line.startswith("READY"), (f"exit status {proc.wait(timeout=30)}: "
+                                          + proc.stderr.read()[-3000:])
         weights = line.split()[1]
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=30)
