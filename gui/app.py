@@ -146,7 +146,6 @@ def run(path: str | None = None, screenshot: str | None = None, panel: str | Non
     """Show the window and run the event loop; with `screenshot`, save a PNG and exit."""
     t0 = time.perf_counter()
     app = create_app()
-    runtime.collect_garbage_on_gui_thread()
     from gui import i18n
 
     # The loading window speaks the window's language: the catalogue is installed first.

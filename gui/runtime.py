@@ -16,28 +16,11 @@ from engine.training import cores
 SWITCH_INTERVAL_S = 0.001
 
 _all_cores: set[int] | None = None  # the process's cores before a run held it on fewer
-_collector = None  # pyqtgraph's GarbageCollector, once the app's event loop is to run
 
 
 def configure_interpreter() -> None:
     """Called once by the app at start-up."""
     sys.setswitchinterval(SWITCH_INTERVAL_S)
-
-
-def collect_garbage_on_gui_thread() -> None:
-    """The cyclic collector runs from a timer on the GUI thread, never where it happens to fire.
-
-    Left automatic, a collection fires in whichever thread allocates: a worker opening a model
-    could free a cycle holding a widget, and Qt deletes it from that thread while the GUI thread
-    paints it (a segfault seen about once in ten slow launches). pyqtgraph's GarbageCollector
-    disables the automatic one and collects, by the same thresholds, once a second on the GUI
-    thread. Only the app calls this: a test process keeps Python's default.
-    """
-    global _collector
-    if _collector is None:
-        from pyqtgraph.util.garbage_collector import GarbageCollector
-
-        _collector = GarbageCollector(interval=1.0)
 
 
 def freeze_garbage_collector() -> None:
