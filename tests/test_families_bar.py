@@ -56,9 +56,10 @@ def model_type(kind):
     return kind.split("/")[0]
 
 
-def reference(kind):
+def reference(kind, config=None):
     torch.manual_seed(0)
-    cfg = transformers.AutoConfig.for_model(model_type(kind), **{**SIZES, **FAMILIES[kind]})
+    cfg = transformers.AutoConfig.for_model(model_type(kind),
+                                            **{**SIZES, **(config or FAMILIES[kind])})
     cfg._attn_implementation = "eager"
     model = transformers.AutoModelForCausalLM.from_config(cfg).float().eval()
     with torch.no_grad():
@@ -145,10 +146,17 @@ def test_our_model_equals_transformers_traced_equals_fast_and_every_check_passes
         assert np.isneginf(masked[20, 20 - window]) and np.isfinite(masked[20, 21 - window])
 
 
-@pytest.mark.parametrize("kind", ["llama", "qwen2", "qwen3"])
+# transformers reads from a Gemma 3 GGUF neither the query scale (llama.cpp's is 1/√head_dim)
+# nor the local base or the layer pattern: a model whose own are transformers' defaults.
+GGUF_GEMMA3 = {"head_dim": 256, "query_pre_attn_scalar": 256, "sliding_window": 8}
+
+
+@pytest.mark.parametrize("kind", ["llama", "qwen2", "qwen3", "gemma3_text"])
 @pytest.mark.parametrize("qtype", [Q.Q8_0, Q.Q4_K, Q.Q6_K])
 def test_gguf_equals_transformers_reading_the_same_file(tmp_path, tokenizer_file, kind, qtype):
-    if kind == "qwen3":  # transformers reads no sliding window from GGUF: compare without one
+    if kind == "gemma3_text":
+        model = reference(kind, GGUF_GEMMA3)
+    elif kind == "qwen3":  # transformers reads no sliding window from GGUF: compare without one
         FAMILIES_NO_WINDOW = {**FAMILIES["qwen3"], "use_sliding_window": False}
         torch.manual_seed(0)
         cfg = transformers.AutoConfig.for_model(kind, **{**SIZES, **FAMILIES_NO_WINDOW})
