@@ -67,6 +67,15 @@ def test_gemma3_sliding_blocks_turn_with_their_own_base():
     np.testing.assert_allclose(full, 1e4 ** (-np.arange(0, 8, 2) / 8) / 2, rtol=1e-6)
     assert step_inputs(model, "blocks.2.attn.q_rot")[1:] == ["rope_local.cos", "rope_local.sin"]
     assert step_inputs(model, "blocks.1.attn.q_rot")[1:] == ["rope.cos", "rope.sin"]
+    # The Positional panel's arrows of a sliding block turn with the local angle.
+    from engine.model.rotary_readings import pair_arrows
+    for layer, theta in ((0, local), (1, full)):
+        a = pair_arrows(model.config, trace, layer=layer, head=1, pair=1)
+        assert a.theta == pytest.approx(theta[1], rel=1e-6)
+        angle = np.arange(12) * a.theta
+        want = np.stack([a.q_before[:, 0] * np.cos(angle) - a.q_before[:, 1] * np.sin(angle),
+                         a.q_before[:, 0] * np.sin(angle) + a.q_before[:, 1] * np.cos(angle)], -1)
+        np.testing.assert_allclose(a.q_after, want, atol=1e-5)
     # Each block turns with the table it names: the local table changed, the checks (from the
     # config) fail on the sliding blocks' rotations only.
     model.rope_local.theta.mul_(1.5)
