@@ -18,14 +18,14 @@ class Block(nn.Module):
 
     def __init__(self, cfg: ModelConfig, layer: int = 0):
         super().__init__()
-        self.cfg = cfg
+        self.two_norms = self.n_norms(cfg) > 1  # False: one norm feeds both parts (Phi)
         self.attn = CausalSelfAttention(cfg, layer)
         self.ffn = make_feedforward(cfg)
         self.norm1 = make_norm(cfg)
-        if self.n_norms(cfg) > 1:
+        if self.two_norms:
             self.norm2 = make_norm(cfg)
         for name in self.HOOKS:  # a shared norm emits no ln2
-            if name != "ln2" or self.n_norms(cfg) > 1:
+            if name != "ln2" or self.two_norms:
                 setattr(self, name, HookPoint())
 
     HOOKS: tuple[str, ...] = ("resid1", "ln1", "resid2", "ln2")  # the steps the wiring emits
@@ -93,7 +93,7 @@ class ParallelBlock(Block):
     def forward(self, x: torch.Tensor, rope: tuple | None = None) -> torch.Tensor:
         h = self.ln1(self.norm1(x))  # (B, T, C)
         a = self.attn(h, rope)  # (B, T, C)
-        h2 = self.ln2(self.norm2(x)) if self.n_norms(self.cfg) > 1 else h  # (B, T, C)
+        h2 = self.ln2(self.norm2(x)) if self.two_norms else h  # (B, T, C)
         f = self.ffn(h2)  # (B, T, C): computed from x, not from x + a
         return self.resid_parallel(x + a + f)  # (B, T, C)
 
