@@ -1,5 +1,5 @@
-"""How a block is wired (post-norm as in the paper, pre-norm as in GPT-2), and the residual
-sums it emits. Torch-free: the wirings name which step feeds which; the blocks that run them
+"""How a block is wired (post-norm as in the paper, pre-norm as in GPT-2, Gemma's sandwich,
+GPT-NeoX's and Phi's parallel block), and the residual sums it emits. Torch-free: the wirings name which step feeds which; the blocks that run them
 are engine.model.components.wiring."""
 from __future__ import annotations
 
