@@ -33,7 +33,9 @@ POSITIONAL = ("sinusoidal", "learned")  # the choices the Training form offers
 # Imported families (issue 19) add these; the Training form does not offer them yet.
 POSITIONAL_ALL = POSITIONAL + ("rotary",)  # rotary: no table, q and k are turned
 NORMS = ("post", "pre")
-NORMS_ALL = NORMS + ("sandwich",)  # sandwich: Gemma 2/3, a norm before and after each part
+# sandwich: Gemma 2/3, a norm before and after each part; parallel: GPT-NeoX and Phi,
+# x + attn(LN(x)) + FFN(LN'(x)), both parts reading the block's input side by side.
+NORMS_ALL = NORMS + ("sandwich", "parallel")
 ACTIVATIONS = ("relu", "gelu", "gelu_tanh")  # gelu_tanh: GPT-2's tanh approximation
 ACTIVATIONS_ALL = ACTIVATIONS + ("silu",)
 NORM_KINDS = ("layernorm", "rmsnorm")
@@ -78,6 +80,11 @@ class ModelConfig:
     query_scale: float | None = None  # scores times this (None: 1/√head_size; Gemma 2's own)
     attn_softcap: float | None = None  # scores become c·tanh(scores / c) (Gemma 2)
     final_softcap: float | None = None  # logits become c·tanh(logits / c) (Gemma 2)
+    # Gemma 3: the sliding blocks turn q and k with their own rotary base (the full-attention
+    # blocks keep rope_theta and its scaling); None: every block turns with rope_theta.
+    rope_local_theta: float | None = None
+    shared_norm: bool = False  # a parallel block with one norm feeding both parts (Phi)
+    head_bias: bool = False  # the output projection adds a bias b_vocab (Phi)
 
     @property
     def head_size(self) -> int:
@@ -105,6 +112,13 @@ class ModelConfig:
         if self.sliding_layers is not None and not self.sliding_layers[layer]:
             return None
         return self.sliding_window
+
+    def local_rope(self, layer: int | None) -> bool:
+        """Whether block `layer` turns q and k with the local rotary base (Gemma 3's sliding
+        blocks)."""
+        if self.rope_local_theta is None or layer is None:
+            return False
+        return self.sliding_layers is None or bool(self.sliding_layers[layer])
 
     @property
     def kv_heads(self) -> int:
@@ -136,6 +150,10 @@ class ModelConfig:
             raise ConfigError("dropout", say("config.dropout", value=self.dropout))
         if self.positional == "rotary" and self.rotary_size % 2:
             raise ConfigError("rotary_dim", say("config.even", value=self.rotary_size))
+        if self.rope_local_theta is not None and not (
+                isinstance(self.rope_local_theta, (int, float)) and self.rope_local_theta > 0):
+            raise ConfigError("rope_local_theta", say("config.positive",
+                                                      value=self.rope_local_theta))
         if self.sliding_layers is not None and len(self.sliding_layers) != self.n_layer:
             raise ConfigError("sliding_layers", say("config.one_per_block", n_layer=self.n_layer))
         for name, allowed in (

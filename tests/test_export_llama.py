@@ -74,7 +74,10 @@ def test_what_llama_cannot_hold_is_named(tmp_path):
 
     cfg = preset_config("llama", vocab_size=20, d_model=16, n_head=2, n_layer=1, d_ff=32)
     for change, name in ((dict(final_softcap=3.0), "final_softcap"),
-                         (dict(qk_norm=True), "qk_norm"), (dict(norm="post"), "norm")):
+                         (dict(qk_norm=True), "qk_norm"), (dict(norm="post"), "norm"),
+                         (dict(norm="parallel"), "norm"), (dict(head_bias=True), "head_bias"),
+                         (dict(rope_local_theta=10.0, sliding_window=4, sliding_layers=[True]),
+                          "rope_local_theta")):
         with pytest.raises(ExportError, match=f"as Llama.*{name}="):
             export_hf(GPT(replace(cfg, **change)), None, tmp_path / name)
         assert not (tmp_path / name).exists()

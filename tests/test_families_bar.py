@@ -35,12 +35,31 @@ FAMILIES = {
     "gemma": {"head_dim": 64},
     "gemma2": {"head_dim": 32, "sliding_window": 8, "query_pre_attn_scalar": 48,
                "attn_logit_softcapping": 3.0, "final_logit_softcapping": 2.0},
+    # Sliding blocks 0 and 2 turn with the local base, block 1 with the global one, scaled.
+    "gemma3_text": {"head_dim": 32, "sliding_window": 8, "query_pre_attn_scalar": 48,
+                    "sliding_window_pattern": 2, "attn_logit_softcapping": None,
+                    "final_logit_softcapping": None,
+                    "rope_parameters": {
+                        "full_attention": {"rope_type": "linear", "factor": 4.0,
+                                           "rope_theta": 100000.0},
+                        "sliding_attention": {"rope_type": "default", "rope_theta": 500.0}}},
+    "gpt_neox": {"rotary_pct": 0.5, "hidden_act": "gelu", "use_parallel_residual": True},
+    # use_parallel_residual false: the same weights wired one part after the other.
+    "gpt_neox/sequential": {"rotary_pct": 0.25, "use_parallel_residual": False,
+                            "rope_theta": 5000.0},
+    "phi": {"partial_rotary_factor": 0.5, "hidden_act": "gelu_new"},
 }
+PARALLEL = {"gpt_neox": "ln2", "phi": None}  # the parallel families, and their second norm
 
 
-def reference(kind):
+def model_type(kind):
+    return kind.split("/")[0]
+
+
+def reference(kind, config=None):
     torch.manual_seed(0)
-    cfg = transformers.AutoConfig.for_model(kind, **{**SIZES, **FAMILIES[kind]})
+    cfg = transformers.AutoConfig.for_model(model_type(kind),
+                                            **{**SIZES, **(config or FAMILIES[kind])})
     cfg._attn_implementation = "eager"
     model = transformers.AutoModelForCausalLM.from_config(cfg).float().eval()
     with torch.no_grad():
@@ -87,23 +106,57 @@ def test_our_model_equals_transformers_traced_equals_fast_and_every_check_passes
     failed = [(c.name, c.max_abs_diff) for c in checks if not c.passed]
     assert not failed
     names = {c.name for c in checks}
-    assert {"rope.freq", "rope.cos", "blocks.0.attn.q_rot", "blocks.0.ffn.product"} <= names
-    if kind == "qwen3":
+    assert {"rope.freq", "rope.cos", "blocks.0.attn.q_rot"} <= names
+    if kind in PARALLEL:  # one sum a block, both parts reading its input
+        assert {"blocks.0.resid_parallel", "blocks.0.ffn.act"} <= names
+        assert "blocks.0.resid1" not in names
+        assert ("blocks.0.ln2" in names) == (PARALLEL[kind] is not None)
+        attn, ffn, out = (trace.values(f"blocks.0.{n}") for n in ("attn.out", "ffn.out",
+                                                                  "resid_parallel"))
+        assert np.abs(trace.values("embed.token") + attn + ffn - out).max() < 1e-4
+    elif kind.startswith("gpt_neox"):  # sequential: the pre-norm wiring, LayerNorm and all
+        assert {"blocks.0.resid1", "blocks.0.resid2", "blocks.0.ffn.act"} <= names
+    else:
+        assert "blocks.0.ffn.product" in names
+    if kind.startswith(("gpt_neox", "phi")):  # partial rotary: the last dims pass unturned
+        d = ckpt.model_config.rotary_size
+        assert 0 < d < ckpt.model_config.head_size
+        np.testing.assert_array_equal(trace.values("blocks.0.attn.q_rot")[..., d:],
+                                      trace.values("blocks.0.attn.q")[..., d:])
+    if kind in ("qwen3", "gemma3_text"):
         assert "blocks.0.attn.q_normed" in names
+    if kind == "gemma3_text":  # local and global bases: each block reads its own table
+        assert {"rope_local.freq", "rope_local.cos", "blocks.0.ln_pa", "blocks.0.ln_pf"} <= names
+        from engine.model.checks import step_inputs
+        assert "rope_local.cos" in step_inputs(ckpt.model, "blocks.0.attn.q_rot")
+        assert "rope.cos" in step_inputs(ckpt.model, "blocks.1.attn.k_rot")
+        theta, local = trace.values("rope.freq"), trace.values("rope_local.freq")
+        np.testing.assert_allclose(theta[1:], 100000.0 ** (-np.arange(2, 32, 2) / 32) / 4,
+                                   rtol=1e-5)
+        np.testing.assert_allclose(local[1:], 500.0 ** (-np.arange(2, 32, 2) / 32), rtol=1e-5)
+        assert np.isfinite(trace.values("blocks.1.attn.masked")[0, 0, 20, 0])  # full block
     if kind == "gemma2":  # soft-capped scores and logits, four norms a block
         assert {"blocks.0.attn.capped", "logits_capped", "blocks.0.ln_pa", "blocks.0.ln_pf"} \
             <= names
         assert np.abs(trace.values("logits_capped")).max() <= 2.0
-    assert trace["blocks.0.attn.k"].shape[1] == 2  # each K/V head once
+    # each K/V head once (GPT-NeoX has one per query head)
+    assert trace["blocks.0.attn.k"].shape[1] == (4 if kind.startswith("gpt_neox") else 2)
     if window:  # the mask of a sliding block hides keys `window` back
         masked = trace.values(f"blocks.{2}.attn.masked")[0, 0]
         assert np.isneginf(masked[20, 20 - window]) and np.isfinite(masked[20, 21 - window])
 
 
-@pytest.mark.parametrize("kind", ["llama", "qwen2", "qwen3"])
+# transformers reads from a Gemma 3 GGUF neither the query scale (llama.cpp's is 1/√head_dim)
+# nor the local base or the layer pattern: a model whose own are transformers' defaults.
+GGUF_GEMMA3 = {"head_dim": 256, "query_pre_attn_scalar": 256, "sliding_window": 8}
+
+
+@pytest.mark.parametrize("kind", ["llama", "qwen2", "qwen3", "gemma3_text"])
 @pytest.mark.parametrize("qtype", [Q.Q8_0, Q.Q4_K, Q.Q6_K])
 def test_gguf_equals_transformers_reading_the_same_file(tmp_path, tokenizer_file, kind, qtype):
-    if kind == "qwen3":  # transformers reads no sliding window from GGUF: compare without one
+    if kind == "gemma3_text":
+        model = reference(kind, GGUF_GEMMA3)
+    elif kind == "qwen3":  # transformers reads no sliding window from GGUF: compare without one
         FAMILIES_NO_WINDOW = {**FAMILIES["qwen3"], "use_sliding_window": False}
         torch.manual_seed(0)
         cfg = transformers.AutoConfig.for_model(kind, **{**SIZES, **FAMILIES_NO_WINDOW})
@@ -122,11 +175,14 @@ def test_gguf_equals_transformers_reading_the_same_file(tmp_path, tokenizer_file
             < 1e-4
 
 
-@pytest.mark.parametrize("kind", ["gemma3_text", "gpt_neox", "phi"])
-def test_a_family_not_built_yet_is_one_line(tmp_path, tokenizer_file, kind):
+@pytest.mark.parametrize("kind", ["mixtral", "phi3"])
+def test_a_model_type_not_supported_is_one_line(tmp_path, tokenizer_file, kind):
     cfg = transformers.AutoConfig.for_model(kind, **{**SIZES, "head_dim": 64})
     folder = tmp_path / kind
-    transformers.AutoModelForCausalLM.from_config(cfg).save_pretrained(folder)
-    with pytest.raises(CheckpointError, match="not built yet") as e:
+    cfg.save_pretrained(folder)  # the config alone: nothing else is read
+    (folder / "tokenizer.json").write_bytes(tokenizer_file.read_bytes())
+    with pytest.raises(CheckpointError) as e:
         open_model(folder)
-    assert "\n" not in str(e.value)
+    line = str(e.value)
+    assert "\n" not in line and kind in line and "gpt_neox, phi" in line
+    assert {"mixtral": "mixture-of-experts", "phi3": "fused QKV"}[kind] in line

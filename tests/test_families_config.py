@@ -74,6 +74,28 @@ def test_partial_rotary_and_parallel_families():
     assert p.activation == "gelu_tanh"
 
 
+def test_gpt_neox_has_one_kv_head_per_query_head_whatever_the_file_says():
+    n = architecture_from_config({**hf_config("gpt_neox"), "num_key_value_heads": 2,
+                                  "head_dim": 8}, "n")
+    assert (n.n_kv_head, n.head_dim) == (4, 16)  # transformers' GPT-NeoX reads neither key
+
+
+def test_gemma3_legacy_keys_and_what_it_cannot_be():
+    legacy = {k: v for k, v in hf_config("gemma3_text", head_dim=16).items()
+              if k != "rope_parameters"}
+    g = architecture_from_config({**legacy, "rope_theta": 1e6, "rope_local_base_freq": 500.0,
+                                  "rope_scaling": {"rope_type": "linear", "factor": 8.0}}, "g")
+    assert (g.rope_theta, g.rope_local_theta, g.rope_scaling.factor) == (1e6, 500.0, 8.0)
+    hf = hf_config("gemma3_text", head_dim=16)
+    for bad, words in (({"use_bidirectional_attention": True}, "bidirectional"),
+                       ({"rope_parameters": {**hf["rope_parameters"], "sliding_attention": {
+                           "rope_type": "linear", "factor": 2.0, "rope_theta": 1e4}}},
+                        "scaled local")):
+        with pytest.raises(ArchitectureError, match=words) as e:
+            architecture_from_config({**hf, **bad}, "g")
+        assert "\n" not in str(e.value)
+
+
 def test_every_supported_family_parses():
     for kind in SUPPORTED:
         a = architecture_from_config(hf_config(kind, head_dim=16), kind)

@@ -2,7 +2,8 @@
 transformers (RMSNorm, rotary, SwiGLU, 2 K/V heads for 4 query heads, untied head) opens in the
 window, and each dock draws it without an error: embeddings from its own token table, the
 logit lens through its own final norm, ablation, generation from the model's own BOS and
-stopping at its own end token, history, saving and a step's CSV export."""
+stopping at its own end token, history, saving and a step's CSV export. The same for a Phi
+folder (a parallel block with one shared norm, partial rotary, an output bias)."""
 from __future__ import annotations
 
 import numpy as np
@@ -19,14 +20,15 @@ from tests import tokenizer_helpers as th
 transformers = pytest.importorskip("transformers")
 
 
-@pytest.fixture(scope="module")
-def llama_folder(tmp_path_factory):
+# Phi: a parallel block with one shared LayerNorm, partial rotary, an output bias.
+@pytest.fixture(scope="module", params=["llama", "phi"])
+def llama_folder(tmp_path_factory, request):
     torch.manual_seed(0)
     cfg = transformers.AutoConfig.for_model(
-        "llama", vocab_size=400, hidden_size=64, intermediate_size=128, num_hidden_layers=3,
+        request.param, vocab_size=400, hidden_size=64, intermediate_size=128, num_hidden_layers=3,
         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128,
         tie_word_embeddings=False)
-    folder = tmp_path_factory.mktemp("llama") / "tiny-llama"
+    folder = tmp_path_factory.mktemp(request.param) / f"tiny-{request.param}"
     transformers.AutoModelForCausalLM.from_config(cfg).float().save_pretrained(folder)
     th.byte_level(folder / "tokenizer.json", vocab_size=400)
     return folder

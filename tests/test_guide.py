@@ -22,6 +22,7 @@ EXPECTED_KEYS = [
     "ffn.hidden", "ffn.act", "ffn.out", "resid2", "ln2", "ln_f", "repeat", "logits", "probs",
     "loss", "training", "sampling", "logit_lens", "ablation", "per_token_loss",
     "post_vs_pre_norm", "positional_learned", "rotary", "qk_norm", "gated_ffn",
+    "parallel_residual",
 ]
 
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -3,7 +3,7 @@
 The residual stream at one position is a sum of what each component wrote into it: the
 embeddings, every attention head (its slice of the output projection applied to its weighted
 values), every feed-forward network, and constants (the output projection's and the FFN's
-biases, the norms' β). A norm is not linear, but with its scale σ frozen at the value the real
+biases, the norms' β, and Phi's output bias b_vocab). A norm is not linear, but with its scale σ frozen at the value the real
 forward computed it is affine: centre (LayerNorm only), divide by σ, times γ (Gemma: 1 + γ),
 plus β. So each part is carried through every norm that stands between it and the logits (the
 final norm; in a post-norm model every later block's norms too; in a sandwich block the norm
@@ -217,6 +217,10 @@ def direct_logit_attribution(model: "GPT", trace: "Trace", position: int | None 
     u = w_vocab[rows].detach().double().cpu().numpy()  # (1 or 2, C)
     direction = u[0] if versus is None else u[0] - u[1]  # (C,)
     shares = parts.matrix() @ direction  # (P + 1,)
+    head_bias = model.unembedding_bias()
+    if head_bias is not None:  # Phi's b_vocab: a constant of the logit itself
+        b = head_bias[rows].detach().double().cpu().numpy()  # (1 or 2,)
+        shares[-1] += b[0] if versus is None else b[0] - b[1]
     # The real logits: the forward's own output projection of its final stream.
     real = trace.output.logits(trace.values(final_stream(cfg))[batch, t])[rows]  # (1 or 2,)
     real = real.astype(np.float64)

@@ -41,7 +41,9 @@ def param_count(cfg: ModelConfig) -> int:
     if wiring_of(cfg).final_norm:
         total += norm_class(cfg).n_params(cfg)
     if not cfg.tied:
-        total += cfg.d_model * cfg.vocab_size  # lm_head (no bias); tied, it is the token table
+        total += cfg.d_model * cfg.vocab_size  # lm_head; tied, it is the token table
+    if cfg.head_bias:
+        total += cfg.vocab_size  # b_vocab (Phi), never tied
     return total
 
 
@@ -57,10 +59,13 @@ class GPT(nn.Module):
         self.embed = Embedding(cfg)
         self.blocks = nn.ModuleList(make_block(cfg, i) for i in range(cfg.n_layer))
         self.rope = Rotary(cfg) if cfg.positional == "rotary" else None
+        # Gemma 3: the sliding blocks turn q and k with their own base.
+        local = cfg.positional == "rotary" and any(cfg.local_rope(i) for i in range(cfg.n_layer))
+        self.rope_local = Rotary(cfg, local=True) if local else None
         # Post-norm blocks already end in a norm; pre-norm needs one before the head.
         self.norm_f = make_norm(cfg) if wiring_of(cfg).final_norm else None
         self.ln_f = HookPoint()
-        self.lm_head = nn.Linear(cfg.d_model, cfg.vocab_size, bias=False)  # (C -> V)
+        self.lm_head = nn.Linear(cfg.d_model, cfg.vocab_size, bias=cfg.head_bias)  # (C -> V)
         self.logits = HookPoint()
         self.softcap = cfg.final_softcap  # Gemma 2: logits become c·tanh(logits / c)
         self.logits_capped = HookPoint()
@@ -102,6 +107,10 @@ class GPT(nn.Module):
         """The output projection's weights W_vocab (V, C) (the token table when tied)."""
         return self.lm_head.weight
 
+    def unembedding_bias(self) -> torch.Tensor | None:
+        """The output projection's bias b_vocab (V,), or None (every family but Phi)."""
+        return self.lm_head.bias
+
     def final_norm(self, x: torch.Tensor) -> torch.Tensor:
         """The norm between the last block and the output projection (identity where the
         wiring has none: a post-norm block already ends in one)."""
@@ -127,8 +136,9 @@ class GPT(nn.Module):
             )
         x = self.embed(idx)  # (B, T, C)
         rope = None if self.rope is None else self.rope(T)  # (cos, sin), each (T, d)
-        for block in self.blocks:
-            x = block(x, rope)  # (B, T, C)
+        local = None if self.rope_local is None else self.rope_local(T)  # (cos, sin)
+        for i, block in enumerate(self.blocks):
+            x = block(x, local if self.config.local_rope(i) else rope)  # (B, T, C)
         if self.norm_f is not None:
             x = self.ln_f(self.norm_f(x))  # (B, T, C)
         logits = self.logits(self.lm_head(x))  # (B, T, V)

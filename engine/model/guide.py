@@ -35,7 +35,7 @@ SECTION_KEYS: tuple[str, ...] = (
     "ln_f", "repeat", "logits", "probs", "loss",
     "training", "sampling", "logit_lens", "ablation", "per_token_loss",
     "post_vs_pre_norm", "positional_learned",
-    "rotary", "qk_norm", "gated_ffn",
+    "rotary", "qk_norm", "gated_ffn", "parallel_residual",
 )
 
 DEFAULT_LANG = "en"

@@ -104,8 +104,9 @@ class OutputProjection:
     raises rather than mixing two sets of weights into one trace.
     """
 
-    def __init__(self, weight: torch.Tensor, stream: str):
+    def __init__(self, weight: torch.Tensor, stream: str, bias: torch.Tensor | None = None):
         self.weight = weight.detach()  # (V, C)
+        self.bias = None if bias is None else bias.detach()  # (V,): Phi's b_vocab
         self.stream = stream  # the step it projects (engine.model.registry.final_stream)
         self._version = weight._version  # bumped by every in-place update of the tensor
 
@@ -121,7 +122,7 @@ class OutputProjection:
                                "trace it again")
         with torch.no_grad():
             x = torch.as_tensor(stream, device=self.weight.device)
-            return F.linear(x, self.weight).float().cpu().numpy()
+            return F.linear(x, self.weight, self.bias).float().cpu().numpy()
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

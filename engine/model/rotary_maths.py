@@ -17,11 +17,17 @@ if TYPE_CHECKING:
     from engine.config import ModelConfig
 
 
-def frequencies(cfg: "ModelConfig") -> np.ndarray:
-    """θᵢ for i = 0 .. d/2 − 1 (d = the rotated dims), after the config's scaling."""
+def base_of(cfg: "ModelConfig", local: bool = False) -> float:
+    """The rotary base: rope_theta, or Gemma 3's local base for its sliding blocks."""
+    return cfg.rope_local_theta if local and cfg.rope_local_theta else cfg.rope_theta
+
+
+def frequencies(cfg: "ModelConfig", local: bool = False) -> np.ndarray:
+    """θᵢ for i = 0 .. d/2 − 1 (d = the rotated dims), after the config's scaling; `local`:
+    Gemma 3's sliding blocks' own base, never scaled (the scaling is the global base's)."""
     d = cfg.rotary_size
-    theta = 1.0 / cfg.rope_theta ** (np.arange(0, d, 2, dtype=np.float64) / d)  # (d/2,)
-    s = cfg.rope_scaling or {}
+    theta = 1.0 / base_of(cfg, local) ** (np.arange(0, d, 2, dtype=np.float64) / d)  # (d/2,)
+    s = {} if local else (cfg.rope_scaling or {})
     if s.get("kind") == "linear":
         return theta / s["factor"]
     if s.get("kind") == "llama3":
@@ -40,9 +46,9 @@ def frequencies(cfg: "ModelConfig") -> np.ndarray:
     return theta
 
 
-def cos_sin(cfg: "ModelConfig", T: int) -> tuple[np.ndarray, np.ndarray]:
+def cos_sin(cfg: "ModelConfig", T: int, local: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """cos(m·θ) and sin(m·θ), each (T, d): the d/2 angles of each position twice over."""
-    angles = np.arange(T, dtype=np.float64)[:, None] * frequencies(cfg)[None, :]  # (T, d/2)
+    angles = np.arange(T, dtype=np.float64)[:, None] * frequencies(cfg, local)[None, :]  # (T, d/2)
     angles = np.concatenate([angles, angles], axis=-1)  # (T, d)
     return np.cos(angles), np.sin(angles)
 

@@ -31,9 +31,11 @@ def angle_waves(cfg: "ModelConfig", n: int) -> tuple[np.ndarray, np.ndarray, np.
     return theta, np.cos(angles), np.sin(angles)
 
 
-def turned(cfg: "ModelConfig", x: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """Rows of x (P, hs) each turned as if it sat at its position (P,), in float64."""
-    theta = frequencies(cfg)  # (d/2,)
+def turned(cfg: "ModelConfig", x: np.ndarray, positions: np.ndarray, local: bool = False
+           ) -> np.ndarray:
+    """Rows of x (P, hs) each turned as if it sat at its position (P,), in float64; `local`:
+    with Gemma 3's sliding blocks' base."""
+    theta = frequencies(cfg, local)  # (d/2,)
     angles = np.asarray(positions, dtype=np.float64)[:, None] * theta[None, :]  # (P, d/2)
     angles = np.concatenate([angles, angles], axis=-1)  # (P, d)
     return rotate(np.asarray(x, dtype=np.float64), np.cos(angles), np.sin(angles))  # (P, hs)
@@ -72,7 +74,8 @@ def pair_arrows(cfg: "ModelConfig", trace: "Trace", layer: int, head: int, pair:
     k = _before_rotation(trace, layer, "k")[kv][:, dims]  # (T, 2)
     q_rot = np.asarray(trace[f"blocks.{layer}.attn.q_rot"].values[0][head], np.float64)
     k_rot = np.asarray(trace[f"blocks.{layer}.attn.k_rot"].values[0][kv], np.float64)
-    return PairArrows(pair, float(frequencies(cfg)[pair]), q, q_rot[:, dims], k,
+    theta = frequencies(cfg, cfg.local_rope(layer))  # the table this block turns with
+    return PairArrows(pair, float(theta[pair]), q, q_rot[:, dims], k,
                       k_rot[:, dims], kv, (dims[0], dims[1]))
 
 
@@ -102,8 +105,9 @@ def relative_scores(cfg: "ModelConfig", trace: "Trace", layer: int, head: int,
     scores = np.empty((len(offsets), len(shifts)))
     for r, delta in enumerate(offsets):
         n = np.asarray(shifts, dtype=np.float64)  # (S,) key positions
-        qs = turned(cfg, np.repeat(q[None], len(shifts), 0), n + delta)  # (S, hs)
-        ks = turned(cfg, np.repeat(k[None], len(shifts), 0), n)  # (S, hs)
+        local = cfg.local_rope(layer)
+        qs = turned(cfg, np.repeat(q[None], len(shifts), 0), n + delta, local)  # (S, hs)
+        ks = turned(cfg, np.repeat(k[None], len(shifts), 0), n, local)  # (S, hs)
         scores[r] = (qs * ks).sum(-1) * cfg.score_scale  # (S,)
     return RelativeTable(query_pos, key_pos, tuple(offsets), tuple(shifts), scores,
                          float(q @ k * cfg.score_scale))
@@ -118,5 +122,6 @@ def pair_moved(cfg: "ModelConfig", trace: "Trace", layer: int, head: int, pair: 
     q = np.repeat(_before_rotation(trace, layer, "q")[head][token][None], n, 0)  # (n, hs)
     k = np.repeat(_before_rotation(trace, layer, "k")[a.kv_head][token][None], n, 0)  # (n, hs)
     dims = list(a.dims)
-    return PairArrows(pair, a.theta, q[:, dims], turned(cfg, q, positions)[:, dims],
-                      k[:, dims], turned(cfg, k, positions)[:, dims], a.kv_head, a.dims)
+    local = cfg.local_rope(layer)
+    return PairArrows(pair, a.theta, q[:, dims], turned(cfg, q, positions, local)[:, dims],
+                      k[:, dims], turned(cfg, k, positions, local)[:, dims], a.kv_head, a.dims)

@@ -37,7 +37,7 @@ AXES_ZH: dict[str, str] = {
 EXEMPT_TERMS: tuple[str, ...] = (
     "d_model", "d_ff", "head_size", "B", "T", "C", "nh", "hs", "V",
     "QKᵀ", "softmax", "logits", "LayerNorm", "GELU", "ReLU", "view", "transpose", "reshape",
-    "qkv.weight", "W_vocab", "concat", "float64",
+    "qkv.weight", "W_vocab", "b_vocab", "concat", "float64",
     "rotary_dim", "RMSNorm", "SiLU", "rotate_half", "cos", "sin", "tanh",
 )
 

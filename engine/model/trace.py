@@ -224,7 +224,8 @@ def run_trace(
     trace = Trace(steps=[], ids=idx.cpu().numpy(), ablated=ablate, top_ids=top_ids,
                   top_probs=top_probs,
                   output=ondemand.OutputProjection(model.unembedding(),
-                                                   final_stream(model.config)),
+                                                   final_stream(model.config),
+                                                   model.unembedding_bias()),
                   previews=previews, next_loss=next_loss, config=model.config)
     cfg = model.config  # titles and formulas as this model has them (RMSNorm, not LayerNorm)
     steps = [_step("tokens", idx, cfg)]

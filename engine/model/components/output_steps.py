@@ -11,12 +11,14 @@ _AXES = ("batch", "context", "vocab")
 
 
 def _logits(c):
-    expected = num.linear(c.x(0), c.param("lm_head.weight"), None)  # (B, T, C) · (V, C)ᵀ
+    # (B, T, C) · (V, C)ᵀ, plus Phi's b_vocab (None elsewhere)
+    expected = num.linear(c.x(0), c.param("lm_head.weight"), c.param("lm_head.bias"))
     got, cap = c.got(), c.cfg.final_softcap
     if cap:  # the fast forward returns the capped logits
         got = cap * np.tanh(got.astype(np.float64) / cap)
     fast = num.max_diff(got, c.fast())
-    return expected, [fast], ("logits", dict(x=c.inputs[0], fast=f"{fast:.1e}"))
+    key = "logits" if c.param("lm_head.bias") is None else "logits.bias"
+    return expected, [fast], (key, dict(x=c.inputs[0], fast=f"{fast:.1e}"))
 
 
 def _capped(c):
@@ -56,7 +58,14 @@ def _weights(cfg, zh: bool) -> str:
     tied = ""
     if cfg.tied:
         tied = "（与词元表 E 共享）" if zh else " (tied: the token table E)"
-    return f"W_vocab [{cfg.d_model}×{cfg.vocab_size}]{tied}"
+    bias = f", b_vocab [{cfg.vocab_size}]" if getattr(cfg, "head_bias", False) else ""
+    return f"W_vocab [{cfg.d_model}×{cfg.vocab_size}]{tied}{bias}"
+
+
+def _logits_variant(cfg):
+    if not getattr(cfg, "head_bias", False):
+        return None
+    return ("Logits", "逻辑值（logits）"), ("x·W_vocab + b_vocab",) * 2
 
 
 KINDS = (
@@ -64,8 +73,12 @@ KINDS = (
         "logits", False, ("Logits", "逻辑值（logits）"), ("x·W_vocab",) * 2, _AXES,
         inputs=lambda p: [p.final_stream], check=_logits,
         words={"logits": ("{x}·W_vocabᵀ, and equal to the fast forward model(ids) (max diff "
-                          "{fast})", "{x}·W_vocabᵀ，且与快速前向 model(ids) 一致（最大差值 {fast}）")},
-        weights=_weights, recompute=_recompute_logits, chunked=True),
+                          "{fast})", "{x}·W_vocabᵀ，且与快速前向 model(ids) 一致（最大差值 {fast}）"),
+               "logits.bias": ("{x}·W_vocabᵀ + b_vocab, and equal to the fast forward "
+                               "model(ids) (max diff {fast})",
+                               "{x}·W_vocabᵀ + b_vocab，且与快速前向 model(ids) 一致（最大差值 "
+                               "{fast}）")},
+        weights=_weights, recompute=_recompute_logits, chunked=True, variant=_logits_variant),
     StepKind(
         "logits_capped", False, ("Logits soft-capped", "软上限后的逻辑值"),
         ("c · tanh(logits / c)",) * 2, _AXES, inputs=lambda p: ["logits"], check=_capped,

@@ -2,7 +2,8 @@
 that grows with the position, so q·k depends on how far apart two tokens are.
 
 `Rotary` lives once on the model (its steps rope.freq, rope.cos, rope.sin); every attention
-turns its q and k with the same cos and sin (`rotate`). Hugging Face's layout: dim i turns with
+turns its q and k with the same cos and sin (`rotate`). Gemma 3 has a second one, with its
+own base, for its sliding blocks (rope_local.freq, rope_local.cos, rope_local.sin). Hugging Face's layout: dim i turns with
 dim i + d/2; with partial rotary (GPT-NeoX, Phi) only the first d dims of a head turn.
 Shapes: T = context, d = rotated dims of a head, hs = head_size.
 """
@@ -19,9 +20,10 @@ from engine.model.rotary_maths import frequencies
 class Rotary(nn.Module):
     """The angle table θᵢ (with the family's scaling) and cos, sin of m·θᵢ at each position."""
 
-    def __init__(self, cfg: ModelConfig):
+    def __init__(self, cfg: ModelConfig, local: bool = False):
+        """`local`: Gemma 3's sliding blocks' table (rope_local_theta, unscaled)."""
         super().__init__()
-        theta = torch.from_numpy(frequencies(cfg)).float()  # (d/2,)
+        theta = torch.from_numpy(frequencies(cfg, local)).float()  # (d/2,)
         self.register_buffer("theta", theta, persistent=False)
         self.freq = HookPoint()
         self.cos = HookPoint()

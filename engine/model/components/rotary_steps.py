@@ -20,16 +20,28 @@ def _scaling(cfg) -> str:
             "divisors": "; θᵢ ÷ rope_freqs"}.get(s.get("kind"), "")
 
 
+def _local(name: str) -> bool:
+    return step_kind(name).startswith("rope_local.")
+
+
 def _freq(c):
-    theta = rope.frequencies(c.cfg)
-    return theta, [], ("rope.freq", dict(base=f"{c.cfg.rope_theta:g}", d=c.cfg.rotary_size,
-                                          scaling=_scaling(c.cfg)))
+    local = _local(c.name)
+    theta = rope.frequencies(c.cfg, local)
+    return theta, [], ("rope.freq", dict(base=f"{rope.base_of(c.cfg, local):g}",
+                                          d=c.cfg.rotary_size,
+                                          scaling="" if local else _scaling(c.cfg)))
 
 
 def _trig(c):
-    which = step_kind(c.name)[len("rope."):]  # "cos" or "sin"
-    cos, sin = rope.cos_sin(c.cfg, c.got().shape[0])
+    which = step_kind(c.name).split(".")[1]  # "cos" or "sin"
+    cos, sin = rope.cos_sin(c.cfg, c.got().shape[0], _local(c.name))
     return (cos if which == "cos" else sin), [], ("rope." + which, {})
+
+
+def _table(p, which: str) -> str:
+    """rope.cos or rope.sin, or for a Gemma 3 sliding block its local table's."""
+    local = p.cfg is not None and p.cfg.local_rope(p.layer)
+    return f"rope_local.{which}" if local else f"rope.{which}"
 
 
 def _pre_rotation(cfg, letter: str) -> str:
@@ -38,7 +50,7 @@ def _pre_rotation(cfg, letter: str) -> str:
 
 def _rot(c):
     x = c.x(0)  # (B, heads, T, hs)
-    cos, sin = rope.cos_sin(c.cfg, x.shape[-2])  # (T, d) each, from the config
+    cos, sin = rope.cos_sin(c.cfg, x.shape[-2], c.cfg.local_rope(c.layer))  # (T, d) each
     d = c.cfg.rotary_size
     return rope.rotate(x, cos, sin), [], ("attn.rot", dict(
         x=c.inputs[0], d=d, rest=c.cfg.head_size - d))
@@ -54,7 +66,8 @@ def _rotated(letter: str, zh: str) -> StepKind:
     return StepKind(
         f"attn.{letter}_rot", True, (f"{letter.upper()} turned by position (rotary)", zh),
         (f"{letter}' = {letter}·cos(mθ) + rotate_half({letter})·sin(mθ)",) * 2, _HEADS,
-        inputs=lambda p: [p.here(_pre_rotation(p.cfg, letter)), "rope.cos", "rope.sin"],
+        inputs=lambda p: [p.here(_pre_rotation(p.cfg, letter)), _table(p, "cos"),
+                          _table(p, "sin")],
         check=_rot, words=_WORDS, guide="rotary")
 
 
@@ -91,6 +104,19 @@ KINDS = (
              ("cos(m·θᵢ)",) * 2, ("context", "rotary_dim"), inputs=lambda p: [],
              check=_trig, words=_WORDS, guide="rotary"),
     StepKind("rope.sin", False, ("sin(m·θᵢ) at each position", "每个位置的 sin(m·θᵢ)"),
+             ("sin(m·θᵢ)",) * 2, ("context", "rotary_dim"), inputs=lambda p: [],
+             check=_trig, words=_WORDS, guide="rotary"),
+    StepKind("rope_local.freq", False, ("Local rotary angle table θᵢ (sliding blocks)",
+                                        "局部旋转角度表 θᵢ（滑动窗口块）"),
+             ("θᵢ = local_base^(−2i/d), i = 0 … d/2 − 1",
+              "θᵢ = 局部底数^(−2i/d)，i = 0 … d/2 − 1"), ("pair",),
+             inputs=lambda p: [], check=_freq, words=_WORDS, guide="rotary"),
+    StepKind("rope_local.cos", False, ("Local cos(m·θᵢ) (sliding blocks)",
+                                       "局部 cos(m·θᵢ)（滑动窗口块）"),
+             ("cos(m·θᵢ)",) * 2, ("context", "rotary_dim"), inputs=lambda p: [],
+             check=_trig, words=_WORDS, guide="rotary"),
+    StepKind("rope_local.sin", False, ("Local sin(m·θᵢ) (sliding blocks)",
+                                       "局部 sin(m·θᵢ)（滑动窗口块）"),
              ("sin(m·θᵢ)",) * 2, ("context", "rotary_dim"), inputs=lambda p: [],
              check=_trig, words=_WORDS, guide="rotary"),
     _normed_kind("q", "每个头的 Q 归一化（QK-norm）"),

@@ -18,19 +18,27 @@ class Block(nn.Module):
 
     def __init__(self, cfg: ModelConfig, layer: int = 0):
         super().__init__()
+        self.two_norms = self.n_norms(cfg) > 1  # False: one norm feeds both parts (Phi)
         self.attn = CausalSelfAttention(cfg, layer)
         self.ffn = make_feedforward(cfg)
         self.norm1 = make_norm(cfg)
-        self.norm2 = make_norm(cfg)
-        self.resid1 = HookPoint()
-        self.ln1 = HookPoint()
-        self.resid2 = HookPoint()
-        self.ln2 = HookPoint()
+        if self.two_norms:
+            self.norm2 = make_norm(cfg)
+        for name in self.HOOKS:  # a shared norm emits no ln2
+            if name != "ln2" or self.two_norms:
+                setattr(self, name, HookPoint())
+
+    HOOKS: tuple[str, ...] = ("resid1", "ln1", "resid2", "ln2")  # the steps the wiring emits
+
+    @staticmethod
+    def n_norms(cfg: ModelConfig) -> int:
+        """Norms before the parts: one for attention, one for the feed-forward network."""
+        return 2
 
     @staticmethod
     def n_params(cfg: ModelConfig) -> int:
         return (CausalSelfAttention.n_params(cfg) + feedforward_class(cfg).n_params(cfg)
-                + 2 * norm_class(cfg).n_params(cfg))
+                + BLOCKS[cfg.norm].n_norms(cfg) * norm_class(cfg).n_params(cfg))
 
 
 class PostNormBlock(Block):
@@ -71,9 +79,28 @@ class SandwichBlock(Block):
         return self.resid2(x + f)  # (B, T, C)
 
 
-# ModelConfig.norm -> the block that runs that wiring (wiring_steps.WIRINGS has the same keys).
+class ParallelBlock(Block):
+    """GPT-NeoX and Phi: x + Attention(LN₁(x)) + FFN(LN₂(x)). Both parts read the block's
+    input, side by side, and their outputs join the stream in one sum; Phi feeds both from one
+    shared norm (ModelConfig.shared_norm), so its blocks have no LN₂."""
+
+    HOOKS = ("ln1", "ln2", "resid_parallel")
+
+    @staticmethod
+    def n_norms(cfg: ModelConfig) -> int:
+        return 1 if cfg.shared_norm else 2
+
+    def forward(self, x: torch.Tensor, rope: tuple | None = None) -> torch.Tensor:
+        h = self.ln1(self.norm1(x))  # (B, T, C)
+        a = self.attn(h, rope)  # (B, T, C)
+        h2 = self.ln2(self.norm2(x)) if self.two_norms else h  # (B, T, C)
+        f = self.ffn(h2)  # (B, T, C): computed from x, not from x + a
+        return self.resid_parallel(x + a + f)  # (B, T, C)
+
+
+# ModelConfig.norm -> the block that runs that wiring (wiring_steps.WIRINGS names each).
 BLOCKS: dict[str, type[Block]] = {"post": PostNormBlock, "pre": PreNormBlock,
-                                  "sandwich": SandwichBlock}
+                                  "sandwich": SandwichBlock, "parallel": ParallelBlock}
 
 
 def make_block(cfg: ModelConfig, layer: int = 0) -> Block:

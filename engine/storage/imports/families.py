@@ -231,6 +231,9 @@ def architecture_from_config(hf: Any, where: str) -> Architecture:
     C = _int(hf, where, "hidden_size")
     n_head = _int(hf, where, "num_attention_heads", hi=MAX_HEADS)
     n_kv = _int(hf, where, "num_key_value_heads", n_head, hi=MAX_HEADS)
+    if family == "gpt_neox":  # one K/V head per query head, each C / nh wide, whatever else
+        n_kv = n_head  # the file says (transformers' GPT-NeoX reads neither key)
+        hf = {k: v for k, v in hf.items() if k != "head_dim"}
     if n_head % n_kv:
         raise ArchitectureError(f"'{where}': {n_head} query heads cannot be grouped over "
                                 f"{n_kv} key/value heads")
@@ -276,7 +279,14 @@ def architecture_from_config(hf: Any, where: str) -> Architecture:
                           attn_softcap=_float(hf, where, "attn_logit_softcapping", None),
                           final_softcap=_float(hf, where, "final_logit_softcapping", None))
         if family == "gemma3_text":
+            if hf.get("use_bidirectional_attention"):
+                raise ArchitectureError(f"'{where}': gemma3_text with bidirectional attention "
+                                        "is an encoder, not a decoder this program runs")
             local_theta, _ = _rope(hf, where, "sliding_attention")
+            if isinstance(hf.get("rope_parameters"), dict) and _scaling(
+                    dict(hf["rope_parameters"].get("sliding_attention") or {}), where):
+                raise ArchitectureError(f"'{where}': a scaled local rotary base is not "
+                                        "supported (only the global one may be scaled)")
             if "rope_local_base_freq" in hf:
                 local_theta = float(_float(hf, where, "rope_local_base_freq", 10000.0))
             elif not isinstance(hf.get("rope_parameters"), dict) or \

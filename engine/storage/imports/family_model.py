@@ -1,9 +1,10 @@
 """A family's model built from its Architecture and Hugging Face-named weights, and opened from
 a Hugging Face folder or a GGUF file as a Checkpoint the whole app can show.
 
-Our decoder runs every family through the same components (engine.model.components): RMSNorm,
-rotary positions, grouped K/V heads, QK-norm, a sliding window, a gated feed-forward. Families
-whose block needs a part not built yet are refused in one line naming that part.
+Our decoder runs every family through the same components (engine.model.components): RMSNorm
+or LayerNorm, rotary positions (whole or partial, one base or Gemma 3's local and global ones),
+grouped K/V heads, QK-norm, a sliding window, a gated or plain feed-forward, and a sequential,
+sandwich or parallel block. A configuration outside them is refused in one line.
 """
 from __future__ import annotations
 
@@ -26,19 +27,22 @@ from engine.text.tokenizer_json import TokenizerJsonBase, TokenizerJsonError, \
     read_tokenizer_json
 
 ORIGIN = "huggingface"
-# Families whose every part the decoder has today.
-BUILT = ("llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2")
-NOT_YET = {"gemma3_text": "Gemma 3's four norms per block and local rotary "
-           "base", "gpt_neox": "the parallel residual block", "phi": "the parallel residual "
-           "block with one shared norm"}
+# Families whose every part the decoder has (every one engine.storage.imports.families reads).
+BUILT = ("llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text", "gpt_neox",
+         "phi")
+
+
+def _wiring(arch: Architecture) -> str:
+    if arch.parallel:
+        return "parallel"
+    return "sandwich" if arch.sandwich else "pre"
 
 
 def model_config(arch: Architecture, where: str) -> ModelConfig:
-    """Our ModelConfig of an Architecture; ArchitectureError naming what is not built yet."""
+    """Our ModelConfig of an Architecture; ArchitectureError naming what cannot be run."""
     if arch.family not in BUILT:
-        raise ArchitectureError(f"'{where}' is a {arch.family} model; opening it needs "
-                                f"{NOT_YET.get(arch.family, 'its block')}, not built yet "
-                                f"({', '.join(BUILT)} open today)")
+        raise ArchitectureError(f"'{where}' is a {arch.family} model, which this program does "
+                                f"not open ({', '.join(BUILT)} open today)")
     if arch.out_bias != arch.mlp_bias:
         raise ArchitectureError(f"'{where}': a bias on the attention output but not on the "
                                 "feed-forward (or the reverse) is not built yet")
@@ -50,31 +54,88 @@ def model_config(arch: Architecture, where: str) -> ModelConfig:
         scaling = {"kind": s.kind, "factor": s.factor, "low_freq_factor": s.low_freq_factor,
                    "high_freq_factor": s.high_freq_factor, "original_context": s.original_context}
     default_hd = arch.d_model // arch.n_head if arch.d_model % arch.n_head == 0 else None
+    # Gemma 3: the local base applies to the sliding blocks even where no window is set.
+    sliding = arch.sliding_window is not None or arch.rope_local_theta is not None
     try:
         return ModelConfig(
             vocab_size=arch.vocab_size, d_model=arch.d_model, n_head=arch.n_head,
             n_kv_head=arch.n_kv_head, n_layer=arch.n_layer,
             context_length=min(arch.context_length, MAX_CONTEXT), d_ff=arch.d_ff, dropout=0.0,
             positional="rotary", activation=arch.activation, tied=arch.tied,
-            bias=arch.out_bias, ln_eps=arch.norm_eps, norm_kind="rmsnorm",
+            bias=arch.out_bias, ln_eps=arch.norm_eps,
+            norm_kind="layernorm" if arch.norm == "layer" else "rmsnorm",
             norm_offset=arch.norm_offset,
             head_dim=None if arch.head_dim == default_hd else arch.head_dim,
             rope_theta=arch.rope_theta,
             rotary_dim=None if arch.rotary_dim == arch.head_dim else arch.rotary_dim,
             rope_scaling=scaling, gated=arch.gated, qkv_bias=arch.qkv_bias,
             qk_norm=arch.qk_norm, sliding_window=arch.sliding_window,
-            sliding_layers=list(arch.sliding_layers) if arch.sliding_window else None,
-            embed_scale=arch.embed_scale, norm="sandwich" if arch.sandwich else "pre",
+            sliding_layers=list(arch.sliding_layers) if sliding else None,
+            embed_scale=arch.embed_scale, norm=_wiring(arch),
             query_scale=arch.query_scale or None, attn_softcap=arch.attn_softcap,
-            final_softcap=arch.final_softcap,
+            final_softcap=arch.final_softcap, rope_local_theta=arch.rope_local_theta,
+            shared_norm=arch.shared_norm, head_bias=arch.head_bias,
         ).validate()
     except (ConfigError, TypeError, ValueError) as e:
         raise ArchitectureError(f"'{where}' has a configuration this program cannot run: {e}") \
             from None
 
 
+def _neox_qkv(fused: torch.Tensor, n_head: int) -> torch.Tensor:
+    """GPT-NeoX's query_key_value rows (or bias) -> Wq | Wk | Wv. Hugging Face views its output
+    as (…, nh, 3·hs) and chunks the last axis in three, so the rows run head by head, each
+    head's q, k and v rows together: regroup them as all q rows, then all k, then all v."""
+    rows = fused.shape[0]
+    per_head = fused.reshape(n_head, 3, rows // (3 * n_head), *fused.shape[1:])  # (nh, 3, hs, …)
+    return torch.cat([per_head[:, j].reshape(rows // 3, *fused.shape[1:]) for j in range(3)])
+
+
+def _layernorm(out: dict, ours: str, hf: dict, theirs: str) -> None:
+    out[ours + ".weight"], out[ours + ".bias"] = hf[theirs + ".weight"], hf[theirs + ".bias"]
+
+
+def _neox_state(arch: Architecture, hf: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """GPT-NeoX's names -> ours."""
+    out = {"embed.wte.weight": hf["gpt_neox.embed_in.weight"],
+           "lm_head.weight": hf["gpt_neox.embed_in.weight"] if arch.tied else hf["lm_head.weight"]}
+    _layernorm(out, "norm_f", hf, "gpt_neox.final_layer_norm")
+    for i in range(arch.n_layer):
+        p, o = f"gpt_neox.layers.{i}.", f"blocks.{i}."
+        for n in ("weight", "bias"):
+            fused = hf[p + f"attention.query_key_value.{n}"]
+            out[o + f"attn.qkv.{n}"] = _neox_qkv(fused, arch.n_head)
+            out[o + f"attn.proj.{n}"] = hf[p + f"attention.dense.{n}"]
+            out[o + f"ffn.fc1.{n}"] = hf[p + f"mlp.dense_h_to_4h.{n}"]
+            out[o + f"ffn.fc2.{n}"] = hf[p + f"mlp.dense_4h_to_h.{n}"]
+        _layernorm(out, o + "norm1", hf, p + "input_layernorm")
+        _layernorm(out, o + "norm2", hf, p + "post_attention_layernorm")
+    return out
+
+
+def _phi_state(arch: Architecture, hf: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Phi's names -> ours (one shared norm a block; the head has a bias)."""
+    out = {"embed.wte.weight": hf["model.embed_tokens.weight"],
+           "lm_head.weight": hf["model.embed_tokens.weight"] if arch.tied else hf["lm_head.weight"],
+           "lm_head.bias": hf["lm_head.bias"]}
+    _layernorm(out, "norm_f", hf, "model.final_layernorm")
+    for i in range(arch.n_layer):
+        p, o = f"model.layers.{i}.", f"blocks.{i}."
+        for n in ("weight", "bias"):
+            out[o + f"attn.qkv.{n}"] = torch.cat([hf[p + f"self_attn.{x}_proj.{n}"]
+                                                  for x in "qkv"])
+            out[o + f"attn.proj.{n}"] = hf[p + f"self_attn.dense.{n}"]
+            out[o + f"ffn.fc1.{n}"] = hf[p + f"mlp.fc1.{n}"]
+            out[o + f"ffn.fc2.{n}"] = hf[p + f"mlp.fc2.{n}"]
+        _layernorm(out, o + "norm1", hf, p + "input_layernorm")
+    return out
+
+
 def our_state(arch: Architecture, hf: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Hugging Face's names -> ours (Wq | Wk | Wv side by side in one matrix)."""
+    if arch.family == "gpt_neox":
+        return _neox_state(arch, hf)
+    if arch.family == "phi":
+        return _phi_state(arch, hf)
     out = {"embed.wte.weight": hf["model.embed_tokens.weight"],
            "norm_f.weight": hf["model.norm.weight"],
            "lm_head.weight": hf["model.embed_tokens.weight"] if arch.tied else hf["lm_head.weight"]}

@@ -74,8 +74,9 @@ def _phi(a: Architecture) -> dict[str, tuple[int, ...]]:
     q, kv = a.n_head * hd, a.n_kv_head * hd
     out: dict[str, tuple[int, ...]] = {
         "model.embed_tokens.weight": (a.vocab_size, C), "model.final_layernorm.weight": (C,),
-        "model.final_layernorm.bias": (C,), "lm_head.weight": (a.vocab_size, C),
-        "lm_head.bias": (a.vocab_size,)}
+        "model.final_layernorm.bias": (C,), "lm_head.bias": (a.vocab_size,)}
+    if not a.tied:  # tied, the head's matrix is the token table; its bias is its own
+        out["lm_head.weight"] = (a.vocab_size, C)
     for i in range(a.n_layer):
         p = f"model.layers.{i}."
         out.update({p + "input_layernorm.weight": (C,), p + "input_layernorm.bias": (C,),

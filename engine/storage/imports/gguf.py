@@ -118,6 +118,8 @@ def _arch(header: Header, where: str) -> Architecture:
     if window:
         hf["sliding_window"] = window
         hf["use_sliding_window"] = True
+    if family in GEMMA:  # llama.cpp's Gemma graphs use GELU (tanh), a fact of the family
+        hf["hidden_activation"] = "gelu_pytorch_tanh"
     if family in GEMMA and family != "gemma":
         hf["attn_logit_softcapping"] = get("attn_logit_softcapping")
         hf["final_logit_softcapping"] = get("final_logit_softcapping")

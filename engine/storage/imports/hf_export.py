@@ -57,6 +57,7 @@ def check_exportable(model: GPT) -> str:
         ("positional", cfg.positional == "learned", "'learned'"),
         ("activation", cfg.activation in HF_ACTIVATION, "'gelu' or 'gelu_tanh'"),
         ("n_kv_head", cfg.kv_heads == cfg.n_head, "as many as n_head"),
+        ("head_bias", not cfg.head_bias, "False"),
     ) if not ok]
     if wrong:
         raise ExportError("only GPT-2- or Llama-shaped models can be written for Hugging Face; "

@@ -34,6 +34,8 @@ def llama_mismatch(cfg: ModelConfig) -> list[str]:
          abs(cfg.score_scale - cfg.head_size ** -0.5) < 1e-12, "1/√head_size"),
         ("attn_softcap", cfg.attn_softcap is None, "None"),
         ("final_softcap", cfg.final_softcap is None, "None"),
+        ("rope_local_theta", cfg.rope_local_theta is None, "None"),
+        ("head_bias", not cfg.head_bias, "False"),
     ) if not ok]
 
 

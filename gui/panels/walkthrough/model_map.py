@@ -45,7 +45,7 @@ _GROUPS = {
 _MINI = {  # a collapsed block's row has ~27 px per group
     "attn": QT_TRANSLATE_NOOP("ModelMap", "Attn"),
     "ffn": QT_TRANSLATE_NOOP("ModelMap", "FFN"),
-    "resid1": "+", "resid2": "+", "ln1": "LN", "ln2": "LN",
+    "resid1": "+", "resid2": "+", "resid_parallel": "+", "ln1": "LN", "ln2": "LN",
 }
 
 
