@@ -81,7 +81,7 @@ def _item(dialog, name):
 
 
 def _dialog(qtbot, **kw) -> OpenModelDialog:
-    d = OpenModelDialog(None, lambda: "", lambda: "", **kw)
+    d = OpenModelDialog(None, **kw)
     qtbot.addWidget(d)
     d.show()
     qtbot.waitUntil(lambda: not d.searching, timeout=10_000)
@@ -150,7 +150,7 @@ def window(qtbot, qapp):
 
 def _ask(window, qtbot) -> OpenModelDialog:
     window.actions_.open_model.trigger()
-    d = window.documents.model_dialog
+    d = next(c for c in window.findChildren(OpenModelDialog) if c.isVisible())
     qtbot.waitUntil(lambda: not d.searching, timeout=10_000)
     return d
 
@@ -165,7 +165,7 @@ def test_double_click_opens_the_model_and_the_choice_and_size_are_remembered(
     with qtbot.waitSignal(window.session.trace_changed, timeout=60_000):
         QTest.mouseClick(d.table.viewport(), Qt.MouseButton.LeftButton, pos=at)
         QTest.mouseDClick(d.table.viewport(), Qt.MouseButton.LeftButton, pos=at)
-    assert window.documents.model_dialog is None  # closed and gone
+    assert not any(c.isVisible() for c in window.findChildren(OpenModelDialog))
     cfg = window.session.model.config
     assert (cfg.positional, cfg.kv_heads, cfg.n_layer) == ("rotary", 2, 2)
     assert window.session.tokenizer.encode("hello world").size > 0
@@ -188,4 +188,4 @@ def test_browse_opens_any_file(qtbot, window, on_this_computer, monkeypatch):
     with qtbot.waitSignal(window.session.trace_changed, timeout=60_000):
         d.browse.click()
     assert window.session.model.config.kv_heads == 2
-    assert window.documents.model_dialog is None
+    assert not any(c.isVisible() for c in window.findChildren(OpenModelDialog))

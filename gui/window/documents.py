@@ -18,8 +18,7 @@ from gui.window.jobs import FileJobs
 from gui.window.recent import RecentFiles
 
 APP_TITLE = "Transformer Explorer"
-# Ours, nanoGPT's ckpt.pt, pytorch_model.bin, llama.cpp's GGUF.
-MODEL_SUFFIXES = (".safetensors", ".pt", ".bin", ".gguf")
+MODEL_SUFFIXES = (".safetensors", ".pt", ".bin", ".gguf")  # ours, nanoGPT's, HF's, llama.cpp's
 # Text files by their bytes, but a Hugging Face model's config or a nanoGPT vocabulary: opened
 # as a model (engine.storage.imports says what to open for a vocabulary file).
 MODEL_NAMES = ("config.json", "meta.pkl", "vocab.json", "merges.txt", "tokenizer.json")
@@ -52,9 +51,6 @@ class Documents(QObject):
         # shown instead of an empty window (once; gui.app sets it).
         self.default_if_refused = False
         self.jobs = FileJobs(window, APP_TITLE)  # a proper name: the same in every language
-        # Where File → Open model looks (find_local_models' folders); empty: the defaults.
-        self.local_stores: dict = {}
-        self.model_dialog = None  # the Open model dialog while it shows
         # False: a failure to open is only signalled (open_failed), never a dialog (--screenshot).
         self.dialogs = True
 
@@ -137,28 +133,11 @@ class Documents(QObject):
         self.open_text(path, encoding=encoding)
 
     def open_model_dialog(self) -> None:
-        """File → Open model: the models on this computer, or any one by Browse; the chosen
-        one opens when the dialog has closed (it is window-modal, not a nested event loop)."""
-        from gui.window.open_model_dialog import OpenModelDialog
+        """File → Open model: the models already on this computer, or any by Browse."""
+        from gui.window.open_model_dialog import show_open_model_dialog
 
-        self.model_dialog = OpenModelDialog(self.window, self._ask_model_file,
-                                            self._ask_model_folder, self.local_stores)
-        self.model_dialog.chosen.connect(self.open_model)
-        self.model_dialog.finished.connect(self._model_dialog_closed)
-        self.model_dialog.open()
-
-    def _model_dialog_closed(self) -> None:
-        if self.model_dialog is not None:
-            self.model_dialog.deleteLater()
-            self.model_dialog = None
-
-    def _ask_model_file(self) -> str:
-        return dialogs.ask_open_path(self.window, self.tr("Open a model"),
-                                     self.recent.last_dir(), self._model_filter())
-
-    def _ask_model_folder(self) -> str:
-        return dialogs.ask_directory(self.window, self.tr("Open a model folder"),
-                                     self.recent.last_dir())
+        show_open_model_dialog(self.window, self.recent.last_dir(), self._model_filter(),
+                               self.open_model)
 
     def _busy(self, message: str) -> bool:
         """True (and `message` shown) while training runs or another file is opening."""

@@ -5,13 +5,14 @@ reads only config.json files and GGUF headers, never weights."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import QByteArray, QEvent, Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHBoxLayout,
                                QHeaderView, QLabel, QPushButton, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
 
-from gui import settings
+from gui import dialogs, settings
 from gui.workers import FunctionWorker, PanelThreads
 
 LAST_KEY = "paths/local_model_last"  # the path of the model last opened from this list
@@ -40,14 +41,15 @@ class OpenModelDialog(QDialog):
     """The list of local models; `chosen` carries the path to open (a folder or a file).
 
     `stores` are find_local_models' arguments (the folders to look in); empty: the defaults,
-    from the environment. `browse_file` / `browse_folder` ask for any model by path."""
+    from the environment. Browse asks for any model file (`file_filter`) or folder, starting in
+    `last_dir`."""
 
     chosen = Signal(str)
 
-    def __init__(self, parent: QWidget | None, browse_file, browse_folder,
+    def __init__(self, parent: QWidget | None, last_dir: str = "", file_filter: str = "",
                  stores: dict | None = None):
         super().__init__(parent)
-        self._browse_file, self._browse_folder = browse_file, browse_folder
+        self._last_dir, self._filter = last_dir, file_filter
         self._threads = PanelThreads()
         self._worker: FunctionWorker | None = None
         self._looked: list[tuple[str, Path]] = []
@@ -69,9 +71,11 @@ class OpenModelDialog(QDialog):
         self.state.setWordWrap(True)
         self.state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.browse = QPushButton()
-        self.browse.clicked.connect(lambda: self._browse(self._browse_file))
+        self.browse.clicked.connect(lambda: self._browse(lambda: dialogs.ask_open_path(
+            self, self.tr("Open a model"), self._last_dir, self._filter)))
         self.browse_dir = QPushButton()
-        self.browse_dir.clicked.connect(lambda: self._browse(self._browse_folder))
+        self.browse_dir.clicked.connect(lambda: self._browse(lambda: dialogs.ask_directory(
+            self, self.tr("Open a model folder"), self._last_dir)))
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open
                                         | QDialogButtonBox.StandardButton.Cancel)
         self.open_button = self.buttons.button(QDialogButtonBox.StandardButton.Open)
@@ -201,3 +205,14 @@ class OpenModelDialog(QDialog):
             self._worker.quit()  # its answer is not wanted any more; the thread ends by itself
         self._threads.stop()
         super().done(result)
+
+
+def show_open_model_dialog(parent: QWidget, last_dir: str, file_filter: str,
+                           open_model: Callable[[str], object]) -> OpenModelDialog:
+    """The dialog, window-modal (no nested event loop): `open_model(path)` is called with the
+    choice once it has closed; the dialog is deleted then."""
+    dialog = OpenModelDialog(parent, last_dir, file_filter)
+    dialog.chosen.connect(open_model)
+    dialog.finished.connect(dialog.deleteLater)
+    dialog.open()
+    return dialog

@@ -74,14 +74,6 @@
         <translation>打开用于训练的文本文件</translation>
     </message>
     <message>
-        <source>Open a model</source>
-        <translation>打开模型</translation>
-    </message>
-    <message>
-        <source>Open a model folder</source>
-        <translation>打开模型文件夹</translation>
-    </message>
-    <message>
         <source>Training is running</source>
         <translation>正在训练</translation>
     </message>
@@ -315,6 +307,10 @@ Use Browse to open a model file or folder from anywhere.</source>
     <message>
         <source>Open a model</source>
         <translation>打开模型</translation>
+    </message>
+    <message>
+        <source>Open a model folder</source>
+        <translation>打开模型文件夹</translation>
     </message>
     <message>
         <source>Models already on this computer: the Hugging Face cache, Ollama and LM Studio. Double-click one to open it, or browse for any model file or folder.</source>
