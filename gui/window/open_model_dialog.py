@@ -58,6 +58,8 @@ class OpenModelDialog(QDialog):
         self.intro.setWordWrap(True)
         self.table = QTreeWidget()
         self.table.setRootIsDecorated(False)
+        self.table.setUniformRowHeights(True)  # Latin and CJK fonts differ in height
+        self.table.setColumnCount(5)  # before the header's modes: they are per column
         self.table.setAlternatingRowColors(True)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.itemDoubleClicked.connect(lambda item, _col: self._open(item))
