@@ -14,7 +14,7 @@ import torch
 from engine.config import MAX_CONTEXT, ConfigError, ModelConfig
 from engine.devices import resolve_device
 from engine.model.decoder import GPT
-from engine.storage.checkpoint import Checkpoint, CheckpointError
+from engine.storage.checkpoint import Checkpoint, CheckpointError, check_model_fits
 from engine.storage.imports.families import Architecture, ArchitectureError, \
     architecture_from_config
 from engine.storage.imports.family_weights import read_safetensors
@@ -137,7 +137,9 @@ def read_family_folder(folder: Path, device: str | torch.device = "cpu") -> Chec
     try:
         hf_config = read_config_json(folder)
         arch = architecture_from_config(hf_config, folder.name)
-        model_config(arch, folder.name)  # refuse what is not built before reading weights
+        # Refuse what is not built, or cannot fit in free memory (the weights read as float32,
+        # then the model's own copy), before reading weights.
+        check_model_fits(model_config(arch, folder.name), folder.name, copies=2)
         files = safetensor_files(folder)
         state = read_safetensors(files, arch, folder.name)
         if not (folder / "tokenizer.json").is_file():
@@ -155,7 +157,8 @@ def read_family_folder(folder: Path, device: str | torch.device = "cpu") -> Chec
 def read_gguf_checkpoint(path: Path, device: str | torch.device = "cpu") -> Checkpoint:
     """A GGUF file (llama.cpp, Ollama, LM Studio) of one of the families."""
     try:
-        got = read_gguf(path)
+        got = read_gguf(path, before_reading=lambda arch: check_model_fits(
+            model_config(arch, path.name), path.name, copies=2))  # as a folder's, above
         if got.tokenizer_json is None:
             raise CheckpointError(f"'{path.name}' has no vocabulary of its own")
         base = TokenizerJsonBase(path.name, got.tokenizer_json)
