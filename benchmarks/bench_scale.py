@@ -58,6 +58,17 @@ def _peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: kilobytes
 
 
+def _rss_now_gb() -> float:
+    """This process's resident memory now (Linux /proc; 0 elsewhere)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) * 1024 / 1e9, 2)
+    except OSError:
+        pass
+    return 0.0
+
+
 def _timed(fn):
     t0, c0 = time.perf_counter(), time.process_time()
     out = fn()
@@ -155,6 +166,7 @@ def child_window(path: str, edits: int = 5, steps: int = 40) -> dict:
     w.open_model(path)
     wait(lambda: "t" in shown, 300)
     open_to_trace = shown["t"] - t0
+    rss = {"opened": _rss_now_gb(), "opened_peak": round(_peak_rss_bytes() / 1e9, 2)}
     first_tokens = int(s.trace.ids.shape[1])
     wait(lambda: not any(p._flush_posted for p in lazy), 60)
     # Edits of exactly TOKENS tokens (the text decoded from that many ids).
@@ -173,6 +185,7 @@ def child_window(path: str, edits: int = 5, steps: int = 40) -> dict:
         redrawn.append(time.perf_counter() - t0)
         traced.append(shown["t"] - t0)
         cpu.append(time.process_time() - c0)
+    rss["edited"] = _rss_now_gb()
     # The walkthrough: a first visit of steps spread over the whole trace.
     w.raise_panel("walkthrough")
     panel = w.walkthrough_panel
@@ -198,7 +211,8 @@ def child_window(path: str, edits: int = 5, steps: int = 40) -> dict:
            "walkthrough_step_ms_median": round(statistics.median(step_ms), 1),
            "walkthrough_step_ms_p90": round(sorted(step_ms)[int(0.9 * len(step_ms))], 1),
            "walkthrough_slowest_ms": {n: round(t, 1) for t, n in slowest},
-           "window_peak_rss_gb": round(_peak_rss_bytes() / 1e9, 2)}
+           "window_peak_rss_gb": round(_peak_rss_bytes() / 1e9, 2),
+           "rss_gb": {**rss, "walked": _rss_now_gb()}}
     w.close()
     return out
 
