@@ -92,7 +92,7 @@ def test_the_window_follows_a_run_another_process_writes(window, qtbot, tmp_path
         assert str(run) in window.training_panel.run_folder.text()
         # Phase 2, with a line written in two halves: it is read once whole, never half.
         go.write_text("go")
-        qtbot.waitUntil(lambda: follower.ended, timeout=30_000)
+        qtbot.waitUntil(lambda: follower.ended, timeout=90_000)
         assert writer.wait(30) == 0
     finally:
         if writer.poll() is None:
@@ -162,10 +162,10 @@ def test_the_windows_own_run_writes_a_run_directory_it_can_open_again(window, qt
     panel = window.training_panel
     for key, value in TINY.items():
         panel.form.set_value(key, value)
-    with qtbot.waitSignal(window.session.trace_changed, timeout=30_000):
+    with qtbot.waitSignal(window.session.trace_changed, timeout=90_000):
         window.open_path(str(text))
     panel.form.set_value("steps", 20)
-    with qtbot.waitSignal(window.run.started, timeout=30_000):
+    with qtbot.waitSignal(window.run.started, timeout=90_000):
         assert panel.start()
     qtbot.waitUntil(lambda: window.run.state == "idle", timeout=60_000)
     run = Path(window.run.run_dir)
@@ -179,7 +179,7 @@ def test_the_windows_own_run_writes_a_run_directory_it_can_open_again(window, qt
     # Another model, then the run again: File → Open run reads what the window wrote.
     other = tmp_path / "other.txt"
     other.write_text("a different text altogether, with other letters: xyzqv! " * 20)
-    with qtbot.waitSignal(s.trace_changed, timeout=30_000):
+    with qtbot.waitSignal(s.trace_changed, timeout=90_000):
         window.open_path(str(other))
     assert s.history == []
     assert window.open_run(str(run))
@@ -209,7 +209,7 @@ def test_a_folder_that_is_not_a_run_gets_a_message_and_opening_a_model_stops_fol
         for key, value in {**TINY, "d_model": 32}.items():
             window.training_panel.form.set_value(key, value)
         window.open_path(str(text))
-        qtbot.waitUntil(lambda: window.session.corpus_path == str(text), timeout=30_000)
+        qtbot.waitUntil(lambda: window.session.corpus_path == str(text), timeout=90_000)
         assert window.run.follower is None and "following" not in window.windowTitle()
         assert window.session.history == [] and window.session.model.config.d_model == 32
         go.write_text("go")

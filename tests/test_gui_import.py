@@ -120,7 +120,7 @@ def test_fine_tuning_an_imported_model_in_the_window_saves_and_reopens(
     for key, value in dict(steps=6, batch_size=2, eval_interval=3, warmup_steps=1).items():
         panel.form.set_value(key, value)
     panel.form.continue_box.setChecked(True)
-    with qtbot.waitSignal(window.run.started, timeout=60_000):
+    with qtbot.waitSignal(window.run.started, timeout=90_000):
         assert panel.start()
     qtbot.waitUntil(lambda: window.run.state == "idle", timeout=120_000)
     result = window.run.last_result

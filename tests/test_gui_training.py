@@ -42,7 +42,7 @@ def window(qtbot, text_file):
     w.show()
     for key, value in TINY.items():
         w.training_panel.form.set_value(key, value)
-    with qtbot.waitSignal(w.session.trace_changed, timeout=30_000):
+    with qtbot.waitSignal(w.session.trace_changed, timeout=90_000):
         w.open_path(str(text_file))
     yield w
     w.close()
@@ -57,7 +57,7 @@ def _start(window, qtbot, steps: int) -> None:
     panel = window.training_panel
     panel.form.set_value("steps", steps)
     assert panel.start_button.isEnabled()
-    with qtbot.waitSignal(window.run.started, timeout=30_000):
+    with qtbot.waitSignal(window.run.started, timeout=90_000):
         assert panel.start()
 
 
@@ -106,7 +106,7 @@ def test_a_short_run_fills_the_plots_and_updates_the_session(window, qtbot):
 def test_pause_resume_and_stop(window, qtbot):
     panel, s = window.training_panel, window.session
     _start(window, qtbot, steps=100_000)
-    qtbot.waitUntil(lambda: panel.plots.loss_points() > 5, timeout=30_000)
+    qtbot.waitUntil(lambda: panel.plots.loss_points() > 5, timeout=90_000)
     window.run.pause()
     qtbot.waitUntil(lambda: window.run.state == "paused", timeout=10_000)
     assert panel.pause_button.text() == "Resume"
@@ -207,7 +207,7 @@ def test_closing_during_training_stops_and_saves(window, qtbot, monkeypatch, tmp
     monkeypatch.setattr(dialogs, "ask_close_during_training", lambda parent: "save")
     monkeypatch.setattr(dialogs, "ask_save_path", lambda *a: str(target))
     _start(window, qtbot, steps=100_000)
-    qtbot.waitUntil(lambda: window.training_panel.plots.loss_points() > 3, timeout=30_000)
+    qtbot.waitUntil(lambda: window.training_panel.plots.loss_points() > 3, timeout=90_000)
     window.close()
     assert not window.isVisible()
     assert running_threads() == []
@@ -294,7 +294,7 @@ def test_continue_training_picks_up_where_the_run_stopped(window, qtbot, tmp_pat
     target = tmp_path / "continued.safetensors"
     monkeypatch.setattr(dialogs, "ask_save_path", lambda *a: str(target))
     assert window.save_model()
-    with qtbot.waitSignal(s.model_changed, timeout=30_000):
+    with qtbot.waitSignal(s.model_changed, timeout=90_000):
         window.open_path(str(target))
     assert window.run.resumable is not None and window.run.resumable.trainer_state["step"] == 30
 

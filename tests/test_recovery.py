@@ -109,8 +109,10 @@ def test_sigterm_keeps_the_unsaved_model_and_exits(tmp_path, folder):
                XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"),
                PYTHONPATH=str(REPO))
     env[recovery.ENV_VAR] = str(folder)
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(text)], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # faulthandler: a child that crashes prints where (its exit status alone says only -11).
+    proc = subprocess.Popen([sys.executable, "-X", "faulthandler", "-c", CHILD, str(text)],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
     try:
         line = proc.stdout.readline()  # blocks until the window is ready (or the child died)
         # An empty line is the child's end: its exit status says whether it crashed.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QProgressDialog, QWidget
+from PySide6.QtWidgets import QProgressBar, QProgressDialog, QWidget
 
 from gui.workers import FunctionWorker, start_worker, stop_worker
 
@@ -21,6 +21,7 @@ class FileJobs(QObject):
         self._title = title
         self._worker: FunctionWorker | None = None
         self._dialog: QProgressDialog | None = None
+        self._bar: QProgressBar | None = None  # the dialog's bar, updated directly (see run)
         self._callbacks: tuple[Callable[[Any], None], Callable[[BaseException], None]] | None = None
 
     @property
@@ -40,6 +41,15 @@ class FileJobs(QObject):
         if not cancellable:
             dialog.setCancelButton(None)
         dialog.canceled.connect(self._cancel)
+        # A modal QProgressDialog's setValue() runs the event loop inside the call (Qt's
+        # documented behaviour, for work done on the GUI thread). Ours runs on a worker, and
+        # a nested loop there ran the job's end (a new model, every panel rebuilt) inside a
+        # progress update: the app crashed so. So setValue() is called once, at the minimum, which
+        # starts the dialog's own timer to appear after SHOW_AFTER_MS, and progress then goes to
+        # the bar directly: nothing re-enters the app from here.
+        bar = QProgressBar(dialog)
+        bar.setRange(0, 1000)
+        dialog.setBar(bar)
         dialog.setValue(0)
         self._callbacks = (on_done, on_error)
         # Bound methods of this object, queued: they run on the GUI thread (a lambda would run
@@ -51,6 +61,7 @@ class FileJobs(QObject):
         worker.finished.connect(self._on_finished, queued)
         self._worker = worker
         self._dialog = dialog
+        self._bar = bar
         start_worker(worker, "open-file")
 
     def _cancel(self) -> None:
@@ -58,8 +69,8 @@ class FileJobs(QObject):
             self._worker.quit()  # direct call: the worker's own thread is busy with the job
 
     def _on_progress(self, done: int, total: int) -> None:
-        if self._dialog is not None and total > 0:
-            self._dialog.setValue(int(1000 * min(done, total) / total))
+        if self._bar is not None and total > 0:
+            self._bar.setValue(int(1000 * min(done, total) / total))
 
     def _on_returned(self, result) -> None:
         self._close_dialog()
@@ -77,7 +88,7 @@ class FileJobs(QObject):
             self._worker = None
 
     def _close_dialog(self) -> None:
-        dialog, self._dialog = self._dialog, None
+        dialog, self._dialog, self._bar = self._dialog, None, None
         if dialog is not None:
             dialog.canceled.disconnect(self._cancel)
             dialog.reset()
