@@ -10,6 +10,7 @@ unembed), never through module paths.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 
 import torch
@@ -19,6 +20,7 @@ import torch.nn.functional as F
 from engine.config import ModelConfig
 from engine.model.components.attention import CausalSelfAttention, causal_mask
 from engine.model.components.feedforward import FeedForward
+from engine.model.components.layers import Linear, uninitialised
 from engine.model.components.norms import make_norm, norm_class
 from engine.model.components.positions import Embedding, sinusoidal_table
 from engine.model.components.rotary import Rotary
@@ -52,10 +54,22 @@ class GPT(nn.Module):
     vocabulary."""
 
     def __init__(self, cfg: ModelConfig, init_weights: bool = True):
-        """`init_weights=False` skips GPT-2's initialisation, for weights about to be loaded
-        (seconds for a GPT-2-sized model)."""
+        """`init_weights=False`: the weights are about to be loaded, so they are only
+        allocated, never filled (not even by torch's own defaults: tens of seconds for a
+        0.5B model on two cores; components.layers)."""
         super().__init__()
         self.config = cfg.validate()
+        with contextlib.nullcontext() if init_weights else uninitialised():
+            self._build(cfg)
+        if init_weights:
+            self.apply(self._init_weights)
+            # GPT-2's scaling: residual projections shrink with depth so the stream stays stable.
+            for name, p in self.named_parameters():
+                if name.endswith(("attn.proj.weight", "ffn.fc2.weight", "ffn.down.weight")):
+                    nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * cfg.n_layer))
+        name_hook_points(self)
+
+    def _build(self, cfg: ModelConfig) -> None:
         self.embed = Embedding(cfg)
         self.blocks = nn.ModuleList(make_block(cfg, i) for i in range(cfg.n_layer))
         self.rope = Rotary(cfg) if cfg.positional == "rotary" else None
@@ -65,19 +79,16 @@ class GPT(nn.Module):
         # Post-norm blocks already end in a norm; pre-norm needs one before the head.
         self.norm_f = make_norm(cfg) if wiring_of(cfg).final_norm else None
         self.ln_f = HookPoint()
-        self.lm_head = nn.Linear(cfg.d_model, cfg.vocab_size, bias=cfg.head_bias)  # (C -> V)
+        self.lm_head = Linear(cfg.d_model, cfg.vocab_size, bias=cfg.head_bias)  # (C -> V)
         self.logits = HookPoint()
         self.softcap = cfg.final_softcap  # Gemma 2: logits become c·tanh(logits / c)
         self.logits_capped = HookPoint()
-        if cfg.tied:
+        self.tie()
+
+    def tie(self) -> None:
+        """A tied model's output projection is its token table (one tensor, not a copy)."""
+        if self.config.tied:
             self.lm_head.weight = self.embed.wte.weight
-        if init_weights:
-            self.apply(self._init_weights)
-            # GPT-2's scaling: residual projections shrink with depth so the stream stays stable.
-            for name, p in self.named_parameters():
-                if name.endswith(("attn.proj.weight", "ffn.fc2.weight", "ffn.down.weight")):
-                    nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * cfg.n_layer))
-        name_hook_points(self)
 
     @staticmethod
     def _init_weights(module: nn.Module) -> None:

@@ -52,13 +52,19 @@ def bytes_to_unicode() -> dict[int, str]:
 
 
 _BYTE_OF = {ch: b for b, ch in bytes_to_unicode().items()}
+# str.translate's table: each byte-level character to the byte it stands for (as the character
+# of that code, so .encode("latin-1") gives the byte); every other character of code < 256 to
+# one that latin-1 cannot encode, so a token holding one is written plainly. In C: 150,000
+# tokens take milliseconds instead of a second.
+_TO_BYTES = {**{c: 0x10FFFF for c in range(256)}, **{ord(ch): b for ch, b in _BYTE_OF.items()}}
 
 
 def token_bytes_of(token: str) -> bytes:
     """The bytes a vocab.json key stands for (an added token written plainly: its UTF-8)."""
-    if all(ch in _BYTE_OF for ch in token):
-        return bytes(_BYTE_OF[ch] for ch in token)
-    return token.encode("utf-8")
+    try:
+        return token.translate(_TO_BYTES).encode("latin-1")
+    except UnicodeEncodeError:  # a character that is not byte-level: written plainly
+        return token.encode("utf-8")
 
 
 class BpeBase(TiktokenBase):

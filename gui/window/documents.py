@@ -18,7 +18,7 @@ from gui.window.jobs import FileJobs
 from gui.window.recent import RecentFiles
 
 APP_TITLE = "Transformer Explorer"
-MODEL_SUFFIXES = (".safetensors", ".pt", ".bin")  # ours, nanoGPT's ckpt.pt, pytorch_model.bin
+MODEL_SUFFIXES = (".safetensors", ".pt", ".bin", ".gguf")  # ours, nanoGPT's, HF's, llama.cpp's
 # Text files by their bytes, but a Hugging Face model's config or a nanoGPT vocabulary: opened
 # as a model (engine.storage.imports says what to open for a vocabulary file).
 MODEL_NAMES = ("config.json", "meta.pkl", "vocab.json", "merges.txt", "tokenizer.json")
@@ -70,8 +70,8 @@ class Documents(QObject):
         return self.tr("Text files (*.txt *.md *.csv *.tsv *.json *.log);;All files (*)")
 
     def _model_filter(self) -> str:
-        return self.tr("Models: Transformer Explorer, nanoGPT, Hugging Face GPT-2 "
-                       "(*.safetensors *.pt *.bin config.json);;All files (*)")
+        return self.tr("Models: Transformer Explorer, nanoGPT, Hugging Face, GGUF "
+                       "(*.safetensors *.pt *.bin *.gguf config.json);;All files (*)")
 
     def _vocabulary_filter(self) -> str:
         return self.tr("Vocabularies (meta.pkl vocab.json tokenizer.json);;All files (*)")
@@ -133,10 +133,11 @@ class Documents(QObject):
         self.open_text(path, encoding=encoding)
 
     def open_model_dialog(self) -> None:
-        path = dialogs.ask_open_path(self.window, self.tr("Open a model"),
-                                     self.recent.last_dir(), self._model_filter())
-        if path:
-            self.open_model(path)
+        """File → Open model: the models already on this computer, or any by Browse."""
+        from gui.window.open_model_dialog import show_open_model_dialog
+
+        show_open_model_dialog(self.window, self.recent.last_dir(), self._model_filter(),
+                               self.open_model)
 
     def _busy(self, message: str) -> bool:
         """True (and `message` shown) while training runs or another file is opening."""

@@ -5,12 +5,14 @@ hs = head_size, g = nh // nkv query heads per key/value head.
 """
 from __future__ import annotations
 
+import functools
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from engine.config import ModelConfig
+from engine.model.components.layers import Linear
 from engine.model.components.norms import RMSNorm
 from engine.model.components.rotary import rotate
 from engine.model.hooks import HookPoint, probed
@@ -19,6 +21,22 @@ from engine.model.hooks import HookPoint, probed
 def causal_mask(T: int) -> torch.Tensor:
     """1 where a query may look (key <= query), 0 above the diagonal: 1 - triu(ones, k=1)."""
     return 1 - torch.triu(torch.ones(T, T), diagonal=1)  # (T, T)
+
+
+@functools.lru_cache(maxsize=8)
+def _allowed(T: int, window: int | None, device: torch.device) -> torch.Tensor:
+    ok = torch.ones(T, T, dtype=torch.bool, device=device).tril_()  # (T, T): key j <= query i
+    if window is not None:
+        ok.triu_(-(window - 1))  # (T, T): and i − j < window
+    return ok
+
+
+def allowed_mask(T: int, window: int | None = None) -> torch.Tensor:
+    """(T, T) bool, True where query i may read key j: j <= i, and i − j < window with a
+    sliding window. One tensor per (T, window) on the default device, shared by every layer
+    that asks and never written to: one per layer held 16 MB each at 4,096 positions, and
+    building them took seconds of opening a 24-block model."""
+    return _allowed(T, window, torch.get_default_device())
 
 
 def repeat_kv(x: torch.Tensor, groups: int) -> torch.Tensor:
@@ -41,18 +59,15 @@ class CausalSelfAttention(nn.Module):
         nh, nkv, hs = self.n_head, self.n_kv_head, self.head_size
         # Wq | Wk | Wv side by side in one matrix: one matmul instead of three (the training
         # step is overhead-bound at this size); the trace still shows Q, K and V separately.
-        self.qkv = nn.Linear(cfg.d_model, (nh + 2 * nkv) * hs, bias=cfg.attention_bias)
-        self.proj = nn.Linear(nh * hs, cfg.d_model, bias=cfg.bias)  # Wo
+        self.qkv = Linear(cfg.d_model, (nh + 2 * nkv) * hs, bias=cfg.attention_bias)
+        self.proj = Linear(nh * hs, cfg.d_model, bias=cfg.bias)  # Wo
         self.dropout = cfg.dropout
         self.attn_drop = nn.Dropout(cfg.dropout)
         self.resid_drop = nn.Dropout(cfg.dropout)
         self.scale, self.softcap = cfg.score_scale, cfg.attn_softcap
         self.window = cfg.window_of(layer)  # a sliding window (Mistral, Gemma 2/3) or None
-        mask = causal_mask(cfg.context_length).bool()
-        if self.window is not None:  # key j visible from query i only when i − j < window
-            i = torch.arange(cfg.context_length)
-            mask &= (i[:, None] - i[None, :]) < self.window
-        self.register_buffer("mask", mask, persistent=False)  # (T_max, T_max)
+        self.register_buffer("mask", allowed_mask(cfg.context_length, self.window),
+                             persistent=False)  # (T_max, T_max)
         self.qnorm = RMSNorm(cfg, hs) if cfg.qk_norm else None  # over each head's hs dims
         self.knorm = RMSNorm(cfg, hs) if cfg.qk_norm else None
         for name in self.HOOKS + self.FAMILY_HOOKS:

@@ -12,6 +12,7 @@ import torch
 import torch.nn as nn
 
 from engine.config import ModelConfig
+from engine.model.components.layers import Linear
 from engine.model.hooks import HookPoint
 
 # The FFN non-linearity of ModelConfig.activation.
@@ -28,8 +29,8 @@ class FeedForward(nn.Module):
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        self.fc1 = nn.Linear(cfg.d_model, cfg.d_ff, bias=cfg.bias)  # W1: C -> d_ff
-        self.fc2 = nn.Linear(cfg.d_ff, cfg.d_model, bias=cfg.bias)  # W2: d_ff -> C
+        self.fc1 = Linear(cfg.d_model, cfg.d_ff, bias=cfg.bias)  # W1: C -> d_ff
+        self.fc2 = Linear(cfg.d_ff, cfg.d_model, bias=cfg.bias)  # W2: d_ff -> C
         self.act_fn = ACTIVATIONS[cfg.activation]()
         self.drop = nn.Dropout(cfg.dropout)
         self.hidden = HookPoint()
@@ -57,9 +58,9 @@ class GatedFeedForward(nn.Module):
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        self.gate = nn.Linear(cfg.d_model, cfg.d_ff, bias=cfg.bias)  # Wg: C -> d_ff
-        self.up = nn.Linear(cfg.d_model, cfg.d_ff, bias=cfg.bias)  # Wu: C -> d_ff
-        self.down = nn.Linear(cfg.d_ff, cfg.d_model, bias=cfg.bias)  # Wd: d_ff -> C
+        self.gate = Linear(cfg.d_model, cfg.d_ff, bias=cfg.bias)  # Wg: C -> d_ff
+        self.up = Linear(cfg.d_model, cfg.d_ff, bias=cfg.bias)  # Wu: C -> d_ff
+        self.down = Linear(cfg.d_ff, cfg.d_model, bias=cfg.bias)  # Wd: d_ff -> C
         self.act_fn = ACTIVATIONS[cfg.activation]()
         self.drop = nn.Dropout(cfg.dropout)
         self.gated_in = HookPoint()  # x·Wg

@@ -10,6 +10,7 @@ import torch
 import torch.nn as nn
 
 from engine.config import MAX_CONTEXT, ModelConfig
+from engine.model.components import layers
 from engine.model.hooks import HookPoint
 
 
@@ -43,7 +44,7 @@ class SinusoidalPositions(nn.Module):
         return 0
 
 
-class LearnedPositions(nn.Embedding):
+class LearnedPositions(layers.Embedding):
     """GPT-2's learned table, one row per position (saved as embed.wpe.weight)."""
 
     def __init__(self, cfg: ModelConfig):
@@ -81,7 +82,7 @@ class Embedding(nn.Module):
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        self.wte = nn.Embedding(cfg.vocab_size, cfg.d_model)  # (V, C) token table
+        self.wte = layers.Embedding(cfg.vocab_size, cfg.d_model)  # (V, C) token table
         # The position scheme, chosen once; named wpe so a learned table keeps GPT-2's name.
         self.wpe = POSITIONS[cfg.positional](cfg)
         self.drop = nn.Dropout(cfg.dropout)

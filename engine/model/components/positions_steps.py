@@ -29,7 +29,8 @@ def _tokens(c):
 
 
 def _token(c):
-    return c.param("embed.wte.weight")[c.trace.ids.astype(np.int64)], [], ("embed.token", {})
+    ids = c.trace.ids.astype(np.int64)  # (B, T)
+    return c.param_rows("embed.wte.weight", ids), [], ("embed.token", {})  # (B, T, C)
 
 
 # Per position scheme: the table recomputed for T positions, its words, its weights note.

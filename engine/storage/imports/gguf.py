@@ -20,7 +20,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -176,9 +176,12 @@ def _dequantized(data: np.ndarray, t: TensorInfo) -> np.ndarray:
     return out.reshape(tuple(reversed(t.dims)))
 
 
-def read_gguf(path: str | Path, available_bytes: int | None = None) -> GgufModel:
+def read_gguf(path: str | Path, available_bytes: int | None = None,
+              before_reading: Callable[[Architecture], None] | None = None) -> GgufModel:
     """A GGUF file's model, dequantized to float32; GgufError / ArchitectureError (one line)
-    for a file that lies, a family not supported, or a model too large for memory."""
+    for a file that lies, a family not supported, or a model too large for memory.
+    `before_reading(arch)` may refuse the model (raise) once the header and the tensor list
+    are checked, before any weight is dequantized."""
     path = Path(path)
     header = check_header(path)  # every count and offset checked before anything is read
     arch = _arch(header, path.name)
@@ -203,6 +206,8 @@ def read_gguf(path: str | Path, available_bytes: int | None = None) -> GgufModel
         check_weights(arch, {hf: tuple(reversed(t.dims)) for hf, t in wanted}, path.name)
     except FolderError as e:
         raise GgufError(str(e)) from None
+    if before_reading is not None:
+        before_reading(arch)
 
     def one(item: tuple[str, TensorInfo]) -> tuple[str, torch.Tensor]:
         hf, t = item

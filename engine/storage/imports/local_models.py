@@ -146,14 +146,25 @@ def _lmstudio(root: Path) -> Iterator[LocalModel]:
         yield describe_gguf(gguf, f"lmstudio: {rel.as_posix()}", "lmstudio")
 
 
+def store_folders(hf_caches: list[Path] | None = None, ollama: Path | None = None,
+                  lmstudio: list[Path] | None = None) -> list[tuple[str, Path]]:
+    """(store, folder) for every folder looked in: the defaults (from the environment, as each
+    program resolves them), or the folders given."""
+    return ([("huggingface", c) for c in (hf_caches if hf_caches is not None
+                                          else hf_cache_dirs())]
+            + [("ollama", ollama if ollama is not None else _ollama_root())]
+            + [("lmstudio", r) for r in (lmstudio if lmstudio is not None
+                                         else _lmstudio_roots())])
+
+
+_LISTERS = {"huggingface": _huggingface, "ollama": _ollama, "lmstudio": _lmstudio}
+
+
 def find_local_models(hf_caches: list[Path] | None = None, ollama: Path | None = None,
                       lmstudio: list[Path] | None = None) -> list[LocalModel]:
     """Every model in the three stores (the defaults, or the folders given), supported ones
     first; a store that is absent or unreadable is simply empty."""
     found: list[LocalModel] = []
-    for cache in hf_caches if hf_caches is not None else hf_cache_dirs():
-        found += _huggingface(cache)
-    found += _ollama(ollama if ollama is not None else _ollama_root())
-    for root in lmstudio if lmstudio is not None else _lmstudio_roots():
-        found += _lmstudio(root)
+    for store, folder in store_folders(hf_caches, ollama, lmstudio):
+        found += _LISTERS[store](folder)
     return sorted(found, key=lambda m: (not m.supported, m.store, m.name))

@@ -179,12 +179,17 @@ class AttentionPanel(Translated, LazyPanel):
         layer, stage = focus_target(name)
         if layer is None or self.session.model is None:
             return
+        before = (self._layer, self._stage)
         if layer < self.form.n_layers():
             self._layer = layer
             self.form.show_layer(layer)
         if stage is not None:
             self._stage = stage
             self.form.show_stage(stage)
+        if (self._layer, self._stage) == before or (
+                self._stage == before[1] and self._stage != "mask" and self._overview
+                and self._enlarged is None):
+            return  # nothing shown changes: the overview already shows every block
         self._redraw()
 
     # -- drawing ---------------------------------------------------------------------------

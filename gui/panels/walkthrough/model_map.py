@@ -4,11 +4,12 @@ on a box goes to its step (`step_clicked`). The geometry is map_layout's; this v
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Sequence
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QPolygonF
-from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
+from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsScene, QGraphicsView, QWidget
 
 from engine.model.steps import short_shape, step_kind, step_title
 from gui.panels.walkthrough import map_layout
@@ -18,6 +19,22 @@ _BOX_BG, _BOX_EDGE = QColor("#ffffff"), QColor("#8aa4c8")
 _LIT_BG, _LIT_EDGE = QColor("#ffd76a"), QColor("#b07d00")
 _FRAME_BG, _FRAME_EDGE = QColor("#eef3fb"), QColor("#b9c9e2")
 _LIT_FRAME_BG = QColor("#fff6dc")
+
+
+def _style_box(item: QGraphicsRectItem, lit: bool) -> None:
+    item.setPen(QPen(_LIT_EDGE if lit else _BOX_EDGE, 2 if lit else 1))
+    item.setBrush(QBrush(_LIT_BG if lit else _BOX_BG))
+
+
+def _style_frame(item: QGraphicsRectItem, lit: bool) -> None:
+    item.setPen(QPen(_LIT_EDGE if lit else _FRAME_EDGE))
+    item.setBrush(QBrush(_LIT_FRAME_BG if lit else _FRAME_BG))
+
+
+def _unlit(lay: MapLayout) -> tuple:
+    """A layout's geometry and words, what is lit aside."""
+    return ([replace(b, lit=False) for b in lay.boxes], [replace(f, lit=False) for f in lay.frames],
+            lay.arrows, lay.height)
 _TEXT, _SHAPE = QColor("#16263d"), QColor("#5a6b82")
 
 # Chip labels: the articles' symbols where there is one (the same in every language), else words.
@@ -71,6 +88,8 @@ class ModelMap(QGraphicsView):
         self._current = ""
         self._config = None  # the traced model's ModelConfig: its norm names the norm chips
         self.layout_: MapLayout = MapLayout()
+        self._frame_items: list[QGraphicsRectItem] = []  # one per layout_.frames
+        self._box_items: list[QGraphicsRectItem] = []  # one per layout_.boxes
         self._font = QFont(self.font())
         self._font.setPointSizeF(max(7.0, self.font().pointSizeF() - 1.5))
         self._small = QFont(self._font)
@@ -90,7 +109,11 @@ class ModelMap(QGraphicsView):
         """Light step `name` (and open its block) and scroll it into view."""
         if name != self._current:
             self._current = name
-            self._redraw()
+            lay = map_layout.layout(self._steps, self._current, self._words())
+            if _unlit(lay) == _unlit(self.layout_):  # the same block open: restyle, not rebuild
+                self._relight(lay)
+            else:
+                self._redraw(lay)
 
     def set_language(self, lang: str) -> None:
         self.lang = lang
@@ -143,14 +166,29 @@ class ModelMap(QGraphicsView):
             tooltip=tooltip,
         )
 
-    def _redraw(self) -> None:
+    def _relight(self, lay: MapLayout) -> None:
+        """`lay` differs from what is drawn only in what is lit: those items are restyled
+        (rebuilding the scene of a 24-block model took most of a walkthrough step)."""
+        for old, new, item in zip(self.layout_.frames, lay.frames, self._frame_items):
+            if old.lit != new.lit:
+                _style_frame(item, new.lit)
+        for old, new, item in zip(self.layout_.boxes, lay.boxes, self._box_items):
+            if old.lit != new.lit:
+                _style_box(item, new.lit)
+        self.layout_ = lay
+        lit = next((b for b in lay.boxes if b.lit), None)
+        if lit is not None:
+            self.ensureVisible(QRectF(lit.x, lit.y, lit.w, lit.h), 8, 40)
+
+    def _redraw(self, lay: MapLayout | None = None) -> None:
         scene = self.scene()
         scene.clear()
-        self.layout_ = lay = map_layout.layout(self._steps, self._current, self._words())
+        self.layout_ = lay = lay or map_layout.layout(self._steps, self._current, self._words())
+        self._frame_items, self._box_items = [], []
         for frame in lay.frames:
-            item = scene.addRect(QRectF(frame.x, frame.y, frame.w, frame.h),
-                                 QPen(_LIT_EDGE if frame.lit else _FRAME_EDGE),
-                                 QBrush(_LIT_FRAME_BG if frame.lit else _FRAME_BG))
+            item = scene.addRect(QRectF(frame.x, frame.y, frame.w, frame.h))
+            _style_frame(item, frame.lit)
+            self._frame_items.append(item)
             item.setZValue(-1)
             text = scene.addSimpleText(frame.title, self._small)
             text.setBrush(QBrush(_TEXT))
@@ -169,8 +207,9 @@ class ModelMap(QGraphicsView):
         lit = None
         for box in lay.boxes:
             rect = QRectF(box.x, box.y, box.w, box.h)
-            item = scene.addRect(rect, QPen(_LIT_EDGE if box.lit else _BOX_EDGE, 2 if box.lit else 1),
-                                 QBrush(_LIT_BG if box.lit else _BOX_BG))
+            item = scene.addRect(rect)
+            _style_box(item, box.lit)
+            self._box_items.append(item)
             item.setToolTip(box.tooltip)
             item.setData(0, box.step)
             item.setCursor(Qt.CursorShape.PointingHandCursor)

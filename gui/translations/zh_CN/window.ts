@@ -39,7 +39,7 @@
         <translation>{0} 个词元（context_length {1}）。</translation>
     </message>
     <message>
-        <source>{0} not in the model&apos;s vocabulary (shown as &lt;unk&gt;).</source>
+        <source>{0} not in the model's vocabulary (shown as &lt;unk&gt;).</source>
         <translation>其中 {0} 个不在模型的词表中（显示为 &lt;unk&gt;）。</translation>
     </message>
     <message>
@@ -54,8 +54,8 @@
         <translation>文本文件 (*.txt *.md *.csv *.tsv *.json *.log);;所有文件 (*)</translation>
     </message>
     <message>
-        <source>Models: Transformer Explorer, nanoGPT, Hugging Face GPT-2 (*.safetensors *.pt *.bin config.json);;All files (*)</source>
-        <translation>模型：Transformer Explorer、nanoGPT、Hugging Face GPT-2 (*.safetensors *.pt *.bin config.json);;所有文件 (*)</translation>
+        <source>Models: Transformer Explorer, nanoGPT, Hugging Face, GGUF (*.safetensors *.pt *.bin *.gguf config.json);;All files (*)</source>
+        <translation>模型：Transformer Explorer、nanoGPT、Hugging Face、GGUF (*.safetensors *.pt *.bin *.gguf config.json);;所有文件 (*)</translation>
     </message>
     <message>
         <source>Vocabularies (meta.pkl vocab.json tokenizer.json);;All files (*)</source>
@@ -72,10 +72,6 @@
     <message>
         <source>Open a text file to train on</source>
         <translation>打开用于训练的文本文件</translation>
-    </message>
-    <message>
-        <source>Open a model</source>
-        <translation>打开模型</translation>
     </message>
     <message>
         <source>Training is running</source>
@@ -98,7 +94,7 @@
         <translation>打开 {0} 失败。</translation>
     </message>
     <message>
-        <source>Opened {0}: {1} tokens in the model&apos;s own vocabulary ({2}). Continue training trains this model on it.</source>
+        <source>Opened {0}: {1} tokens in the model's own vocabulary ({2}). Continue training trains this model on it.</source>
         <translation>已打开 {0}：按模型自己的词表（{2}）共 {1} 个词元。“接着训练”会用它训练这个模型。</translation>
     </message>
     <message>
@@ -134,11 +130,11 @@
         <translation>正在打开 {0}…</translation>
     </message>
     <message>
-        <source>Choose the model&apos;s vocabulary</source>
+        <source>Choose the model's vocabulary</source>
         <translation>选择模型的词表</translation>
     </message>
     <message>
-        <source>{0} holds weights but no vocabulary ({1}). Choose its vocabulary next: a character-level run&apos;s meta.pkl, or GPT-2&apos;s vocab.json (merges.txt beside it) or tokenizer.json.</source>
+        <source>{0} holds weights but no vocabulary ({1}). Choose its vocabulary next: a character-level run's meta.pkl, or GPT-2's vocab.json (merges.txt beside it) or tokenizer.json.</source>
         <translation>{0} 只有权重，没有词表（{1}）。接下来请选择它的词表：字符级训练的 meta.pkl，或 GPT-2 的 vocab.json（旁边需有 merges.txt）或 tokenizer.json。</translation>
     </message>
     <message>
@@ -256,7 +252,7 @@ The file there is unchanged. The model was saved to {1} instead; open it from th
         <translation>不是训练运行</translation>
     </message>
     <message>
-        <source>{folder} is not a training run folder: it has neither {configs} nor {records}. Choose the folder a run writes, e.g. the --out folder of `transformer-explorer train`, or a run folder of the window&apos;s (its path is shown in the Training panel).</source>
+        <source>{folder} is not a training run folder: it has neither {configs} nor {records}. Choose the folder a run writes, e.g. the --out folder of `transformer-explorer train`, or a run folder of the window's (its path is shown in the Training panel).</source>
         <translation>{folder} 不是训练运行文件夹：其中既没有 {configs} 也没有 {records}。请选择训练运行写入的文件夹，例如 `transformer-explorer train` 的 --out 文件夹，或本窗口训练的运行文件夹（其路径显示在“训练”面板中）。</translation>
     </message>
     <message>
@@ -280,6 +276,81 @@ The file there is unchanged. The model was saved to {1} instead; open it from th
     <message>
         <source>&lt;p&gt;Load a text, train a small GPT-like decoder on it and watch every step: tokens, embeddings, positional encoding, Q·Kᵀ, the causal mask, softmax, and the training curves.&lt;/p&gt;&lt;p&gt;Everything shown is read from one traced forward pass of the model on the context text.&lt;/p&gt;&lt;p&gt;Drop a .txt file or a .safetensors model onto the window to open it.&lt;/p&gt;</source>
         <translation>&lt;p&gt;载入一段文本，在上面训练一个类似 GPT 的小型解码器，并观察每一步：词元、词嵌入、位置编码、Q·Kᵀ、因果掩码、softmax，以及训练曲线。&lt;/p&gt;&lt;p&gt;所显示的一切，都读自模型在上下文文本上的一次被追踪的前向传播。&lt;/p&gt;&lt;p&gt;把 .txt 文件或 .safetensors 模型拖到窗口上即可打开。&lt;/p&gt;</translation>
+    </message>
+</context>
+<context>
+    <name>OpenModelDialog</name>
+    <message>
+        <source>Looking for models failed: {0}</source>
+        <translation>查找模型失败：{0}</translation>
+    </message>
+    <message>
+        <source>Hugging Face cache</source>
+        <translation>Hugging Face 缓存</translation>
+    </message>
+    <message>
+        <source>Looking for models on this computer…</source>
+        <translation>正在查找本机上的模型…</translation>
+    </message>
+    <message>
+        <source>No models found. Looked in:
+{0}
+Use Browse to open a model file or folder from anywhere.</source>
+        <translation>未找到模型。查找过的位置：
+{0}
+可用“浏览”打开任意位置的模型文件或文件夹。</translation>
+    </message>
+    <message>
+        <source>Models found: {0}; {1} of them can be opened (the others are greyed: point at one to see why).</source>
+        <translation>找到模型 {0} 个，其中 {1} 个可以打开（其余显示为灰色：鼠标指向可查看原因）。</translation>
+    </message>
+    <message>
+        <source>Open a model</source>
+        <translation>打开模型</translation>
+    </message>
+    <message>
+        <source>Open a model folder</source>
+        <translation>打开模型文件夹</translation>
+    </message>
+    <message>
+        <source>Models already on this computer: the Hugging Face cache, Ollama and LM Studio. Double-click one to open it, or browse for any model file or folder.</source>
+        <translation>本机已有的模型：Hugging Face 缓存、Ollama 和 LM Studio。双击即可打开，也可以浏览任意模型文件或文件夹。</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Store</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <source>Family</source>
+        <translation>家族</translation>
+    </message>
+    <message>
+        <source>Parameters</source>
+        <translation>参数量</translation>
+    </message>
+    <message>
+        <source>Quantization</source>
+        <translation>量化</translation>
+    </message>
+    <message>
+        <source>Browse file…</source>
+        <translation>浏览文件…</translation>
+    </message>
+    <message>
+        <source>Browse folder…</source>
+        <translation>浏览文件夹…</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>打开</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
     </message>
 </context>
 <context>
@@ -378,7 +449,7 @@ The file there is unchanged. The model was saved to {1} instead; open it from th
         <translation>打开模型(&amp;M)…</translation>
     </message>
     <message>
-        <source>Open a model: saved by Transformer Explorer (.safetensors), a nanoGPT run&apos;s ckpt.pt, or a Hugging Face GPT-2 folder (choose its config.json or weights)</source>
+        <source>Open a model: saved by Transformer Explorer (.safetensors), a nanoGPT run's ckpt.pt, or a Hugging Face GPT-2 folder (choose its config.json or weights)</source>
         <translation>打开模型：Transformer Explorer 保存的模型（.safetensors）、nanoGPT 训练的 ckpt.pt，或 Hugging Face GPT-2 文件夹（选择其中的 config.json 或权重文件）</translation>
     </message>
     <message>
@@ -386,7 +457,7 @@ The file there is unchanged. The model was saved to {1} instead; open it from th
         <translation>打开运行(&amp;U)…</translation>
     </message>
     <message>
-        <source>Follow a training run&apos;s folder live (records, snapshots), written by the command line, a cluster on a shared folder, or this window</source>
+        <source>Follow a training run's folder live (records, snapshots), written by the command line, a cluster on a shared folder, or this window</source>
         <translation>实时跟踪一个训练运行的文件夹（记录、快照），它可以由命令行、共享文件夹上的集群或本窗口写入</translation>
     </message>
     <message>
@@ -426,7 +497,7 @@ The file there is unchanged. The model was saved to {1} instead; open it from th
         <translation>开始训练(&amp;S)</translation>
     </message>
     <message>
-        <source>Train a new model with the Training panel&apos;s settings</source>
+        <source>Train a new model with the Training panel's settings</source>
         <translation>按“训练”面板中的设置训练一个新模型</translation>
     </message>
     <message>
@@ -492,7 +563,7 @@ The file there is unchanged. The model was saved to {1} instead; open it from th
 <context>
     <name>dialogs</name>
     <message>
-        <source>This text file can&apos;t be used</source>
+        <source>This text file can't be used</source>
         <translation>无法使用此文本文件</translation>
     </message>
     <message>
@@ -516,11 +587,11 @@ The file there is unchanged. The model was saved to {1} instead; open it from th
         <translation>模型仍然打开着。请释放一些磁盘空间，或选择其他位置（文件 → 模型另存为…）。</translation>
     </message>
     <message>
-        <source>This model file can&apos;t be opened</source>
+        <source>This model file can't be opened</source>
         <translation>无法打开此模型文件</translation>
     </message>
     <message>
-        <source>Choose a model saved by Transformer Explorer (.safetensors), a nanoGPT run&apos;s ckpt.pt, or a Hugging Face GPT-2 folder (config.json with model.safetensors or pytorch_model.bin).</source>
+        <source>Choose a model saved by Transformer Explorer (.safetensors), a nanoGPT run's ckpt.pt, or a Hugging Face GPT-2 folder (config.json with model.safetensors or pytorch_model.bin).</source>
         <translation>请选择 Transformer Explorer 保存的模型（.safetensors）、nanoGPT 训练的 ckpt.pt，或 Hugging Face GPT-2 文件夹（含 config.json 以及 model.safetensors 或 pytorch_model.bin）。</translation>
     </message>
     <message>
