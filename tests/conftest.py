@@ -1,6 +1,7 @@
 """Shared test set-up: Qt runs offscreen, torch stays on one thread so parallel test
 processes on this 2-core machine do not slow each other down, and every test is isolated
 (settings, dialogs) and must leave no thread or timer running."""
+import gc
 import os
 import sys
 
@@ -70,6 +71,9 @@ def no_leftovers(request, tmp_path_factory, monkeypatch):
     from PySide6.QtCore import QCoreApplication, QEvent
 
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    # Their Python halves (pyqtgraph items hold cycles) go too, now: a wrapper outliving its
+    # C++ object still gets signals, and a view painted with it crashed a later test.
+    gc.collect()
     assert running_threads() == [], "a worker thread was left running"
     assert QThreadPool.globalInstance().activeThreadCount() == 0
 
