@@ -215,6 +215,25 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "'{text}' is {n} tokens for this model's tokenizer; give a text that is one token",
         "对此模型的分词器而言，“{text}”是 {n} 个词元；请给出恰好一个词元的文本"),
 
+    # -- activation patching (engine.model.patching) ----------------------------------------
+    "patching.kind": ("there is no patching kind '{kind}'; choose one of {kinds}",
+                      "没有“{kind}”这种修补方式；请从 {kinds} 中选择"),
+    "patching.empty": ("the prompt to patch is empty", "要修补的提示是空的"),
+    "patching.length": (
+        "the clean prompt is {n} tokens and the corrupted one {m}; activation patching needs "
+        "two prompts of the same token length",
+        "干净提示有 {n} 个词元，损坏提示有 {m} 个；激活修补需要两个词元长度相同的提示"),
+    "patching.too_long": ("the prompts are {n} tokens, longer than the model's context of {t}",
+                          "提示有 {n} 个词元，超过了模型 {t} 个词元的上下文"),
+    "patching.same_token": ("the target and the foil are the same token; choose two tokens",
+                            "目标词元与对照词元是同一个词元；请选择两个不同的词元"),
+    "patching.no_word": ("the prompt does not contain '{word}', so there is nothing to replace",
+                         "提示中不含“{word}”，没有可替换的内容"),
+    "patching.replace_length": (
+        "replacing '{word}' by '{replacement}' changes the prompt from {n} to {m} tokens; "
+        "choose a replacement of the same token length",
+        "把“{word}”替换为“{replacement}”会使提示从 {n} 个词元变为 {m} 个；请选择词元长度相同的替换"),
+
     # -- article mode (engine.model.article) ---------------------------------------------------
     "article.no_model": ("No model is loaded: create or open one first.",
                          "尚未加载模型：请先创建或打开一个模型。"),
