@@ -234,6 +234,22 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "choose a replacement of the same token length",
         "把“{word}”替换为“{replacement}”会使提示从 {n} 个词元变为 {m} 个；请选择词元长度相同的替换"),
 
+    # -- what training changed (engine.model.training_diff, engine.training.snapshots) -------
+    "training_diff.shape": (
+        "the two models differ in {field} ({a} and {b}); only two versions of the same model "
+        "can be compared",
+        "两个模型的 {field} 不同（{a} 与 {b}）；只能比较同一个模型的两个版本"),
+    "training_diff.short": ("the text is {n} tokens; comparing losses needs at least 2",
+                            "文本只有 {n} 个词元；比较损失至少需要 2 个"),
+    "training_diff.tokenizer": (
+        "the two models use different tokenizers, so the same text is not the same tokens",
+        "两个模型使用不同的分词器，同一段文本不会得到相同的词元"),
+    "snapshot.missing": ("'{run}' has no snapshot of step {step}; it has steps {steps}",
+                         "“{run}”没有第 {step} 步的快照；它有这些步：{steps}"),
+    "snapshot.no_config": ("'{run}' has no readable model settings (run.json), so its snapshots "
+                           "cannot be built into a model",
+                           "“{run}”没有可读的模型设置（run.json），无法用它的快照构建模型"),
+
     # -- article mode (engine.model.article) ---------------------------------------------------
     "article.no_model": ("No model is loaded: create or open one first.",
                          "尚未加载模型：请先创建或打开一个模型。"),
