@@ -100,6 +100,9 @@ def test_progress_counts_every_patch_and_cancel_stops():
     assert seen[0] == (0, total) and seen[-1] == (total, total)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
     assert len(res.to_dict()["restored"]) == model.config.n_layer
+    seen.clear()  # the clean prompt against itself: every patch copies what is there
+    activation_patching(model, clean, clean, "heads", progress=lambda *a: seen.append(a))
+    assert seen == [(total, total)]
     calls = []
     with pytest.raises(PatchingCancelled):
         activation_patching(model, clean, corrupt, "residual", batch=4,

@@ -17,7 +17,8 @@ from engine.cli.compare import add_parser as add_compare, cmd_compare
 from engine.cli.messages import PROG, one_line, set_language
 from engine.wording import LANGUAGES
 
-COMMANDS = ("train", "tokenize", "inspect", "attribute", "sample", "info", "export-hf")
+COMMANDS = ("train", "tokenize", "inspect", "attribute", "compare", "sample", "info",
+            "export-hf")
 _LANG_HELP = "language of error messages and warnings: en (default) or zh (Chinese)"
 # Where a model file has no vocabulary of its own (a nanoGPT run without meta.pkl).
 _TOKENIZER_FROM = dict(metavar="PATH", help="the model's tokenizer when its file has none: a "

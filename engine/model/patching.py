@@ -261,6 +261,20 @@ def _choose_tokens(clean_row: torch.Tensor, corrupt_row: torch.Tensor, target: i
     return int(target), int(foil)
 
 
+def _copies_nothing(patches: Sequence[Patch], clean: dict[str, torch.Tensor],
+                    corrupt: dict[str, torch.Tensor]) -> bool:
+    """Whether every patch puts in exactly the value the corrupted run already has."""
+    for name, positions, head in patches:
+        a, b = clean[name][0], corrupt[name][0]  # (T, C) or (nh, T, hs)
+        if head is not None:
+            a, b = a[head], b[head]  # (T, hs)
+        if positions is not None:
+            a, b = a[torch.as_tensor(positions)], b[torch.as_tensor(positions)]
+        if not torch.equal(a, b):
+            return False
+    return True
+
+
 def _jobs(kind: str, lists: list[list[Patch]], shape: tuple[int, ...],
           batch: int) -> list[tuple[int, list[int]]]:
     """The patched runs in batches: (first position computed, indices into `lists`). A
@@ -300,17 +314,24 @@ def activation_patching(model: "GPT", clean_ids: Sequence[int], corrupt_ids: Seq
     hooks = _hooks(model, kind)
     # Both runs probed like the patched ones, so all take the same attention path.
     clean_run = record(model, clean, set(hooks))
-    base = record(model, corrupt)
+    base = record(model, corrupt, set(hooks))
     target, foil = _choose_tokens(clean_run.logits[0, t], base.logits[0, t], target, foil,
                                   model.config.vocab_size)
     clean_diff = float(_diff(clean_run.logits[:, t], target, foil)[0])
     corrupt_diff = float(_diff(base.logits[:, t], target, foil)[0])
     layer_of = {name: n for n, name in enumerate(hooks)}  # (residual: n is the block entered)
-    diffs = np.empty(len(lists), dtype=np.float64)
-    total, done = len(lists), 0
+    # A patch that copies the value already there (every position before the first changed
+    # token, say) changes nothing: its run is the corrupted one, and it is not run.
+    diffs = np.full(len(lists), corrupt_diff, dtype=np.float64)
+    needed = [not _copies_nothing(p, clean_run.hooks, base.hooks) for p in lists]
+    total = len(lists)
+    done = total - sum(needed)
     if progress is not None:
-        progress(0, total)
+        progress(done, total)
     for start, members in _jobs(kind, lists, shape, max(1, int(batch))):
+        members = [m for m in members if needed[m]]
+        if not members:
+            continue
         if cancel is not None and cancel():
             raise PatchingCancelled()
         runs = [(layer_of[lists[m][0][0]], lists[m]) for m in members]
