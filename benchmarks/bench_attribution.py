@@ -7,7 +7,7 @@ Prints one JSON object with the seconds of:
 - integrated gradients with STEPS points (and its completeness against its tolerance);
 - residual activation patching over 30 layers × 64 positions (1,984 patched runs; progress on
   stderr), and its checks: the last layer restores 1 at the last position, and patching every
-  position of one layer restores 1 (engine.model.patching.patch_everything);
+  position of one layer restores 1 (engine.model.patching.patching_checks);
 - the snapshot comparison: two snapshots read from a SnapshotStore, built into models and
   compared on the prompt (engine.model.training_diff).
 
@@ -69,7 +69,7 @@ def main() -> None:
     from engine.model.attribution import direct_logit_attribution
     from engine.model.decoder import GPT
     from engine.model.input_attribution import STEPS, gradient_x_input, input_attribution
-    from engine.model.patching import activation_patching, patch_everything
+    from engine.model.patching import activation_patching, patching_checks
     from engine.model.trace import run_trace
     from engine.model.training_diff import compare_models
     from engine.training.snapshots import SnapshotStore, snapshot_model
@@ -110,7 +110,7 @@ def main() -> None:
     patched = activation_patching(model, ids.tolist(), corrupt.tolist(), "residual",
                                   batch=args.batch, progress=_progress(time.perf_counter()))
     clock.lap("residual_patching")
-    nothing, everything, layer = patch_everything(model, ids.tolist(), corrupt.tolist())
+    checks = patching_checks(model, ids.tolist(), corrupt.tolist())
     clock.lap("patching_checks")
     with tempfile.TemporaryDirectory() as folder:
         store = SnapshotStore(folder)
@@ -126,8 +126,7 @@ def main() -> None:
                targets_s=TARGETS_S, dla_sum_error=dla.error,
                patching={"runs": int(patched.restored.size), "batch": args.batch,
                          "last_layer_at_last_position": float(patched.restored[-1, -1]),
-                         "nothing": nothing, "everything": everything,
-                         "whole_middle_layer": layer},
+                         "checks": checks.to_dict()},
                snapshot_comparison={"mean_loss_a": diff.mean_loss_a,
                                     "mean_loss_b": diff.mean_loss_b,
                                     "max_head_distance": float(diff.head_distance.max())})

@@ -138,10 +138,12 @@ def test_json_activation_patching_restores_the_whole_difference_at_the_last_laye
     restored = np.asarray(patch["restored"])  # (n_layer + 1, T)
     assert restored.shape == (3, 7) and abs(restored[-1, -1] - 1) < 1e-4
     assert np.abs(restored[:, :4]).max() < 1e-4  # "the " is the same in both prompts
+    assert patch["checks"]["passed"] and abs(patch["checks"]["everything"] - 1) < 1e-4
     code, out, err = run(capsys, "attribute", str(saved), "--prompt", "the cat", "--patch",
                          "the dog", "--patch-kind", "heads", "--steps", "0")
     assert code == 0, err
     assert "activation patching (heads)" in out and "blocks.1 @ head.0" in out
+    assert "checks: nothing patched" in out and ": passed" in out
 
 
 def test_patching_prompts_of_different_lengths_is_one_line(saved, capsys):

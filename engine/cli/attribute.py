@@ -90,9 +90,9 @@ def cmd_attribute(args: argparse.Namespace) -> int:
     if args.steps:  # the same target (the top prediction resolved) and the same position
         inputs = input_attribution(ckpt.model, ids, dla.position, dla.target, dla.versus,
                                    steps=args.steps)
-    patching = None
+    patching = checks = None
     if args.patch is not None:  # the same position, target and second token as the split
-        patching = _patch(ckpt, ids, args, dla)
+        patching, checks = _patch(ckpt, ids, args, dla)
     original = tok.to_original(np.asarray(ids)).tolist()
 
     def token(compact: int | None) -> dict | None:
@@ -113,7 +113,7 @@ def cmd_attribute(args: argparse.Namespace) -> int:
                               "pieces": pieces[:dla.position + 1]},
                           "activation_patching": None if patching is None else {
                               **patching.to_dict(), "target": token(patching.target),
-                              "foil": token(patching.foil),
+                              "foil": token(patching.foil), "checks": checks.to_dict(),
                               "corrupt_pieces": [tok.piece(i) for i in patching.corrupt_ids]}},
                          ensure_ascii=False))
         return 0
@@ -139,15 +139,20 @@ def cmd_attribute(args: argparse.Namespace) -> int:
         _print_inputs(inputs, pieces)
     if patching is not None:
         _print_patching(patching, tok)
+        c = checks
+        print(f"checks: nothing patched {c.nothing:+.4f} (0), everything {c.everything:+.4f} "
+              f"(1), one whole layer {c.whole_layer:+.4f} (1), the prompt against itself "
+              f"{c.itself:+.4f} (0): {'passed' if c.passed else 'NOT passed'}")
     return 0
 
 
 def _patch(ckpt, ids: np.ndarray, args: argparse.Namespace, dla):
-    """activation_patching of the prompt against --patch, with a bar on a terminal."""
+    """activation_patching of the prompt against --patch (with a bar on a terminal), and its
+    checks (engine.model.patching.patching_checks) on the same prompts."""
     from tqdm import tqdm
 
     from engine.cli.commands import _encode_prompt
-    from engine.model.patching import activation_patching
+    from engine.model.patching import activation_patching, patching_checks
 
     corrupt = _encode_prompt(ckpt, args.patch)
     with tqdm(desc="patching", unit="run", disable=args.json or not sys.stderr.isatty(),
@@ -155,10 +160,13 @@ def _patch(ckpt, ids: np.ndarray, args: argparse.Namespace, dla):
         def progress(done: int, total: int) -> None:
             bar.total = total
             bar.update(done - bar.n)
-        return activation_patching(ckpt.model, np.asarray(ids).tolist(),
-                                   np.asarray(corrupt).tolist(), args.patch_kind,
-                                   position=dla.position, target=dla.target, foil=dla.versus,
-                                   progress=progress)
+        result = activation_patching(ckpt.model, np.asarray(ids).tolist(),
+                                     np.asarray(corrupt).tolist(), args.patch_kind,
+                                     position=dla.position, target=dla.target,
+                                     foil=dla.versus, progress=progress)
+    checks = patching_checks(ckpt.model, result.clean_ids, result.corrupt_ids, result.position,
+                             result.target, result.foil)
+    return result, checks
 
 
 def _print_patching(result, tok) -> None:

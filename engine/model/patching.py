@@ -23,8 +23,9 @@ What is patched (the `kind`):
 The patched forwards are the model's own forward with a probe (engine.model.hooks) that replaces
 one HookPoint's value; several patches run at once, one per row of a batch. Patching what the
 clean run's score entirely depends on (every position of one residual layer; or the embeddings,
-every head and every feed-forward network together: `patch_everything`) restores 1; patching
-nothing restores 0; tests/test_patching.py checks both on every family.
+every head and every feed-forward network together) restores 1; patching nothing restores 0;
+the clean prompt against itself restores 0 everywhere (`patching_checks`; tests/test_patching.py
+checks them on every family).
 
 Shapes: R = patched runs in one batch, T = tokens up to the position, C = d_model,
 nh = heads, hs = head_size, V = vocab.
@@ -49,6 +50,7 @@ KINDS = ("residual", "heads", "mlp")
 BATCH = 16  # patched runs per forward
 # |clean − corrupt| at or below this (relative to |clean|, at least 1) is no difference at all.
 SAME = 1e-6
+CHECK_TOLERANCE = 1e-3  # the checks' restored fractions: float32 forwards, in batches
 
 Progress = Callable[[int, int], None]
 Cancel = Callable[[], bool]
@@ -167,22 +169,6 @@ def _hooks(model: "GPT", kind: str) -> list[str]:
         return [block_input(cfg, layer) for layer in range(cfg.n_layer + 1)]
     step = "attn.weighted" if kind == "heads" else "ffn.out"
     return [f"blocks.{layer}.{step}" for layer in range(cfg.n_layer)]
-
-
-def _clean_values(model: "GPT", idx: torch.Tensor,
-                  names: set[str]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """The logits (1, T, V) of a probed run of idx (1, T) and the values (1, ...) of the
-    hooks in `names`."""
-    cache: dict[str, torch.Tensor] = {}
-
-    def probe(name: str, x: torch.Tensor) -> torch.Tensor:
-        if name in names:
-            cache[name] = x.detach()
-        return x
-
-    with torch.no_grad(), eval_mode(model), probing(probe):
-        logits, _ = model(idx)  # (1, T, V)
-    return logits, cache
 
 
 def patched_logits(model: "GPT", idx: torch.Tensor, clean: dict[str, torch.Tensor],
@@ -348,13 +334,36 @@ def activation_patching(model: "GPT", clean_ids: Sequence[int], corrupt_ids: Seq
                           row_labels=rows, col_labels=cols, patched_diff=patched)
 
 
-def patch_everything(model: "GPT", clean_ids: Sequence[int], corrupt_ids: Sequence[int],
-                     position: int | None = None, target: int | None = None,
-                     foil: int | None = None) -> tuple[float, float, float]:
-    """The checks' two ends in one batch: the restored fraction when nothing is patched, when
-    every component's output is (the embeddings, every head, every feed-forward network, at
-    every position), and when one whole residual layer is (every position of the stream
-    entering the middle block). (0, 1, 1) when patching works."""
+@dataclass(frozen=True)
+class PatchingChecks:
+    """Activation patching's three checks on one pair of prompts (restored fractions)."""
+
+    nothing: float  # nothing patched: the corrupted run itself, so 0
+    everything: float  # the embeddings, every head and every MLP at every position: 1
+    whole_layer: float  # every position of the stream entering the middle block: 1
+    itself: float  # the largest |restored| of the clean prompt against itself: 0
+    tolerance: float = CHECK_TOLERANCE
+
+    @property
+    def passed(self) -> bool:
+        """All four within the tolerance of 0, 1, 1 and 0."""
+        return (abs(self.nothing) <= self.tolerance and abs(self.everything - 1) <= self.tolerance
+                and abs(self.whole_layer - 1) <= self.tolerance
+                and abs(self.itself) <= self.tolerance)
+
+    def to_dict(self) -> dict:
+        return {"nothing": self.nothing, "everything": self.everything,
+                "whole_layer": self.whole_layer, "itself": self.itself,
+                "tolerance": self.tolerance, "passed": self.passed}
+
+
+def patching_checks(model: "GPT", clean_ids: Sequence[int], corrupt_ids: Sequence[int],
+                    position: int | None = None, target: int | None = None,
+                    foil: int | None = None) -> PatchingChecks:
+    """Patching nothing restores 0; patching every component's output (the embeddings, every
+    head, every feed-forward network, at every position), or every position of one residual
+    layer, restores 1; the clean prompt against itself restores 0 everywhere (there is no
+    difference to restore). Whole forwards, patched by the probe, three in one batch."""
     t = _check(model, clean_ids, corrupt_ids, "heads", position)
     cfg = model.config
     device = next(model.parameters()).device
@@ -364,15 +373,18 @@ def patch_everything(model: "GPT", clean_ids: Sequence[int], corrupt_ids: Sequen
                               device=device)[None]  # (1, T)
     components = [block_input(cfg, 0)] + _hooks(model, "heads") + _hooks(model, "mlp")
     middle = block_input(cfg, cfg.n_layer // 2)
-    clean_logits, values = _clean_values(model, clean, set(components) | {middle})
-    # Probed like the patched runs, so all take the same (step-by-step) attention path.
-    corrupt_logits, _ = _clean_values(model, corrupt, set())  # (1, T, V)
-    target, foil = _choose_tokens(clean_logits[0, t], corrupt_logits[0, t], target, foil,
+    clean_run = record(model, clean, set(components) | {middle})
+    base = record(model, corrupt)  # probed like the patched runs: the same attention path
+    target, foil = _choose_tokens(clean_run.logits[0, t], base.logits[0, t], target, foil,
                                   cfg.vocab_size)
-    clean_diff = float(_diff(clean_logits[:, t], target, foil)[0])
-    corrupt_diff = float(_diff(corrupt_logits[:, t], target, foil)[0])
+    clean_diff = float(_diff(clean_run.logits[:, t], target, foil)[0])
+    corrupt_diff = float(_diff(base.logits[:, t], target, foil)[0])
     lists: list[list[Patch]] = [[], [(h, None, None) for h in components],
                                 [(middle, None, None)]]
-    patched = _diff(patched_logits(model, corrupt, values, lists, t), target, foil)  # (3,)
-    nothing, everything, layer = restored_fraction(patched, clean_diff, corrupt_diff)
-    return float(nothing), float(everything), float(layer)
+    logits = patched_logits(model, corrupt, clean_run.hooks, lists, t)  # (3, V)
+    nothing, everything, layer = restored_fraction(_diff(logits, target, foil), clean_diff,
+                                                   corrupt_diff)
+    same = activation_patching(model, clean_ids, clean_ids, "residual", position=t,
+                               target=target, foil=foil)
+    return PatchingChecks(nothing=float(nothing), everything=float(everything),
+                          whole_layer=float(layer), itself=float(np.abs(same.restored).max()))
