@@ -77,9 +77,12 @@ class PatchingResult:
     clean_diff: float  # target − foil in the clean run
     corrupt_diff: float  # ... in the corrupted run
     restored: np.ndarray  # residual (n_layer + 1, T); heads (n_layer, nh); mlp (n_layer,)
+    # Residual: rows "embed" (the stream entering block 0), "blocks.N" (the stream leaving
+    # block N), columns the positions "0" … "T-1"; heads: rows "blocks.N", columns "head.H";
+    # mlp: rows "blocks.N.mlp", one column "mlp".
     row_labels: list[str]
     col_labels: list[str]
-    patched_diff: np.ndarray = field(default=None, repr=False)  # same shape: raw differences
+    patched_diff: np.ndarray | None = field(default=None, repr=False)  # raw target − foil
 
     @property
     def no_difference(self) -> bool:
