@@ -114,3 +114,20 @@ def test_compare_reads_a_runs_snapshots(run, capsys):
     assert data["mean_loss_b"] < data["mean_loss_a"] and len(data["pieces"]) == 16
     code = main(["compare", f"{run}@7", str(run), "--prompt", TEXT[:16]])
     assert code == 2 and "no snapshot of step 7" in capsys.readouterr().err
+
+
+def test_a_snapshot_built_from_a_template_is_a_copy_with_the_snapshots_weights(run):
+    from engine.config import ModelConfig
+    from engine.training.runreader import RunSnapshots
+    from engine.training.snapshots import snapshot_model
+
+    fresh, _ = run_snapshot(run, 40)
+    store = RunSnapshots(run / "snapshots")
+    store.refresh()
+    template, _ = run_snapshot(run, 0)
+    copied = snapshot_model(store, 40, ModelConfig(**vars(template.config)), template=template)
+    assert copied is not template
+    for (name, a), (_, b) in zip(fresh.state_dict().items(), copied.state_dict().items()):
+        assert torch.equal(a, b), name
+    first = store.load(0)
+    assert all(torch.equal(v, first[k]) for k, v in template.state_dict().items())
