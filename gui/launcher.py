@@ -16,7 +16,7 @@ from typing import Sequence
 CLI_COMMANDS = ("train", "tokenize", "inspect", "attribute", "sample", "info", "export-hf")
 PANELS = (
     "context", "walkthrough", "tokens", "embeddings", "positional", "attention", "training",
-    "generation", "insights", "history",
+    "generation", "insights", "attribution", "history",
 )
 
 

@@ -1,0 +1,77 @@
+"""The work the attribution views run off the GUI thread: plain functions, no Qt.
+
+They read the session's model directly: a model in the session is never changed in place (new
+weights are a new object), so a job on another thread needs no private copy. Each runs its
+torch work on at most two threads (`few_threads`): the app shares the CPU with a training run
+and with the other panels' work.
+"""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+import torch
+
+from engine.model.attribution import LogitAttribution, direct_logit_attribution
+from engine.model.decoder import GPT
+from engine.model.input_attribution import InputAttribution, input_attribution
+from engine.model.trace import Trace, run_trace
+
+TORCH_THREADS = 2  # what one attribution job may use of the machine's cores
+
+_lock = threading.Lock()
+_users = 0
+_previous = 0
+
+
+@contextmanager
+def few_threads(n: int = TORCH_THREADS) -> Iterator[None]:
+    """Torch's intra-op threads capped at `n` while inside (the setting is the process's: the
+    first job in lowers it, the last one out puts the old value back)."""
+    global _users, _previous
+    with _lock:
+        if _users == 0:
+            _previous = torch.get_num_threads()
+            torch.set_num_threads(max(1, min(n, _previous)))
+        _users += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _users -= 1
+            if _users == 0:
+                torch.set_num_threads(_previous)
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to attribute: the logit of `target` (minus `versus`) after `position`."""
+
+    position: int
+    target: int | None  # None: the top prediction
+    versus: int | None = None
+
+
+def own_trace(model: GPT, trace: Trace) -> Trace:
+    """`trace` if `model` made it, else a fresh trace of its first row (a snapshot's trace
+    holds other weights' values, which would not add up to this model's logit)."""
+    if trace.made_by(model):
+        return trace
+    return run_trace(model, trace.ids[:1], ablate=trace.ablated)
+
+
+def logit_job(model: GPT, trace: Trace, request: Request) -> LogitAttribution:
+    """engine.model.attribution.direct_logit_attribution of the request."""
+    with few_threads():
+        return direct_logit_attribution(model, own_trace(model, trace), position=request.position,
+                                        target=request.target, versus=request.versus)
+
+
+def input_job(model: GPT, ids: np.ndarray, request: Request, steps: int) -> InputAttribution:
+    """engine.model.input_attribution.input_attribution of the request (target required)."""
+    with few_threads():
+        return input_attribution(model, ids, request.position, int(request.target),
+                                 versus=request.versus, steps=steps)

@@ -1,0 +1,167 @@
+"""The Attribution panel (issue 20): what it shows is the engine's attribution, its checks are
+shown passing, a new choice recomputes, and it works on a rotary GQA family model."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from helpers import CAT_TEXT, tiny_model, traced_session
+
+from engine.model.attribution import direct_logit_attribution
+from engine.model.input_attribution import input_attribution
+from engine.model.trace import run_trace
+from engine.text.tokenizers import build_tokenizer
+from gui.panels.attribution import AttributionPanel
+from gui.panels.attribution.readings import dla_grid, share_colours, short_name, sorted_parts
+from gui.workers import running_threads
+
+
+def _session(**config):
+    tok = build_tokenizer("char", CAT_TEXT)
+    model = tiny_model(tok.vocab_size, **config)
+    with torch.no_grad():  # larger writes than the init, so the parts differ visibly
+        for block in model.blocks:
+            block.attn.proj.weight.normal_(0, 0.5)
+    return traced_session(model, tok, "the cat sat on the")
+
+
+@pytest.fixture
+def session():
+    return _session()
+
+
+def _panel(qtbot, session) -> AttributionPanel:
+    p = AttributionPanel(session)
+    qtbot.addWidget(p)
+    p.resize(1000, 700)
+    p.show()
+    return p
+
+
+@pytest.fixture
+def panel(qtbot, session):
+    p = _panel(qtbot, session)
+    yield p
+    p.shutdown()
+    assert not running_threads()
+
+
+def _logit(qtbot, panel):
+    view = panel.logit
+    qtbot.waitUntil(lambda: view.attribution() is not None and not view.is_updating(),
+                    timeout=10_000)
+    return view.attribution()
+
+
+def test_heatmap_shows_the_engines_parts_and_the_sum_check_passes(qtbot, panel, session):
+    got = _logit(qtbot, panel)
+    T = session.trace.ids.shape[1]
+    expected = direct_logit_attribution(session.model, session.trace)
+    assert got.position == T - 1 and got.target == int(session.trace.top_ids[0, -1, 0])
+    assert got.parts == expected.parts
+    cfg = session.model.config
+    shown = panel.logit.heatmap.current_image()
+    assert shown.shape == (cfg.n_layer, cfg.n_head + 1)
+    for layer in range(cfg.n_layer):
+        for h in range(cfg.n_head):
+            assert shown[layer, h] == pytest.approx(
+                expected.parts[f"blocks.{layer}.attn.head.{h}"], rel=1e-6, abs=1e-6)
+        assert shown[layer, -1] == pytest.approx(expected.parts[f"blocks.{layer}.mlp"],
+                                                 rel=1e-6, abs=1e-6)
+    assert panel.logit.heatmap.col_labels()[-1] == "MLP"
+    # The sorted table: every part, the largest share first.
+    table = panel.logit.table
+    assert table.rowCount() == len(expected.parts)
+    first = max(expected.parts.items(), key=lambda kv: abs(kv[1]))
+    assert table.item(0, 0).text().startswith(short_name(first[0]))
+    assert float(table.item(0, 1).text()) == pytest.approx(first[1], abs=1e-4)
+    # The check: green, and saying the engine's own error figure.
+    assert panel.logit.check_kind() == "pass"
+    assert "✓" in panel.logit.check_text() and f"{expected.error:.1e}" in panel.logit.check_text()
+
+
+def test_choosing_another_target_or_a_versus_token_recomputes(qtbot, panel, session):
+    first = _logit(qtbot, panel)
+    second = panel.bar.choices()[1]
+    panel.bar.set_target(second)
+    qtbot.waitUntil(lambda: panel.logit.attribution().target == second, timeout=10_000)
+    got = panel.logit.attribution()
+    assert got.target != first.target
+    expected = direct_logit_attribution(session.model, session.trace, target=second)
+    assert got.parts == expected.parts
+    np.testing.assert_allclose(panel.logit.heatmap.current_image()[0, 0],
+                               expected.parts["blocks.0.attn.head.0"], rtol=1e-6, atol=1e-6)
+    # Versus the top guess: a logit difference, still adding up.
+    panel.bar.set_versus(first.target)
+    qtbot.waitUntil(lambda: panel.logit.attribution().versus == first.target, timeout=10_000)
+    diff = panel.logit.attribution()
+    assert diff.logit == pytest.approx(expected.logit - first.logit, abs=1e-4)
+    assert panel.logit.check_kind() == "pass"
+    assert "difference" in panel.logit.headline.text()
+    # Another position: the choices are that position's guesses.
+    panel.bar.set_position(2)
+    qtbot.waitUntil(lambda: panel.logit.attribution().position == 2, timeout=10_000)
+    assert panel.bar.choices()[0] == int(session.trace.top_ids[0, 2, 0])
+
+
+def test_input_tokens_show_the_engines_shares_and_completeness(qtbot, panel, session):
+    panel.tabs.setCurrentWidget(panel.inputs)
+    view = panel.inputs
+    view.set_steps(32)
+    qtbot.waitUntil(lambda: view.attribution() is not None and view.attribution().steps == 32
+                    and not view.is_updating(), timeout=20_000)
+    got = view.attribution()
+    T = session.trace.ids.shape[1]
+    target = int(session.trace.top_ids[0, -1, 0])
+    expected = input_attribution(session.model, session.trace.ids[0], T - 1, target, steps=32)
+    np.testing.assert_allclose(got.integrated_gradients, expected.integrated_gradients,
+                               rtol=1e-6, atol=1e-7)
+    assert view.ig_cells.numbers() == [f"{v:+.3f}" for v in expected.integrated_gradients]
+    assert view.grad_cells.numbers() == [f"{v:+.3f}" for v in expected.gradient_x_input]
+    # The token pushing the target up most is the reddest cell.
+    colours = view.ig_cells.colours()
+    top = int(np.argmax(expected.integrated_gradients))
+    assert colours[top] == share_colours(expected.integrated_gradients)[top]
+    assert view.check_kind() == "pass" and "✓" in view.check_text()
+
+
+def test_exports_write_the_numbers_shown(qtbot, panel, session, tmp_path):
+    got = _logit(qtbot, panel)
+    path = panel.logit.export.save_csv(str(tmp_path / "dla.csv"))
+    lines = (tmp_path / "dla.csv").read_text(encoding="utf-8").splitlines()
+    assert path and lines[0] == "part,share"
+    rows = dict(line.rsplit(",", 1) for line in lines[1:])
+    assert float(rows["logit"]) == got.logit
+    assert sum(float(rows[n]) for n in got.parts) == pytest.approx(got.logit, abs=1e-4)
+    for fmt in ("png", "svg"):
+        out = panel.logit.export.save_image(fmt, str(tmp_path / f"dla.{fmt}"))
+        assert out and (tmp_path / f"dla.{fmt}").stat().st_size > 0
+
+
+def test_readings_without_widgets(session):
+    trace, model = session.trace, session.model
+    dla = direct_logit_attribution(model, trace)
+    grid = dla_grid(dla, 2, 2)
+    assert grid.values.shape == (2, 3) and grid.row_labels == ["block 0", "block 1"]
+    assert grid.values[1, 2] == dla.parts["blocks.1.mlp"]
+    ranked = sorted_parts(dla)
+    assert [abs(r.share) for r in ranked] == sorted((abs(v) for v in dla.parts.values()),
+                                                    reverse=True)
+    assert short_name("blocks.3.attn.head.5") == "L3H5" and short_name("embed") == "embed"
+    white = share_colours([0.0, 1.0, -1.0])
+    assert white[0].red() == white[0].green() == white[0].blue() == 255
+    assert white[1].red() > white[1].blue() and white[2].blue() > white[2].red()
+
+
+def test_a_rotary_gqa_model_is_attributed(qtbot):
+    s = _session(positional="rotary", norm="pre", norm_kind="rmsnorm", activation="silu",
+                 gated=True, bias=False, n_head=4, n_kv_head=2)
+    assert s.model.config.positional == "rotary" and s.model.config.n_kv_head == 2
+    p = _panel(qtbot, s)
+    try:
+        got = _logit(qtbot, p)
+        assert got.parts == direct_logit_attribution(s.model, s.trace).parts
+        assert p.logit.heatmap.current_image().shape == (2, 5)
+        assert p.logit.check_kind() == "pass"
+    finally:
+        p.shutdown()
