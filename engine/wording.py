@@ -215,6 +215,41 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "'{text}' is {n} tokens for this model's tokenizer; give a text that is one token",
         "对此模型的分词器而言，“{text}”是 {n} 个词元；请给出恰好一个词元的文本"),
 
+    # -- activation patching (engine.model.patching) ----------------------------------------
+    "patching.kind": ("there is no patching kind '{kind}'; choose one of {kinds}",
+                      "没有“{kind}”这种修补方式；请从 {kinds} 中选择"),
+    "patching.empty": ("the prompt to patch is empty", "要修补的提示是空的"),
+    "patching.length": (
+        "the clean prompt is {n} tokens and the corrupted one {m}; activation patching needs "
+        "two prompts of the same token length",
+        "干净提示有 {n} 个词元，损坏提示有 {m} 个；激活修补需要两个词元长度相同的提示"),
+    "patching.too_long": ("the prompts are {n} tokens, longer than the model's context of {t}",
+                          "提示有 {n} 个词元，超过了模型 {t} 个词元的上下文"),
+    "patching.same_token": ("the target and the foil are the same token; choose two tokens",
+                            "目标词元与对照词元是同一个词元；请选择两个不同的词元"),
+    "patching.no_word": ("the prompt does not contain '{word}', so there is nothing to replace",
+                         "提示中不含“{word}”，没有可替换的内容"),
+    "patching.replace_length": (
+        "replacing '{word}' by '{replacement}' changes the prompt from {n} to {m} tokens; "
+        "choose a replacement of the same token length",
+        "把“{word}”替换为“{replacement}”会使提示从 {n} 个词元变为 {m} 个；请选择词元长度相同的替换"),
+
+    # -- what training changed (engine.model.training_diff, engine.training.snapshots) -------
+    "training_diff.shape": (
+        "the two models differ in {field} ({a} and {b}); only two versions of the same model "
+        "can be compared",
+        "两个模型的 {field} 不同（{a} 与 {b}）；只能比较同一个模型的两个版本"),
+    "training_diff.short": ("the text is {n} tokens; comparing losses needs at least 2",
+                            "文本只有 {n} 个词元；比较损失至少需要 2 个"),
+    "training_diff.tokenizer": (
+        "the two models use different tokenizers, so the same text is not the same tokens",
+        "两个模型使用不同的分词器，同一段文本不会得到相同的词元"),
+    "snapshot.missing": ("'{run}' has no snapshot of step {step}; it has steps {steps}",
+                         "“{run}”没有第 {step} 步的快照；它有这些步：{steps}"),
+    "snapshot.no_config": ("'{run}' has no readable model settings (run.json), so its snapshots "
+                           "cannot be built into a model",
+                           "“{run}”没有可读的模型设置（run.json），无法用它的快照构建模型"),
+
     # -- article mode (engine.model.article) ---------------------------------------------------
     "article.no_model": ("No model is loaded: create or open one first.",
                          "尚未加载模型：请先创建或打开一个模型。"),

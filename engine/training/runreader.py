@@ -23,7 +23,7 @@ from engine.training.snapshots import SnapshotStore
 from engine.training.snapshots import _NAME as _SNAPSHOT_NAME
 
 __all__ = ["snapshot_state", "snapshot_complete", "RunSnapshots", "RunUpdate", "is_run",
-           "RunReader", "follow"]
+           "RunReader", "follow", "run_snapshot"]
 
 
 def snapshot_state(path: str | os.PathLike) -> str:
@@ -272,3 +272,29 @@ def follow(directory: str | os.PathLike, interval_s: float = 1.0,
         if update.end is not None or (idle_s is not None and time.monotonic() - last > idle_s):
             return
         time.sleep(interval_s)
+
+
+def run_snapshot(directory: str | os.PathLike, step: int | None = None) -> tuple[Any, Any]:
+    """(model, tokenizer) of a run folder's snapshot of `step` (None: the newest), built from
+    its run.json; NotARun or ValueError with one line when it cannot be."""
+    from engine.config import ModelConfig
+    from engine.text.fullvocab import tokenizer_from_dict
+    from engine.training.snapshots import snapshot_model
+    from engine.wording import say
+
+    d = Path(directory)
+    if not is_run(d):
+        raise NotARun(f"'{d}' is not a training run: it has no {CONFIGS} or {RECORDS}")
+    configs = _read_json(d / CONFIGS, set())
+    try:
+        config = ModelConfig.from_dict(configs["model_config"])
+        tokenizer = tokenizer_from_dict(configs["tokenizer"])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise ValueError(say("snapshot.no_config", run=d)) from None
+    store = RunSnapshots(d / SNAPSHOTS)
+    steps = store.refresh()
+    chosen = (steps[-1] if steps else -1) if step is None else step
+    if chosen not in steps:
+        listed = ", ".join(map(str, steps[:8])) + (" …" if len(steps) > 8 else "")
+        raise ValueError(say("snapshot.missing", run=d, step=chosen, steps=listed or "—"))
+    return snapshot_model(store, chosen, config), tokenizer

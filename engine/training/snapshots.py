@@ -12,11 +12,15 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
+
+if TYPE_CHECKING:
+    from engine.config import ModelConfig
+    from engine.model.decoder import GPT
 
 SNAPSHOT_NAME = re.compile(r"^step_(\d+)\.safetensors$")  # a snapshot file
 _NAME = SNAPSHOT_NAME
@@ -135,3 +139,14 @@ class SnapshotStore:
         for p in self.directory.iterdir():
             if _NAME.match(p.name) or (p.name.startswith(".tmp_") and p.suffix == ".safetensors"):
                 p.unlink(missing_ok=True)
+
+
+def snapshot_model(store: SnapshotStore, step: int, config: "ModelConfig") -> "GPT":
+    """A model of `config` holding the weights saved at `step`, in eval mode (KeyError, one
+    line, when the store has no such step)."""
+    from engine.model.decoder import GPT
+
+    weights = store.load(step)
+    model = GPT(config, init_weights=False)  # every weight is replaced: no init needed
+    model.load_state_dict(weights, strict=True)
+    return model.eval()
