@@ -22,7 +22,7 @@ def _session(**config):
     with torch.no_grad():  # larger writes than the init, so the parts differ visibly
         for block in model.blocks:
             block.attn.proj.weight.normal_(0, 0.5)
-    return traced_session(model, tok, "the cat sat on the")
+    return traced_session(model, tok, "the cat sat on")
 
 
 @pytest.fixture
@@ -165,3 +165,91 @@ def test_a_rotary_gqa_model_is_attributed(qtbot):
         assert p.logit.check_kind() == "pass"
     finally:
         p.shutdown()
+
+
+def _run_patching(qtbot, panel, corrupted: str, kind: str):
+    panel.tabs.setCurrentWidget(panel.patching)
+    view = panel.patching
+    view.set_corrupted(corrupted)
+    view.set_kind(kind)
+    with qtbot.waitSignal(view.finished, timeout=30_000):
+        view.run_button.click()
+    return view
+
+
+def test_patching_shows_the_restored_fraction_and_its_checks(qtbot, panel, session):
+    from engine.model.patching import activation_patching
+
+    view = panel.patching
+    panel.tabs.setCurrentWidget(view)
+    view.word_edit.setText("cat")
+    view.replacement_edit.setText("dog")
+    view.replace_button.click()
+    assert view.corrupt_edit.text() == "the dog sat on"
+    assert view.lengths_match() and view.run_button.isEnabled()
+    _run_patching(qtbot, panel, "the dog sat on", "heads")
+    got = view.patched().result
+    expected = activation_patching(session.model, view.clean_ids(), view.corrupt_ids(),
+                                   kind="heads")
+    np.testing.assert_allclose(view.heatmap.current_image(), expected.restored, rtol=1e-5,
+                               atol=1e-6)
+    assert got.target == expected.target and got.foil == expected.foil
+    assert view.check_kind() == "pass" and "✓" in view.check_label.text()
+    # The residual stream: layers (embed and after each block) × positions.
+    _run_patching(qtbot, panel, "the dog sat on", "residual")
+    T = len(view.clean_ids())
+    assert view.heatmap.current_image().shape == (session.model.config.n_layer + 1, T)
+    assert view.check_kind() == "pass"
+
+
+def test_patching_the_clean_prompt_against_itself_restores_nothing(qtbot, panel, session):
+    view = _run_patching(qtbot, panel, session.context_text, "mlp")
+    assert view.patched().result.no_difference
+    assert np.all(view.heatmap.current_image() == 0)
+    assert view.check_kind() == "pass" and "same" in view.check_label.text()
+
+
+def test_a_corrupted_prompt_of_another_length_is_refused_in_one_line(qtbot, panel):
+    view = panel.patching
+    panel.tabs.setCurrentWidget(view)
+    view.set_corrupted("the elephant sat on")
+    assert not view.run_button.isEnabled()
+    assert "✗" in view.length_label.text() and "tokens" in view.length_label.text()
+    view.word_edit.setText("zebra")
+    view.replace_button.click()
+    assert "zebra" in view.length_label.text()
+
+
+def test_cancel_stops_the_patching_worker(qtbot, panel, monkeypatch):
+    import time
+
+    from gui.panels.attribution import jobs
+
+    real = jobs.activation_patching
+
+    def slow(*args, progress=None, **kwargs):  # each batch takes a while: time to cancel
+        def report(done, total):
+            time.sleep(0.05)
+            progress(done, total)
+        return real(*args, progress=report, **kwargs)
+
+    monkeypatch.setattr(jobs, "activation_patching", slow)
+    view = panel.patching
+    panel.tabs.setCurrentWidget(view)
+    view.batch = 1
+    view.set_corrupted("the dog sat on")
+    view.set_kind("residual")
+    view.run_button.click()
+    assert view.is_running() and view.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: view.progress.maximum() > 1 and view.progress.value() >= 1,
+                    timeout=10_000)
+    with qtbot.waitSignal(view.finished, timeout=10_000):
+        view.cancel_button.click()
+    assert not view.is_running() and view.patched() is None
+    assert view.progress.value() < view.progress.maximum()
+    assert "Cancelled" in view.headline.text()
+    qtbot.waitUntil(lambda: not running_threads_of(view), timeout=5_000)
+
+
+def running_threads_of(view):
+    return view._threads.running()

@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from engine.model.input_attribution import STEPS, InputAttribution
+from engine.wording import in_language
+from gui import i18n
 from gui.latest import Latest
 from gui.pieces import piece
 from gui.session import Session
@@ -44,7 +46,7 @@ class InputView(Translated, LazyPanel):
         super().__init__(parent)
         self.session, self.bar = session, bar
         self._result: InputAttribution | None = None
-        self._error = ""
+        self._error: BaseException | None = None  # why the last request failed
         self._jobs = Latest("attribution-input", supersede=True, low_priority=True)
         self._jobs.done.connect(self._on_done)
         self._jobs.failed.connect(self._on_failed)
@@ -144,7 +146,7 @@ class InputView(Translated, LazyPanel):
         s = self.session
         request = self.bar.request()
         if s.model is None or s.trace is None or request is None or request.target is None:
-            self._result, self._error = None, ""
+            self._result, self._error = None, None
             self._draw()
             return
         ids = s.trace.ids[0]
@@ -153,22 +155,22 @@ class InputView(Translated, LazyPanel):
 
     @Slot(str, object)
     def _on_done(self, _key: str, result: InputAttribution) -> None:
-        self._result, self._error = result, ""
+        self._result, self._error = result, None
         self.status.clear()
         self._draw()
         self.shown.emit()
 
     @Slot(str, object)
     def _on_failed(self, _key: str, exc: BaseException) -> None:
-        self._result, self._error = None, str(exc)
+        self._result, self._error = None, exc
         self.status.clear()
         self._draw()
 
     def _draw(self) -> None:
         r, s = self._result, self.session
         if r is None or s.tokenizer is None or s.trace is None:
-            self.headline.setText(self.tr("Could not attribute: {0}").format(self._error)
-                                  if self._error else "")
+            self.headline.setText(self.tr("Could not attribute: {0}").format(
+                in_language(self._error, i18n.current())) if self._error is not None else "")
             self._set_check("", "wait")
             for cells in (self.grad_cells, self.ig_cells):
                 cells.set_cells([], [], [], [])

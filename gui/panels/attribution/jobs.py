@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -18,6 +18,7 @@ import torch
 from engine.model.attribution import LogitAttribution, direct_logit_attribution
 from engine.model.decoder import GPT
 from engine.model.input_attribution import InputAttribution, input_attribution
+from engine.model.patching import PatchingResult, activation_patching, patch_everything
 from engine.model.trace import Trace, run_trace
 
 TORCH_THREADS = 2  # what one attribution job may use of the machine's cores
@@ -75,3 +76,27 @@ def input_job(model: GPT, ids: np.ndarray, request: Request, steps: int) -> Inpu
     with few_threads():
         return input_attribution(model, ids, request.position, int(request.target),
                                  versus=request.versus, steps=steps)
+
+
+@dataclass(frozen=True)
+class Patched:
+    """A patching run and the checks of its two ends on the same prompts and tokens."""
+
+    result: PatchingResult
+    nothing: float  # restored when nothing is patched (0 when patching works)
+    everything: float  # restored when every component's output is patched (1)
+
+
+def patching_job(report: Callable[[int, int], None], model: GPT, clean: Sequence[int],
+                 corrupt: Sequence[int], kind: str, request: Request,
+                 batch: int = 16) -> Patched:
+    """engine.model.patching.activation_patching, for a FunctionWorker: `report(done, total)`
+    after each batch of patched forwards raises once the user cancelled."""
+    with few_threads():
+        result = activation_patching(model, clean, corrupt, kind=kind, position=request.position,
+                                     target=request.target, foil=request.versus, batch=batch,
+                                     progress=report)
+        nothing, everything, _layer = patch_everything(
+            model, clean, corrupt, position=result.position, target=result.target,
+            foil=result.foil)
+    return Patched(result=result, nothing=nothing, everything=everything)

@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 from engine.model.attribution import TOLERANCE, LogitAttribution
+from engine.wording import in_language
+from gui import i18n
 from gui.latest import Latest
 from gui.pieces import piece
 from gui.session import Session
@@ -41,7 +43,7 @@ class LogitView(Translated, LazyPanel):
         super().__init__(parent)
         self.session, self.bar = session, bar
         self._result: LogitAttribution | None = None
-        self._error = ""  # why the last request could not be attributed
+        self._error: BaseException | None = None  # why the last request failed  # why the last request could not be attributed
         self._jobs = Latest("attribution-logit", supersede=True, low_priority=True)
         self._jobs.done.connect(self._on_done)
         self._jobs.failed.connect(self._on_failed)
@@ -126,27 +128,27 @@ class LogitView(Translated, LazyPanel):
         s = self.session
         request = self.bar.request()
         if s.model is None or s.trace is None or request is None:
-            self._result, self._error = None, ""
+            self._result, self._error = None, None
             self._draw()
             return
         self._jobs.submit(logit_job, s.model, s.trace, request)
 
     @Slot(str, object)
     def _on_done(self, _key: str, result: LogitAttribution) -> None:
-        self._result, self._error = result, ""
+        self._result, self._error = result, None
         self._draw()
         self.shown.emit()
 
     @Slot(str, object)
     def _on_failed(self, _key: str, exc: BaseException) -> None:
-        self._result, self._error = None, str(exc)
+        self._result, self._error = None, exc
         self._draw()
 
     def _draw(self) -> None:
         r, s = self._result, self.session
         if r is None or s.model is None or s.tokenizer is None:
-            self.headline.setText(self.tr("Could not attribute: {0}").format(self._error)
-                                  if self._error else "")
+            self.headline.setText(self.tr("Could not attribute: {0}").format(
+                in_language(self._error, i18n.current())) if self._error is not None else "")
             self._set_check("", "wait")
             fill_table(self.table, [])
             return

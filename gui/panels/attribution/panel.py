@@ -16,6 +16,7 @@ from gui.widgets.language import Translated
 
 from .input_view import InputView
 from .logit_view import LogitView
+from .patching_view import PatchingView
 from .target_bar import TargetBar
 
 
@@ -28,6 +29,7 @@ class AttributionPanel(Translated, QWidget):
         self.bar = TargetBar(session)
         self.logit = LogitView(session, self.bar)
         self.inputs = InputView(session, self.bar)
+        self.patching = PatchingView(session, self.bar)
         self.tabs = QTabWidget()
         for view in self._views():
             self.tabs.addTab(view, "")
@@ -50,14 +52,15 @@ class AttributionPanel(Translated, QWidget):
         self._on_model_changed()
 
     def _views(self) -> list[QWidget]:
-        return [self.logit, self.inputs]
+        return [self.logit, self.inputs, self.patching]
 
     def _empty_message(self) -> str:
         return self.tr("No model yet: open or train a model and type a context to ask why it "
                        "predicts its next token.")
 
     def _retranslate(self) -> None:
-        titles = (self.tr("Logit attribution"), self.tr("Input tokens"))
+        titles = (self.tr("Logit attribution"), self.tr("Input tokens"),
+                  self.tr("Patching"))
         for i, title in enumerate(titles):
             self.tabs.setTabText(i, title)
         if self.empty.is_empty():

@@ -126,3 +126,39 @@ def dla_csv_rows(attribution: LogitAttribution) -> list[list]:
 
 def is_constants(part: str) -> bool:
     return part == CONSTANTS
+
+
+# -- activation patching -------------------------------------------------------------------------
+
+PATCH_TOLERANCE = 1e-4  # the checks' restored fractions: 0 and 1 within this
+
+
+def patch_grid(result, block_word: str = "block {0}", after_word: str = "after block {0}",
+               pieces: Sequence[str] | None = None) -> Grid:
+    """engine.model.patching's restored fractions as a matrix with readable labels: residual
+    (embed, after block 0 …) × positions; blocks × heads; blocks × one MLP column."""
+    restored = np.asarray(result.restored, dtype=np.float64)
+    if result.kind == "residual":
+        rows = ["embed"] + [after_word.format(layer) for layer in range(restored.shape[0] - 1)]
+        T = restored.shape[1]
+        cols = [f"{t} {pieces[t]}" if pieces is not None and t < len(pieces) else str(t)
+                for t in range(T)]
+        return Grid(values=restored, row_labels=rows, col_labels=cols)
+    if result.kind == "heads":
+        rows = [block_word.format(layer) for layer in range(restored.shape[0])]
+        return Grid(values=restored, row_labels=rows,
+                    col_labels=[f"H{h}" for h in range(restored.shape[1])])
+    rows = [block_word.format(layer) for layer in range(restored.shape[0])]
+    return Grid(values=restored[:, None], row_labels=rows, col_labels=["MLP"])
+
+
+def patching_checks(patched) -> list[tuple[str, float, bool]]:
+    """The checks that apply to a run (gui.panels.attribution.jobs.Patched), as (name, value,
+    passed): the same prompts restore 0 everywhere; otherwise patching nothing restores 0 and
+    patching every component restores 1."""
+    r = patched.result
+    if r.no_difference:
+        top = float(np.abs(np.asarray(r.restored)).max()) if np.size(r.restored) else 0.0
+        return [("same", top, top <= PATCH_TOLERANCE)]
+    return [("nothing", patched.nothing, abs(patched.nothing) <= PATCH_TOLERANCE),
+            ("everything", patched.everything, abs(patched.everything - 1) <= PATCH_TOLERANCE)]
