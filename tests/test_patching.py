@@ -139,3 +139,22 @@ def test_corrupt_by_replacing_needs_the_same_token_length():
         corrupt_by_replacing(tok, "the cat sat", "cat", "dogs")
     with pytest.raises(PatchingError, match="does not contain"):
         corrupt_by_replacing(tok, "the cat sat", "mouse", "horse")
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_resumed_runs_equal_whole_patched_forwards(variant):
+    """activation_patching resumes each run at its block and computes only the positions the
+    patch can change; the whole corrupted forward, patched by the probe, gives the same."""
+    from engine.model.patching import _hooks, _patch_lists
+    from engine.model.resume import record
+
+    model = _model(variant)
+    clean, corrupt = _prompts(model)
+    idx = torch.tensor([corrupt])
+    for kind in ("residual", "heads", "mlp"):
+        res = activation_patching(model, clean, corrupt, kind, batch=7)
+        values = record(model, torch.tensor([clean]), set(_hooks(model, kind))).hooks
+        lists, shape, _, _ = _patch_lists(model, kind, len(clean))
+        whole = patched_logits(model, idx, values, lists, len(clean) - 1).double()  # (R, V)
+        expected = (whole[:, res.target] - whole[:, res.foil]).numpy().reshape(shape)
+        assert np.allclose(res.patched_diff, expected, atol=2e-5), (variant, kind)

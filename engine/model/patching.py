@@ -39,6 +39,7 @@ import torch
 
 from engine.model.hooks import eval_mode, probing
 from engine.model.registry import block_input
+from engine.model.resume import Patch, record, resume
 from engine.wording import say
 
 if TYPE_CHECKING:
@@ -51,8 +52,6 @@ SAME = 1e-6
 
 Progress = Callable[[int, int], None]
 Cancel = Callable[[], bool]
-# One patch: (hook name, positions or None for every position, head or None for all of C).
-Patch = tuple[str, "np.ndarray | None", "int | None"]
 
 
 class PatchingError(ValueError):
@@ -262,6 +261,22 @@ def _choose_tokens(clean_row: torch.Tensor, corrupt_row: torch.Tensor, target: i
     return int(target), int(foil)
 
 
+def _jobs(kind: str, lists: list[list[Patch]], shape: tuple[int, ...],
+          batch: int) -> list[tuple[int, list[int]]]:
+    """The patched runs in batches: (first position computed, indices into `lists`). A
+    residual patch at position t leaves the positions before t as they were, so each batch
+    holds one position's layers; the others change every position."""
+    if kind != "residual":
+        return [(0, list(range(s, min(s + batch, len(lists))))) for s in range(0, len(lists),
+                                                                               batch)]
+    layers, T = shape
+    jobs = []
+    for t in range(T):
+        flat = [layer * T + t for layer in range(layers)]
+        jobs += [(t, flat[s:s + batch]) for s in range(0, layers, batch)]
+    return jobs
+
+
 def activation_patching(model: "GPT", clean_ids: Sequence[int], corrupt_ids: Sequence[int],
                         kind: str = "residual", position: int | None = None,
                         target: int | None = None, foil: int | None = None, batch: int = BATCH,
@@ -270,8 +285,9 @@ def activation_patching(model: "GPT", clean_ids: Sequence[int], corrupt_ids: Seq
     """The restored fraction of the clean logit difference target − foil at `position`
     (default: the last) for every single patch of `kind` ("residual", "heads", "mlp").
 
-    `progress(done, total)` is called after each batch of patched forwards; `cancel()`
-    returning True stops before the next batch with PatchingCancelled.
+    `batch` patched runs go through the model at once. `progress(done, total)` is called
+    before the first batch and after each; `cancel()` returning True stops before the next
+    batch with PatchingCancelled.
     """
     t = _check(model, clean_ids, corrupt_ids, kind, position)
     device = next(model.parameters()).device
@@ -280,27 +296,29 @@ def activation_patching(model: "GPT", clean_ids: Sequence[int], corrupt_ids: Seq
                             device=device)[None]  # (1, T)
     corrupt = torch.as_tensor(np.asarray(corrupt_ids[: t + 1]), dtype=torch.long,
                               device=device)[None]  # (1, T)
-    T = t + 1
-    lists, shape, rows, cols = _patch_lists(model, kind, T)
-    clean_logits, values = _clean_values(model, clean, set(_hooks(model, kind)))
-    # Probed like the patched runs, so all take the same (step-by-step) attention path.
-    corrupt_logits, _ = _clean_values(model, corrupt, set())  # (1, T, V)
-    target, foil = _choose_tokens(clean_logits[0, t], corrupt_logits[0, t], target, foil,
+    lists, shape, rows, cols = _patch_lists(model, kind, t + 1)
+    hooks = _hooks(model, kind)
+    # Both runs probed like the patched ones, so all take the same attention path.
+    clean_run = record(model, clean, set(hooks))
+    base = record(model, corrupt)
+    target, foil = _choose_tokens(clean_run.logits[0, t], base.logits[0, t], target, foil,
                                   model.config.vocab_size)
-    clean_diff = float(_diff(clean_logits[:, t], target, foil)[0])
-    corrupt_diff = float(_diff(corrupt_logits[:, t], target, foil)[0])
+    clean_diff = float(_diff(clean_run.logits[:, t], target, foil)[0])
+    corrupt_diff = float(_diff(base.logits[:, t], target, foil)[0])
+    layer_of = {name: n for n, name in enumerate(hooks)}  # (residual: n is the block entered)
     diffs = np.empty(len(lists), dtype=np.float64)
-    total, batch = len(lists), max(1, int(batch))
+    total, done = len(lists), 0
     if progress is not None:
         progress(0, total)
-    for start in range(0, total, batch):
+    for start, members in _jobs(kind, lists, shape, max(1, int(batch))):
         if cancel is not None and cancel():
             raise PatchingCancelled()
-        chunk = lists[start:start + batch]
-        logits = patched_logits(model, corrupt, values, chunk, t)  # (R, V)
-        diffs[start:start + len(chunk)] = _diff(logits, target, foil)
+        runs = [(layer_of[lists[m][0][0]], lists[m]) for m in members]
+        logits = resume(model, base, clean_run.hooks, runs, start)  # (R, V)
+        diffs[members] = _diff(logits, target, foil)
+        done += len(members)
         if progress is not None:
-            progress(min(start + batch, total), total)
+            progress(done, total)
     patched = diffs.reshape(shape)
     return PatchingResult(kind=kind, clean_ids=[int(i) for i in clean_ids],
                           corrupt_ids=[int(i) for i in corrupt_ids], target=target, foil=foil,

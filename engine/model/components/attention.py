@@ -89,7 +89,10 @@ class CausalSelfAttention(nn.Module):
             scaled = self.scaled(scores * self.scale)  # (B, nh, T, T), × 1/√hs by default
             if self.softcap is not None:  # c·tanh(s / c): no score beyond ±c
                 scaled = self.capped(torch.tanh(scaled / self.softcap) * self.softcap)
-            blocked = ~self.mask[:T, :T]
+            # Tk = T, unless a probe put earlier positions' keys first (engine.model.resume
+            # runs only the later positions): the queries are then the last T of Tk.
+            Tk = k_all.shape[-2]
+            blocked = ~self.mask[Tk - T:Tk, :Tk]  # (T, Tk)
             masked = self.masked(scaled.masked_fill(blocked, float("-inf")))  # (B, nh, T, T)
             pattern = self.pattern(F.softmax(masked, dim=-1))  # (B, nh, T, T), rows sum to 1
             v_all = repeat_kv(v, self.groups)  # (B, nh, T, hs)
