@@ -253,3 +253,53 @@ def test_cancel_stops_the_patching_worker(qtbot, panel, monkeypatch):
 
 def running_threads_of(view):
     return view._threads.running()
+
+
+def test_what_training_changed_compares_a_snapshot_with_the_window(qtbot, panel, session,
+                                                                  tmp_path):
+    from engine.model.training_diff import compare_models
+    from engine.training.snapshots import SnapshotStore
+    from gui.panels.attribution.jobs import Source
+
+    before = tiny_model(session.model.config.vocab_size, seed=7)
+    store = SnapshotStore(tmp_path / "snapshots")
+    store.add(10, before.state_dict(), {})
+    store.add(20, session.model.state_dict(), {})
+    session.set_snapshots(store)
+    view = panel.changes
+    panel.tabs.setCurrentWidget(view)
+    # By default: the oldest snapshot (A) against the model in the window (B).
+    assert view.sources() == (Source("snapshot", step=10), Source("window"))
+    qtbot.waitUntil(lambda: view.diff() is not None and not view.is_updating(), timeout=20_000)
+    ids = session.trace.ids[0]
+    expected = compare_models(before, session.model, ids)
+    got = view.diff()
+    np.testing.assert_allclose(got.loss_a, expected.loss_a, rtol=1e-6)
+    np.testing.assert_allclose(got.loss_b, expected.loss_b, rtol=1e-6)
+    np.testing.assert_allclose(view.heatmap.current_image(), expected.head_distance, rtol=1e-5,
+                               atol=1e-7)
+    np.testing.assert_allclose(view.a_bars.opts["height"], expected.loss_a, rtol=1e-6)
+    worst = int(expected.worsened[0]) if len(expected.worsened) else None
+    if worst is not None:
+        assert repr(session.tokenizer.piece(ids[worst + 1])) in view.changes_label.text()
+    # The last snapshot holds the window's weights: nothing changed between them.
+    view.set_sources(Source("snapshot", step=20), Source("window"))
+    qtbot.waitUntil(lambda: view.sources()[0].step == 20 and view.diff() is not None
+                    and not view.is_updating()
+                    and np.allclose(view.diff().loss_a, view.diff().loss_b), timeout=20_000)
+    assert np.allclose(view.heatmap.current_image(), 0, atol=1e-6)
+
+
+def test_a_checkpoint_of_another_model_is_refused_in_one_line(qtbot, panel, session, tmp_path):
+    from engine.storage.checkpoint import save_checkpoint
+    from gui.panels.attribution.jobs import Source
+
+    other_tok = build_tokenizer("char", "abcdefgh " * 4)
+    other = tiny_model(other_tok.vocab_size)
+    path = tmp_path / "other.safetensors"
+    save_checkpoint(path, other, other_tok)
+    view = panel.changes
+    panel.tabs.setCurrentWidget(view)
+    view.set_sources(Source("file", path=str(path)), Source("window"))
+    qtbot.waitUntil(lambda: "Could not compare" in view.headline.text(), timeout=20_000)
+    assert view.diff() is None and "\n" not in view.headline.text()

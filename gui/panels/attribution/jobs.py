@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -20,6 +20,10 @@ from engine.model.decoder import GPT
 from engine.model.input_attribution import InputAttribution, input_attribution
 from engine.model.patching import PatchingResult, activation_patching, patch_everything
 from engine.model.trace import Trace, run_trace
+from engine.model.training_diff import TrainingDiff, TrainingDiffError, compare_models
+from engine.storage.imports import open_model
+from engine.training.snapshots import snapshot_model
+from engine.wording import say
 
 TORCH_THREADS = 2  # what one attribution job may use of the machine's cores
 
@@ -100,3 +104,46 @@ def patching_job(report: Callable[[int, int], None], model: GPT, clean: Sequence
             model, clean, corrupt, position=result.position, target=result.target,
             foil=result.foil)
     return Patched(result=result, nothing=nothing, everything=everything)
+
+
+# -- what training changed ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Source:
+    """One side of a comparison: the model in the window, a snapshot of the run, or a file."""
+
+    kind: str  # "window" | "snapshot" | "file"
+    step: int | None = None  # the snapshot's step
+    path: str | None = None  # the checkpoint file or folder
+
+
+def _same_tokens(a: Any, b: Any) -> bool:
+    """Whether two tokenizers turn a text into the same ids (their saved forms agree)."""
+    if a is None or b is None or a is b:
+        return True
+    da, db = getattr(a, "to_dict", None), getattr(b, "to_dict", None)
+    if da is not None and db is not None:
+        return da() == db()
+    return type(a) is type(b) and a.vocab_size == b.vocab_size
+
+
+def source_model(source: Source, model: GPT, tokenizer: Any, store: Any) -> GPT:
+    """The model a source names (a snapshot is built on `model`'s settings; a file must have
+    the window's tokenizer, TrainingDiffError otherwise)."""
+    if source.kind == "window":
+        return model
+    if source.kind == "snapshot":
+        return snapshot_model(store, int(source.step), model.config)
+    ckpt = open_model(str(source.path))
+    if not _same_tokens(ckpt.tokenizer, tokenizer):
+        raise TrainingDiffError(say("training_diff.tokenizer"))
+    return ckpt.model.eval()
+
+
+def compare_job(a: Source, b: Source, model: GPT, tokenizer: Any, store: Any,
+                ids: np.ndarray) -> TrainingDiff:
+    """engine.model.training_diff.compare_models of the two sources on `ids` (T,)."""
+    with few_threads():
+        model_a = source_model(a, model, tokenizer, store)
+        model_b = source_model(b, model, tokenizer, store)
+        return compare_models(model_a, model_b, ids)

@@ -14,6 +14,7 @@ from gui.session import Session
 from gui.widgets import EmptyState
 from gui.widgets.language import Translated
 
+from .changes_view import ChangesView
 from .input_view import InputView
 from .logit_view import LogitView
 from .patching_view import PatchingView
@@ -30,6 +31,7 @@ class AttributionPanel(Translated, QWidget):
         self.logit = LogitView(session, self.bar)
         self.inputs = InputView(session, self.bar)
         self.patching = PatchingView(session, self.bar)
+        self.changes = ChangesView(session)
         self.tabs = QTabWidget()
         for view in self._views():
             self.tabs.addTab(view, "")
@@ -52,7 +54,7 @@ class AttributionPanel(Translated, QWidget):
         self._on_model_changed()
 
     def _views(self) -> list[QWidget]:
-        return [self.logit, self.inputs, self.patching]
+        return [self.logit, self.inputs, self.patching, self.changes]
 
     def _empty_message(self) -> str:
         return self.tr("No model yet: open or train a model and type a context to ask why it "
@@ -60,7 +62,7 @@ class AttributionPanel(Translated, QWidget):
 
     def _retranslate(self) -> None:
         titles = (self.tr("Logit attribution"), self.tr("Input tokens"),
-                  self.tr("Patching"))
+                  self.tr("Patching"), self.tr("What training changed"))
         for i, title in enumerate(titles):
             self.tabs.setTabText(i, title)
         if self.empty.is_empty():
