@@ -303,3 +303,53 @@ def test_a_checkpoint_of_another_model_is_refused_in_one_line(qtbot, panel, sess
     view.set_sources(Source("file", path=str(path)), Source("window"))
     qtbot.waitUntil(lambda: "Could not compare" in view.headline.text(), timeout=20_000)
     assert view.diff() is None and "\n" not in view.headline.text()
+
+
+def test_every_tab_switches_to_chinese_live(qtbot, panel, session, zh_catalogue):
+    import re
+    import sys
+    from pathlib import Path
+
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QTabWidget
+
+    from gui import i18n
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import translations
+
+    def normal(text):
+        return " ".join(re.sub(r"<[^>]+>", " ", text).split())
+
+    patterns = []
+    for _context, source, _tr in translations.messages("attribution"):
+        parts = re.split(r"(\{[^{}]*\})", normal(source))
+        if "".join(p for p in parts if not p.startswith("{")).strip():
+            patterns.append(re.compile("".join(
+                ".+?" if re.fullmatch(r"\{[^{}]*\}", x) else re.escape(x) for x in parts), re.S))
+
+    def english():
+        shown = []
+        for w in [*panel.findChildren(QLabel), *panel.findChildren(QPushButton)]:
+            if w.isVisibleTo(panel) and w.text():
+                shown += [normal(x) for x in re.split(r"<br\s*/?>", w.text())]
+        for combo in panel.findChildren(QComboBox):
+            shown += [combo.itemText(i) for i in range(combo.count())]
+        tabs = panel.findChildren(QTabWidget)[0]
+        shown += [tabs.tabText(i) for i in range(tabs.count())]
+        return {t for t in shown if t and any(p.fullmatch(t) for p in patterns)}
+
+    _logit(qtbot, panel)
+    assert "Logit attribution" in english()  # the check sees English
+    assert i18n.install("zh") == "zh"
+    QCoreApplication.processEvents()
+    qtbot.wait(20)
+    for view in (panel.logit, panel.inputs, panel.patching, panel.changes):
+        panel.tabs.setCurrentWidget(view)
+        view.intro.more.setChecked(True)
+        qtbot.waitUntil(lambda v=view: not v.is_updating(), timeout=20_000)
+        qtbot.wait(20)
+        assert not english(), view
+    assert panel.tabs.tabText(0) == "logit 归因"
+    assert panel.logit.check_text().startswith("✓ 校验通过")
+    assert panel.inputs.check_text().startswith("✓ 完备性成立")
