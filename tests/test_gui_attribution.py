@@ -353,3 +353,43 @@ def test_every_tab_switches_to_chinese_live(qtbot, panel, session, zh_catalogue)
     assert panel.tabs.tabText(0) == "logit 归因"
     assert panel.logit.check_text().startswith("✓ 校验通过")
     assert panel.inputs.check_text().startswith("✓ 完备性成立")
+
+
+def test_the_window_attributes_an_imported_llama_style_model(qtbot, qapp, tmp_path):
+    """A random Llama-style folder made by transformers (RMSNorm, rotary, SwiGLU, 2 K/V heads
+    for 4 query heads) opens in the window; its Attribution dock adds up."""
+    transformers = pytest.importorskip("transformers")
+    from gui.window import MainWindow
+    from tests import tokenizer_helpers as th
+
+    torch.manual_seed(0)
+    config = transformers.AutoConfig.for_model(
+        "llama", vocab_size=400, hidden_size=64, intermediate_size=128, num_hidden_layers=3,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128,
+        tie_word_embeddings=False)
+    folder = tmp_path / "tiny-llama"
+    transformers.AutoModelForCausalLM.from_config(config).float().save_pretrained(folder)
+    th.byte_level(folder / "tokenizer.json", vocab_size=400)
+    w = MainWindow(restore_layout=False, load_default=False)
+    w.show()
+    try:
+        with qtbot.waitSignal(w.session.trace_changed, timeout=60_000):
+            w.open_model(str(folder))
+        cfg = w.session.model.config
+        assert cfg.positional == "rotary" and cfg.n_kv_head == 2
+        w.raise_panel("attribution")
+        p = w.attribution_panel
+        got = _logit(qtbot, p)
+        expected = direct_logit_attribution(w.session.model, w.session.trace)
+        assert got.parts == expected.parts and p.logit.check_kind() == "pass"
+        assert p.logit.heatmap.current_image().shape == (cfg.n_layer, cfg.n_head + 1)
+        p.tabs.setCurrentWidget(p.inputs)
+        qtbot.waitUntil(lambda: p.inputs.attribution() is not None
+                        and not p.inputs.is_updating(), timeout=30_000)
+        assert p.inputs.check_kind() == "pass"
+    finally:
+        w.close()
+        qtbot.wait(10)
+        w.deleteLater()
+        qtbot.wait(1)
+

@@ -26,6 +26,7 @@ from gui.widgets.language import Translated
 from .explanation import Explanation
 from .export import ExportRow
 from .jobs import Source, compare_job
+from .readings import tick_labels
 
 A_COLOUR, B_COLOUR = (120, 150, 200), (235, 130, 40)
 LISTED = 5  # tokens named in each of "improved most" and "worse most"
@@ -42,6 +43,7 @@ class ChangesView(Translated, LazyPanel):
         self.session = session
         self._diff: TrainingDiff | None = None
         self._error: BaseException | None = None
+        self._ticks: list[str] = []  # the predicted tokens under the bars
         self._files: list[str] = []  # checkpoint files chosen, offered in both lists
         # The sources the user chose for A and B (None: the default, which follows the
         # history: its oldest snapshot against the model in the window).
@@ -60,6 +62,10 @@ class ChangesView(Translated, LazyPanel):
         for w in (self.a_label, self.a_combo, self.b_label, self.b_combo):
             row.addWidget(w)
         row.addStretch(1)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #a04000; background: #fff3e0; padding: 3px;")
+        self.note.hide()
         self.headline = QLabel()
         self.headline.setWordWrap(True)
         self.changes_label = QLabel()
@@ -92,6 +98,7 @@ class ChangesView(Translated, LazyPanel):
         layout = QVBoxLayout(self)
         layout.addWidget(self.intro)
         layout.addLayout(row)
+        layout.addWidget(self.note)
         layout.addWidget(self.headline)
         layout.addWidget(self.changes_label)
         layout.addWidget(self.picture, 1)
@@ -216,7 +223,22 @@ class ChangesView(Translated, LazyPanel):
         self._diff, self._error = None, exc
         self._draw()
 
+    def _update_note(self) -> None:
+        """Say why a comparison shows nothing: no history to pick from, or A is B."""
+        store = self.session.snapshots
+        a, b = self.sources()
+        text = ""
+        if a is not None and a == b:
+            if store is None or not store.steps():
+                text = self.tr("This session has no training history: train (or continue "
+                               "training), follow a run, or choose a checkpoint file as A.")
+            else:
+                text = self.tr("A and B are the same model: nothing changed between them.")
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
+
     def _draw(self) -> None:
+        self._update_note()
         d, tok = self._diff, self.session.tokenizer
         if d is None or tok is None:
             self.headline.setText(self.tr("Could not compare: {0}").format(
@@ -239,8 +261,8 @@ class ChangesView(Translated, LazyPanel):
         self.a_bars.setOpts(x=x - 0.2, height=d.loss_a, width=0.38)
         self.b_bars.setOpts(x=x + 0.2, height=d.loss_b, width=0.38)
         plot = self.plot_widget.getPlotItem()
-        plot.getAxis("bottom").setTicks([[(float(i), piece(tok, d.ids[i + 1]))
-                                          for i in range(len(d.loss_a))]])
+        self._ticks = [piece(tok, d.ids[i + 1]) for i in range(len(d.loss_a))]
+        self._set_ticks()
         plot.setXRange(-0.7, max(len(d.loss_a), 1) - 0.3, padding=0)
         top = float(max(d.loss_a.max(), d.loss_b.max())) if len(d.loss_a) else 1.0
         plot.setYRange(0, max(top * 1.1, 0.1), padding=0)
@@ -251,8 +273,14 @@ class ChangesView(Translated, LazyPanel):
                                 levels=(0.0, max(float(d.head_distance.max()), 1e-6)),
                                 title=self.tr("How far each head's attention moved (bits)"))
 
+    def _set_ticks(self) -> None:
+        plot = self.plot_widget.getPlotItem()
+        width = plot.getViewBox().width() or self.plot_widget.width()
+        plot.getAxis("bottom").setTicks([tick_labels(self._ticks, width)])
+
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
+        self._set_ticks()
         wide = event.size().width() >= WIDE
         orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
         if self.split.orientation() != orientation:

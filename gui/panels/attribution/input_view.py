@@ -7,6 +7,8 @@ computed off the GUI thread.
 """
 from __future__ import annotations
 
+import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QFrame,
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QScrollArea,
     QSpinBox,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -24,17 +27,18 @@ from gui import i18n
 from gui.latest import Latest
 from gui.pieces import piece
 from gui.session import Session
-from gui.widgets import LazyPanel
+from gui.widgets import LazyPanel, static_plot
 from gui.widgets.language import Translated
 
 from .explanation import Explanation
 from .export import ExportRow
 from .jobs import Request, input_job
-from .readings import CHECK_STYLE, check_passed, share_colours
+from .readings import CHECK_STYLE, check_passed, share_colours, tick_labels
 from .target_bar import TargetBar
 from .token_cells import TokenCells
 
 MAX_STEPS = 1024
+GRAD_COLOUR, IG_COLOUR = (120, 150, 200), (235, 130, 40)
 
 
 class InputView(Translated, LazyPanel):
@@ -80,14 +84,32 @@ class InputView(Translated, LazyPanel):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.StyledPanel)
         scroll.setWidget(self.cells)
-        self.export = ExportRow("input_attribution", self.csv_table, lambda: self.cells)
+        # The same shares as bars: their sizes compared at a glance, token by token.
+        self.plot_widget = static_plot(self.tr("share of the score"), tick_pt=9.0)
+        plot = self.plot_widget.getPlotItem()
+        self.legend = plot.addLegend(offset=(-10, 10))
+        self.grad_bars = pg.BarGraphItem(x=np.zeros(0), height=np.zeros(0), width=0.38,
+                                         brush=pg.mkBrush(*GRAD_COLOUR))
+        self.ig_bars = pg.BarGraphItem(x=np.zeros(0), height=np.zeros(0), width=0.38,
+                                       brush=pg.mkBrush(*IG_COLOUR))
+        plot.addItem(self.grad_bars)
+        plot.addItem(self.ig_bars)
+        self.legend.addItem(self.grad_bars, "")
+        self.legend.addItem(self.ig_bars, "")
+        self._ticks: list[str] = []
+        self.split = QSplitter(Qt.Orientation.Vertical)
+        self.split.addWidget(scroll)
+        self.split.addWidget(self.plot_widget)
+        self.split.setChildrenCollapsible(False)
+        self.split.setSizes([300, 300])
+        self.export = ExportRow("input_attribution", self.csv_table, lambda: self.split)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.intro)
         layout.addLayout(steps_row)
         layout.addWidget(self.headline)
         layout.addWidget(self.check_label)
-        layout.addWidget(scroll, 1)
+        layout.addWidget(self.split, 1)
         layout.addWidget(self.export)
         bar.changed.connect(self._redraw)
         self._retranslate()
@@ -108,6 +130,13 @@ class InputView(Translated, LazyPanel):
         self.steps_label.setText(self.tr("Integrated gradients' steps n:"))
         self.steps_spin.setToolTip(self.tr("Points taken on the path from the baseline to the "
                                            "input; more steps, smaller completeness error"))
+        self.plot_widget.getPlotItem().setLabel("left", self.tr("share of the score"))
+        for bars, text in ((self.grad_bars, self.tr("gradient × input")),
+                           (self.ig_bars, self.tr("integrated gradients"))):
+            label = self.legend.getLabel(bars)
+            if label is not None:
+                label.setText(text)
+        self.legend.updateSize()
         self._draw()
 
     # -- public ---------------------------------------------------------------------------------
@@ -176,6 +205,10 @@ class InputView(Translated, LazyPanel):
                 cells.set_cells([], [], [], [])
             self.grad_title.clear()
             self.ig_title.clear()
+            for bars in (self.grad_bars, self.ig_bars):
+                bars.setOpts(x=np.zeros(0), height=np.zeros(0))
+            self._ticks = []
+            self._set_ticks()
             return
         tok = s.tokenizer
         ids = s.trace.ids[0, : r.position + 1].tolist()
@@ -195,6 +228,17 @@ class InputView(Translated, LazyPanel):
             tips = [self.tr("position {0} {1}: {2:.6g}").format(i, repr(p), v)
                     for i, (p, v) in enumerate(zip(pieces, values))]
             cells.set_cells(pieces, [f"{v:+.3f}" for v in values], share_colours(values), tips)
+        x = np.arange(len(pieces), dtype=np.float64)
+        self.grad_bars.setOpts(x=x - 0.2, height=np.asarray(r.gradient_x_input), width=0.38)
+        self.ig_bars.setOpts(x=x + 0.2, height=np.asarray(r.integrated_gradients), width=0.38)
+        plot = self.plot_widget.getPlotItem()
+        plot.setXRange(-0.7, max(len(pieces), 1) - 0.3, padding=0)
+        both = np.concatenate([r.gradient_x_input, r.integrated_gradients])
+        low, high = min(float(both.min()), 0.0), max(float(both.max()), 0.0)
+        pad = 0.08 * max(high - low, 1e-6)
+        plot.setYRange(low - pad, high + pad, padding=0)
+        self._ticks = pieces
+        self._set_ticks()
         change = r.score - r.baseline_score
         fields = (sum(r.integrated_gradients), change, r.completeness_error, r.tolerance,
                   r.steps)
@@ -214,3 +258,12 @@ class InputView(Translated, LazyPanel):
         self.check_label.setText(text)
         self.check_label.setProperty("kind", kind)
         self.check_label.setStyleSheet(CHECK_STYLE[kind])
+
+    def _set_ticks(self) -> None:
+        plot = self.plot_widget.getPlotItem()
+        width = plot.getViewBox().width() or self.plot_widget.width()
+        plot.getAxis("bottom").setTicks([tick_labels(self._ticks, width)])
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._set_ticks()

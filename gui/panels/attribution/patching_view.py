@@ -317,7 +317,9 @@ class PatchingView(Translated, LazyPanel):
             "nothing": self.tr("patching nothing restores {0:.4f} (0 expected)"),
             "everything": self.tr("patching everything restores {0:.4f} (1 expected)"),
         }
-        parts = [("✓ " if ok else "✗ ") + words[name].format(value)
+        # -0.0000 reads as a sign where there is only rounding.
+        parts = [("✓ " if ok else "✗ ") + words[name].format(value if abs(value) >= 5e-5
+                                                            else 0.0)
                  for name, value, ok in checks]
         passed = all(ok for _, _, ok in checks)
         self.check_label.setText(self.tr("Checks: {0}").format("; ".join(parts)))

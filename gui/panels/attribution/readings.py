@@ -90,6 +90,15 @@ def head_rank(attribution: LogitAttribution, layer: int, head: int) -> int:
     return 1 + [n for n, _ in heads].index(head_part(layer, head))
 
 
+def tick_labels(labels: Sequence[str], pixels: float, per_label: float = 48.0
+                ) -> list[tuple[float, str]]:
+    """Bottom-axis ticks for bars 0, 1, …: every label when they fit in `pixels`, else every
+    k-th one (the others would be drawn over each other)."""
+    n = len(labels)
+    step = max(1, int(np.ceil(n * per_label / max(pixels, 1.0))))
+    return [(float(i), labels[i]) for i in range(0, n, step)]
+
+
 def check_passed(error: float, tolerance: float) -> bool:
     return bool(np.isfinite(error)) and error <= tolerance
 

@@ -83,6 +83,14 @@
         <translation>正在比较…</translation>
     </message>
     <message>
+        <source>This session has no training history: train (or continue training), follow a run, or choose a checkpoint file as A.</source>
+        <translation>本次会话没有训练历史：请训练（或继续训练）、跟踪一个训练运行，或选择一个检查点文件作为 A。</translation>
+    </message>
+    <message>
+        <source>A and B are the same model: nothing changed between them.</source>
+        <translation>A 和 B 是同一个模型：两者之间没有任何变化。</translation>
+    </message>
+    <message>
         <source>Could not compare: {0}</source>
         <translation>无法比较：{0}</translation>
     </message>
@@ -156,6 +164,10 @@
 <context>
     <name>InputView</name>
     <message>
+        <source>share of the score</source>
+        <translation>在得分中的份额</translation>
+    </message>
+    <message>
         <source>&lt;b&gt;Which earlier token mattered:&lt;/b&gt; each token's share of the target's score, by gradient × input and by integrated gradients.</source>
         <translation>&lt;b&gt;哪个前面的词元起了作用：&lt;/b&gt;每个词元在目标得分中所占的份额，分别用梯度 × 输入和积分梯度计算。</translation>
     </message>
@@ -170,6 +182,14 @@
     <message>
         <source>Points taken on the path from the baseline to the input; more steps, smaller completeness error</source>
         <translation>在从基线到输入的路径上取的点数；步数越多，完备性误差越小</translation>
+    </message>
+    <message>
+        <source>gradient × input</source>
+        <translation>梯度 × 输入</translation>
+    </message>
+    <message>
+        <source>integrated gradients</source>
+        <translation>积分梯度</translation>
     </message>
     <message>
         <source>computing…</source>
