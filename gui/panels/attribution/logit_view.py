@@ -178,7 +178,8 @@ class LogitView(Translated, LazyPanel):
                 "{2:.6f}: difference {3:.1e} exceeds the tolerance {4:.0e}.").format(
                 len(r.parts), r.total, r.logit, r.error, TOLERANCE), "fail")
         ranked = sorted_parts(r)
-        fill_table(self.table, [[short_name(row.name), f"{row.share:+.4f}",
+        words = {"embed": self.tr("embeddings"), "constants": self.tr("biases and β")}
+        fill_table(self.table, [[words.get(row.name, short_name(row.name)), f"{row.share:+.4f}",
                                  "—" if row.percent is None else f"{row.percent:+.1f}%"]
                                 for row in ranked])
         for i, row in enumerate(ranked):  # the engine's own name, as the JSON and CSV say it

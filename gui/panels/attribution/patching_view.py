@@ -302,7 +302,8 @@ class PatchingView(Translated, LazyPanel):
                 "{4:.4f}.").format(repr(piece(tok, r.target)), repr(piece(tok, r.foil)),
                                    r.position, r.clean_diff, r.corrupt_diff))
         pieces = [piece(tok, i) for i in r.clean_ids]
-        grid = patch_grid(r, self.tr("block {0}"), self.tr("after block {0}"), pieces)
+        grid = patch_grid(r, self.tr("block {0}"), self.tr("after block {0}"), pieces,
+                          self.tr("embeddings"))
         titles = {"residual": (self.tr("residual stream"), self.tr("position")),
                   "heads": (self.tr("block"), self.tr("head")),
                   "mlp": (self.tr("block"), "")}[r.kind]
@@ -322,7 +323,7 @@ class PatchingView(Translated, LazyPanel):
                                                             else 0.0)
                  for name, value, ok in checks]
         passed = all(ok for _, _, ok in checks)
-        self.check_label.setText(self.tr("Checks: {0}").format("; ".join(parts)))
+        self.check_label.setText(self.tr("Checks: {0}").format(self.tr("; ").join(parts)))
         self.check_label.setProperty("kind", "pass" if passed else "fail")
         self.check_label.setStyleSheet(CHECK_STYLE["pass" if passed else "fail"])
 

@@ -143,12 +143,12 @@ PATCH_TOLERANCE = 1e-4  # the checks' restored fractions: 0 and 1 within this
 
 
 def patch_grid(result, block_word: str = "block {0}", after_word: str = "after block {0}",
-               pieces: Sequence[str] | None = None) -> Grid:
+               pieces: Sequence[str] | None = None, embed_word: str = "embed") -> Grid:
     """engine.model.patching's restored fractions as a matrix with readable labels: residual
     (embed, after block 0 …) × positions; blocks × heads; blocks × one MLP column."""
     restored = np.asarray(result.restored, dtype=np.float64)
     if result.kind == "residual":
-        rows = ["embed"] + [after_word.format(layer) for layer in range(restored.shape[0] - 1)]
+        rows = [embed_word] + [after_word.format(layer) for layer in range(restored.shape[0] - 1)]
         T = restored.shape[1]
         cols = [f"{t} {pieces[t]}" if pieces is not None and t < len(pieces) else str(t)
                 for t in range(T)]

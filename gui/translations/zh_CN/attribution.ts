@@ -282,6 +282,14 @@
         <source>✗ Check FAILED — the {0} parts add up to {1:.6f}, but the real logit is {2:.6f}: difference {3:.1e} exceeds the tolerance {4:.0e}.</source>
         <translation>✗ 校验失败 — {0} 个部分之和为 {1:.6f}，但真实的 logit 为 {2:.6f}：差值 {3:.1e} 超过了容差 {4:.0e}。</translation>
     </message>
+    <message>
+        <source>embeddings</source>
+        <translation>嵌入</translation>
+    </message>
+    <message>
+        <source>biases and β</source>
+        <translation>偏置与 β</translation>
+    </message>
 </context>
 <context>
     <name>PatchingView</name>
@@ -390,6 +398,10 @@
         <translation>第 {0} 块之后</translation>
     </message>
     <message>
+        <source>embeddings</source>
+        <translation>嵌入</translation>
+    </message>
+    <message>
         <source>residual stream</source>
         <translation>残差流</translation>
     </message>
@@ -420,6 +432,10 @@
     <message>
         <source>Checks: {0}</source>
         <translation>校验：{0}</translation>
+    </message>
+    <message>
+        <source>; </source>
+        <translation>；</translation>
     </message>
 </context>
 <context>
