@@ -89,6 +89,7 @@ class AttributionPanel(Translated, QWidget):
             self.empty.show_empty(self._empty_message())
         else:
             self.empty.show_content()
+        self.patching.forget()  # its prompts and numbers were of the old model
         self._on_trace_changed()
 
     @Slot()

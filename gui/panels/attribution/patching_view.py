@@ -209,6 +209,13 @@ class PatchingView(Translated, LazyPanel):
         if self._worker is not None:
             self._worker.quit()
 
+    def forget(self) -> None:
+        """A new model: stop a run, drop its result (the old model's numbers)."""
+        self.cancel()
+        self._patched, self._state = None, ("idle",)
+        self.check_label.clear()
+        self._draw()
+
     def csv_table(self) -> tuple[list[str], list[list]] | None:
         """One row per patch: its name and the restored fraction (and the raw difference)."""
         if self._patched is None:
