@@ -394,3 +394,17 @@ def test_the_window_attributes_an_imported_llama_style_model(qtbot, qapp, tmp_pa
         w.deleteLater()
         qtbot.wait(1)
 
+
+
+def test_a_new_model_with_another_vocabulary_waits_for_its_trace(qtbot, panel, session):
+    _logit(qtbot, panel)
+    tok = build_tokenizer("char", "xyz ")
+    model = tiny_model(tok.vocab_size, seed=3)
+    session.set_model(model, tok)  # the old trace (other vocabulary) is still the session's
+    qtbot.wait(50)
+    assert panel.logit.attribution() is None and panel.bar.request() is None
+    session.context_text = "xyz zy"
+    session.set_trace(run_trace(model, session.context_ids()))
+    qtbot.waitUntil(lambda: panel.logit.attribution() is not None, timeout=10_000)
+    assert panel.logit.attribution().parts == direct_logit_attribution(model,
+                                                                       session.trace).parts

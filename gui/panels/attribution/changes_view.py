@@ -27,6 +27,7 @@ from .explanation import Explanation
 from .export import ExportRow
 from .jobs import Source, compare_job
 from .readings import tick_labels
+from .target_bar import current_trace
 
 A_COLOUR, B_COLOUR = (120, 150, 200), (235, 130, 40)
 LISTED = 5  # tokens named in each of "improved most" and "worse most"
@@ -159,6 +160,13 @@ class ChangesView(Translated, LazyPanel):
                      for h, v in enumerate(heads)]
         return ["what", "token", "loss_a (or head distance)", "loss_b"], rows
 
+    def forget(self) -> None:
+        """A new model: drop what is on its way and what is shown (the old model's numbers,
+        in the old vocabulary)."""
+        self._jobs.reset()
+        self._diff, self._error = None, None
+        self._draw()
+
     def shutdown(self) -> None:
         self._jobs.shutdown()
 
@@ -204,7 +212,7 @@ class ChangesView(Translated, LazyPanel):
     def _rebuild(self) -> None:
         s = self.session
         a, b = self.sources()
-        trace = s.trace
+        trace = current_trace(s)
         if s.model is None or trace is None or a is None or b is None:
             self._diff, self._error = None, None
             self._draw()

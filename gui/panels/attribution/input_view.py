@@ -167,6 +167,13 @@ class InputView(Translated, LazyPanel):
                 enumerate(zip(ids, r.gradient_x_input, r.integrated_gradients))]
         return ["position", "token", "gradient_x_input", "integrated_gradients"], rows
 
+    def forget(self) -> None:
+        """A new model: drop what is on its way and what is shown (the old model's numbers,
+        in the old vocabulary)."""
+        self._jobs.reset()
+        self._result, self._error = None, None
+        self._draw()
+
     def shutdown(self) -> None:
         self._jobs.shutdown()
 

@@ -120,6 +120,13 @@ class LogitView(Translated, LazyPanel):
             return None
         return ["part", "share"], dla_csv_rows(self._result)
 
+    def forget(self) -> None:
+        """A new model: drop what is on its way and what is shown (the old model's numbers,
+        in the old vocabulary)."""
+        self._jobs.reset()
+        self._result, self._error = None, None
+        self._draw()
+
     def shutdown(self) -> None:
         self._jobs.shutdown()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication, Slot
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
+from gui.pieces import show_if_traced
 from gui.session import Session
 from gui.widgets import EmptyState
 from gui.widgets.language import Translated
@@ -84,16 +85,13 @@ class AttributionPanel(Translated, QWidget):
 
     @Slot()
     def _on_model_changed(self) -> None:
-        s = self.session
-        if s.model is None or s.tokenizer is None:
-            self.empty.show_empty(self._empty_message())
-        else:
-            self.empty.show_content()
-        self.patching.forget()  # its prompts and numbers were of the old model
+        for view in self._views():  # their numbers (and the work under way) were the old model's
+            view.forget()
         self._on_trace_changed()
 
     @Slot()
     def _on_trace_changed(self) -> None:
+        show_if_traced(self.session, self.empty)  # or why not: no model, or its trace to come
         self.bar.on_trace_changed()
         for view in self._views():
             view._redraw()

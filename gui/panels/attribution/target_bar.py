@@ -17,12 +17,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.pieces import piece
+from engine.model.trace import Trace
+from gui.pieces import piece, trace_fits_model
 from gui.session import Session
 from gui.widgets.language import Translated
 
 from .jobs import Request
 from .readings import TARGET_CHOICES
+
+
+def current_trace(session: Session) -> Trace | None:
+    """The session's trace if it is of the session's model (between a new model and its first
+    trace, the old trace has another vocabulary and shape), else None."""
+    trace, model = session.trace, session.model
+    if trace is None or model is None or trace.ids.shape[1] == 0:
+        return None
+    if trace.config is not None and trace.config != model.config:
+        return None
+    return trace if trace_fits_model(session) else None
 
 
 class TargetBar(Translated, QWidget):
@@ -87,8 +99,7 @@ class TargetBar(Translated, QWidget):
     # -- public ---------------------------------------------------------------------------------
     def request(self) -> Request | None:
         """The position and tokens chosen, or None without a trace."""
-        trace = self.session.trace
-        if trace is None or trace.ids.shape[1] == 0:
+        if current_trace(self.session) is None:
             return None
         target = self.target_combo.currentData()
         versus = self.versus_combo.currentData() if self.versus_box.isChecked() else None
@@ -117,7 +128,7 @@ class TargetBar(Translated, QWidget):
 
     def on_trace_changed(self) -> None:
         """A new context (or model): the positions it has, and its guesses at the chosen one."""
-        trace = self.session.trace
+        trace = current_trace(self.session)
         T = trace.ids.shape[1] if trace is not None else 0
         self._filling = True
         try:
@@ -169,13 +180,12 @@ class TargetBar(Translated, QWidget):
 
     def _fill(self) -> None:
         """The guesses at the chosen position, keeping the tokens chosen where still offered."""
-        s, trace = self.session, self.session.trace
+        s, trace = self.session, current_trace(self.session)
         self._filling = True
         try:
             self.target_combo.clear()
             self.versus_combo.clear()
-            if trace is None or trace.top_ids is None or s.tokenizer is None \
-                    or trace.ids.shape[1] == 0:
+            if trace is None or trace.top_ids is None or s.tokenizer is None:
                 return
             t = min(self.position_spin.value(), trace.ids.shape[1] - 1)
             ids = trace.top_ids[0, t, :TARGET_CHOICES].tolist()
