@@ -73,7 +73,7 @@ def test_heatmap_shows_the_engines_parts_and_the_sum_check_passes(qtbot, panel, 
     table = panel.logit.table
     assert table.rowCount() == len(expected.parts)
     first = max(expected.parts.items(), key=lambda kv: abs(kv[1]))
-    assert table.item(0, 0).toolTip() == first[0]  # the engine's name of the part
+    assert f"“{first[0]}”" in table.item(0, 0).toolTip()  # the engine's name of the part
     assert short_name(first[0]) in table.item(0, 0).text() or first[0] in ("embed", "constants")
     assert float(table.item(0, 1).text()) == pytest.approx(first[1], abs=1e-4)
     # The check: green, and saying the engine's own error figure.

@@ -32,7 +32,7 @@ from gui.widgets.language import Translated
 
 from .explanation import Explanation
 from .export import ExportRow
-from .jobs import Request, input_job
+from .jobs import input_job
 from .readings import CHECK_STYLE, check_passed, share_colours, tick_labels
 from .target_bar import TargetBar
 from .token_cells import TokenCells

@@ -27,7 +27,7 @@ from gui.widgets.language import Translated
 
 from .explanation import Explanation
 from .export import ExportRow
-from .jobs import Request, logit_job
+from .jobs import logit_job
 from .readings import CHECK_STYLE, check_passed, dla_csv_rows, dla_grid, short_name, sorted_parts
 from .target_bar import TargetBar
 
@@ -43,7 +43,7 @@ class LogitView(Translated, LazyPanel):
         super().__init__(parent)
         self.session, self.bar = session, bar
         self._result: LogitAttribution | None = None
-        self._error: BaseException | None = None  # why the last request failed  # why the last request could not be attributed
+        self._error: BaseException | None = None  # why the last request failed
         self._jobs = Latest("attribution-logit", supersede=True, low_priority=True)
         self._jobs.done.connect(self._on_done)
         self._jobs.failed.connect(self._on_failed)
@@ -190,7 +190,8 @@ class LogitView(Translated, LazyPanel):
                                  "—" if row.percent is None else f"{row.percent:+.1f}%"]
                                 for row in ranked])
         for i, row in enumerate(ranked):  # the engine's own name, as the JSON and CSV say it
-            self.table.item(i, 0).setToolTip(row.name)
+            tip = self.tr("“{0}” in the JSON and CSV").format(row.name)
+            self.table.item(i, 0).setToolTip(tip)
 
     def _set_check(self, text: str, kind: str) -> None:
         self.check_label.setText(text)

@@ -290,6 +290,10 @@
         <source>biases and β</source>
         <translation>偏置与 β</translation>
     </message>
+    <message>
+        <source>“{0}” in the JSON and CSV</source>
+        <translation>JSON 和 CSV 中的名称：“{0}”</translation>
+    </message>
 </context>
 <context>
     <name>PatchingView</name>
