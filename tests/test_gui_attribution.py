@@ -408,3 +408,25 @@ def test_a_new_model_with_another_vocabulary_waits_for_its_trace(qtbot, panel, s
     qtbot.waitUntil(lambda: panel.logit.attribution() is not None, timeout=10_000)
     assert panel.logit.attribution().parts == direct_logit_attribution(model,
                                                                        session.trace).parts
+
+
+def test_every_tab_exports_its_numbers_and_picture(qtbot, panel, session, tmp_path):
+    import csv
+
+    view = panel.inputs
+    panel.tabs.setCurrentWidget(view)
+    qtbot.waitUntil(lambda: view.attribution() is not None and not view.is_updating(),
+                    timeout=20_000)
+    assert view.export.save_csv(str(tmp_path / "inputs.csv"))
+    rows = list(csv.reader(open(tmp_path / "inputs.csv", encoding="utf-8")))
+    assert rows[0] == ["position", "token", "gradient_x_input", "integrated_gradients"]
+    assert [float(r[3]) for r in rows[1:]] == view.attribution().integrated_gradients
+    for fmt in ("png", "svg"):
+        assert view.export.save_image(fmt, str(tmp_path / f"inputs.{fmt}"))
+        assert (tmp_path / f"inputs.{fmt}").stat().st_size > 0
+    patching = _run_patching(qtbot, panel, "the dog sat on", "mlp")
+    assert patching.export.save_csv(str(tmp_path / "patching.csv"))
+    rows = list(csv.reader(open(tmp_path / "patching.csv", encoding="utf-8")))
+    restored = patching.patched().result.restored
+    assert [float(r[1]) for r in rows[1:1 + len(restored)]] == list(restored)
+    assert patching.export.save_image("png", str(tmp_path / "patching.png"))

@@ -10,7 +10,7 @@ import os
 from typing import Callable, Sequence
 
 import pyqtgraph as pg
-from PySide6.QtCore import QRect, QSize
+from PySide6.QtCore import QPoint, QRect, QSize
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
@@ -106,7 +106,7 @@ def save_widget(widget: QWidget, path: str) -> None:
         gen.setTitle("Transformer Explorer")
         painter = QPainter(gen)
         try:
-            widget.render(painter)
+            widget.render(painter, QPoint(0, 0))  # a QWidget needs the offset (a view does not)
         finally:
             painter.end()
         return
