@@ -124,3 +124,53 @@ def test_json_input_attribution_is_complete_per_token(saved, capsys):
     code, out, _ = run(capsys, "attribute", str(saved), "--prompt", "the", "--steps", "0",
                        "--json")
     assert code == 0 and json.loads(out)["input_attribution"] is None
+
+
+def test_json_activation_patching_restores_the_whole_difference_at_the_last_layer(saved,
+                                                                                capsys):
+    code, out, err = run(capsys, "attribute", str(saved), "--prompt", "the cat", "--patch",
+                         "the dog", "--steps", "0", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    patch, dla = data["activation_patching"], data["direct_logit_attribution"]
+    assert patch["kind"] == "residual" and patch["target"] == dla["target"]
+    assert patch["corrupt_pieces"][-3:] == ["d", "o", "g"]
+    restored = np.asarray(patch["restored"])  # (n_layer + 1, T)
+    assert restored.shape == (3, 7) and abs(restored[-1, -1] - 1) < 1e-4
+    assert np.abs(restored[:, :4]).max() < 1e-4  # "the " is the same in both prompts
+    assert patch["checks"]["passed"] and abs(patch["checks"]["everything"] - 1) < 1e-4
+    code, out, err = run(capsys, "attribute", str(saved), "--prompt", "the cat", "--patch",
+                         "the dog", "--patch-kind", "heads", "--steps", "0")
+    assert code == 0, err
+    assert "activation patching (heads)" in out and "blocks.1 @ head.0" in out
+    assert "checks: nothing patched" in out and ": passed" in out
+
+
+def test_patching_prompts_of_different_lengths_is_one_line(saved, capsys):
+    code, _, err = run(capsys, "attribute", str(saved), "--prompt", "the cat", "--patch",
+                       "the cats", "--steps", "0")
+    assert code == 2 and "same token length" in err and len(err.strip().splitlines()) == 1
+    code, _, err = run(capsys, "--lang", "zh", "attribute", str(saved), "--prompt", "the cat",
+                       "--patch", "a", "--steps", "0")
+    assert code == 2 and "词元长度相同" in err
+
+
+def test_compare_two_versions_of_one_model(saved, tmp_path, capsys):
+    from engine.storage.checkpoint import load_checkpoint, save_checkpoint
+
+    ckpt = load_checkpoint(saved)
+    with torch.no_grad():
+        ckpt.model.blocks[1].attn.qkv.weight.mul_(3.0)
+    later = save_checkpoint(tmp_path / "later.safetensors", ckpt.model, ckpt.tokenizer)
+    code, out, err = run(capsys, "compare", str(saved), str(later), "--prompt", TEXT[:20],
+                         "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    distance = np.asarray(data["head_distance"])
+    assert distance.shape == (2, 2) and np.all(distance[0] == 0) and np.all(distance[1] > 0)
+    assert len(data["loss_a"]) == len(data["loss_b"]) == 19
+    assert data["top_heads"][0]["layer"] == 1
+    code, out, err = run(capsys, "compare", str(saved), str(saved), "--prompt", TEXT[:20])
+    assert code == 0 and "change +0.0000" in out
+    code, _, err = run(capsys, "compare", str(saved), str(saved), "--prompt", "t")
+    assert code == 2 and "at least 2" in err and len(err.strip().splitlines()) == 1

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from engine.model.patching import (PatchingCancelled, PatchingError, activation_patching,
-                                   corrupt_by_replacing, patch_everything, patched_logits)
+                                   corrupt_by_replacing, patched_logits, patching_checks)
 from tests.test_attribution import VARIANTS, _model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,8 +29,9 @@ def _prompts(model, T: int = 8, seed: int = 1) -> tuple[list[int], list[int]]:
 
 
 def _checks(model, clean, corrupt) -> None:
-    nothing, everything, layer = patch_everything(model, clean, corrupt)
-    assert abs(nothing) < 1e-4 and abs(everything - 1) < 1e-4 and abs(layer - 1) < 1e-4
+    checks = patching_checks(model, clean, corrupt)
+    assert abs(checks.nothing) < 1e-4 and abs(checks.everything - 1) < 1e-4
+    assert abs(checks.whole_layer - 1) < 1e-4 and checks.itself == 0 and checks.passed
     cfg, T = model.config, len(clean)
     res = activation_patching(model, clean, corrupt, "residual", batch=5)
     assert res.restored.shape == (cfg.n_layer + 1, T)
@@ -100,6 +101,9 @@ def test_progress_counts_every_patch_and_cancel_stops():
     assert seen[0] == (0, total) and seen[-1] == (total, total)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
     assert len(res.to_dict()["restored"]) == model.config.n_layer
+    seen.clear()  # the clean prompt against itself: every patch copies what is there
+    activation_patching(model, clean, clean, "heads", progress=lambda *a: seen.append(a))
+    assert seen == [(total, total)]
     calls = []
     with pytest.raises(PatchingCancelled):
         activation_patching(model, clean, corrupt, "residual", batch=4,

@@ -101,3 +101,16 @@ def _different(model):
     fields = asdict(model.config)
     fields["n_head"] = 2
     return GPT(ModelConfig(**fields)).eval()
+
+
+def test_compare_reads_a_runs_snapshots(run, capsys):
+    import json
+
+    capsys.readouterr()
+    code = main(["compare", f"{run}@0", str(run), "--prompt", TEXT[:16], "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["mean_loss_b"] < data["mean_loss_a"] and len(data["pieces"]) == 16
+    code = main(["compare", f"{run}@7", str(run), "--prompt", TEXT[:16]])
+    assert code == 2 and "no snapshot of step 7" in capsys.readouterr().err

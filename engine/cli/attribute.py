@@ -4,7 +4,10 @@ Prints the direct logit attribution (engine.model.attribution) of the next-token
 position: every component's share, largest first, and the check that the shares add up to the
 real logit. `--json` writes the parts as a map, so anyone can add them up without our code.
 Then each input token's share by gradient × input and integrated gradients
-(engine.model.input_attribution), with integrated gradients' completeness check.
+(engine.model.input_attribution), with integrated gradients' completeness check. With
+`--patch CORRUPT_PROMPT`, activation patching (engine.model.patching) between the prompt and a
+corrupted one of the same token length: how much of the logit difference each residual
+stream position, head or MLP brings back.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ import numpy as np
 
 from engine.cli.messages import PROG
 from engine.model.input_attribution import STEPS
+from engine.model.patching import KINDS
 from engine.wording import say
 
 SHOWN = 15  # parts listed in the plain output
@@ -45,6 +49,13 @@ def add_parser(sub: argparse._SubParsersAction, lang: argparse.ArgumentParser) -
     p.add_argument("--steps", type=int, default=STEPS, metavar="N",
                    help=f"integrated gradients' path steps (default {STEPS}; 0: no gradient "
                    "methods)")
+    p.add_argument("--patch", metavar="CORRUPT_PROMPT",
+                   help="activation patching: a corrupted prompt of the same token length "
+                   "(for example the prompt with one word replaced); the corrupted run is "
+                   "patched with the clean run's values, one activation at a time")
+    p.add_argument("--patch-kind", choices=KINDS, default="residual",
+                   help="what is patched: the residual stream at each layer × position "
+                   "(default), each head's output, or each MLP's output")
     p.add_argument("--json", action="store_true")
 
 
@@ -79,6 +90,9 @@ def cmd_attribute(args: argparse.Namespace) -> int:
     if args.steps:  # the same target (the top prediction resolved) and the same position
         inputs = input_attribution(ckpt.model, ids, dla.position, dla.target, dla.versus,
                                    steps=args.steps)
+    patching = checks = None
+    if args.patch is not None:  # the same position, target and second token as the split
+        patching, checks = _patch(ckpt, ids, args, dla)
     original = tok.to_original(np.asarray(ids)).tolist()
 
     def token(compact: int | None) -> dict | None:
@@ -96,7 +110,11 @@ def cmd_attribute(args: argparse.Namespace) -> int:
                           "input_attribution": None if inputs is None else {
                               **inputs.to_dict(), "target": out["target"],
                               "versus": out["versus"],
-                              "pieces": pieces[:dla.position + 1]}},
+                              "pieces": pieces[:dla.position + 1]},
+                          "activation_patching": None if patching is None else {
+                              **patching.to_dict(), "target": token(patching.target),
+                              "foil": token(patching.foil), "checks": checks.to_dict(),
+                              "corrupt_pieces": [tok.piece(i) for i in patching.corrupt_ids]}},
                          ensure_ascii=False))
         return 0
     what = repr(tok.piece(dla.target))
@@ -119,7 +137,54 @@ def cmd_attribute(args: argparse.Namespace) -> int:
               file=sys.stderr)
     if inputs is not None:
         _print_inputs(inputs, pieces)
+    if patching is not None:
+        _print_patching(patching, tok)
+        c = checks
+        print(f"checks: nothing patched {c.nothing:+.4f} (0), everything {c.everything:+.4f} "
+              f"(1), one whole layer {c.whole_layer:+.4f} (1), the prompt against itself "
+              f"{c.itself:+.4f} (0): {'passed' if c.passed else 'NOT passed'}")
     return 0
+
+
+def _patch(ckpt, ids: np.ndarray, args: argparse.Namespace, dla):
+    """activation_patching of the prompt against --patch (with a bar on a terminal), and its
+    checks (engine.model.patching.patching_checks) on the same prompts."""
+    from tqdm import tqdm
+
+    from engine.cli.commands import _encode_prompt
+    from engine.model.patching import activation_patching, patching_checks
+
+    corrupt = _encode_prompt(ckpt, args.patch)
+    with tqdm(desc="patching", unit="run", disable=args.json or not sys.stderr.isatty(),
+              file=sys.stderr) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+        result = activation_patching(ckpt.model, np.asarray(ids).tolist(),
+                                     np.asarray(corrupt).tolist(), args.patch_kind,
+                                     position=dla.position, target=dla.target,
+                                     foil=dla.versus, progress=progress)
+    checks = patching_checks(ckpt.model, result.clean_ids, result.corrupt_ids, result.position,
+                             result.target, result.foil)
+    return result, checks
+
+
+def _print_patching(result, tok) -> None:
+    """The patches that bring back most of the clean logit difference."""
+    print(f"\nactivation patching ({result.kind}), logit difference "
+          f"{tok.piece(result.target)!r} − {tok.piece(result.foil)!r}: clean "
+          f"{result.clean_diff:.6f}, corrupted {result.corrupt_diff:.6f}")
+    if result.no_difference:
+        print("the two prompts give the same difference: nothing to restore (0 everywhere)")
+        return
+    corrupt = [tok.piece(i) for i in result.corrupt_ids]
+    print(f"corrupted: {' '.join(corrupt)}")
+    print("restored fraction, largest first (1: the whole clean difference comes back):")
+    for label, value in result.top(SHOWN):
+        if result.kind == "residual":  # "blocks.3 @ 5": name the token at position 5
+            position = int(label.rsplit(" ", 1)[1])
+            label += f" ({tok.piece(result.clean_ids[position])!r})"
+        print(f"  {label:<28} {value:+.4f}")
 
 
 def _print_inputs(inputs, pieces: list[str]) -> None:

@@ -23,8 +23,9 @@ What is patched (the `kind`):
 The patched forwards are the model's own forward with a probe (engine.model.hooks) that replaces
 one HookPoint's value; several patches run at once, one per row of a batch. Patching what the
 clean run's score entirely depends on (every position of one residual layer; or the embeddings,
-every head and every feed-forward network together: `patch_everything`) restores 1; patching
-nothing restores 0; tests/test_patching.py checks both on every family.
+every head and every feed-forward network together) restores 1; patching nothing restores 0;
+the clean prompt against itself restores 0 everywhere (`patching_checks`; tests/test_patching.py
+checks them on every family).
 
 Shapes: R = patched runs in one batch, T = tokens up to the position, C = d_model,
 nh = heads, hs = head_size, V = vocab.
@@ -49,6 +50,7 @@ KINDS = ("residual", "heads", "mlp")
 BATCH = 16  # patched runs per forward
 # |clean − corrupt| at or below this (relative to |clean|, at least 1) is no difference at all.
 SAME = 1e-6
+CHECK_TOLERANCE = 1e-3  # the checks' restored fractions: float32 forwards, in batches
 
 Progress = Callable[[int, int], None]
 Cancel = Callable[[], bool]
@@ -169,22 +171,6 @@ def _hooks(model: "GPT", kind: str) -> list[str]:
     return [f"blocks.{layer}.{step}" for layer in range(cfg.n_layer)]
 
 
-def _clean_values(model: "GPT", idx: torch.Tensor,
-                  names: set[str]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """The logits (1, T, V) of a probed run of idx (1, T) and the values (1, ...) of the
-    hooks in `names`."""
-    cache: dict[str, torch.Tensor] = {}
-
-    def probe(name: str, x: torch.Tensor) -> torch.Tensor:
-        if name in names:
-            cache[name] = x.detach()
-        return x
-
-    with torch.no_grad(), eval_mode(model), probing(probe):
-        logits, _ = model(idx)  # (1, T, V)
-    return logits, cache
-
-
 def patched_logits(model: "GPT", idx: torch.Tensor, clean: dict[str, torch.Tensor],
                    patches: Sequence[Sequence[Patch]], position: int) -> torch.Tensor:
     """The logits (R, V) at `position` of the prompt idx (1, T) run once per patch list, row r
@@ -261,6 +247,20 @@ def _choose_tokens(clean_row: torch.Tensor, corrupt_row: torch.Tensor, target: i
     return int(target), int(foil)
 
 
+def _copies_nothing(patches: Sequence[Patch], clean: dict[str, torch.Tensor],
+                    corrupt: dict[str, torch.Tensor]) -> bool:
+    """Whether every patch puts in exactly the value the corrupted run already has."""
+    for name, positions, head in patches:
+        a, b = clean[name][0], corrupt[name][0]  # (T, C) or (nh, T, hs)
+        if head is not None:
+            a, b = a[head], b[head]  # (T, hs)
+        if positions is not None:
+            a, b = a[torch.as_tensor(positions)], b[torch.as_tensor(positions)]
+        if not torch.equal(a, b):
+            return False
+    return True
+
+
 def _jobs(kind: str, lists: list[list[Patch]], shape: tuple[int, ...],
           batch: int) -> list[tuple[int, list[int]]]:
     """The patched runs in batches: (first position computed, indices into `lists`). A
@@ -300,17 +300,24 @@ def activation_patching(model: "GPT", clean_ids: Sequence[int], corrupt_ids: Seq
     hooks = _hooks(model, kind)
     # Both runs probed like the patched ones, so all take the same attention path.
     clean_run = record(model, clean, set(hooks))
-    base = record(model, corrupt)
+    base = record(model, corrupt, set(hooks))
     target, foil = _choose_tokens(clean_run.logits[0, t], base.logits[0, t], target, foil,
                                   model.config.vocab_size)
     clean_diff = float(_diff(clean_run.logits[:, t], target, foil)[0])
     corrupt_diff = float(_diff(base.logits[:, t], target, foil)[0])
     layer_of = {name: n for n, name in enumerate(hooks)}  # (residual: n is the block entered)
-    diffs = np.empty(len(lists), dtype=np.float64)
-    total, done = len(lists), 0
+    # A patch that copies the value already there (every position before the first changed
+    # token, say) changes nothing: its run is the corrupted one, and it is not run.
+    diffs = np.full(len(lists), corrupt_diff, dtype=np.float64)
+    needed = [not _copies_nothing(p, clean_run.hooks, base.hooks) for p in lists]
+    total = len(lists)
+    done = total - sum(needed)
     if progress is not None:
-        progress(0, total)
+        progress(done, total)
     for start, members in _jobs(kind, lists, shape, max(1, int(batch))):
+        members = [m for m in members if needed[m]]
+        if not members:
+            continue
         if cancel is not None and cancel():
             raise PatchingCancelled()
         runs = [(layer_of[lists[m][0][0]], lists[m]) for m in members]
@@ -327,13 +334,36 @@ def activation_patching(model: "GPT", clean_ids: Sequence[int], corrupt_ids: Seq
                           row_labels=rows, col_labels=cols, patched_diff=patched)
 
 
-def patch_everything(model: "GPT", clean_ids: Sequence[int], corrupt_ids: Sequence[int],
-                     position: int | None = None, target: int | None = None,
-                     foil: int | None = None) -> tuple[float, float, float]:
-    """The checks' two ends in one batch: the restored fraction when nothing is patched, when
-    every component's output is (the embeddings, every head, every feed-forward network, at
-    every position), and when one whole residual layer is (every position of the stream
-    entering the middle block). (0, 1, 1) when patching works."""
+@dataclass(frozen=True)
+class PatchingChecks:
+    """Activation patching's three checks on one pair of prompts (restored fractions)."""
+
+    nothing: float  # nothing patched: the corrupted run itself, so 0
+    everything: float  # the embeddings, every head and every MLP at every position: 1
+    whole_layer: float  # every position of the stream entering the middle block: 1
+    itself: float  # the largest |restored| of the clean prompt against itself: 0
+    tolerance: float = CHECK_TOLERANCE
+
+    @property
+    def passed(self) -> bool:
+        """All four within the tolerance of 0, 1, 1 and 0."""
+        return (abs(self.nothing) <= self.tolerance and abs(self.everything - 1) <= self.tolerance
+                and abs(self.whole_layer - 1) <= self.tolerance
+                and abs(self.itself) <= self.tolerance)
+
+    def to_dict(self) -> dict:
+        return {"nothing": self.nothing, "everything": self.everything,
+                "whole_layer": self.whole_layer, "itself": self.itself,
+                "tolerance": self.tolerance, "passed": self.passed}
+
+
+def patching_checks(model: "GPT", clean_ids: Sequence[int], corrupt_ids: Sequence[int],
+                    position: int | None = None, target: int | None = None,
+                    foil: int | None = None) -> PatchingChecks:
+    """Patching nothing restores 0; patching every component's output (the embeddings, every
+    head, every feed-forward network, at every position), or every position of one residual
+    layer, restores 1; the clean prompt against itself restores 0 everywhere (there is no
+    difference to restore). Whole forwards, patched by the probe, three in one batch."""
     t = _check(model, clean_ids, corrupt_ids, "heads", position)
     cfg = model.config
     device = next(model.parameters()).device
@@ -343,15 +373,18 @@ def patch_everything(model: "GPT", clean_ids: Sequence[int], corrupt_ids: Sequen
                               device=device)[None]  # (1, T)
     components = [block_input(cfg, 0)] + _hooks(model, "heads") + _hooks(model, "mlp")
     middle = block_input(cfg, cfg.n_layer // 2)
-    clean_logits, values = _clean_values(model, clean, set(components) | {middle})
-    # Probed like the patched runs, so all take the same (step-by-step) attention path.
-    corrupt_logits, _ = _clean_values(model, corrupt, set())  # (1, T, V)
-    target, foil = _choose_tokens(clean_logits[0, t], corrupt_logits[0, t], target, foil,
+    clean_run = record(model, clean, set(components) | {middle})
+    base = record(model, corrupt)  # probed like the patched runs: the same attention path
+    target, foil = _choose_tokens(clean_run.logits[0, t], base.logits[0, t], target, foil,
                                   cfg.vocab_size)
-    clean_diff = float(_diff(clean_logits[:, t], target, foil)[0])
-    corrupt_diff = float(_diff(corrupt_logits[:, t], target, foil)[0])
+    clean_diff = float(_diff(clean_run.logits[:, t], target, foil)[0])
+    corrupt_diff = float(_diff(base.logits[:, t], target, foil)[0])
     lists: list[list[Patch]] = [[], [(h, None, None) for h in components],
                                 [(middle, None, None)]]
-    patched = _diff(patched_logits(model, corrupt, values, lists, t), target, foil)  # (3,)
-    nothing, everything, layer = restored_fraction(patched, clean_diff, corrupt_diff)
-    return float(nothing), float(everything), float(layer)
+    logits = patched_logits(model, corrupt, clean_run.hooks, lists, t)  # (3, V)
+    nothing, everything, layer = restored_fraction(_diff(logits, target, foil), clean_diff,
+                                                   corrupt_diff)
+    same = activation_patching(model, clean_ids, clean_ids, "residual", position=t,
+                               target=target, foil=foil)
+    return PatchingChecks(nothing=float(nothing), everything=float(everything),
+                          whole_layer=float(layer), itself=float(np.abs(same.restored).max()))
