@@ -195,7 +195,7 @@ def test_patching_shows_the_restored_fraction_and_its_checks(qtbot, panel, sessi
     np.testing.assert_allclose(view.heatmap.current_image(), expected.restored, rtol=1e-5,
                                atol=1e-6)
     assert got.target == expected.target and got.foil == expected.foil
-    assert view.check_kind() == "pass" and "✓" in view.check_label.text()
+    assert view.check_kind() == "pass" and view.check_label.text().count("✓") == 4
     # The residual stream: layers (embed and after each block) × positions.
     _run_patching(qtbot, panel, "the dog sat on", "residual")
     T = len(view.clean_ids())
@@ -207,7 +207,8 @@ def test_patching_the_clean_prompt_against_itself_restores_nothing(qtbot, panel,
     view = _run_patching(qtbot, panel, session.context_text, "mlp")
     assert view.patched().result.no_difference
     assert np.all(view.heatmap.current_image() == 0)
-    assert view.check_kind() == "pass" and "same" in view.check_label.text()
+    assert view.check_kind() == "pass" and "itself" in view.check_label.text()
+    assert "nothing" not in view.check_label.text()  # nothing to restore: only that check
 
 
 def test_a_corrupted_prompt_of_another_length_is_refused_in_one_line(qtbot, panel):

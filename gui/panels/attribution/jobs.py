@@ -18,7 +18,12 @@ import torch
 from engine.model.attribution import LogitAttribution, direct_logit_attribution
 from engine.model.decoder import GPT
 from engine.model.input_attribution import InputAttribution, input_attribution
-from engine.model.patching import PatchingResult, activation_patching, patch_everything
+from engine.model.patching import (
+    PatchingChecks,
+    PatchingResult,
+    activation_patching,
+    patching_checks,
+)
 from engine.model.trace import Trace, run_trace
 from engine.model.training_diff import TrainingDiff, TrainingDiffError, compare_models
 from engine.storage.imports import open_model
@@ -87,8 +92,7 @@ class Patched:
     """A patching run and the checks of its two ends on the same prompts and tokens."""
 
     result: PatchingResult
-    nothing: float  # restored when nothing is patched (0 when patching works)
-    everything: float  # restored when every component's output is patched (1)
+    checks: PatchingChecks  # nothing 0, everything 1, a whole layer 1, clean vs itself 0
 
 
 def patching_job(report: Callable[[int, int], None], model: GPT, clean: Sequence[int],
@@ -100,10 +104,9 @@ def patching_job(report: Callable[[int, int], None], model: GPT, clean: Sequence
         result = activation_patching(model, clean, corrupt, kind=kind, position=request.position,
                                      target=request.target, foil=request.versus, batch=batch,
                                      progress=report)
-        nothing, everything, _layer = patch_everything(
-            model, clean, corrupt, position=result.position, target=result.target,
-            foil=result.foil)
-    return Patched(result=result, nothing=nothing, everything=everything)
+        checks = patching_checks(model, clean, corrupt, position=result.position,
+                                 target=result.target, foil=result.foil)
+    return Patched(result=result, checks=checks)
 
 
 # -- what training changed ------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from gui.workers import FunctionWorker, PanelThreads
 from .explanation import Explanation
 from .export import ExportRow
 from .jobs import Patched, patching_job
-from .readings import CHECK_STYLE, patch_grid, patching_checks
+from .readings import CHECK_STYLE, patch_grid, shown_checks
 from .target_bar import TargetBar
 
 KINDS = ("residual", "heads", "mlp")
@@ -318,12 +318,13 @@ class PatchingView(Translated, LazyPanel):
         top = max(1.0, float(np.abs(grid.values).max()) if grid.values.size else 1.0)
         self.heatmap.set_matrix(grid.values, grid.row_labels, grid.col_labels,
                                 colormap=SIGNED_CMAP, levels=(-top, top))
-        checks = patching_checks(p)
+        checks = shown_checks(p)
         words = {
-            "same": self.tr("the prompts are the same: every patch restores {0:.4f} (0 "
-                            "expected)"),
+            "itself": self.tr("the clean prompt against itself restores at most {0:.4f} (0 "
+                              "expected)"),
             "nothing": self.tr("patching nothing restores {0:.4f} (0 expected)"),
             "everything": self.tr("patching everything restores {0:.4f} (1 expected)"),
+            "layer": self.tr("patching a whole layer restores {0:.4f} (1 expected)"),
         }
         # -0.0000 reads as a sign where there is only rounding.
         parts = [("✓ " if ok else "✗ ") + words[name].format(value if abs(value) >= 5e-5

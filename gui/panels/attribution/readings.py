@@ -139,9 +139,6 @@ def is_constants(part: str) -> bool:
 
 # -- activation patching -------------------------------------------------------------------------
 
-PATCH_TOLERANCE = 1e-4  # the checks' restored fractions: 0 and 1 within this
-
-
 def patch_grid(result, block_word: str = "block {0}", after_word: str = "after block {0}",
                pieces: Sequence[str] | None = None, embed_word: str = "embed") -> Grid:
     """engine.model.patching's restored fractions as a matrix with readable labels: residual
@@ -161,13 +158,15 @@ def patch_grid(result, block_word: str = "block {0}", after_word: str = "after b
     return Grid(values=restored[:, None], row_labels=rows, col_labels=["MLP"])
 
 
-def patching_checks(patched) -> list[tuple[str, float, bool]]:
-    """The checks that apply to a run (gui.panels.attribution.jobs.Patched), as (name, value,
-    passed): the same prompts restore 0 everywhere; otherwise patching nothing restores 0 and
-    patching every component restores 1."""
-    r = patched.result
+def shown_checks(patched) -> list[tuple[str, float, bool]]:
+    """engine.model.patching's checks that mean something for a run (jobs.Patched), as (name,
+    value, passed): with two prompts that give the same score only "the clean prompt against
+    itself restores 0" (there is nothing for the others to restore); otherwise all four:
+    nothing 0, everything 1, a whole layer 1, itself 0."""
+    c, r = patched.checks, patched.result
+    itself = ("itself", c.itself, abs(c.itself) <= c.tolerance)
     if r.no_difference:
-        top = float(np.abs(np.asarray(r.restored)).max()) if np.size(r.restored) else 0.0
-        return [("same", top, top <= PATCH_TOLERANCE)]
-    return [("nothing", patched.nothing, abs(patched.nothing) <= PATCH_TOLERANCE),
-            ("everything", patched.everything, abs(patched.everything - 1) <= PATCH_TOLERANCE)]
+        return [itself]
+    return [("nothing", c.nothing, abs(c.nothing) <= c.tolerance),
+            ("everything", c.everything, abs(c.everything - 1) <= c.tolerance),
+            ("layer", c.whole_layer, abs(c.whole_layer - 1) <= c.tolerance), itself]

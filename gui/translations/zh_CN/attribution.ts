@@ -422,8 +422,8 @@
         <translation>头</translation>
     </message>
     <message>
-        <source>the prompts are the same: every patch restores {0:.4f} (0 expected)</source>
-        <translation>两个提示相同：每处修补的恢复比例为 {0:.4f}（应为 0）</translation>
+        <source>the clean prompt against itself restores at most {0:.4f} (0 expected)</source>
+        <translation>干净提示对它自己修补，最多恢复 {0:.4f}（应为 0）</translation>
     </message>
     <message>
         <source>patching nothing restores {0:.4f} (0 expected)</source>
@@ -432,6 +432,10 @@
     <message>
         <source>patching everything restores {0:.4f} (1 expected)</source>
         <translation>全部修补，恢复 {0:.4f}（应为 1）</translation>
+    </message>
+    <message>
+        <source>patching a whole layer restores {0:.4f} (1 expected)</source>
+        <translation>修补一整层，恢复 {0:.4f}（应为 1）</translation>
     </message>
     <message>
         <source>Checks: {0}</source>
