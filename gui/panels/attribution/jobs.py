@@ -26,7 +26,6 @@ from engine.model.patching import (
 )
 from engine.model.trace import Trace, run_trace
 from engine.model.training_diff import TrainingDiff, TrainingDiffError, compare_models
-from engine.storage.imports import open_model
 from engine.training.snapshots import snapshot_model
 from engine.wording import say
 
@@ -137,6 +136,10 @@ def source_model(source: Source, model: GPT, tokenizer: Any, store: Any) -> GPT:
         return model
     if source.kind == "snapshot":
         return snapshot_model(store, int(source.step), model.config)
+    # Imported here, as gui.window.documents does: imported with the window, the importers
+    # kept a training run's process from ever starting (test_gui_follow, test_gui_training).
+    from engine.storage.imports import open_model
+
     ckpt = open_model(str(source.path))
     if not _same_tokens(ckpt.tokenizer, tokenizer):
         raise TrainingDiffError(say("training_diff.tokenizer"))
