@@ -304,8 +304,18 @@ def _arrange_screenshot(app: QApplication, window, png: str, panel: str | None, 
     size = size or DEFAULT_SIZE
     window.resize(*size)
 
+    waited = [0]
+
     def grab() -> None:
         app.processEvents()
+        # A panel whose numbers are computed off the GUI thread (attribution) is shown with
+        # them, not half-drawn: wait for it, a few seconds at most.
+        shown = getattr(window, f"{panel}_panel", None) if panel else None
+        if shown is not None and hasattr(shown, "is_updating") and shown.is_updating() \
+                and waited[0] < 50:
+            waited[0] += 1
+            QTimer.singleShot(100, grab)
+            return
         ok = window.grab().save(png)
         print(f"screenshot {png} ({'saved' if ok else 'FAILED'}) "
               f"{time.perf_counter() - t0:.1f}s after launch", file=sys.stderr)

@@ -17,7 +17,7 @@ CLI_COMMANDS = ("train", "tokenize", "inspect", "attribute", "compare", "sample"
                 "export-hf")
 PANELS = (
     "context", "walkthrough", "tokens", "embeddings", "positional", "attention", "training",
-    "generation", "insights", "history",
+    "generation", "insights", "attribution", "history",
 )
 
 

@@ -29,6 +29,7 @@ AREAS: dict[str, tuple[str, ...]] = {
     "training": ("gui/panels/training/*.py", "gui/run/*.py"),
     "walkthrough": ("gui/panels/walkthrough/*.py",),
     "insights": ("gui/panels/insights/*.py",),
+    "attribution": ("gui/panels/attribution/*.py",),
     "generation": ("gui/panels/generation/*.py", "gui/panels/history/*.py"),
     "views": ("gui/panels/tokens/*.py", "gui/panels/embeddings/*.py",
               "gui/panels/positional/*.py", "gui/panels/attention/*.py"),

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QWi
 
 from gui import settings
 
-LAYOUT_VERSION = 4  # bump when the docks change, so an old saved layout is not restored
+LAYOUT_VERSION = 5  # bump when the docks change, so an old saved layout is not restored
 
 # name -> dock title (English source, translated by title()). The names are the ones
 # `--panel NAME` takes (gui.launcher.PANELS) and the View menu's order.
@@ -20,6 +20,7 @@ TITLES = {
     "positional": QT_TRANSLATE_NOOP("docks", "Positional encoding"),
     "attention": QT_TRANSLATE_NOOP("docks", "Attention"),
     "insights": QT_TRANSLATE_NOOP("docks", "Looking inside"),
+    "attribution": QT_TRANSLATE_NOOP("docks", "Attribution"),
     "generation": QT_TRANSLATE_NOOP("docks", "Generation"),
     "training": QT_TRANSLATE_NOOP("docks", "Training"),
     "history": QT_TRANSLATE_NOOP("docks", "Training history"),
@@ -60,7 +61,9 @@ def make_dock(window: QMainWindow, name: str, widget: QWidget, scroll: bool = Tr
 # The tab groups of the default layout: each is one place on screen, so at most four panels
 # share the window at once and each has room at 1366 x 768. The first of each group is raised.
 GROUPS = {
-    "learn": ("walkthrough", "tokens", "embeddings", "generation"),  # step by step
+    # Attribution sits in the widest column, beside "Looking inside": the heads that its
+    # ablation marks can be compared with their direct share of the logit at a glance.
+    "learn": ("walkthrough", "tokens", "embeddings", "generation", "attribution"),
     "look": ("attention", "insights"),  # inside the model
     "waves": ("positional",),
     "train": ("training", "history"),
@@ -70,7 +73,8 @@ GROUPS = {
 def arrange(window: QMainWindow, d: dict[str, QDockWidget]) -> None:
     """Default layout: the context on top, then three columns of tab groups (GROUPS).
 
-    Left, the widest: the walkthrough (tabbed with tokens, embeddings, generation); middle:
+    Left, the widest: the walkthrough (tabbed with tokens, embeddings, generation,
+    attribution); middle:
     attention (tabbed with looking inside) above positional encoding; right: training
     (tabbed with its history), the full height for its form and curves.
     """

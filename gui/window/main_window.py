@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMenu
 
 from gui import dialogs, i18n, runtime
 from gui.panels.attention import AttentionPanel
+from gui.panels.attribution import AttributionPanel
 from gui.panels.embeddings import EmbeddingsPanel
 from gui.panels.generation import GenerationPanel
 from gui.panels.history import HistoryPanel
@@ -101,11 +102,13 @@ class MainWindow(Translated, QMainWindow):
         self.walkthrough_panel = WalkthroughPanel(s)
         self.generation_panel = GenerationPanel(s)
         self.insights_panel = InsightsPanel(s)
+        self.attribution_panel = AttributionPanel(s)
         self.history_panel = HistoryPanel(s)
         panels = {
             "walkthrough": self.walkthrough_panel, "tokens": self.tokens_panel,
             "embeddings": self.embeddings_panel, "positional": self.positional_panel,
             "attention": self.attention_panel, "insights": self.insights_panel,
+            "attribution": self.attribution_panel,
             "generation": self.generation_panel, "training": self.training_panel,
             "history": self.history_panel,
         }
@@ -321,6 +324,7 @@ class MainWindow(Translated, QMainWindow):
         self.statusBar().clearMessage()  # its timeout timer
         self.run.shutdown()
         for panel in (self.walkthrough_panel, self.generation_panel, self.insights_panel,
+                      self.attribution_panel,
                       self.history_panel, self.training_panel, self.embeddings_panel):
             panel.shutdown()
         self.documents.shutdown()

@@ -758,6 +758,10 @@ The app is still running. If this keeps happening, save your model and restart, 
         <translation>模型内部</translation>
     </message>
     <message>
+        <source>Attribution</source>
+        <translation>归因</translation>
+    </message>
+    <message>
         <source>Generation</source>
         <translation>生成</translation>
     </message>
