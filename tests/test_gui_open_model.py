@@ -169,6 +169,7 @@ def test_double_click_opens_the_model_and_the_choice_and_size_are_remembered(
     cfg = window.session.model.config
     assert (cfg.positional, cfg.kv_heads, cfg.n_layer) == ("rotary", 2, 2)
     assert window.session.tokenizer.encode("hello world").size > 0
+    assert "Quantized" not in window.statusBar().currentMessage()  # float32 safetensors
 
     d = _ask(window, qtbot)  # again: the last choice is selected, the size kept
     assert d.table.currentItem().text(0) == "tiny/llama-2kv"
@@ -179,6 +180,9 @@ def test_double_click_opens_the_model_and_the_choice_and_size_are_remembered(
         d.open_button.click()
     assert "sha256-" in window.session.model_origin  # Ollama's blob, read as GGUF
     assert window.session.model.config.kv_heads == 2
+    # The window says the numbers come from quantized blocks, and which types.
+    said = window.statusBar().currentMessage()
+    assert "Quantized: stored as Q8_0 (" in said and "dequantized to float32" in said
 
 
 def test_browse_opens_any_file(qtbot, window, on_this_computer, monkeypatch):

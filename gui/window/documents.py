@@ -16,8 +16,8 @@ from gui.window.context import ContextBox, first_lines, head_context
 from gui.window.model_paths import proposed_model_path
 from gui.window.jobs import FileJobs
 from gui.window.recent import RecentFiles
+from gui.window.status import APP_TITLE, stored_as
 
-APP_TITLE = "Transformer Explorer"
 MODEL_SUFFIXES = (".safetensors", ".pt", ".bin", ".gguf")  # ours, nanoGPT's, HF's, llama.cpp's
 # Text files by their bytes, but a Hugging Face model's config or a nanoGPT vocabulary: opened
 # as a model (engine.storage.imports says what to open for a vocabulary file).
@@ -338,7 +338,7 @@ class Documents(QObject):
                 return self.tr("Opened the bundled model: {0} parameters, trained {1} steps, "
                                "vocabulary {2} ({3}).").format(*numbers)
             return self.tr("Opened {0}: {1} parameters, trained {2} steps, vocabulary {3} "
-                           "({4}).").format(Path(path).name, *numbers)
+                           "({4}).").format(Path(path).name, *numbers) + stored_as(ckpt.metadata)
 
         self._status(message(), 0, message)
 

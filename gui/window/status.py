@@ -13,6 +13,20 @@ from gui.session import Session
 APP_TITLE = "Transformer Explorer"  # a proper name: the same in every language
 
 
+def stored_as(metadata: dict | None) -> str:
+    """" Stored as Q4_K (112 tensors), F32 (61); shown dequantized to float32." for a model
+    read from a quantized GGUF file; "" for any other. The numbers the window shows are those of
+    the float32 weights the file's blocks decode to, so the user is told they were quantized."""
+    counts = (metadata or {}).get("quantization") or {}
+    if not (metadata or {}).get("quantized") or not isinstance(counts, dict):
+        return ""
+    types = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    listed = ", ".join(QCoreApplication.translate("Documents", "{0} ({1} tensors)")
+                       .format(name, n) for name, n in types)
+    return " " + QCoreApplication.translate(
+        "Documents", "Quantized: stored as {0}; shown dequantized to float32.").format(listed)
+
+
 class StatusFields:
     """Device · parameters · step (with a progress bar while training)."""
 

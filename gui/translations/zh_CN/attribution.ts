@@ -35,7 +35,7 @@
         <translation>&lt;b&gt;训练改变了什么：&lt;/b&gt;同一段上下文在模型两个版本下的表现，逐个词元比较，并找出注意力变化最大的头。</translation>
     </message>
     <message>
-        <source>A and B are two versions of the same model: two snapshots from the training history, the model in the window, or a checkpoint file (for example before and after Continue training). The bars are the loss of each next token under A and B (lower: predicted better). The heatmap is how far each head's attention pattern moved: the Jensen–Shannon divergence between A's and B's attention rows, in bits (0: the same, 1: nothing in common), averaged over the positions.&lt;br&gt;&lt;br&gt;What it does not prove: one context is one sample; a token that improved here may be worse elsewhere. A head whose pattern moved did not necessarily change what it writes, and one that kept its pattern may have changed its values.</source>
+        <source>A and B are two versions of the same model: two snapshots from the training history, the model in the window, or a checkpoint file (for example before and after Continue training). The bars are the loss of each next token under A and B (lower: predicted better). The heatmap is how far each head&apos;s attention pattern moved: the Jensen–Shannon divergence between A&apos;s and B&apos;s attention rows, in bits (0: the same, 1: nothing in common), averaged over the positions.&lt;br&gt;&lt;br&gt;What it does not prove: one context is one sample; a token that improved here may be worse elsewhere. A head whose pattern moved did not necessarily change what it writes, and one that kept its pattern may have changed its values.</source>
         <translation>A 和 B 是同一个模型的两个版本：训练历史中的两个快照、窗口中的模型，或一个检查点文件（例如“继续训练”之前和之后）。柱子是 A 和 B 下每个下一词元的损失（越低，预测得越好）。热图是每个头的注意力模式移动了多远：A 与 B 的注意力行之间的 Jensen–Shannon 散度，单位为比特（0：相同，1：毫无共同之处），在各位置上取平均。&lt;br&gt;&lt;br&gt;它不能证明什么：一段上下文只是一个样本；在这里变好的词元，在别处可能变差。注意力模式变了的头，写入的内容不一定变了；模式没变的头，其值也可能变了。</translation>
     </message>
     <message>
@@ -107,7 +107,7 @@
         <translation>第 {0} 块</translation>
     </message>
     <message>
-        <source>How far each head's attention moved (bits)</source>
+        <source>How far each head&apos;s attention moved (bits)</source>
         <translation>每个头的注意力移动了多远（比特）</translation>
     </message>
 </context>
@@ -168,15 +168,15 @@
         <translation>在得分中的份额</translation>
     </message>
     <message>
-        <source>&lt;b&gt;Which earlier token mattered:&lt;/b&gt; each token's share of the target's score, by gradient × input and by integrated gradients.</source>
+        <source>&lt;b&gt;Which earlier token mattered:&lt;/b&gt; each token&apos;s share of the target&apos;s score, by gradient × input and by integrated gradients.</source>
         <translation>&lt;b&gt;哪个前面的词元起了作用：&lt;/b&gt;每个词元在目标得分中所占的份额，分别用梯度 × 输入和积分梯度计算。</translation>
     </message>
     <message>
-        <source>&lt;b&gt;Gradient × input&lt;/b&gt; multiplies each token's vector by how fast the score changes with it: a first guess, exact only for a model that is a straight line. &lt;b&gt;Integrated gradients&lt;/b&gt; walk in n steps from a neutral input (the average token at every position, the positions kept) to the real one and add up the gradients on the way, so the shares add up to the score's change from that baseline (the check). Red tokens push the target up, blue ones down.&lt;br&gt;&lt;br&gt;What it does not prove: that the model reads a token the way a person would, or that removing the token would change the answer by that much. Another baseline gives other numbers, and a share is about the token's vector, not its meaning.</source>
+        <source>&lt;b&gt;Gradient × input&lt;/b&gt; multiplies each token&apos;s vector by how fast the score changes with it: a first guess, exact only for a model that is a straight line. &lt;b&gt;Integrated gradients&lt;/b&gt; walk in n steps from a neutral input (the average token at every position, the positions kept) to the real one and add up the gradients on the way, so the shares add up to the score&apos;s change from that baseline (the check). Red tokens push the target up, blue ones down.&lt;br&gt;&lt;br&gt;What it does not prove: that the model reads a token the way a person would, or that removing the token would change the answer by that much. Another baseline gives other numbers, and a share is about the token&apos;s vector, not its meaning.</source>
         <translation>&lt;b&gt;梯度 × 输入&lt;/b&gt;把每个词元的向量乘以得分随它变化的快慢：这是一阶的估计，只有当模型是一条直线时才精确。&lt;b&gt;积分梯度&lt;/b&gt;从一个中性的输入（每个位置都放平均词元，位置保持不变）分 n 步走到真实输入，把沿途的梯度累加起来，因此各份额加起来正好等于得分相对这个基线的变化（即校验）。红色词元把目标推高，蓝色的把它压低。&lt;br&gt;&lt;br&gt;它不能证明什么：模型像人一样读懂了这个词元，或者去掉这个词元答案就会改变这么多。换一个基线会得到别的数字，而且份额说的是词元的向量，不是它的含义。</translation>
     </message>
     <message>
-        <source>Integrated gradients' steps n:</source>
+        <source>Integrated gradients&apos; steps n:</source>
         <translation>积分梯度的步数 n：</translation>
     </message>
     <message>
@@ -216,22 +216,22 @@
         <translation>位置 {0} {1}：{2:.6g}</translation>
     </message>
     <message>
-        <source>✓ Completeness holds — the integrated gradients add up to {0:.4f}, the score's change from the baseline is {1:.4f}: difference {2:.1e} (tolerance {3:.1e} at n = {4}).</source>
+        <source>✓ Completeness holds — the integrated gradients add up to {0:.4f}, the score&apos;s change from the baseline is {1:.4f}: difference {2:.1e} (tolerance {3:.1e} at n = {4}).</source>
         <translation>✓ 完备性成立 — 积分梯度之和为 {0:.4f}，得分相对基线的变化为 {1:.4f}：差值 {2:.1e}（n = {4} 时容差 {3:.1e}）。</translation>
     </message>
     <message>
-        <source>✗ Completeness FAILS — the integrated gradients add up to {0:.4f}, the score's change from the baseline is {1:.4f}: difference {2:.1e} exceeds the tolerance {3:.1e} at n = {4}. More steps make it smaller.</source>
+        <source>✗ Completeness FAILS — the integrated gradients add up to {0:.4f}, the score&apos;s change from the baseline is {1:.4f}: difference {2:.1e} exceeds the tolerance {3:.1e} at n = {4}. More steps make it smaller.</source>
         <translation>✗ 完备性不成立 — 积分梯度之和为 {0:.4f}，得分相对基线的变化为 {1:.4f}：差值 {2:.1e} 超过了 n = {4} 时的容差 {3:.1e}。增加步数可以减小它。</translation>
     </message>
 </context>
 <context>
     <name>LogitView</name>
     <message>
-        <source>&lt;b&gt;Direct logit attribution:&lt;/b&gt; how much of the target's logit each head and each MLP wrote straight into the residual stream.</source>
+        <source>&lt;b&gt;Direct logit attribution:&lt;/b&gt; how much of the target&apos;s logit each head and each MLP wrote straight into the residual stream.</source>
         <translation>&lt;b&gt;直接 logit 归因：&lt;/b&gt;目标的 logit 中，有多少是每个头、每个 MLP 直接写进残差流的。</translation>
     </message>
     <message>
-        <source>The residual stream at this position is a sum of what the embeddings, every head and every MLP wrote into it. Each part is carried through the norms that follow it, their scales frozen at the values the real forward computed, and read by the target's row of the output matrix, so the parts add up exactly to the logit (the check below). Red cells push the target up, blue ones push it down.&lt;br&gt;&lt;br&gt;What it does not prove: that a part matters. A part also acts through the layers after it (a head can write something a later head reads), and the frozen scales hide how the norms would change if a part were gone. To ask what happens without a part, switch it off (Looking inside → Head ablation) or patch it.</source>
+        <source>The residual stream at this position is a sum of what the embeddings, every head and every MLP wrote into it. Each part is carried through the norms that follow it, their scales frozen at the values the real forward computed, and read by the target&apos;s row of the output matrix, so the parts add up exactly to the logit (the check below). Red cells push the target up, blue ones push it down.&lt;br&gt;&lt;br&gt;What it does not prove: that a part matters. A part also acts through the layers after it (a head can write something a later head reads), and the frozen scales hide how the norms would change if a part were gone. To ask what happens without a part, switch it off (Looking inside → Head ablation) or patch it.</source>
         <translation>这个位置的残差流，是嵌入、每个头和每个 MLP 写入内容的总和。每一部分都穿过它后面的归一化层（其缩放冻结在真实前向计算出的值上），再由输出矩阵中目标那一行读出，因此各部分加起来正好等于 logit（见下面的校验）。红色格子把目标推高，蓝色的把它压低。&lt;br&gt;&lt;br&gt;它不能证明什么：某一部分真的重要。一个部分还会通过它后面的层起作用（一个头写下的东西可能被后面的头读取），而冻结的缩放也掩盖了：如果去掉这部分，归一化会怎样变化。想知道没有某部分会怎样，就把它关掉（“模型内部 → 注意力头消融”）或对它做激活修补。</translation>
     </message>
     <message>
@@ -302,7 +302,7 @@
         <translation>&lt;b&gt;激活修补：&lt;/b&gt;运行被破坏的提示，从干净提示中复制进一个激活，看干净的答案能恢复多少。</translation>
     </message>
     <message>
-        <source>The score is the logit difference target − foil at the position: the target is the clean prompt's top guess, the foil the corrupted prompt's (or the tokens chosen above). Restored = (patched − corrupted) / (clean − corrupted): 1 (red) brings the whole clean score back, 0 (white) nothing, below 0 (blue) pushes the other way. The residual stream is patched at one layer and one position, a head or an MLP at every position.&lt;br&gt;&lt;br&gt;What it does not prove: one patch at a time misses parts that only matter together, or that back each other up; and the answer depends on the corrupted prompt you chose: another word asks another question.</source>
+        <source>The score is the logit difference target − foil at the position: the target is the clean prompt&apos;s top guess, the foil the corrupted prompt&apos;s (or the tokens chosen above). Restored = (patched − corrupted) / (clean − corrupted): 1 (red) brings the whole clean score back, 0 (white) nothing, below 0 (blue) pushes the other way. The residual stream is patched at one layer and one position, a head or an MLP at every position.&lt;br&gt;&lt;br&gt;What it does not prove: one patch at a time misses parts that only matter together, or that back each other up; and the answer depends on the corrupted prompt you chose: another word asks another question.</source>
         <translation>得分是该位置上的 logit 差：目标 − 对照。目标是干净提示的首选猜测，对照是被破坏提示的首选（或上面选定的词元）。恢复比例 = (修补后 − 被破坏) / (干净 − 被破坏)：1（红）表示干净的得分全部回来了，0（白）表示没有恢复，小于 0（蓝）表示推向了另一边。残差流按某一层、某一位置修补；头或 MLP 则在所有位置上修补。&lt;br&gt;&lt;br&gt;它不能证明什么：一次只修补一处，会漏掉只有一起才起作用、或互为备份的部分；而且答案取决于你选的被破坏提示：换一个词，问的就是另一个问题。</translation>
     </message>
     <message>
@@ -461,7 +461,7 @@
         <translation>目标：</translation>
     </message>
     <message>
-        <source>The token whose logit is split (the model's top guesses at this position, most likely first)</source>
+        <source>The token whose logit is split (the model&apos;s top guesses at this position, most likely first)</source>
         <translation>要拆分其 logit 的词元（模型在这个位置的首选猜测，最可能的在前）</translation>
     </message>
     <message>
@@ -469,7 +469,7 @@
         <translation>对比</translation>
     </message>
     <message>
-        <source>Explain the logit difference target − this token instead of the target's logit alone</source>
+        <source>Explain the logit difference target − this token instead of the target&apos;s logit alone</source>
         <translation>解释 logit 差“目标 − 这个词元”，而不只是目标的 logit</translation>
     </message>
     <message>
