@@ -6,6 +6,8 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from gui.widgets.flow import flow
+
 
 def ink(c: QColor) -> QColor:
     """Black or white, whichever reads on a background of colour `c`."""
@@ -56,18 +58,11 @@ class TokenCells(QWidget):
             return
         top, bottom = QFontMetricsF(self._piece_font), QFontMetricsF(self._number_font)
         h = top.height() + bottom.height() + 2 * self.PAD_Y
-        x = y = self.GAP
-        rects = []
-        for piece, number in zip(self._pieces, self._numbers):
-            w = max(top.horizontalAdvance(piece), bottom.horizontalAdvance(number)) \
-                + 2 * self.PAD_X
-            if x + w > width - self.GAP and x > self.GAP:
-                x, y = self.GAP, y + h + self.GAP
-            rects.append(QRectF(x, y, w, h))
-            x += w + self.GAP
-        self._rects = rects
+        widths = [max(top.horizontalAdvance(piece), bottom.horizontalAdvance(number))
+                  + 2 * self.PAD_X for piece, number in zip(self._pieces, self._numbers)]
+        self._rects, tall = flow(widths, h, width, self.GAP)
         self._laid_out_width = width
-        self.setMinimumHeight(int(y + h + self.GAP + 1) if rects else 0)
+        self.setMinimumHeight(tall)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self._layout(event.size().width())

@@ -6,6 +6,8 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QLinearGradient, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from gui.widgets.flow import flow
+
 from .readings import LOSS_CMAP, scale_ticks, text_colour
 
 
@@ -53,17 +55,10 @@ class TokenLossStrip(QWidget):
             return
         fm = QFontMetricsF(self.font())
         h = fm.height() + 2 * self.PAD_Y
-        x = y = self.GAP
-        rects = []
-        for piece in self._pieces:
-            w = fm.horizontalAdvance(piece) + 2 * self.PAD_X
-            if x + w > width - self.GAP and x > self.GAP:
-                x, y = self.GAP, y + h + self.GAP
-            rects.append(QRectF(x, y, w, h))
-            x += w + self.GAP
-        self._rects = rects
+        widths = [fm.horizontalAdvance(piece) + 2 * self.PAD_X for piece in self._pieces]
+        self._rects, tall = flow(widths, h, width, self.GAP)
         self._laid_out_width = width
-        self.setMinimumHeight(int(y + h + self.GAP + 1) if rects else 0)
+        self.setMinimumHeight(tall)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self._layout(event.size().width())
