@@ -58,7 +58,7 @@ def step_title(name: str, lang: str = "en", cfg: ModelConfig | None = None) -> s
 
 def step_formula(name: str, lang: str = "en", cfg: ModelConfig | None = None) -> str:
     """The formula of a step in `lang`: the symbols are the same, the words in it are not
-    ("text → ids (compact vocabulary rows)", "文本 → 编号（紧凑词表中的行）"); with `cfg`, as
+    ("text → ids (rows of the token table)", "文本 → 编号（词元表中的行）"); with `cfg`, as
     that model computes it."""
     return KINDS[step_kind(name)].formula_for(cfg)[_zh(lang)]
 

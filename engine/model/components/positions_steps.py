@@ -75,7 +75,7 @@ KINDS = (
                                 "词元向量乘以 {s}（√d_model）")}),
     StepKind(
         "tokens", False, ("Token ids", "词元编号"),
-        ("text → ids (compact vocabulary rows)", "文本 → 编号（紧凑词表中的行）"),
+        ("text → ids (rows of the token table)", "文本 → 编号（词元表中的行）"),
         ("batch", "context"), inputs=lambda p: [], check=_tokens,
         words={"tokens": ("the ids fed to the model, all within the vocabulary of {V}",
                           "输入模型的编号，全部在大小为 {V} 的词表之内")}),
