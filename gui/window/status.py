@@ -14,9 +14,9 @@ APP_TITLE = "Transformer Explorer"  # a proper name: the same in every language
 
 
 def stored_as(metadata: dict | None) -> str:
-    """" Stored as Q4_K (112 tensors), F32 (61); shown dequantized to float32." for a model
-    read from a quantized GGUF file; "" for any other. The numbers the window shows are those of
-    the float32 weights the file's blocks decode to, so the user is told they were quantized."""
+    """The sentence that says a model was read from a quantized GGUF file, and with which
+    types ("Quantized: stored as Q4_K (112 tensors), F32 (61 tensors); ..."); "" for any other
+    model. The window shows the float32 numbers the file's blocks decode to, so it says so."""
     counts = (metadata or {}).get("quantization") or {}
     if not (metadata or {}).get("quantized") or not isinstance(counts, dict):
         return ""
