@@ -90,6 +90,14 @@ class GPT(nn.Module):
         if self.config.tied:
             self.lm_head.weight = self.embed.wte.weight
 
+    def rotations(self, T: int) -> list[tuple[torch.Tensor, torch.Tensor] | None]:
+        """Per block, the (cos, sin) tables, each (T, d), it turns q and k with (None without
+        rotary positions): Gemma 3's sliding blocks have their own base."""
+        rope = None if self.rope is None else self.rope(T)
+        local = None if self.rope_local is None else self.rope_local(T)
+        return [local if self.config.local_rope(i) else rope
+                for i in range(self.config.n_layer)]
+
     @staticmethod
     def _init_weights(module: nn.Module) -> None:
         if isinstance(module, nn.Linear):
@@ -146,10 +154,8 @@ class GPT(nn.Module):
                 f"{self.config.context_length}"
             )
         x = self.embed(idx)  # (B, T, C)
-        rope = None if self.rope is None else self.rope(T)  # (cos, sin), each (T, d)
-        local = None if self.rope_local is None else self.rope_local(T)  # (cos, sin)
-        for i, block in enumerate(self.blocks):
-            x = block(x, local if self.config.local_rope(i) else rope)  # (B, T, C)
+        for block, turn in zip(self.blocks, self.rotations(T)):
+            x = block(x, turn)  # (B, T, C)
         if self.norm_f is not None:
             x = self.ln_f(self.norm_f(x))  # (B, T, C)
         logits = self.logits(self.lm_head(x))  # (B, T, V)

@@ -109,13 +109,8 @@ def resume(model: "GPT", base: Recorded, clean: dict[str, torch.Tensor],
     order = sorted(range(len(rows)), key=lambda r: rows[r][0])
     joined: list[int] = []  # original row index of each row of x, in order
     x = base.streams[0][:, start:][:0]  # (0, S, C)
-    rope = local = None
-    if model.rope is not None:
-        cos, sin = model.rope(T)  # (T, d) each
-        rope = (cos[start:], sin[start:])  # the computed positions only
-    if model.rope_local is not None:  # Gemma 3's sliding blocks turn with their own base
-        cos, sin = model.rope_local(T)  # (T, d) each
-        local = (cos[start:], sin[start:])
+    turns = [None if t is None else (t[0][start:], t[1][start:])  # (S, d) each: the
+             for t in model.rotations(T)]  # computed positions only, per block
     nxt = 0
     with torch.no_grad(), eval_mode(model):
         for layer in range(L + 1):
@@ -131,7 +126,7 @@ def resume(model: "GPT", base: Recorded, clean: dict[str, torch.Tensor],
             inside = {r_x: rows[r][1] for r_x, r in enumerate(joined)
                       if rows[r][0] == layer}  # rows whose patches sit inside this block
             with probing(_probe(base, clean, layer, inside, start, x.shape[0])):
-                x = model.blocks[layer](x, local if cfg.local_rope(layer) else rope)  # (R, S, C)
+                x = model.blocks[layer](x, turns[layer])  # (R, S, C)
         last = model.final_norm(x[:, -1])  # (R, C): the position whose logits are compared
         logits = model.unembed(last)  # (R, V)
     out = torch.empty_like(logits)
