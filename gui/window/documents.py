@@ -416,7 +416,7 @@ class Documents(QObject):
         return True
 
     def export_hf(self) -> None:
-        """Write the model as a Hugging Face GPT-2 or Llama folder that `transformers` loads."""
+        """Write the model as a Hugging Face folder: its own family's, GPT-2 or Llama."""
         from engine.storage.imports.hf_export import ExportError, check_exportable, export_hf
 
         s = self.session
@@ -425,7 +425,7 @@ class Documents(QObject):
         try:
             check_exportable(s.model)  # said before a folder is asked for
         except ExportError as exc:
-            dialogs.show_error(self.window, self.tr("Not a GPT-2-shaped model"), str(exc))
+            dialogs.show_error(self.window, self.tr("Exporting the model failed."), str(exc))
             return
         folder = dialogs.ask_directory(self.window, self.tr(
             "Export as a Hugging Face folder (choose an empty folder)"), self.recent.last_dir())

@@ -253,10 +253,10 @@ def architecture_from_config(hf: Any, where: str) -> Architecture:
     theta, rope = _rope(hf, where)
     act_name = hf.get("hidden_activation") or hf.get("hidden_act") or "silu"
     act = {"silu": "silu", "swish": "silu", "gelu_pytorch_tanh": "gelu_tanh",
-           "gelu_new": "gelu_tanh", "gelu": "gelu"}.get(act_name)
+           "gelu_new": "gelu_tanh", "gelu": "gelu", "relu": "relu"}.get(act_name)
     if act is None:
         raise ArchitectureError(f"'{where}': activation {act_name!r} is not supported "
-                                "(silu, gelu, gelu_pytorch_tanh, gelu_new)")
+                                "(silu, gelu, gelu_pytorch_tanh, gelu_new, relu)")
     eps_key = "layer_norm_eps" if family in ("gpt_neox", "phi") else "rms_norm_eps"
     common: dict[str, Any] = dict(
         family=family, vocab_size=V, d_model=C, n_layer=n_layer, n_head=n_head, n_kv_head=n_kv,
