@@ -111,3 +111,24 @@ def test_what_a_family_cannot_hold_is_one_line_and_nothing_is_written(
     with pytest.raises(ExportError, match=words) as e:
         export_hf(GPT(cfg), None, tmp_path / "out")
     assert "\n" not in str(e.value) and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("kind", ["qwen2", "gemma3_text"])
+def test_a_model_read_from_gguf_goes_out_as_its_family(tmp_path, tokenizer_file, kind):
+    from gguf import GGMLQuantizationType as Q
+
+    from tests import gguf_helpers as gh
+    from tests.test_families_bar import GGUF_GEMMA3, reference
+
+    model = reference(kind, GGUF_GEMMA3 if kind == "gemma3_text" else None)
+    ckpt = open_model(gh.write_gguf(tmp_path / "m.gguf", model, tokenizer_file, Q.Q8_0,
+                                    kind=kind))
+    export_hf(ckpt.model, ckpt.tokenizer, tmp_path / "out")  # dequantized, as the model runs
+    theirs = _theirs(tmp_path / "out")
+    assert theirs.config.model_type == kind
+    ids = torch.as_tensor(ckpt.tokenizer.encode(PROMPT))[None]
+    with torch.no_grad():
+        assert np.abs(distributions(theirs(ids).logits)
+                      - distributions(ckpt.model(ids)[0])).max() < 1e-4
+    again = open_model(tmp_path / "out")
+    assert again.model_config == ckpt.model_config
