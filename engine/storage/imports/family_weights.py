@@ -138,8 +138,9 @@ def _neox_heads(fused: torch.Tensor, n_head: int, back: bool = False) -> torch.T
     each head's q, k and v rows together; ours run all q, then all k, then all v."""
     rows, rest = fused.shape[0], fused.shape[1:]
     hs = rows // (3 * n_head)
-    if back:  # (3, nh, hs, …) -> (nh, 3, hs, …)
+    if back:  # ours (3, nh, hs, …) -> theirs (nh, 3, hs, …), rows flattened again
         return fused.reshape(3, n_head, hs, *rest).transpose(0, 1).reshape(rows, *rest)
+    # theirs (nh, 3, hs, …) -> ours (3, nh, hs, …), rows flattened again: (3·C, …)
     return fused.reshape(n_head, 3, hs, *rest).transpose(0, 1).reshape(rows, *rest)
 
 
@@ -149,11 +150,11 @@ def our_state(cfg: ModelConfig, hf: dict[str, torch.Tensor]) -> dict[str, torch.
     for link in links(cfg):
         parts = [hf[name] for name, _ in link.theirs]
         if link.join == "rows":
-            out[link.ours] = torch.cat(parts)
+            out[link.ours] = torch.cat(parts)  # (q + 2·kv rows, …): Wq | Wk | Wv
         elif link.join == "heads":
-            out[link.ours] = _neox_heads(parts[0], cfg.n_head)
+            out[link.ours] = _neox_heads(parts[0], cfg.n_head)  # (3·C, …)
         else:
-            out[link.ours] = parts[0]
+            out[link.ours] = parts[0]  # the same shape
     return out
 
 
@@ -161,11 +162,11 @@ def their_state(cfg: ModelConfig, ours: dict[str, torch.Tensor]) -> dict[str, to
     """Our parameters -> Hugging Face's tensors of family `cfg.family` (float32, contiguous)."""
     out = {}
     for link in links(cfg):
-        t = ours[link.ours].detach().to("cpu", torch.float32)
-        if link.join == "rows":
+        t = ours[link.ours].detach().to("cpu", torch.float32)  # our shape
+        if link.join == "rows":  # Wq | Wk | Wv -> (q rows, …), (kv rows, …), (kv rows, …)
             parts = t.split([shape[0] for _, shape in link.theirs])
         elif link.join == "heads":
-            parts = (_neox_heads(t, cfg.n_head, back=True),)
+            parts = (_neox_heads(t, cfg.n_head, back=True),)  # (3·C, …), head by head
         else:
             parts = (t,)
         for (name, _), part in zip(link.theirs, parts):

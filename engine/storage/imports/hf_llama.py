@@ -5,7 +5,7 @@ engine.storage.imports.family_weights the weights, from the same table an import
 Llama-shaped: pre-norm RMSNorm (γ, not Gemma's 1 + γ), rotary positions on whole heads, a gated
 feed-forward, any number of K/V heads, biases on all of attention (q, k, v, o) and the
 feed-forward or on none, no QK-norm, window, soft-caps or scales of Gemma's. The Llama preset
-(engine.model.presets) is; so are imported Llama and Mistral models without a window.
+(engine.model.presets) is. (An imported model is written as its own family instead.)
 """
 from __future__ import annotations
 
