@@ -85,6 +85,9 @@ class ModelConfig:
     rope_local_theta: float | None = None
     shared_norm: bool = False  # a parallel block with one norm feeding both parts (Phi)
     head_bias: bool = False  # the output projection adds a bias b_vocab (Phi)
+    # The Hugging Face model_type an imported model was read as ("qwen2", "gemma2", ...), kept
+    # so an export writes that family's folder back; None: a model this program built.
+    family: str | None = None
 
     @property
     def head_size(self) -> int:

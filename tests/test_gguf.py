@@ -113,6 +113,8 @@ def _tensor(name=b"token_embd.weight", dims=(32, 4), qtype=0, offset=0) -> bytes
      "items in"),
     (lambda t: _file(t, _tensor(offset=1 << 20), n_tensors=1), "past the end of the file"),
     (lambda t: _file(t, _tensor(qtype=99), n_tensors=1), "unknown quantization type 99"),
+    # Q8_1 (llama.cpp's intermediate type): gguf has no dequantization for it
+    (lambda t: _file(t, _tensor(qtype=9), n_tensors=1), "Q8_1, a type gguf cannot dequantize"),
     (lambda t: _file(t, _tensor(dims=(31, 4), qtype=8), n_tensors=1), "not whole Q8_0 blocks"),
     (lambda t: _file(t, _tensor(dims=(1 << 39, 1 << 39)), n_tensors=1), "elements"),
     (lambda t: _file(t, _tensor(dims=()), n_tensors=1), "0 dimensions"),

@@ -113,7 +113,9 @@ def base_from_dict(d: Any) -> FullBase:
             elif kind == "tokenizer.json":
                 if not isinstance(d.get("json"), str):
                     raise ValueError("a tokenizer.json base needs its json text")
-                _BASES[key] = TokenizerJsonBase(name, d["json"])
+                settings = d.get("settings")
+                _BASES[key] = TokenizerJsonBase(name, d["json"], settings if isinstance(
+                    settings, str) else None)
             else:
                 _BASES[key] = CharTableBase(list(d.get("itos") or []), name)
         return _BASES[key]

@@ -62,8 +62,11 @@ class TokenizerJsonBase:
 
     kind = "tokenizer.json"
 
-    def __init__(self, name: str, text: str):
+    def __init__(self, name: str, text: str, settings: str | None = None):
         self.name, self.text = name, text
+        # tokenizer_config.json's text when the model came with one: nothing here reads it
+        # (its chat template is never run); an export writes it back beside tokenizer.json.
+        self.settings = settings
         try:
             data = json.loads(text)
             self._tok = tokenizers.Tokenizer.from_str(text)
@@ -180,18 +183,40 @@ class TokenizerJsonBase:
 
     def to_dict(self) -> dict[str, Any]:
         """Everything needed to rebuild it elsewhere (a training process, a checkpoint)."""
-        return {"type": "tokenizer.json", "name": self.name, "json": self.text}
+        out = {"type": "tokenizer.json", "name": self.name, "json": self.text}
+        if self.settings is not None:
+            out["settings"] = self.settings
+        return out
 
 
 def read_tokenizer_json(path: str | Path, name: str | None = None) -> TokenizerJsonBase:
-    """The tokenizer.json at `path`; TokenizerJsonError (one line) if unreadable or malformed."""
+    """The tokenizer.json at `path`, with the tokenizer_config.json beside it kept as text
+    (`settings`) when that is a JSON object; TokenizerJsonError (one line) if the tokenizer is
+    unreadable or malformed."""
     path = Path(path)
+    text = _read_text(path)
+    return TokenizerJsonBase(name or f"{path.parent.name}/{path.name}", text,
+                             _settings(path.parent / "tokenizer_config.json"))
+
+
+def _read_text(path: Path) -> str:
     try:
         size = path.stat().st_size
         if size > MAX_TOKENIZER_BYTES:
             raise TokenizerJsonError(f"'{path.name}' is {size:,} bytes, too large for a "
                                      f"tokenizer (at most {MAX_TOKENIZER_BYTES:,})")
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise TokenizerJsonError(f"'{path.name}' could not be read ({e})") from None
-    return TokenizerJsonBase(name or f"{path.parent.name}/{path.name}", text)
+
+
+def _settings(path: Path) -> str | None:
+    """tokenizer_config.json's text, or None where there is none usable (the model runs
+    without it: only an export writes it back)."""
+    if not path.is_file():
+        return None
+    try:
+        text = _read_text(path)
+        return text if isinstance(json.loads(text), dict) else None
+    except (TokenizerJsonError, ValueError):
+        return None

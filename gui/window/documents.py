@@ -416,7 +416,7 @@ class Documents(QObject):
         return True
 
     def export_hf(self) -> None:
-        """Write the model as a Hugging Face GPT-2 or Llama folder that `transformers` loads."""
+        """Write the model as a Hugging Face folder: its own family's, GPT-2 or Llama."""
         from engine.storage.imports.hf_export import ExportError, check_exportable, export_hf
 
         s = self.session

@@ -6,14 +6,17 @@ attention (grouped K/V heads, biases, QK-norm, sliding window, soft-capping, the
 the feed-forward (gated or not, its activation) and the block's wiring (sequential or parallel
 residual, two or four norms). `Architecture` holds exactly those switches; `read_architecture`
 fills it from config.json, checking every size before anything is allocated. A model type
-outside the families gets one line: what it is, what is supported, and what it would need.
-Nothing here reads weights or runs code from the folder.
+outside the families gets one line: what it is, what is supported, and what it would need;
+`model_config` turns an Architecture into our ModelConfig (the family recorded in it, so an
+export writes the same family back). Nothing here reads weights or runs code from the folder.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from engine.config import MAX_CONTEXT, ConfigError, ModelConfig
 
 SUPPORTED = ("llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text",
              "gpt_neox", "phi")
@@ -250,10 +253,10 @@ def architecture_from_config(hf: Any, where: str) -> Architecture:
     theta, rope = _rope(hf, where)
     act_name = hf.get("hidden_activation") or hf.get("hidden_act") or "silu"
     act = {"silu": "silu", "swish": "silu", "gelu_pytorch_tanh": "gelu_tanh",
-           "gelu_new": "gelu_tanh", "gelu": "gelu"}.get(act_name)
+           "gelu_new": "gelu_tanh", "gelu": "gelu", "relu": "relu"}.get(act_name)
     if act is None:
         raise ArchitectureError(f"'{where}': activation {act_name!r} is not supported "
-                                "(silu, gelu, gelu_pytorch_tanh, gelu_new)")
+                                "(silu, gelu, gelu_pytorch_tanh, gelu_new, relu)")
     eps_key = "layer_norm_eps" if family in ("gpt_neox", "phi") else "rms_norm_eps"
     common: dict[str, Any] = dict(
         family=family, vocab_size=V, d_model=C, n_layer=n_layer, n_head=n_head, n_kv_head=n_kv,
@@ -330,3 +333,62 @@ def check_size(arch: Architecture, where: str, available_bytes: int | None = Non
         raise ArchitectureError(f"'{where}' has {n / 1e9:,.1f} billion parameters and would "
                                 f"need {need / 1e9:,.1f} GB as float32; {room}")
     return need
+
+
+# ---------------------------------------------------------------------------------------------
+# Our model's configuration of a family.
+
+
+# Families whose every part the decoder has (every one engine.storage.imports.families reads).
+BUILT = ("llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text", "gpt_neox",
+         "phi")
+
+
+def _wiring(arch: Architecture) -> str:
+    if arch.parallel:
+        return "parallel"
+    return "sandwich" if arch.sandwich else "pre"
+
+
+def model_config(arch: Architecture, where: str) -> ModelConfig:
+    """Our ModelConfig of an Architecture; ArchitectureError naming what cannot be run."""
+    if arch.family not in BUILT:
+        raise ArchitectureError(f"'{where}' is a {arch.family} model, which this program does "
+                                f"not open ({', '.join(BUILT)} open today)")
+    if arch.out_bias != arch.mlp_bias:
+        raise ArchitectureError(f"'{where}': a bias on the attention output but not on the "
+                                "feed-forward (or the reverse) is not built yet")
+    scaling = None
+    if arch.extra.get("rope_divisors"):
+        scaling = {"kind": "divisors", "divisors": list(arch.extra["rope_divisors"])}
+    elif arch.rope_scaling is not None:
+        s = arch.rope_scaling
+        scaling = {"kind": s.kind, "factor": s.factor, "low_freq_factor": s.low_freq_factor,
+                   "high_freq_factor": s.high_freq_factor, "original_context": s.original_context}
+    default_hd = arch.d_model // arch.n_head if arch.d_model % arch.n_head == 0 else None
+    # Gemma 3: the local base applies to the sliding blocks even where no window is set.
+    sliding = arch.sliding_window is not None or arch.rope_local_theta is not None
+    try:
+        return ModelConfig(
+            vocab_size=arch.vocab_size, d_model=arch.d_model, n_head=arch.n_head,
+            n_kv_head=arch.n_kv_head, n_layer=arch.n_layer,
+            context_length=min(arch.context_length, MAX_CONTEXT), d_ff=arch.d_ff, dropout=0.0,
+            positional="rotary", activation=arch.activation, tied=arch.tied,
+            bias=arch.out_bias, ln_eps=arch.norm_eps,
+            norm_kind="layernorm" if arch.norm == "layer" else "rmsnorm",
+            norm_offset=arch.norm_offset,
+            head_dim=None if arch.head_dim == default_hd else arch.head_dim,
+            rope_theta=arch.rope_theta,
+            rotary_dim=None if arch.rotary_dim == arch.head_dim else arch.rotary_dim,
+            rope_scaling=scaling, gated=arch.gated, qkv_bias=arch.qkv_bias,
+            qk_norm=arch.qk_norm, sliding_window=arch.sliding_window,
+            sliding_layers=list(arch.sliding_layers) if sliding else None,
+            embed_scale=arch.embed_scale, norm=_wiring(arch),
+            query_scale=arch.query_scale or None, attn_softcap=arch.attn_softcap,
+            final_softcap=arch.final_softcap, rope_local_theta=arch.rope_local_theta,
+            shared_norm=arch.shared_norm, head_bias=arch.head_bias,
+            family=arch.family,
+        ).validate()
+    except (ConfigError, TypeError, ValueError) as e:
+        raise ArchitectureError(f"'{where}' has a configuration this program cannot run: {e}") \
+            from None

@@ -27,7 +27,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 from gguf.constants import GGMLQuantizationType
-from gguf.quants import _type_traits
+from gguf.quants import dequantize
 
 from engine.storage.imports.families import (Architecture, RopeScaling,
                                              architecture_from_config, check_size, unsupported)
@@ -216,14 +216,14 @@ def _dequantized(data: np.ndarray, t: TensorInfo) -> np.ndarray:
     out = np.empty((rows, cols), dtype=np.float32)
     step = max(1, CHUNK_ELEMENTS // cols)
     for r in range(0, rows, step):
-        chunk = raw[r:r + step]
-        if t.qtype == GGMLQuantizationType.F32:
-            out[r:r + step] = chunk.view(np.float32)
-        elif t.qtype == GGMLQuantizationType.F16:
-            out[r:r + step] = chunk.view(np.float16)
-        else:  # gguf's own block code, on many rows at once (its dequantize takes 16 rows
-            # per call: 12,000 calls for a 135M model)
-            out[r:r + step] = _type_traits[t.qtype].dequantize_rows(chunk)  # (step, cols)
+        chunk = raw[r:r + step]  # (n, bytes per row)
+        n = chunk.shape[0]
+        # gguf.quants.dequantize makes one NumPy pass per 16 rows (12,000 for a 135M model:
+        # 3.1 s instead of 2.3 s to open one here). Its blocks never straddle a row and lie
+        # back to back, so the chunk read as ONE long row gives the same values in one pass;
+        # memory stays bounded by the chunk.
+        flat = dequantize(chunk.reshape(1, -1), t.qtype)  # (1, n * cols) float32
+        out[r:r + n] = flat.reshape(n, cols)
     return out.reshape(tuple(reversed(t.dims)))
 
 

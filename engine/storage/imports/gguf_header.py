@@ -13,6 +13,7 @@ padding to the alignment, then the tensor data.
 """
 from __future__ import annotations
 
+import functools
 import math
 import mmap
 import struct
@@ -21,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+import gguf.quants
 from gguf.constants import GGML_QUANT_SIZES, GGMLQuantizationType, GGUFValueType
-from gguf.quants import _type_traits
 
 MAGIC = b"GGUF"
 # The arrays kept from the metadata (the tokenizer's); every other array is skipped.
@@ -37,7 +38,18 @@ _FORMAT = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "
            12: "d"}
 _MIN_TENSOR_INFO = 8 + 4 + 8 + 4 + 8  # empty name, one dim
 _MIN_KV = 8 + 4 + 1  # empty key, type, a one-byte value
-DEQUANTIZABLE = {GGMLQuantizationType.F32, GGMLQuantizationType.F16, *_type_traits}
+
+
+@functools.cache
+def dequantizable(qtype: GGMLQuantizationType) -> bool:
+    """Whether gguf can dequantize `qtype`: asked of its public `gguf.quants.dequantize` on one
+    zero block (its table of types is private), once per type."""
+    block, type_size = GGML_QUANT_SIZES[qtype]
+    try:
+        gguf.quants.dequantize(np.zeros((1, type_size), dtype=np.uint8), qtype)  # (1, block)
+    except (NotImplementedError, ValueError, TypeError):
+        return False
+    return True
 
 
 class GgufError(ValueError):
@@ -202,7 +214,7 @@ def _walk(w: _Walker) -> Header:
             qtype = GGMLQuantizationType(raw)
         except ValueError:
             raise w.fail(f"tensor {name!r} has an unknown quantization type {raw}") from None
-        if qtype not in DEQUANTIZABLE:
+        if qtype not in GGML_QUANT_SIZES or not dequantizable(qtype):
             raise w.fail(f"tensor {name!r} is {qtype.name}, a type gguf cannot dequantize")
         n = 1
         for d in dims:

@@ -1,13 +1,18 @@
-"""Writing a model out as a Hugging Face folder that `transformers` loads: GPT-2 or Llama.
+"""Writing a model out as a Hugging Face folder that `transformers` loads: its own family's,
+GPT-2, or Llama.
 
-GPT-2-shaped models (pre-norm, learned positions, GELU exact or tanh) become GPT2LMHeadModel:
-config.json, model.safetensors (HF's names, Conv1D weights as (in, out)), and vocab.json +
-merges.txt when the model's tokenizer is a GPT-2-style BPE; a bias-free model is written with
-zero biases, which computes the same thing. Llama-shaped models (RMSNorm, rotary, a gated
-feed-forward, any K/V heads: engine.storage.imports.hf_llama) become LlamaForCausalLM, with the
-model's tokenizer.json when it was read from one (an imported Llama, Qwen, Mistral...); a
-model trained with a tiktoken or character tokenizer is written without tokenizer files (a note
-says so), since transformers has no tokenizer class that reads those.
+A model imported from a family's folder or GGUF file (ModelConfig.family: llama, mistral,
+qwen2, qwen3, gemma, gemma2, gemma3_text, gpt_neox, phi) goes back out as that family: the
+config.json of engine.storage.imports.family_config, the weights under the family's names and
+layouts from the table the import read (engine.storage.imports.family_weights), and its own
+tokenizer.json and tokenizer_config.json. Llama-shaped models this program built (RMSNorm,
+rotary, a gated feed-forward, any K/V heads: engine.storage.imports.hf_llama) are written the
+same way as LlamaForCausalLM. GPT-2-shaped models (pre-norm, learned positions, GELU exact or
+tanh) become GPT2LMHeadModel: config.json, model.safetensors (HF's names, Conv1D weights as
+(in, out)), and vocab.json + merges.txt when the model's tokenizer is a GPT-2-style BPE; a
+bias-free model is written with zero biases, which computes the same thing. A model trained
+with a tiktoken or character tokenizer is written without tokenizer files (a note says so),
+since transformers has no tokenizer class that reads those.
 """
 from __future__ import annotations
 
@@ -24,15 +29,13 @@ from engine.text.filetype import classify
 from engine.text.fullvocab import FullTokenizer
 from engine.model.decoder import GPT
 from engine.text.tokenizers import Tokenizer
-from engine.storage.imports.hf_llama import llama_config, llama_mismatch, llama_state
+from engine.storage.imports.family_config import ExportError, as_family, family_config
+from engine.storage.imports.family_weights import their_state
+from engine.storage.imports.hf_llama import llama_mismatch
 from engine.storage.imports.weights import BLOCK_NAMES, CONV1D, TOP_NAMES
 from engine.text.tokenizer_json import TokenizerJsonBase
 
 HF_ACTIVATION = {"gelu_tanh": "gelu_new", "gelu": "gelu"}
-
-
-class ExportError(ValueError):
-    """The model cannot be written as GPT-2 or Llama, or the folder is not free; one line."""
 
 
 @dataclass
@@ -43,14 +46,18 @@ class Exported:
 
 
 def check_exportable(model: GPT) -> str:
-    """"gpt2" or "llama", the Hugging Face architecture the model is written as; ExportError
-    naming what makes its configuration neither."""
+    """The Hugging Face model_type the model is written as: its own family's, "llama" or
+    "gpt2"; ExportError naming what that family's folder cannot hold."""
     cfg = model.config
+    if cfg.family:  # an imported model goes back out as its own family
+        family_config(cfg, cfg.family)
+        return cfg.family
     if cfg.norm_kind == "rmsnorm" or cfg.positional == "rotary" or cfg.gated:
         wrong = llama_mismatch(cfg)
         if wrong:
             raise ExportError("this model can be written for Hugging Face only as Llama, and "
                               "it differs from Llama in " + ", ".join(wrong))
+        family_config(as_family(cfg, "llama"), "llama")
         return "llama"
     wrong = [f"{name}={getattr(cfg, name)!r} (GPT-2: {want})" for name, ok, want in (
         ("norm", cfg.norm == "pre", "'pre'"),
@@ -151,17 +158,17 @@ def hf_config(model: GPT, tokenizer: Tokenizer | None = None) -> dict:
 def export_hf(
     model: GPT, tokenizer: Tokenizer | None, folder: str | Path, *, overwrite: bool = False
 ) -> Exported:
-    """Write `model` as a Hugging Face GPT-2 or Llama folder; ExportError (one line) if it
-    cannot be."""
+    """Write `model` as a Hugging Face folder of its own family, GPT-2 or Llama; ExportError
+    (one line) if it cannot be."""
     kind = check_exportable(model)
     folder = Path(folder)
     _check_folder(folder, overwrite)
     folder.mkdir(parents=True, exist_ok=True)
     done = Exported(folder)
-    if kind == "llama":
-        _write_llama(model, tokenizer, folder, done)
-    else:
+    if kind == "gpt2":
         _write_gpt2(model, tokenizer, folder, done)
+    else:
+        _write_family(model, kind, tokenizer, folder, done)
     if overwrite:
         for name in STALE:
             if name not in done.files and (folder / name).is_file():
@@ -169,20 +176,22 @@ def export_hf(
     return done
 
 
-def _write_llama(model: GPT, tokenizer: Tokenizer | None, folder: Path, done: Exported) -> None:
+def _write_family(model: GPT, family: str, tokenizer: Tokenizer | None, folder: Path,
+                  done: Exported) -> None:
     base = tokenizer.base if isinstance(tokenizer, FullTokenizer) else None
     own = base if isinstance(base, TokenizerJsonBase) else None
-    _write(folder / "model.safetensors", tensors=llama_state(model.state_dict(), model.config))
-    config = llama_config(model.config, bos=own.bos_id if own else None,
-                          eos=own.eos_id if own else None)
+    cfg = as_family(model.config, family)
+    config = family_config(cfg, family, bos=own.bos_id if own else None,
+                           eos=own.eos_id if own else None)
+    _write(folder / "model.safetensors", tensors=their_state(cfg, model.state_dict()))
     _write(folder / "config.json", (json.dumps(config, indent=2) + "\n").encode("utf-8"))
     done.files += ["config.json", "model.safetensors"]
     if own is not None:
         _write(folder / "tokenizer.json", own.text.encode("utf-8"))
-        settings = {"tokenizer_class": "PreTrainedTokenizerFast",
-                    "model_max_length": model.config.context_length}
-        _write(folder / "tokenizer_config.json",
-               (json.dumps(settings, indent=2) + "\n").encode("utf-8"))
+        settings = own.settings or json.dumps({  # the model's own, or the least transformers reads
+            "tokenizer_class": "PreTrainedTokenizerFast",
+            "model_max_length": model.config.context_length}, indent=2) + "\n"
+        _write(folder / "tokenizer_config.json", settings.encode("utf-8"))
         done.files += ["tokenizer.json", "tokenizer_config.json"]
     elif tokenizer is not None:
         done.notes.append(

@@ -1,18 +1,16 @@
-"""A Llama-shaped model as Hugging Face's LlamaForCausalLM: config.json and its weight names.
+"""Whether a model this program built is Llama-shaped, so it can be written as Hugging Face's
+LlamaForCausalLM (engine.storage.imports.family_config writes the config.json, and
+engine.storage.imports.family_weights the weights, from the same table an import reads).
 
 Llama-shaped: pre-norm RMSNorm (γ, not Gemma's 1 + γ), rotary positions on whole heads, a gated
 feed-forward, any number of K/V heads, biases on all of attention (q, k, v, o) and the
 feed-forward or on none, no QK-norm, window, soft-caps or scales of Gemma's. The Llama preset
-(engine.model.presets) is; so are imported Llama and Mistral models without a window.
+(engine.model.presets) is. (An imported model is written as its own family instead.)
 """
 from __future__ import annotations
 
-import torch
-
 from engine.config import ModelConfig
-
-# Our activation -> transformers' hidden_act.
-HIDDEN_ACT = {"silu": "silu", "gelu": "gelu", "gelu_tanh": "gelu_pytorch_tanh", "relu": "relu"}
+from engine.storage.imports.family_config import HIDDEN_ACT
 
 
 def llama_mismatch(cfg: ModelConfig) -> list[str]:
@@ -37,52 +35,3 @@ def llama_mismatch(cfg: ModelConfig) -> list[str]:
         ("rope_local_theta", cfg.rope_local_theta is None, "None"),
         ("head_bias", not cfg.head_bias, "False"),
     ) if not ok]
-
-
-def llama_config(cfg: ModelConfig, bos: int | None = None, eos: int | None = None) -> dict:
-    """LlamaForCausalLM's config.json of a Llama-shaped model."""
-    out = {
-        "model_type": "llama", "architectures": ["LlamaForCausalLM"],
-        "vocab_size": cfg.vocab_size, "hidden_size": cfg.d_model,
-        "intermediate_size": cfg.d_ff, "num_hidden_layers": cfg.n_layer,
-        "num_attention_heads": cfg.n_head, "num_key_value_heads": cfg.kv_heads,
-        "head_dim": cfg.head_size, "hidden_act": HIDDEN_ACT[cfg.activation],
-        "max_position_embeddings": cfg.context_length, "rms_norm_eps": cfg.ln_eps,
-        "rope_theta": cfg.rope_theta, "attention_bias": cfg.bias, "mlp_bias": cfg.bias,
-        "attention_dropout": cfg.dropout, "tie_word_embeddings": cfg.tied,
-        "torch_dtype": "float32",
-    }
-    s = cfg.rope_scaling
-    if s:
-        out["rope_scaling"] = {"rope_type": s["kind"], "factor": s["factor"]}
-        if s["kind"] == "llama3":
-            out["rope_scaling"].update(
-                low_freq_factor=s["low_freq_factor"], high_freq_factor=s["high_freq_factor"],
-                original_max_position_embeddings=s["original_context"])
-    if bos is not None:
-        out["bos_token_id"] = bos
-    if eos is not None:
-        out["eos_token_id"] = eos
-    return out
-
-
-def llama_state(ours: dict[str, torch.Tensor], cfg: ModelConfig) -> dict[str, torch.Tensor]:
-    """Our weights under LlamaForCausalLM's names (Wq | Wk | Wv split apart)."""
-    q_rows, kv_rows = cfg.n_head * cfg.head_size, cfg.kv_heads * cfg.head_size
-    out = {"model.embed_tokens.weight": ours["embed.wte.weight"],
-           "model.norm.weight": ours["norm_f.weight"]}
-    if not cfg.tied:
-        out["lm_head.weight"] = ours["lm_head.weight"]
-    for i in range(cfg.n_layer):
-        p, o = f"model.layers.{i}.", f"blocks.{i}."
-        names = ("weight", "bias") if cfg.bias else ("weight",)
-        for kind in names:
-            q, k, v = ours[o + f"attn.qkv.{kind}"].split((q_rows, kv_rows, kv_rows))  # rows
-            out.update({p + f"self_attn.q_proj.{kind}": q, p + f"self_attn.k_proj.{kind}": k,
-                        p + f"self_attn.v_proj.{kind}": v,
-                        p + f"self_attn.o_proj.{kind}": ours[o + f"attn.proj.{kind}"]})
-            for mine, theirs in (("gate", "gate_proj"), ("up", "up_proj"), ("down", "down_proj")):
-                out[p + f"mlp.{theirs}.{kind}"] = ours[o + f"ffn.{mine}.{kind}"]
-        out[p + "input_layernorm.weight"] = ours[o + "norm1.weight"]
-        out[p + "post_attention_layernorm.weight"] = ours[o + "norm2.weight"]
-    return {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in out.items()}
