@@ -146,7 +146,7 @@ def test_file_export_writes_a_folder_transformers_loads(window, qtbot, hf_folder
 
     # The articles' model (post-norm, sinusoidal, ReLU) is not GPT-2: said before any dialog.
     window.actions_.export_hf.trigger()
-    assert no_leftovers and no_leftovers[-1][0] == "Not a GPT-2-shaped model"
+    assert no_leftovers and no_leftovers[-1][0] == "This model cannot be written as a Hugging Face folder"
     assert "norm" in no_leftovers[-1][1]
     folder, ref = hf_folder
     _open(window, qtbot, folder)

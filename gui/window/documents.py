@@ -425,7 +425,7 @@ class Documents(QObject):
         try:
             check_exportable(s.model)  # said before a folder is asked for
         except ExportError as exc:
-            dialogs.show_error(self.window, self.tr("Not a GPT-2-shaped model"), str(exc))
+            dialogs.show_error(self.window, self.tr("This model cannot be written as a Hugging Face folder"), str(exc))
             return
         folder = dialogs.ask_directory(self.window, self.tr(
             "Export as a Hugging Face folder (choose an empty folder)"), self.recent.last_dir())
