@@ -53,17 +53,19 @@ def _curve(waves, pair):
 def test_waves_switch_between_the_two_tables_each_labelled(view):
     waves, trace = view.rotary_waves, view.session.trace
     assert waves.table_box.isVisibleTo(view) and waves.table_box.count() == 2
-    labels = [waves.table_box.itemText(i) for i in range(2)]
-    assert "base 1e+06" in labels[0] and "linear ×8" in labels[0] and "blocks 2" in labels[0]
-    assert "base 10000" in labels[1] and "sliding-window blocks 0–1" in labels[1]
+    assert [waves.table_box.itemText(i) for i in range(2)] == [
+        "global (full-attention blocks)", "local (sliding-window blocks)"]
     # Block 0 (the arrows' first block) is a sliding one: its local table is shown first.
     assert waves.shown_table().local
+    assert waves.table_note.text() == "Local table: base 10000, unscaled; sliding-window blocks 0–1"
     local, glob = trace["rope_local.freq"].values, trace["rope.freq"].values
     assert not np.allclose(local, glob)
     np.testing.assert_allclose(_curve(waves, 3), np.cos(np.arange(64) * local[3]), atol=1e-6)
     assert "base 10000" in waves.note.text() and "global one (base 1e+06)" in waves.note.text()
     waves.table_box.setCurrentIndex(0)
     assert not waves.shown_table().local
+    assert waves.table_note.text() == (
+        "Global table: base 1e+06, scaled (linear ×8); full-attention blocks 2")
     np.testing.assert_allclose(_curve(waves, 3), np.cos(np.arange(64) * glob[3]), atol=1e-6)
     assert waves.pair_list.item(3).text().endswith(f"{glob[3]:.6g}")
     assert "linear ×8" in waves.note.text()

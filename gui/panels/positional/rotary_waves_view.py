@@ -29,6 +29,7 @@ class RotaryWavesView(Translated, QWidget):
         self.table_title = QLabel()
         self.table_box = QComboBox()  # shown only for a model with two tables
         self.table_box.currentIndexChanged.connect(self._table_chosen)
+        self.table_note = NoteLabel(lines=2)  # the shown table's base, scaling and blocks
         self.pair_list = QListWidget()
         self.pair_list.setMaximumWidth(170)
         self.pair_list.itemChanged.connect(lambda _item: self.draw())
@@ -51,15 +52,19 @@ class RotaryWavesView(Translated, QWidget):
         side.addLayout(row)
         tables = QHBoxLayout()
         tables.addWidget(self.table_title)
-        tables.addWidget(self.table_box, 1)
+        tables.addWidget(self.table_box)
+        tables.addStretch(1)
         right = QVBoxLayout()
-        right.addLayout(tables)
         right.addWidget(self.plot, 1)
         right.addWidget(self.note)
-        layout = QHBoxLayout(self)
+        below = QHBoxLayout()
+        below.addLayout(side)
+        below.addLayout(right, 1)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addLayout(side)
-        layout.addLayout(right, 1)
+        layout.addLayout(tables)
+        layout.addWidget(self.table_note)
+        layout.addLayout(below, 1)
         self._retranslate()
 
     def _retranslate(self) -> None:
@@ -77,12 +82,14 @@ class RotaryWavesView(Translated, QWidget):
         self._tables = rotary_tables(model.config) if model is not None else []
         self.table_box.blockSignals(True)
         self.table_box.clear()
-        for t in self._tables:
-            self.table_box.addItem(table_label(t))
+        for i, t in enumerate(self._tables):
+            self.table_box.addItem(self.tr("local (sliding-window blocks)") if t.local
+                                   else self.tr("global (full-attention blocks)"))
+            self.table_box.setItemData(i, table_label(t), Qt.ItemDataRole.ToolTipRole)
         index = next((i for i, t in enumerate(self._tables) if t.local == local), 0)
         self.table_box.setCurrentIndex(index)
         self.table_box.blockSignals(False)
-        for widget in (self.table_title, self.table_box):
+        for widget in (self.table_title, self.table_box, self.table_note):
             widget.setVisible(len(self._tables) > 1)
         self._fill_pairs()
 
@@ -146,6 +153,7 @@ class RotaryWavesView(Translated, QWidget):
             return
         n = self.positions.value()
         table = self.shown_table()
+        self.table_note.setText(table_label(table))
         theta, cos, sin = angle_waves(model.config, n, table.local)  # (d/2,), (n, d/2) twice
         pairs = self.shown_pairs()
         for k, i in enumerate(pairs):
