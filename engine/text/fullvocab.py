@@ -113,7 +113,7 @@ def base_from_dict(d: Any) -> FullBase:
             elif kind == "tokenizer.json":
                 if not isinstance(d.get("json"), str):
                     raise ValueError("a tokenizer.json base needs its json text")
-                _BASES[key] = TokenizerJsonBase(name, d["json"])
+                _BASES[key] = TokenizerJsonBase(name, d["json"], d.get("gguf") is True)
             else:
                 _BASES[key] = CharTableBase(list(d.get("itos") or []), name)
         return _BASES[key]

@@ -62,8 +62,9 @@ class TokenizerJsonBase:
 
     kind = "tokenizer.json"
 
-    def __init__(self, name: str, text: str):
+    def __init__(self, name: str, text: str, from_gguf: bool = False):
         self.name, self.text = name, text
+        self.from_gguf = from_gguf  # rebuilt from a GGUF file's vocabulary, not a file of its own
         try:
             data = json.loads(text)
             self._tok = tokenizers.Tokenizer.from_str(text)
@@ -180,7 +181,8 @@ class TokenizerJsonBase:
 
     def to_dict(self) -> dict[str, Any]:
         """Everything needed to rebuild it elsewhere (a training process, a checkpoint)."""
-        return {"type": "tokenizer.json", "name": self.name, "json": self.text}
+        d = {"type": "tokenizer.json", "name": self.name, "json": self.text}
+        return {**d, "gguf": True} if self.from_gguf else d
 
 
 def read_tokenizer_json(path: str | Path, name: str | None = None) -> TokenizerJsonBase:
