@@ -126,3 +126,23 @@ def test_relative_table_uses_the_blocks_table_and_is_the_models_score(qtbot, vie
     assert abs(wrong - shown.scores[1, 1]) > 1e-4
     kind = "sliding-window" if layer == SLIDING else "full-attention"
     assert f"Block {layer} is a {kind} block" in r.heading.text()
+
+
+def test_the_tables_words_in_chinese(qtbot, view):
+    from PySide6.QtCore import QCoreApplication
+
+    from gui import i18n
+    try:
+        assert i18n.install("zh") == "zh"
+        QCoreApplication.processEvents()
+        view.arrows.layer.setValue(SLIDING)
+        view.rotary_waves.show_table(True)
+        redrawn(qtbot, view)
+        assert view.rotary_waves.table_note.text() == (
+            "局部角度表：base = 10000，不缩放；用于滑动窗口块 0–1")
+        assert view.rotary_waves.table_box.itemText(0) == "全局（全注意力块）"
+        note = view.arrows.note.text()
+        assert note.startswith("块 1 是滑动窗口块：它用局部角度表旋转（base = 10000，不缩放）。")
+        assert "。 " not in note  # Chinese sentences follow each other with no space
+    finally:
+        i18n.install("en")

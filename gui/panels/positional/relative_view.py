@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QSpinBox, QTableWidget, QTabl
     QVBoxLayout, QWidget
 
 from engine.model.rotary_readings import RelativeTable, RotaryTable
-from gui.panels.positional.rotary import block_table_sentence
+from gui.panels.positional.rotary import block_table_sentence, two_sentences
 from gui.widgets import NoteLabel, format_value
 from gui.widgets.language import Translated
 
@@ -80,12 +80,13 @@ class RelativeView(Translated, QWidget):
                 self.table.setItem(i, j, QTableWidgetItem(f"{r.scores[i, j]:+.9f}"))
             self.table.setItem(i, len(r.shifts), QTableWidgetItem(f"{spread[i]:.1e}"))
         self.table.resizeColumnsToContents()
-        self.heading.setText(self.tr(
+        heading = self.tr(
             "The model's own q (head {0}, token {1}) and k (token {2}), before turning, placed "
             "at query position m = n + Δ and key position n, then turned and scored "
             "(q·k × scale). Column (Δ+s, s): both positions moved by s.").format(
-            self.head.value(), r.query_pos, r.key_pos) + (
-            "" if table is None else " " + block_table_sentence(self.layer.value(), table)))
+            self.head.value(), r.query_pos, r.key_pos)
+        self.heading.setText(heading if table is None else two_sentences(
+            heading, block_table_sentence(self.layer.value(), table)))
         self.note.setText(self.tr(
             "Each row holds one distance Δ: its scores agree to {0} whatever the shift, so the "
             "score depends on m − n only. Across rows the score changes with the distance. "

@@ -73,3 +73,8 @@ def block_table_sentence(layer: int, t: RotaryTable) -> str:
     return QCoreApplication.translate(
         "RotaryTable", "Block {0} is a full-attention block: it turns with the global table "
         "(base {1}{2}).").format(layer, format_value(t.base), scaling_text(t))
+
+
+def two_sentences(first: str, second: str) -> str:
+    """Two sentences one after the other: a space between them in English, none in Chinese."""
+    return QCoreApplication.translate("RotaryTable", "{0} {1}").format(first, second)

@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QListWidget, QList
 from engine.config import MAX_CONTEXT
 from engine.model.decoder import GPT
 from engine.model.rotary_readings import RotaryTable, angle_waves, rotary_tables
-from gui.panels.positional.rotary import default_pairs, scaling_text, table_label, wavelength
+from gui.panels.positional.rotary import default_pairs, scaling_text, table_label, \
+    two_sentences, wavelength
 from gui.panels.positional.waves_view import PALETTE
 from gui.widgets import NoteLabel, format_value
 from gui.widgets.language import Translated
@@ -168,11 +169,11 @@ class RotaryWavesView(Translated, QWidget):
             format_value(table.base), model.config.rotary_size, scaling_text(table))
         if len(self._tables) > 1:
             other = next(t for t in self._tables if t.local != table.local)
-            note += " " + (self.tr(
+            note = two_sentences(note, (self.tr(
                 "This model has two tables: shown, the local one of its sliding-window blocks "
                 "({0}); the global one (base {1}) turns its full-attention blocks ({2}).") if
                 table.local else self.tr(
                 "This model has two tables: shown, the global one of its full-attention blocks "
                 "({0}); the local one (base {1}) turns its sliding-window blocks ({2}).")).format(
-                table.blocks_text(), format_value(other.base), other.blocks_text())
+                table.blocks_text(), format_value(other.base), other.blocks_text()))
         self.note.setText(note)

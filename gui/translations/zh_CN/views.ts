@@ -437,6 +437,10 @@ PC1 {2}，PC2 {3}</translation>
         <source>Block {0} is a full-attention block: it turns with the global table (base {1}{2}).</source>
         <translation>块 {0} 是全注意力块：它用全局角度表旋转（base = {1}{2}）。</translation>
     </message>
+    <message>
+        <source>{0} {1}</source>
+        <translation>{0}{1}</translation>
+    </message>
 </context>
 <context>
     <name>RotaryWavesView</name>
