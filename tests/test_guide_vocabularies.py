@@ -146,3 +146,33 @@ def test_the_walkthrough_words_describe_the_sessions_tokenizer(qapp, byte_level)
     words = describe(trace, model, "tokens", "en", byte_level)
     assert "byte-level" in words.help_text and "cl100k" not in words.help_text
     assert "cl100k" in describe(trace, model, "tokens", "en").help_text
+
+
+def test_a_compact_vocabulary_of_characters_is_described_as_characters():
+    tok = build_tokenizer("char", "to be or not to be: attention 注意力")
+    facts = vocabulary_facts(tok)
+    assert (facts.kind, facts.full, facts.n_tokens, facts.rows) == (
+        "compact-chars", False, len(tok.vocab), tok.vocab_size)
+    en, zh = help_text("tokens", "en", facts)[1], help_text("tokens", "zh", facts)[1]
+    assert "cl100k" not in en and "cl100k" not in zh
+    assert "every character is one token" in en and "每个字符就是一个词元" in zh
+    assert f"({len(tok.vocab)} here)" in en
+    # 掩 and 码 are not in the training text: each is the unknown row.
+    assert "into 12 tokens: <unk> | <unk> | · | a | t | t | e | n | t | i | o | n" in en
+    assert f"about {math.log(tok.vocab_size):.1f} for this model's {tok.vocab_size} rows" in \
+        help_text("loss", "en", facts)[1]
+    # Embedding and logits speak of a compact vocabulary, which it is: the guide's words.
+    assert help_text("logits", "en", facts) == help_text("logits", "en")
+
+
+def test_a_compact_vocabulary_of_another_tiktoken_encoding_is_named():
+    # Facts as vocabulary_facts gives them for a model trained with o200k_base (its data
+    # file may not be on this machine; the kind is chosen by the name, tested above).
+    from engine.text.vocabulary_kind import VocabularyFacts
+    facts = VocabularyFacts("compact-tiktoken", "tiktoken", "o200k_base", 1234, 1235, 200019,
+                            "<e6 8e> | <a9> | 码 | ·attention", 4)
+    en, zh = help_text("tokens", "en", facts)[1], help_text("tokens", "zh", facts)[1]
+    assert "cl100k" not in en and "cl100k" not in zh
+    assert "the o200k_base byte-pair encoding" in en and "o200k_base 字节对编码" in zh
+    assert "The full o200k_base table has 200,019 entries" in en and "用到了 1,234 个" in zh
+    assert "into 4 tokens: <e6 8e> | <a9> | 码 | ·attention" in en

@@ -17,12 +17,13 @@ Every section needs an English title and English text; other languages are optio
 lookups fall back to English. This module is pure Python (no Qt, no torch).
 
 The guide is written for the bundled model, whose tokenizer is the app's compact vocabulary of
-cl100k_base. A model with its own full vocabulary (a tokenizer.json, a GGUF file's vocabulary,
-GPT-2's files) gets the paragraphs that describe that vocabulary instead, from
-``resources/guide/vocabularies.txt`` (not training text): a section ``<key>/<kind>#<n>``
-replaces paragraph n of section <key> for a vocabulary of that kind (engine.text.vocabulary_kind),
-``<key>/full#<n>`` for every full vocabulary, and ``origin/<origin>`` is the sentence that says
-where the tokenizer came from. Their ``{placeholders}`` take the model's own figures.
+cl100k_base. Any other tokenizer (a model's own full vocabulary from a tokenizer.json, a GGUF
+file, GPT-2's files; a compact one of characters or of another tiktoken encoding) gets the
+paragraphs that describe it instead, from ``resources/guide/vocabularies.txt`` (not training
+text): a section ``<key>/<kind>#<n>`` replaces paragraph n of section <key> for a vocabulary of
+that kind (engine.text.vocabulary_kind), ``<key>/full#<n>`` or ``<key>/compact#<n>`` for every
+kind of that group, ``<key>/any#<n>`` for all of them; ``origin/<origin>`` is the sentence that
+says where a full vocabulary came from. Their ``{placeholders}`` take the model's own figures.
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.model.registry import KINDS
-from engine.text.vocabulary_kind import FULL, VocabularyFacts
+from engine.text.vocabulary_kind import COMPACT, VocabularyFacts
 
 # The sections the app expects, in the order the file presents them.
 SECTION_KEYS: tuple[str, ...] = (
@@ -122,7 +123,7 @@ def help_text(step_name: str, lang: str = DEFAULT_LANG,
         return "", ""
     section = _load_default()[key]
     text = section.text_for(lang)
-    if vocabulary is not None and vocabulary.full:
+    if vocabulary is not None and vocabulary.kind != COMPACT:
         text = _for_vocabulary(key, text, lang, vocabulary)
     return section.title_for(lang), text
 
@@ -136,7 +137,7 @@ def _for_vocabulary(key: str, text: str, lang: str, facts: VocabularyFacts) -> s
     fields["origin"] = _fill(origin.text_for(lang), fields) if origin is not None else ""
     paragraphs = text.split("\n\n")
     for n in range(len(paragraphs)):
-        for kind in (facts.kind, FULL):
+        for kind in (facts.kind, facts.group, "any"):
             variant = variants.get(f"{key}/{kind}#{n + 1}")
             if variant is not None:
                 paragraphs[n] = _fill(variant.text_for(lang), fields)

@@ -1,5 +1,6 @@
 """What kind of vocabulary a model reads text with, in facts the guide's words are chosen by:
-the app's compact vocabulary (cl100k_base or characters, renumbered to the ids a corpus uses),
+the app's compact vocabulary (of cl100k_base, as the guide is written for; of another tiktoken
+encoding; of characters: renumbered to the ids a corpus uses),
 or a model's own full one (byte-level BPE, SentencePiece BPE with byte fallback, characters),
 where it came from (a tokenizer.json, a GGUF file's vocabulary, GPT-2's files, tiktoken,
 nanoGPT's meta.pkl), its size, and how it cuts one short sample.
@@ -15,7 +16,9 @@ from engine.text.tokenizers import Tokenizer
 
 SAMPLE = "掩码 attention"  # Chinese and English: the guide shows how a vocabulary cuts them
 
-COMPACT = "compact"  # the app's own: the ids of the training text, renumbered
+COMPACT = "compact"  # the app's own of cl100k_base (the guide's): the ids used, renumbered
+COMPACT_TIKTOKEN = "compact-tiktoken"  # the same, of another tiktoken encoding
+COMPACT_CHARS = "compact-chars"  # the same, of characters (code points)
 BYTE_LEVEL = "byte-level"  # GPT-2's bytes-as-characters BPE (Llama 3, Qwen, SmolLM2)
 SENTENCEPIECE = "sentencepiece"  # "▁" for a space, <0xE6> byte tokens (Llama 2, Gemma)
 FULL = "full"  # any other full vocabulary (nanoGPT's characters, a WordPiece ...)
@@ -25,22 +28,29 @@ FULL = "full"  # any other full vocabulary (nanoGPT's characters, a WordPiece ..
 class VocabularyFacts:
     """A tokenizer as the walkthrough describes it."""
 
-    kind: str  # COMPACT, BYTE_LEVEL, SENTENCEPIECE or FULL
+    kind: str  # COMPACT, COMPACT_TIKTOKEN, COMPACT_CHARS, BYTE_LEVEL, SENTENCEPIECE or FULL
     origin: str  # "tiktoken", "char", "tokenizer.json", "gguf", "bpe-files" or "meta.pkl"
     name: str  # the tokenizer's name: an encoding, a file, "folder/tokenizer.json"
-    n_tokens: int  # ids the tokenizer has
-    rows: int  # rows of the model's token table (padding rows included)
+    n_tokens: int  # ids the tokenizer has (a compact one: the ids its training text used)
+    rows: int  # rows of the model's token table (padding, or the unknown row, included)
+    base_ids: int  # ids of the encoding behind a compact vocabulary (n_tokens when full)
     sample: str  # SAMPLE as this tokenizer cuts it: pieces joined by " | "
     sample_tokens: int  # how many tokens SAMPLE takes
 
     @property
     def full(self) -> bool:
         """The model's own full vocabulary (id == row), not the app's compact one."""
-        return self.kind != COMPACT
+        return self.kind not in (COMPACT, COMPACT_TIKTOKEN, COMPACT_CHARS)
+
+    @property
+    def group(self) -> str:
+        """"full" or "compact": the guide's paragraphs shared by every kind of the group."""
+        return FULL if self.full else COMPACT
 
     def fields(self) -> dict[str, str]:
         """The facts as the guide's {placeholders} write them (figures with , separators)."""
         return {"name": self.name, "n_tokens": f"{self.n_tokens:,}", "rows": f"{self.rows:,}",
+                "base_ids": f"{self.base_ids:,}",
                 "sample_text": SAMPLE, "sample": self.sample,
                 "sample_tokens": str(self.sample_tokens)}
 
@@ -48,7 +58,9 @@ class VocabularyFacts:
 def _kind_and_origin(tokenizer: Tokenizer) -> tuple[str, str]:
     base = tokenizer.base
     if not isinstance(tokenizer, FullTokenizer):
-        return COMPACT, tokenizer.kind  # "tiktoken" or "char"
+        if tokenizer.kind == "char":
+            return COMPACT_CHARS, "char"
+        return (COMPACT if tokenizer.name == "cl100k_base" else COMPACT_TIKTOKEN), "tiktoken"
     if isinstance(base, TokenizerJsonBase):
         origin = "gguf" if base.from_gguf else "tokenizer.json"
         if base.byte_level:
@@ -64,7 +76,8 @@ def vocabulary_facts(tokenizer: Tokenizer) -> VocabularyFacts:
     """The facts of `tokenizer` (a compact Tokenizer or a model's FullTokenizer)."""
     kind, origin = _kind_and_origin(tokenizer)
     ids = tokenizer.encode(SAMPLE)  # (n,) the model's rows
-    n_tokens = getattr(tokenizer, "n_tokens", tokenizer.vocab_size)
+    n_tokens = len(tokenizer.vocab)  # a full one: every id; a compact one: the ids used
+    base_ids = getattr(tokenizer.base, "n_ids", n_tokens)
     return VocabularyFacts(kind, origin, tokenizer.name, int(n_tokens),
-                           int(tokenizer.vocab_size), " | ".join(tokenizer.pieces(ids)),
-                           int(len(ids)))
+                           int(tokenizer.vocab_size), int(base_ids),
+                           " | ".join(tokenizer.pieces(ids)), int(len(ids)))
