@@ -146,3 +146,14 @@ def test_the_tables_words_in_chinese(qtbot, view):
         assert "。 " not in note  # Chinese sentences follow each other with no space
     finally:
         i18n.install("en")
+
+
+def test_a_smaller_model_after_a_later_block_was_chosen(qtbot, view):
+    tok = build_tokenizer("char", TEXT)
+    view.arrows.layer.setValue(GLOBAL)
+    small = tiny_model(tok.vocab_size, **{**GEMMA3_LIKE, "n_layer": 2,
+                                          "sliding_layers": [True, False]}).eval()
+    view.session.set_model(small, tok)  # block 2 does not exist any more
+    redrawn(qtbot, view)
+    assert [t.blocks for t in view.rotary_waves.tables()] == [(1,), (0,)]
+    assert view.arrows.layer.value() <= 1

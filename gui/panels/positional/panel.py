@@ -117,8 +117,10 @@ class PositionalPanel(Translated, LazyPanel):
         model = self.session.model
         rotary = is_rotary(model)
         self.waves.set_model(None if rotary else model)
+        # The table of the block the arrows show (its box may still hold the last model's).
+        layer = min(self.arrows.layer.value(), model.config.n_layer - 1) if rotary else 0
         self.rotary_waves.set_model(model if rotary else None,
-                                    rotary and model.config.local_rope(self.arrows.layer.value()))
+                                    rotary and model.config.local_rope(layer))
         self.kinds.setCurrentIndex(1 if rotary else 0)
         if rotary:
             cfg = model.config
