@@ -175,6 +175,37 @@ def test_gguf_equals_transformers_reading_the_same_file(tmp_path, tokenizer_file
             < 1e-4
 
 
+# transformers reads neither GPT-NeoX nor Phi-2 from GGUF: the reference is transformers' model
+# holding the file's weights, dequantized by gguf's own public code in the test helper.
+LAYER_NORM_GGUF = [("gpt_neox", False), ("phi", False), ("phi", True)]
+
+
+@pytest.mark.parametrize("kind,fused", LAYER_NORM_GGUF,
+                         ids=["gpt_neox", "phi", "phi-fused-qkv"])
+@pytest.mark.parametrize("qtype", [Q.F32, Q.Q8_0, Q.Q4_K])
+def test_gguf_of_the_layer_norm_families_equals_transformers_with_the_files_weights(
+        tmp_path, tokenizer_file, kind, fused, qtype):
+    # As Phi-2 and Pythia are: one K/V head per query head, the rotary base 10,000 (neither
+    # converter writes one).
+    model = reference(kind, {**FAMILIES[kind], "rope_theta": 10000.0, "num_key_value_heads": 4})
+    path = gh.write_gguf(tmp_path / "m.gguf", model, tokenizer_file, qtype, kind=kind,
+                         fuse_qkv=fused)
+    ckpt = open_model(path)
+    ref = gh.transformers_with_file_weights(path, model)
+    if qtype == Q.F32:  # nothing lost: the file's weights are the model's own
+        for name, w in model.state_dict().items():
+            assert torch.equal(ref.state_dict()[name], w), name
+    ids = ckpt.tokenizer.encode(PROMPT)
+    idx = torch.as_tensor(ids)[None]
+    with torch.no_grad():
+        ours = distributions(ckpt.model(idx)[0])
+        assert np.abs(ours - distributions(ref(idx).logits)).max() < 1e-4
+    assert ckpt.metadata["quantized"] == (qtype != Q.F32)
+    assert 0 < ckpt.model_config.rotary_size < ckpt.model_config.head_size  # partial rotary
+    checks = check_all(ckpt.model, run_trace(ckpt.model, ids))
+    assert not [c.name for c in checks if not c.passed]
+
+
 @pytest.mark.parametrize("kind", ["mixtral", "phi3"])
 def test_a_model_type_not_supported_is_one_line(tmp_path, tokenizer_file, kind):
     cfg = transformers.AutoConfig.for_model(kind, **{**SIZES, "head_dim": 64})

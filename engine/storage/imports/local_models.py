@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Iterator
 
 from engine.storage.imports.families import ArchitectureError, architecture_from_config
-from engine.storage.imports.gguf import FAMILY_OF, OTHER_ARCHS
+from engine.storage.imports.gguf import FAMILY_OF
 from engine.storage.imports.gguf_header import GgufError, check_header
 from engine.storage.imports.hf_files import FolderError, read_config_json
 from engine.text.bpe import hf_cache_dirs
@@ -62,7 +62,7 @@ def describe_gguf(path: Path, name: str, store: str) -> LocalModel:
     except GgufError as e:
         return LocalModel(name, path, store, "?", None, "?", False, str(e))
     arch = str(header.values.get("general.architecture", "?"))
-    family = FAMILY_OF.get(arch) or OTHER_ARCHS.get(arch, arch)
+    family = FAMILY_OF.get(arch, arch)
     by_bytes = sorted(header.quantization().items(), key=lambda kv: -kv[1])
     quant = by_bytes[0][0] if by_bytes else "?"
     if len(by_bytes) > 1:
