@@ -176,3 +176,25 @@ def test_a_compact_vocabulary_of_another_tiktoken_encoding_is_named():
     assert "the o200k_base byte-pair encoding" in en and "o200k_base 字节对编码" in zh
     assert "The full o200k_base table has 200,019 entries" in en and "用到了 1,234 个" in zh
     assert "into 4 tokens: <e6 8e> | <a9> | 码 | ·attention" in en
+
+
+def test_a_gguf_file_opened_is_described_from_its_own_vocabulary(tmp_path, tmp_path_factory):
+    pytest.importorskip("gguf")
+    transformers = pytest.importorskip("transformers")
+    import torch
+    from gguf import GGMLQuantizationType as Q
+
+    from engine.storage.imports.family_model import read_gguf_checkpoint
+    from tests import gguf_helpers as gh
+    torch.manual_seed(0)
+    cfg = transformers.AutoConfig.for_model(
+        "llama", vocab_size=600, hidden_size=64, intermediate_size=128, num_hidden_layers=1,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64)
+    model = transformers.AutoModelForCausalLM.from_config(cfg).eval()
+    spm = th.sentencepiece(tmp_path_factory.mktemp("spm") / "tokenizer.json")
+    path = gh.write_gguf(tmp_path / "sha256-0123abcd", model, spm, Q.Q8_0)  # an Ollama blob
+    facts = vocabulary_facts(read_gguf_checkpoint(path).tokenizer)
+    assert (facts.kind, facts.origin, facts.rows) == (SENTENCEPIECE, "gguf", 600)
+    _no_compact_words(facts)
+    en = help_text("tokens", "en", facts)[1]
+    assert "came as a GGUF file (sha256-0123abcd)" in en and "with byte fallback" in en
