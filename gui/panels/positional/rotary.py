@@ -8,6 +8,7 @@ from PySide6.QtCore import QCoreApplication
 
 from engine.model.decoder import GPT
 from engine.model.rotary_readings import RotaryTable
+from gui import i18n
 from gui.widgets import format_value
 
 MAX_ARROWS = 8  # positions drawn as arrows; more would hide each other
@@ -77,4 +78,4 @@ def block_table_sentence(layer: int, t: RotaryTable) -> str:
 
 def two_sentences(first: str, second: str) -> str:
     """Two sentences one after the other: a space between them in English, none in Chinese."""
-    return QCoreApplication.translate("RotaryTable", "{0} {1}").format(first, second)
+    return first + ("" if i18n.current() == "zh" else " ") + second
