@@ -9,7 +9,6 @@ from PySide6.QtCore import QCoreApplication
 from engine.model.decoder import GPT
 from engine.model.rotary_readings import RotaryTable
 from gui import i18n
-from gui.widgets import format_value
 
 MAX_ARROWS = 8  # positions drawn as arrows; more would hide each other
 DEFAULT_PAIRS = (0, 1, 2, 4)  # the fastest-turning pairs, plus a slower one
@@ -44,6 +43,12 @@ def turn_arc(start: np.ndarray, angle: float, steps: int = 24) -> tuple[np.ndarr
     a0 = float(np.arctan2(start[1], start[0]))
     a = a0 + np.linspace(0.0, angle % (2 * np.pi), steps)  # (steps,)
     return r * np.cos(a), r * np.sin(a)
+
+
+def format_value(v: float) -> str:
+    """A base as the panel's numbers are written (six significant digits, as the views'
+    format_value; this module imports no widget code)."""
+    return f"{float(v):.6g}"
 
 
 def scaling_text(t: RotaryTable) -> str:
