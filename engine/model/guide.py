@@ -15,15 +15,26 @@ A section starts at a ``## `` line. ``@title-<lang>`` lines give one-line titles
 ``@<lang>`` line opens a block of body text that runs until the next directive or section.
 Every section needs an English title and English text; other languages are optional, and
 lookups fall back to English. This module is pure Python (no Qt, no torch).
+
+The guide is written for the bundled model, whose tokenizer is the app's compact vocabulary of
+cl100k_base. Any other tokenizer (a model's own full vocabulary from a tokenizer.json, a GGUF
+file, GPT-2's files; a compact one of characters or of another tiktoken encoding) gets the
+paragraphs that describe it instead, from ``resources/guide/vocabularies.txt`` (not training
+text): a section ``<key>/<kind>#<n>`` replaces paragraph n of section <key> for a vocabulary of
+that kind (engine.text.vocabulary_kind), ``<key>/full#<n>`` or ``<key>/compact#<n>`` for every
+kind of that group, ``<key>/any#<n>`` for all of them; ``origin/<origin>`` is the sentence that
+says where a full vocabulary came from. Their ``{placeholders}`` take the model's own figures.
 """
 from __future__ import annotations
 
 import functools
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from engine.model.registry import KINDS
+from engine.text.vocabulary_kind import COMPACT, VocabularyFacts
 
 # The sections the app expects, in the order the file presents them.
 SECTION_KEYS: tuple[str, ...] = (
@@ -68,6 +79,11 @@ def guide_path() -> Path:
     return Path(__file__).resolve().parents[2] / "resources" / "corpus" / "transformer_guide.txt"
 
 
+def vocabularies_path() -> Path:
+    """Where the paragraphs for a model's own vocabulary live (not training text)."""
+    return Path(__file__).resolve().parents[2] / "resources" / "guide" / "vocabularies.txt"
+
+
 def load_guide(path: Path | None = None) -> dict[str, GuideSection]:
     """Parse the guide at `path` (default: the bundled one) into sections, in file order.
 
@@ -97,13 +113,41 @@ def section_for_step(step_name: str) -> str | None:
     return key if key in sections else None
 
 
-def help_text(step_name: str, lang: str = DEFAULT_LANG) -> tuple[str, str]:
-    """(title, text) of the help for a step, in `lang` or else English; ("", "") if none."""
+def help_text(step_name: str, lang: str = DEFAULT_LANG,
+              vocabulary: VocabularyFacts | None = None) -> tuple[str, str]:
+    """(title, text) of the help for a step, in `lang` or else English; ("", "") if none.
+    With `vocabulary` (the model's tokenizer's facts), a full vocabulary's paragraphs replace
+    those written for the app's compact one, with the model's figures."""
     key = section_for_step(step_name)
     if key is None:
         return "", ""
     section = _load_default()[key]
-    return section.title_for(lang), section.text_for(lang)
+    text = section.text_for(lang)
+    if vocabulary is not None and vocabulary.kind != COMPACT:
+        text = _for_vocabulary(key, text, lang, vocabulary)
+    return section.title_for(lang), text
+
+
+def _for_vocabulary(key: str, text: str, lang: str, facts: VocabularyFacts) -> str:
+    """`text` (section `key`) with each paragraph the vocabulary file has for this kind of
+    vocabulary put in its place, its placeholders filled."""
+    variants = _load_vocabularies()
+    fields = {**facts.fields(), "log_rows": f"{math.log(max(facts.rows, 1)):.1f}"}
+    origin = variants.get(f"origin/{facts.origin}")
+    fields["origin"] = _fill(origin.text_for(lang), fields) if origin is not None else ""
+    paragraphs = text.split("\n\n")
+    for n in range(len(paragraphs)):
+        for kind in (facts.kind, facts.group, "any"):
+            variant = variants.get(f"{key}/{kind}#{n + 1}")
+            if variant is not None:
+                paragraphs[n] = _fill(variant.text_for(lang), fields)
+                break
+    return "\n\n".join(paragraphs)
+
+
+def _fill(text: str, fields: dict[str, str]) -> str:
+    """{name} placeholders replaced by their fields (an unknown one is left as written)."""
+    return re.sub(r"\{(\w+)\}", lambda m: fields.get(m.group(1), m.group(0)), text)
 
 
 # --------------------------------------------------------------------------- internals
@@ -112,6 +156,11 @@ def help_text(step_name: str, lang: str = DEFAULT_LANG) -> tuple[str, str]:
 @functools.lru_cache(maxsize=1)
 def _load_default() -> dict[str, GuideSection]:
     return _parse_file(guide_path())
+
+
+@functools.lru_cache(maxsize=1)
+def _load_vocabularies() -> dict[str, GuideSection]:
+    return _parse_file(vocabularies_path())
 
 
 def _pick(table: dict[str, str], lang: str) -> str:

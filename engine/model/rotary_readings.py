@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine.model.grouped_query import kv_head_of
-from engine.model.rotary_maths import frequencies, rotate
+from engine.model.rotary_maths import base_of, frequencies, rotate
 
 if TYPE_CHECKING:
     from engine.config import ModelConfig
@@ -24,9 +24,59 @@ SHIFTS = (0, 1, 10, 100, 1000)  # how far both positions move in the relative ta
 OFFSETS = (0, 1, 2, 4, 8)  # m − n, the distance between query and key
 
 
-def angle_waves(cfg: "ModelConfig", n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """θ (d/2,), cos(m·θᵢ) and sin(m·θᵢ) (n, d/2) for positions m = 0 .. n − 1."""
-    theta = frequencies(cfg)  # (d/2,) with the family's scaling
+@dataclass(frozen=True)
+class RotaryTable:
+    """One angle table a model turns q and k with, and the blocks that use it. Gemma 3 has
+    two: the global one (rope_theta, with its scaling) for its full-attention blocks and the
+    local one (its own base, never scaled) for its sliding-window blocks."""
+    local: bool
+    base: float
+    scaling: str | None  # the scaling's kind ("linear", "llama3" ...), None when unscaled
+    factor: float | None  # the scaling's factor, where it has one
+    blocks: tuple[int, ...]  # the blocks that turn with this table
+
+    def blocks_text(self) -> str:
+        """The blocks as ranges, "0–4, 6–10, 12"."""
+        return block_ranges(self.blocks)
+
+
+def block_ranges(blocks: tuple[int, ...] | list[int]) -> str:
+    """Ascending block numbers written as ranges: (0, 1, 2, 4) → "0–2, 4"."""
+    runs: list[list[int]] = []
+    for b in sorted(blocks):
+        if runs and b == runs[-1][1] + 1:
+            runs[-1][1] = b
+        else:
+            runs.append([b, b])
+    return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in runs)
+
+
+def rotary_tables(cfg: "ModelConfig") -> list[RotaryTable]:
+    """The angle tables of the model, global first, each with the blocks that use it (a table
+    no block uses is left out; a model with one table gives one)."""
+    tables = []
+    for local in (False, True):
+        blocks = tuple(i for i in range(cfg.n_layer) if cfg.local_rope(i) == local)
+        if not blocks:
+            continue
+        s = {} if local else (cfg.rope_scaling or {})
+        factor = s.get("factor")
+        tables.append(RotaryTable(local, float(base_of(cfg, local)), s.get("kind"),
+                                  None if factor is None else float(factor), blocks))
+    return tables
+
+
+def table_of(cfg: "ModelConfig", layer: int) -> RotaryTable:
+    """The table block `layer` turns its q and k with."""
+    local = cfg.local_rope(layer)
+    return next(t for t in rotary_tables(cfg) if t.local == local)
+
+
+def angle_waves(cfg: "ModelConfig", n: int, local: bool = False
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """θ (d/2,), cos(m·θᵢ) and sin(m·θᵢ) (n, d/2) for positions m = 0 .. n − 1, of the global
+    table or (`local`) Gemma 3's sliding blocks' one."""
+    theta = frequencies(cfg, local)  # (d/2,) with the table's scaling
     angles = np.arange(n, dtype=np.float64)[:, None] * theta[None, :]  # (n, d/2)
     return theta, np.cos(angles), np.sin(angles)
 
@@ -59,6 +109,7 @@ class PairArrows:
     k_after: np.ndarray
     kv_head: int
     dims: tuple[int, int]  # the head dims that make the pair
+    local: bool = False  # turned with the local table (Gemma 3's sliding blocks)
 
 
 def pair_arrows(cfg: "ModelConfig", trace: "Trace", layer: int, head: int, pair: int
@@ -74,9 +125,10 @@ def pair_arrows(cfg: "ModelConfig", trace: "Trace", layer: int, head: int, pair:
     k = _before_rotation(trace, layer, "k")[kv][:, dims]  # (T, 2)
     q_rot = np.asarray(trace[f"blocks.{layer}.attn.q_rot"].values[0][head], np.float64)
     k_rot = np.asarray(trace[f"blocks.{layer}.attn.k_rot"].values[0][kv], np.float64)
-    theta = frequencies(cfg, cfg.local_rope(layer))  # the table this block turns with
+    local = cfg.local_rope(layer)
+    theta = frequencies(cfg, local)  # the table this block turns with
     return PairArrows(pair, float(theta[pair]), q, q_rot[:, dims], k,
-                      k_rot[:, dims], kv, (dims[0], dims[1]))
+                      k_rot[:, dims], kv, (dims[0], dims[1]), local)
 
 
 @dataclass
@@ -88,6 +140,7 @@ class RelativeTable:
     shifts: tuple[int, ...]
     scores: np.ndarray  # (len(offsets), len(shifts)), scaled as the model scales q·k
     unturned: float  # the same q·k with no rotation at all
+    local: bool = False  # turned with the local table (Gemma 3's sliding blocks)
 
     def spread(self) -> np.ndarray:
         """Largest − smallest score along each row (len(offsets),): 0 up to rounding."""
@@ -103,14 +156,14 @@ def relative_scores(cfg: "ModelConfig", trace: "Trace", layer: int, head: int,
     q = _before_rotation(trace, layer, "q")[head][query_pos]  # (hs,)
     k = _before_rotation(trace, layer, "k")[kv][key_pos]  # (hs,)
     scores = np.empty((len(offsets), len(shifts)))
+    local = cfg.local_rope(layer)  # the table this block turns with
     for r, delta in enumerate(offsets):
         n = np.asarray(shifts, dtype=np.float64)  # (S,) key positions
-        local = cfg.local_rope(layer)
         qs = turned(cfg, np.repeat(q[None], len(shifts), 0), n + delta, local)  # (S, hs)
         ks = turned(cfg, np.repeat(k[None], len(shifts), 0), n, local)  # (S, hs)
         scores[r] = (qs * ks).sum(-1) * cfg.score_scale  # (S,)
     return RelativeTable(query_pos, key_pos, tuple(offsets), tuple(shifts), scores,
-                         float(q @ k * cfg.score_scale))
+                         float(q @ k * cfg.score_scale), local)
 
 
 def pair_moved(cfg: "ModelConfig", trace: "Trace", layer: int, head: int, pair: int,
@@ -124,4 +177,5 @@ def pair_moved(cfg: "ModelConfig", trace: "Trace", layer: int, head: int, pair: 
     dims = list(a.dims)
     local = cfg.local_rope(layer)
     return PairArrows(pair, a.theta, q[:, dims], turned(cfg, q, positions, local)[:, dims],
-                      k[:, dims], turned(cfg, k, positions, local)[:, dims], a.kv_head, a.dims)
+                      k[:, dims], turned(cfg, k, positions, local)[:, dims], a.kv_head, a.dims,
+                      local)

@@ -114,8 +114,9 @@ def base_from_dict(d: Any) -> FullBase:
                 if not isinstance(d.get("json"), str):
                     raise ValueError("a tokenizer.json base needs its json text")
                 settings = d.get("settings")
-                _BASES[key] = TokenizerJsonBase(name, d["json"], settings if isinstance(
-                    settings, str) else None)
+                _BASES[key] = TokenizerJsonBase(
+                    name, d["json"], settings if isinstance(settings, str) else None,
+                    from_gguf=d.get("gguf") is True)
             else:
                 _BASES[key] = CharTableBase(list(d.get("itos") or []), name)
         return _BASES[key]

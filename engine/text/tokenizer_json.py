@@ -62,11 +62,13 @@ class TokenizerJsonBase:
 
     kind = "tokenizer.json"
 
-    def __init__(self, name: str, text: str, settings: str | None = None):
+    def __init__(self, name: str, text: str, settings: str | None = None,
+                 from_gguf: bool = False):
         self.name, self.text = name, text
         # tokenizer_config.json's text when the model came with one: nothing here reads it
         # (its chat template is never run); an export writes it back beside tokenizer.json.
         self.settings = settings
+        self.from_gguf = from_gguf  # rebuilt from a GGUF file's vocabulary, not a file of its own
         try:
             data = json.loads(text)
             self._tok = tokenizers.Tokenizer.from_str(text)
@@ -186,6 +188,8 @@ class TokenizerJsonBase:
         out = {"type": "tokenizer.json", "name": self.name, "json": self.text}
         if self.settings is not None:
             out["settings"] = self.settings
+        if self.from_gguf:
+            out["gguf"] = True
         return out
 
 

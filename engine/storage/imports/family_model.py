@@ -89,7 +89,7 @@ def read_gguf_checkpoint(path: Path, device: str | torch.device = "cpu") -> Chec
             model_config(arch, path.name), path.name, copies=2))  # as a folder's, above
         if got.tokenizer_json is None:
             raise CheckpointError(f"'{path.name}' has no vocabulary of its own")
-        base = TokenizerJsonBase(path.name, got.tokenizer_json)
+        base = TokenizerJsonBase(path.name, got.tokenizer_json, from_gguf=True)
     except (ArchitectureError, GgufError, TokenizerJsonError) as e:
         raise CheckpointError(str(e)) from None
     try:

@@ -8,8 +8,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
-from engine.model.rotary_readings import PairArrows
-from gui.panels.positional.rotary import MAX_ARROWS, segments, turn_arc, wavelength
+from engine.model.rotary_readings import PairArrows, RotaryTable
+from gui.panels.positional.rotary import MAX_ARROWS, block_table_sentence, segments, turn_arc, \
+    two_sentences, wavelength
 from gui.widgets import NoteLabel, format_value
 from gui.widgets.language import Translated
 
@@ -47,13 +48,14 @@ class ArrowsView(Translated, QWidget):
             plot.setAspectLocked(True)
             plot.showGrid(x=True, y=True, alpha=0.25)
             plots.addWidget(plot, 1)
-        self.note = NoteLabel(lines=3)
+        self.note = NoteLabel(lines=4)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(row)
         layout.addLayout(plots, 1)
         layout.addWidget(self.note)
         self._arrows: PairArrows | None = None
+        self._table: RotaryTable | None = None
         self._retranslate()
 
     def _retranslate(self) -> None:
@@ -62,7 +64,7 @@ class ArrowsView(Translated, QWidget):
             title.setText(text)
         self.moved.setText(self.tr("one token at every position:"))
         if self._arrows is not None:
-            self.show_arrows(self._arrows)
+            self.show_arrows(self._arrows, self._table)
 
     def set_ranges(self, n_layer: int, n_head: int, n_pairs: int, T: int = 1) -> None:
         """The boxes' limits for the current model and context (values kept where they fit)."""
@@ -76,9 +78,11 @@ class ArrowsView(Translated, QWidget):
         """What is drawn."""
         return self._arrows
 
-    def show_arrows(self, a: PairArrows) -> None:
-        """Draw the pair's arrows, q on the left and k on the right."""
-        self._arrows = a
+    def show_arrows(self, a: PairArrows, table: RotaryTable | None = None) -> None:
+        """Draw the pair's arrows, q on the left and k on the right; `table`: the block's angle
+        table, named in the note (for a model with two)."""
+        self._arrows, self._table = a, table
+        which = "" if table is None else block_table_sentence(self.layer.value(), table)
         T = min(len(a.q_before), MAX_ARROWS)
         for plot, before, after, title in (
                 (self.plots[0], a.q_before, a.q_after,
@@ -102,16 +106,21 @@ class ArrowsView(Translated, QWidget):
             reach = float(np.abs(np.concatenate([before[:T], after[:T]])).max()) * 1.25 or 1.0
             plot.setRange(xRange=(-reach, reach), yRange=(-reach, reach), padding=0)
         if self.moved.isChecked():
-            self.note.setText(self.tr(
+            self.note.setText(self._with(which, self.tr(
                 "Dashed: the pair (dims {0} and {1}) of token {2}'s q and k; solid: the same pair "
                 "turned as if the token sat at position t, by t·θ (θ = {3} rad, once round in {4} "
                 "positions). Only the angle changes with the position.").format(
                 a.dims[0], a.dims[1], self.token.value(), format_value(a.theta),
-                format_value(wavelength(a.theta))))
+                format_value(wavelength(a.theta)))))
             return
-        self.note.setText(self.tr(
+        self.note.setText(self._with(which, self.tr(
             "Dashed: the pair (dims {0} and {1}) as computed from the token at position t; solid, "
             "same colour: the pair turned by t·θ (the arc) (θ = {2} rad, once round in {3} positions). "
             "The length never changes, only the angle. First {4} positions of the context."
         ).format(a.dims[0], a.dims[1], format_value(a.theta),
-                 format_value(wavelength(a.theta)), T))
+                 format_value(wavelength(a.theta)), T)))
+
+    @staticmethod
+    def _with(first: str, note: str) -> str:
+        """The note after the sentence naming the block's table, when there is one."""
+        return two_sentences(first, note) if first else note

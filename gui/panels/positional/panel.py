@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtWidgets import QStackedWidget, QTabWidget, QVBoxLayout, QWidget
 
-from engine.model.rotary_readings import pair_arrows, pair_moved, relative_scores
+from engine.model.rotary_readings import pair_arrows, pair_moved, relative_scores, \
+    rotary_tables, table_of
 from gui.panels.positional.arrows_view import ArrowsView
 from gui.panels.positional.relative_view import RelativeView
 from gui.panels.positional.rotary import MAX_ARROWS, is_rotary
@@ -44,6 +45,8 @@ class PositionalPanel(Translated, LazyPanel):
                     self.relative.layer, self.relative.head, self.relative.query_pos,
                     self.relative.key_pos):
             box.valueChanged.connect(self._redraw)
+        for box in (self.arrows.layer, self.relative.layer):  # the waves follow the block
+            box.valueChanged.connect(self._follow_block)
         self.rotary_tabs = QTabWidget()
         for page in (self.rotary_waves, self.arrows, self.relative):
             self.rotary_tabs.addTab(page, "")
@@ -114,13 +117,22 @@ class PositionalPanel(Translated, LazyPanel):
         model = self.session.model
         rotary = is_rotary(model)
         self.waves.set_model(None if rotary else model)
-        self.rotary_waves.set_model(model if rotary else None)
+        # The table of the block the arrows show (its box may still hold the last model's).
+        layer = min(self.arrows.layer.value(), model.config.n_layer - 1) if rotary else 0
+        self.rotary_waves.set_model(model if rotary else None,
+                                    rotary and model.config.local_rope(layer))
         self.kinds.setCurrentIndex(1 if rotary else 0)
         if rotary:
             cfg = model.config
             self.arrows.set_ranges(cfg.n_layer, cfg.n_head, cfg.rotary_size // 2)
             self.relative.layer.setRange(0, cfg.n_layer - 1)
         self._redraw()
+
+    def _follow_block(self, layer: int) -> None:
+        """Show the waves of the table the block just chosen turns with."""
+        model = self.session.model
+        if is_rotary(model) and 0 <= layer < model.config.n_layer:
+            self.rotary_waves.show_table(model.config.local_rope(layer))
 
     def _rebuild(self) -> None:
         s = self.session
@@ -170,14 +182,16 @@ class PositionalPanel(Translated, LazyPanel):
         self.relative.set_ranges(cfg.n_layer, cfg.n_head, T)
         if self.relative.query_pos.value() == 0 and self.relative.key_pos.value() == 0:
             self.relative.query_pos.setValue(T - 1)  # the last token reading an early one
+        two = len(rotary_tables(cfg)) > 1  # Gemma 3: each view names its block's table
         a = self.arrows
         a.set_ranges(cfg.n_layer, cfg.n_head, cfg.rotary_size // 2, T)
         where = (cfg, s.trace, a.layer.value(), a.head.value(), a.pair.value())
         a.show_arrows(pair_moved(*where, a.token.value(), MAX_ARROWS) if a.moved.isChecked()
-                      else pair_arrows(*where))
+                      else pair_arrows(*where), table_of(cfg, a.layer.value()) if two else None)
         r = self.relative
         r.show_table(relative_scores(cfg, s.trace, r.layer.value(), r.head.value(),
-                                     r.query_pos.value(), r.key_pos.value()))
+                                     r.query_pos.value(), r.key_pos.value()),
+                     table_of(cfg, r.layer.value()) if two else None)
 
     # -- rotary, for tests and scripts -------------------------------------------------------
     def rotary_shown(self) -> bool:

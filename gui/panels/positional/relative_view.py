@@ -8,7 +8,8 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGridLayout, QLabel, QSpinBox, QTableWidget, QTableWidgetItem, \
     QVBoxLayout, QWidget
 
-from engine.model.rotary_readings import RelativeTable
+from engine.model.rotary_readings import RelativeTable, RotaryTable
+from gui.panels.positional.rotary import block_table_sentence, two_sentences
 from gui.widgets import NoteLabel, format_value
 from gui.widgets.language import Translated
 
@@ -33,7 +34,7 @@ class RelativeView(Translated, QWidget):
         mono.setStyleHint(QFont.StyleHint.Monospace)
         self.table.setFont(mono)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.heading = NoteLabel(lines=2)
+        self.heading = NoteLabel(lines=3)
         self.note = NoteLabel(lines=3)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -42,6 +43,7 @@ class RelativeView(Translated, QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.note)
         self._shown: RelativeTable | None = None
+        self._table: RotaryTable | None = None
         self._retranslate()
 
     def _retranslate(self) -> None:
@@ -49,7 +51,7 @@ class RelativeView(Translated, QWidget):
                                              self.tr("q from token:"), self.tr("k from token:"))):
             title.setText(text)
         if self._shown is not None:
-            self.show_table(self._shown)
+            self.show_table(self._shown, self._table)
 
     def set_ranges(self, n_layer: int, n_head: int, T: int) -> None:
         """The boxes' limits for the current model and context (values kept where they fit)."""
@@ -63,9 +65,10 @@ class RelativeView(Translated, QWidget):
         """What is drawn."""
         return self._shown
 
-    def show_table(self, r: RelativeTable) -> None:
-        """Rows Δ = m − n, columns shift s, and a last column: largest − smallest of the row."""
-        self._shown = r
+    def show_table(self, r: RelativeTable, table: RotaryTable | None = None) -> None:
+        """Rows Δ = m − n, columns shift s, and a last column: largest − smallest of the row;
+        `table`: the block's angle table, named in the heading (for a model with two)."""
+        self._shown, self._table = r, table
         self.table.setRowCount(len(r.offsets))
         self.table.setColumnCount(len(r.shifts) + 1)
         self.table.setHorizontalHeaderLabels(
@@ -77,11 +80,13 @@ class RelativeView(Translated, QWidget):
                 self.table.setItem(i, j, QTableWidgetItem(f"{r.scores[i, j]:+.9f}"))
             self.table.setItem(i, len(r.shifts), QTableWidgetItem(f"{spread[i]:.1e}"))
         self.table.resizeColumnsToContents()
-        self.heading.setText(self.tr(
+        heading = self.tr(
             "The model's own q (head {0}, token {1}) and k (token {2}), before turning, placed "
             "at query position m = n + Δ and key position n, then turned and scored "
             "(q·k × scale). Column (Δ+s, s): both positions moved by s.").format(
-            self.head.value(), r.query_pos, r.key_pos))
+            self.head.value(), r.query_pos, r.key_pos)
+        self.heading.setText(heading if table is None else two_sentences(
+            heading, block_table_sentence(self.layer.value(), table)))
         self.note.setText(self.tr(
             "Each row holds one distance Δ: its scores agree to {0} whatever the shift, so the "
             "score depends on m − n only. Across rows the score changes with the distance. "

@@ -1,11 +1,14 @@
 """What the rotary tabs of the Positional panel need besides the engine's numbers, with no
-widgets: whether a model turns q and k instead of adding a table, the pairs offered first, and
-arrows as line segments from the origin."""
+widgets: whether a model turns q and k instead of adding a table, the pairs offered first,
+arrows as line segments from the origin, and the words that name an angle table."""
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import QCoreApplication
 
 from engine.model.decoder import GPT
+from engine.model.rotary_readings import RotaryTable
+from gui import i18n
 
 MAX_ARROWS = 8  # positions drawn as arrows; more would hide each other
 DEFAULT_PAIRS = (0, 1, 2, 4)  # the fastest-turning pairs, plus a slower one
@@ -40,3 +43,44 @@ def turn_arc(start: np.ndarray, angle: float, steps: int = 24) -> tuple[np.ndarr
     a0 = float(np.arctan2(start[1], start[0]))
     a = a0 + np.linspace(0.0, angle % (2 * np.pi), steps)  # (steps,)
     return r * np.cos(a), r * np.sin(a)
+
+
+def format_value(v: float) -> str:
+    """A base as the panel's numbers are written (six significant digits, as the views'
+    format_value; this module imports no widget code)."""
+    return f"{float(v):.6g}"
+
+
+def scaling_text(t: RotaryTable) -> str:
+    """", scaled (linear ×8)" for a scaled table, "" for an unscaled one."""
+    if not t.scaling:
+        return ""
+    kind = t.scaling if t.factor is None else f"{t.scaling} ×{t.factor:g}"
+    return QCoreApplication.translate("RotaryWavesView", ", scaled ({0})").format(kind)
+
+
+def table_label(t: RotaryTable) -> str:
+    """One line naming a table: which, its base and scaling, and the blocks that use it."""
+    if t.local:
+        return QCoreApplication.translate(
+            "RotaryTable", "Local table: base {0}, unscaled; sliding-window blocks {1}").format(
+            format_value(t.base), t.blocks_text())
+    return QCoreApplication.translate(
+        "RotaryTable", "Global table: base {0}{1}; full-attention blocks {2}").format(
+        format_value(t.base), scaling_text(t), t.blocks_text())
+
+
+def block_table_sentence(layer: int, t: RotaryTable) -> str:
+    """Which table block `layer` turns with, as one sentence (for a model with two)."""
+    if t.local:
+        return QCoreApplication.translate(
+            "RotaryTable", "Block {0} is a sliding-window block: it turns with the local table "
+            "(base {1}, unscaled).").format(layer, format_value(t.base))
+    return QCoreApplication.translate(
+        "RotaryTable", "Block {0} is a full-attention block: it turns with the global table "
+        "(base {1}{2}).").format(layer, format_value(t.base), scaling_text(t))
+
+
+def two_sentences(first: str, second: str) -> str:
+    """Two sentences one after the other: a space between them in English, none in Chinese."""
+    return first + ("" if i18n.current() == "zh" else " ") + second

@@ -17,6 +17,8 @@ from PySide6.QtCore import QCoreApplication
 
 from engine.model.steps import named_shape, reshape_note, step_formula, step_title, weights_note
 from engine.model.trace import Trace
+from engine.text.tokenizers import Tokenizer
+from engine.text.vocabulary_kind import vocabulary_facts
 
 
 _EXAMPLE_SHAPE = re.compile(r"\[\d+(?:,\s*(?:\d+|V))+\]")  # "[4, 16, V]", "[4, 4, 16, 16]"
@@ -57,14 +59,17 @@ def shapes_text(trace: Trace, model: GPT | None, name: str, lang: str = "en") ->
     return " , ".join(parts) + "  →  " + out
 
 
-def describe(trace: Trace, model: GPT | None, name: str, lang: str) -> StepWords:
-    """The words for step `name` of `trace` (read against `model`): the engine's in `lang`, the
-    interface's own in the interface language."""
+def describe(trace: Trace, model: GPT | None, name: str, lang: str,
+             tokenizer: Tokenizer | None = None) -> StepWords:
+    """The words for step `name` of `trace` (read against `model`, whose text `tokenizer`
+    reads: the explanation describes that tokenizer): the engine's in `lang`, the interface's
+    own in the interface language."""
     step = trace[name]
     weights = weights_note(model.config, step.kind, lang) if model is not None else ""
     n_head = model.config.n_head if model is not None else None
     try:
-        title, text = help_text(name, lang)
+        facts = vocabulary_facts(tokenizer) if tokenizer is not None else None
+        title, text = help_text(name, lang, facts)
     except (OSError, ValueError):  # the guide file is missing or malformed: no explanation
         title, text = "", ""
     if text and _EXAMPLE_SHAPE.search(text) and not _is_worked_example(trace):

@@ -303,7 +303,8 @@ class WalkthroughPanel(Translated, FitsDock, QWidget):
         if trace is None or not name:
             return
         self.toolbar.show_position(self._index, len(self._names))
-        self.words.show_words(describe(trace, self.session.model, name, self.lang))
+        self.words.show_words(describe(trace, self.session.model, name, self.lang,
+                                       self.session.tokenizer))
         self.values.form.configure(trace[name])
         self._show_values()
         self._show_check()

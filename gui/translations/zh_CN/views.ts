@@ -420,6 +420,25 @@ PC1 {2}，PC2 {3}</translation>
     </message>
 </context>
 <context>
+    <name>RotaryTable</name>
+    <message>
+        <source>Local table: base {0}, unscaled; sliding-window blocks {1}</source>
+        <translation>局部角度表：base = {0}，不缩放；用于滑动窗口块 {1}</translation>
+    </message>
+    <message>
+        <source>Global table: base {0}{1}; full-attention blocks {2}</source>
+        <translation>全局角度表：base = {0}{1}；用于全注意力块 {2}</translation>
+    </message>
+    <message>
+        <source>Block {0} is a sliding-window block: it turns with the local table (base {1}, unscaled).</source>
+        <translation>块 {0} 是滑动窗口块：它用局部角度表旋转（base = {1}，不缩放）。</translation>
+    </message>
+    <message>
+        <source>Block {0} is a full-attention block: it turns with the global table (base {1}{2}).</source>
+        <translation>块 {0} 是全注意力块：它用全局角度表旋转（base = {1}{2}）。</translation>
+    </message>
+</context>
+<context>
     <name>RotaryWavesView</name>
     <message>
         <source>position m</source>
@@ -434,8 +453,20 @@ PC1 {2}，PC2 {3}</translation>
         <translation>维度对 i：</translation>
     </message>
     <message>
+        <source>Angle table:</source>
+        <translation>角度表：</translation>
+    </message>
+    <message>
         <source>Positions:</source>
         <translation>位置数：</translation>
+    </message>
+    <message>
+        <source>local (sliding-window blocks)</source>
+        <translation>局部（滑动窗口块）</translation>
+    </message>
+    <message>
+        <source>global (full-attention blocks)</source>
+        <translation>全局（全注意力块）</translation>
     </message>
     <message>
         <source>{0}: θ = {1}</source>
@@ -448,6 +479,14 @@ PC1 {2}，PC2 {3}</translation>
     <message>
         <source>Rotary positions add nothing to the token vectors: pair i of every head&apos;s q and k turns by the angle m·θᵢ at position m, θᵢ = base^(−2i/d), base {0}, d = {1}{2}. Fast pairs tell near positions apart, slow pairs far ones.</source>
         <translation>旋转位置编码不给词向量加任何东西：在位置 m，每个头的 q 和 k 的第 i 对转过角度 m·θᵢ，θᵢ = base^(−2i/d)，base = {0}，d = {1}{2}。转得快的对区分相近的位置，转得慢的对区分远的位置。</translation>
+    </message>
+    <message>
+        <source>This model has two tables: shown, the local one of its sliding-window blocks ({0}); the global one (base {1}) turns its full-attention blocks ({2}).</source>
+        <translation>这个模型有两张角度表：图中是滑动窗口块（{0}）用的局部表；全局表（base = {1}）用于全注意力块（{2}）。</translation>
+    </message>
+    <message>
+        <source>This model has two tables: shown, the global one of its full-attention blocks ({0}); the local one (base {1}) turns its sliding-window blocks ({2}).</source>
+        <translation>这个模型有两张角度表：图中是全注意力块（{0}）用的全局表；局部表（base = {1}）用于滑动窗口块（{2}）。</translation>
     </message>
     <message>
         <source>, scaled ({0})</source>
