@@ -136,3 +136,21 @@ def test_a_checkpoint_file_is_a_side_too(runs):
     assert curves.train.loss.tolist() == read_curves(runs[1]).train.loss.tolist()
     side = load_model(runs[1] / "model.safetensors")
     assert side.label.arch == "llama" and side.label.n_kv_head == 1
+
+
+def test_compare_runs_prints_both_runs_at_equal_steps_and_tokens(runs, capsys, tmp_path):
+    assert main(["compare-runs", str(runs[0]), str(runs[1]), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    gpt, llama = read_curves(runs[0]), read_curves(runs[1])
+    assert (out["a"]["arch"], out["b"]["arch"], out["b"]["n_kv_head"]) == ("gpt", "llama", 1)
+    assert out["a"]["final"]["val_loss"] == gpt.val.loss[-1]
+    step, tokens = out["equal"]
+    assert (step["axis"], step["at"], tokens["axis"], tokens["at"]) == \
+        ("step", 20, "tokens", gpt.last_tokens)
+    assert tokens["b"]["val_loss"] == llama.val.loss[llama.val.tokens <= gpt.last_tokens][-1]
+    assert main(["compare-runs", str(runs[0]), str(runs[1])]) == 0
+    text = capsys.readouterr().out
+    assert "llama · d 32 · 2 layers · 2 heads (1 K/V)" in text and "at step 20" in text
+    assert main(["compare-runs", str(runs[0]), str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "is not a training run" in err
