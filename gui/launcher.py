@@ -17,7 +17,7 @@ CLI_COMMANDS = ("train", "tokenize", "inspect", "attribute", "compare", "compare
                 "sample", "info", "export-hf")
 PANELS = (
     "context", "walkthrough", "tokens", "embeddings", "positional", "attention", "training",
-    "generation", "insights", "attribution", "history",
+    "generation", "insights", "attribution", "history", "runs",
 )
 
 

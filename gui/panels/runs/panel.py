@@ -1,0 +1,218 @@
+"""The Compare runs dock: two training runs side by side (issue 19 F).
+
+Pick run A and run B (the window's own runs, ones chosen before, or Browse…): one loss plot
+overlays both (train solid, validation dashed), by optimizer step or by training tokens, and
+under it each run's model shows one head's attention on the window's context text, in its own
+tokens, with its own block and head. Loading and tracing run off the GUI thread through one
+`gui.latest.Latest` (only the newest request per side counts), and only while the panel is
+on screen.
+"""
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from engine.wording import in_language
+from gui import settings
+from gui.latest import Latest
+from gui.panels.runs.loading import SideResult, load_side, recent_runs
+from gui.panels.runs.side import RunSide
+from gui.run import rundirs
+from gui.session import Session
+from gui.widgets.export import install_export_menu
+from gui.widgets.language import Translated
+from gui.widgets.plots import fix_axes
+
+COLORS = {"A": (25, 90, 200), "B": (220, 80, 30)}
+KEYS = {"A": "runs/compare_a", "B": "runs/compare_b"}
+RECENT_KEY = "runs/compare_recent"
+
+
+class RunsPanel(Translated, QWidget):
+    """Two run pickers, one loss plot over both runs, and two attention heatmaps."""
+
+    def __init__(self, session: Session, run=None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self._jobs: Latest | None = None  # made on first use, ended by shutdown()
+        self._models: dict = {}  # the worker's cache of opened models (gui.panels.runs.loading)
+        self._results: dict[str, SideResult | None] = {"A": None, "B": None}
+        self._dirty = True  # something to (re)load once the panel is on screen
+        self._dirty_letters: set[str] = set(COLORS)  # the sides to (re)load
+        self.axis_label = QLabel()
+        self.axis_combo = QComboBox()
+        self.axis_combo.currentIndexChanged.connect(self._draw_curves)
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        self.plot = pg.PlotWidget(background="w")
+        install_export_menu(self.plot, "compared losses")
+        self.plot.setMinimumHeight(170)
+        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        fix_axes(self.plot, 44)
+        self.legend = self.plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
+        self.curves: dict[tuple[str, str], pg.PlotDataItem] = {}
+        for letter, color in COLORS.items():
+            for kind in ("train", "val"):
+                pen = pg.mkPen(color, width=2 if kind == "val" else 1,
+                               style=Qt.PenStyle.DashLine if kind == "val" else
+                               Qt.PenStyle.SolidLine)
+                item = self.plot.plot([], [], pen=pen, symbol="o" if kind == "val" else None,
+                                      symbolSize=5, symbolBrush=color, symbolPen=None)
+                self.curves[letter, kind] = item
+        self.sides = {letter: RunSide(letter) for letter in COLORS}
+        for letter, side in self.sides.items():
+            side.chosen.connect(lambda path, x=letter: self.choose(x, path))
+        top = QHBoxLayout()
+        top.addWidget(self.hint, 1)
+        top.addWidget(self.axis_label)
+        top.addWidget(self.axis_combo)
+        maps = QHBoxLayout()
+        maps.addWidget(self.sides["A"], 1)
+        maps.addWidget(self.sides["B"], 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.plot, 2)
+        layout.addLayout(maps, 3)
+        session.context_changed.connect(self._on_context)
+        if run is not None:  # a run of this window ended: offer it
+            run.finished.connect(self._on_run_finished)
+        self._paths = {x: settings.read(KEYS[x], "") for x in COLORS}
+        self._offer()
+        self._retranslate()
+
+    # -- words ------------------------------------------------------------------------------
+    def _retranslate(self) -> None:
+        self.axis_label.setText(self.tr("x axis:"))
+        keep = max(self.axis_combo.currentIndex(), 0)
+        self.axis_combo.blockSignals(True)
+        self.axis_combo.clear()
+        self.axis_combo.addItem(self.tr("Steps"), "step")
+        self.axis_combo.addItem(self.tr("Training tokens"), "tokens")
+        self.axis_combo.setCurrentIndex(keep)
+        self.axis_combo.blockSignals(False)
+        self.plot.setLabel("left", self.tr("loss"))
+        self._show_results()
+
+    # -- choosing runs ----------------------------------------------------------------------
+    def paths(self) -> dict[str, str]:
+        return dict(self._paths)
+
+    def choose(self, letter: str, path: str) -> None:
+        """Compare `path` as side `letter` ("A" or "B"); remembered in the settings."""
+        self._paths[letter] = path
+        settings.write(KEYS[letter], path)
+        recent = [path, *[p for p in settings.read(RECENT_KEY, []) if p != path]]
+        settings.write(RECENT_KEY, recent[:20])
+        self._offer()
+        self._request(letter)
+
+    def set_runs(self, a: str, b: str) -> None:
+        """Choose both runs at once (tests, scripts)."""
+        self.choose("A", a)
+        self.choose("B", b)
+
+    def _offer(self) -> None:
+        offered = recent_runs(settings.read(RECENT_KEY, []), self._runs_folder())
+        for letter, side in self.sides.items():
+            side.set_choices(offered, self._paths[letter])
+
+    @staticmethod
+    def _runs_folder():
+        try:
+            return rundirs.runs_folder()
+        except OSError:
+            return None
+
+    def _on_run_finished(self, *_args) -> None:
+        self._offer()
+        self._request()
+
+    # -- loading off the GUI thread ---------------------------------------------------------
+    def _on_context(self, *_args) -> None:
+        self._request()
+
+    def _request(self, *letters: str) -> None:
+        self._dirty_letters |= set(letters or COLORS)
+        self._dirty = True
+        if self.isVisible():
+            self._submit()
+
+    def _submit(self) -> None:
+        letters, self._dirty, self._dirty_letters = self._dirty_letters, False, set()
+        for letter in sorted(letters):
+            path = self._paths.get(letter)
+            if not path:
+                continue
+            if self._jobs is None:
+                self._jobs = Latest("compare-runs", supersede=True, priorities=("A", "B"),
+                                    parent=self)
+                self._jobs.done.connect(self._on_done)
+                self._jobs.failed.connect(self._on_failed)
+            self._jobs.submit(load_side, path, self.session.context_text, self._models,
+                              key=letter)
+        self._show_results()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if self._dirty:
+            self._submit()
+
+    def is_updating(self) -> bool:
+        """A side is still loading (the screenshot waits for it)."""
+        return self._jobs is not None and self._jobs.pending
+
+    def _on_done(self, letter: str, result: SideResult) -> None:
+        if result.path == self._paths.get(letter):
+            self._results[letter] = result
+            self._show_results()
+
+    def _on_failed(self, letter: str, exc: BaseException) -> None:
+        self._results[letter] = SideResult(self._paths.get(letter, ""), None, None, exc)
+        self._show_results()
+
+    # -- drawing ----------------------------------------------------------------------------
+    def _show_results(self) -> None:
+        lang = self.session.lang
+        for letter, side in self.sides.items():
+            r = self._results[letter]
+            if r is None or r.path != self._paths.get(letter):
+                side.show_attention(None, self.tr("Loading…") if self._paths.get(letter)
+                                    else self.tr("Choose a run."))
+                continue
+            message = in_language(r.problem, lang) if r.problem is not None else ""
+            side.show_attention(r.attention, message)
+        missing = [x for x in COLORS if not self._paths.get(x)]
+        self.hint.setText(self.tr(
+            "Choose two training runs (for example a GPT and a Llama-style model trained on the "
+            "same text) to compare their losses and their attention on the context."
+        ) if missing else self.tr(
+            "Solid: training loss; dashed: validation loss. Runs with different batch sizes "
+            "line up by training tokens."))
+        self._draw_curves()
+
+    def axis(self) -> str:
+        return self.axis_combo.currentData() or "step"
+
+    def _draw_curves(self, *_args) -> None:
+        axis = self.axis()
+        self.legend.clear()
+        for (letter, kind), item in self.curves.items():
+            r = self._results[letter]
+            c = r.curves if r is not None and r.path == self._paths.get(letter) else None
+            if c is None:
+                item.setData([], [])
+                continue
+            series = c.train if kind == "train" else c.val
+            item.setData(series.x(axis).astype(float), series.loss)
+            arch = c.label.arch or self.tr("custom")
+            name = (self.tr("{0}: {1}, train") if kind == "train" else
+                    self.tr("{0}: {1}, validation")).format(letter, arch)
+            self.legend.addItem(item, name)
+        self.plot.setLabel("bottom", self.tr("step") if axis == "step"
+                           else self.tr("training tokens"))
+
+    def shutdown(self) -> None:
+        """End the worker thread (the window is closing)."""
+        if self._jobs is not None:
+            self._jobs.shutdown()

@@ -1,0 +1,170 @@
+"""One side of the comparison: a run picker (recent runs and Browse…), its model's label, and
+its attention heatmap on the context text with its own block and head selectors."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.training.run_comparison import RunAttention, RunLabel
+from gui import dialogs
+from gui.widgets import PATTERN_CMAP, Heatmap
+from gui.widgets.language import Translated
+
+
+class RunSide(Translated, QGroupBox):
+    """Side A or B: which run, what model it is, and one head's attention pattern."""
+
+    chosen = Signal(str)  # a run folder (or model file) was picked
+
+    def __init__(self, letter: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.letter = letter  # "A" or "B": the same in every language
+        self._attention: RunAttention | None = None
+        self._message = ""  # why nothing is drawn (one line), or ""
+        self.picker = QComboBox()
+        self.picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.picker.setMinimumContentsLength(12)
+        self.picker.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.picker.activated.connect(self._on_picked)
+        self.browse = QPushButton()
+        self.browse.clicked.connect(self._browse)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.block_combo, self.head_combo = QComboBox(), QComboBox()
+        self.block_combo.currentIndexChanged.connect(self._on_block)
+        self.head_combo.currentIndexChanged.connect(self._draw)
+        self.block_label, self.head_label = QLabel(), QLabel()
+        self.heatmap = Heatmap()
+        self.heatmap.setMinimumSize(200, 200)
+        self.caption = QLabel()
+        self.caption.setWordWrap(True)
+        pick = QHBoxLayout()
+        pick.addWidget(self.picker, 1)
+        pick.addWidget(self.browse)
+        heads = QHBoxLayout()
+        for label, combo in ((self.block_label, self.block_combo),
+                             (self.head_label, self.head_combo)):
+            heads.addWidget(label)
+            heads.addWidget(combo)
+            heads.addSpacing(8)
+        heads.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(pick)
+        layout.addWidget(self.label)
+        layout.addLayout(heads)
+        layout.addWidget(self.heatmap, 1)
+        layout.addWidget(self.caption)
+        self._retranslate()
+
+    def _retranslate(self) -> None:
+        self.setTitle(self.tr("Run {0}").format(self.letter))
+        self.browse.setText(self.tr("Browse…"))
+        self.browse.setToolTip(self.tr("Choose a training run's folder (written by the window "
+                                       "or by `train --out`)"))
+        self.block_label.setText(self.tr("Block:"))
+        self.head_label.setText(self.tr("Head:"))
+        self.heatmap.set_axis_titles(self.tr("query"), self.tr("key"))
+        self._show_label()
+        self._draw()
+
+    # -- the picker -------------------------------------------------------------------------
+    def path(self) -> str:
+        """The chosen run ("" for none)."""
+        return self.picker.currentData() or ""
+
+    def set_choices(self, paths: list[str], current: str) -> None:
+        """Offer `paths` (newest first), `current` chosen (added when missing)."""
+        if current and current not in paths:
+            paths = [current, *paths]
+        self.picker.blockSignals(True)
+        self.picker.clear()
+        for p in paths:
+            self.picker.addItem(Path(p).name, p)
+            self.picker.setItemData(self.picker.count() - 1, p, Qt.ItemDataRole.ToolTipRole)
+        self.picker.setCurrentIndex(paths.index(current) if current in paths else -1)
+        self.picker.setToolTip(current)
+        self.picker.blockSignals(False)
+
+    def _on_picked(self, index: int) -> None:
+        path = self.picker.itemData(index) or ""
+        self.picker.setToolTip(path)
+        if path:
+            self.chosen.emit(path)
+
+    def _browse(self) -> None:
+        start = str(Path(self.path()).parent) if self.path() else ""
+        folder = dialogs.ask_directory(self, self.tr("Choose a training run"), start)
+        if folder:
+            self.chosen.emit(folder)
+
+    # -- what the run holds -----------------------------------------------------------------
+    def show_attention(self, attention: RunAttention | None, message: str = "") -> None:
+        """Draw a side's attention (None: `message` says why there is none)."""
+        self._attention, self._message = attention, message
+        if attention is not None:
+            n_layer, n_head = len(attention.patterns), attention.patterns[0].shape[0]
+            for combo, n in ((self.block_combo, n_layer), (self.head_combo, n_head)):
+                keep = combo.currentIndex()
+                combo.blockSignals(True)
+                combo.clear()
+                combo.addItems([str(i) for i in range(n)])
+                combo.setCurrentIndex(keep if 0 <= keep < n else 0)
+                combo.blockSignals(False)
+        self._show_label()
+        self._draw()
+
+    def attention(self) -> RunAttention | None:
+        return self._attention
+
+    def set_head(self, block: int, head: int) -> None:
+        """Choose the block and head shown."""
+        self.block_combo.setCurrentIndex(block)
+        self.head_combo.setCurrentIndex(head)
+
+    def _show_label(self) -> None:
+        a = self._attention
+        self.label.setText(self.describe(a.label) if a is not None else self._message)
+
+    def describe(self, label: RunLabel) -> str:
+        """A run's architecture and size in the interface language."""
+        kv = self.tr(" ({0} K/V heads)").format(label.n_kv_head) \
+            if label.n_kv_head != label.n_head else ""
+        return self.tr("{0} · d {1} · {2} layers · {3} heads{4} · {5} parameters").format(
+            label.arch or self.tr("custom"), label.d_model, label.n_layer, label.n_head, kv,
+            f"{label.params:,}")
+
+    def _on_block(self, *_args) -> None:
+        self._draw()
+
+    def _draw(self, *_args) -> None:
+        a = self._attention
+        block, head = self.block_combo.currentIndex(), self.head_combo.currentIndex()
+        if a is None or block < 0 or head < 0:
+            self.heatmap.setVisible(a is not None)
+            self.caption.setText("")
+            return
+        self.heatmap.setVisible(True)
+        labels = [f"{t} {p}" for t, p in enumerate(a.pieces)]
+        self.heatmap.set_matrix(a.head(block, head), labels, labels, PATTERN_CMAP,
+                                levels=(0.0, 1.0),
+                                title=self.tr("block {0}, head {1}").format(block, head))
+        nh, kv = a.label.n_head, a.label.n_kv_head
+        words = self.tr("Attention (softmax) of block {0}, head {1} on the context, in this "
+                        "model's own {2} tokens.").format(block, head, len(a.ids))
+        if kv != nh:
+            words += " " + self.tr("It reads K/V head {0} of {1} (grouped-query attention)."
+                                   ).format(head // (nh // kv), kv)
+        if a.cut:
+            words += " " + self.tr("The last {0} tokens of the context are left out.").format(a.cut)
+        self.caption.setText(words)
