@@ -67,7 +67,7 @@ def test_two_curves_and_two_heatmaps_of_different_shapes(qtbot, panel, runs):
     legend = [label.text for _item, label in panel.legend.items]
     assert any("gpt" in t for t in legend) and any("llama" in t for t in legend)
     assert "1 K/V" in panel.sides["B"].label.text()
-    assert "K/V head 0 of 1" in panel.sides["B"].caption.text()
+    assert "Head 1 reads K/V head 0 of 1" in panel.sides["B"].caption.text()
 
 
 def test_the_tokens_axis_lines_up_runs_of_different_batches(qtbot, panel, runs):
@@ -78,7 +78,7 @@ def test_the_tokens_axis_lines_up_runs_of_different_batches(qtbot, panel, runs):
     by_tokens = panel.curves["B", "train"].getData()[0]
     assert not np.array_equal(by_step, by_tokens)
     assert np.array_equal(by_tokens, read_curves(runs[1]).train.tokens)
-    assert panel.plot.getPlotItem().getAxis("bottom").labelText == "training tokens"
+    assert panel.plot.getAxis("bottom").labelText == "training tokens"
 
 
 def test_a_folder_that_is_not_a_run_says_so_and_keeps_the_other(qtbot, panel, runs, tmp_path):

@@ -64,10 +64,11 @@ def make_dock(window: QMainWindow, name: str, widget: QWidget, scroll: bool = Tr
 GROUPS = {
     # Attribution sits in the widest column, beside "Looking inside": the heads that its
     # ablation marks can be compared with their direct share of the logit at a glance.
-    "learn": ("walkthrough", "tokens", "embeddings", "generation", "attribution"),
+    # Compare runs too: two heatmaps side by side need the widest column.
+    "learn": ("walkthrough", "tokens", "embeddings", "generation", "attribution", "runs"),
     "look": ("attention", "insights"),  # inside the model
     "waves": ("positional",),
-    "train": ("training", "history", "runs"),
+    "train": ("training", "history"),
 }
 
 

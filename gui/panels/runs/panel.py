@@ -11,25 +11,27 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine.wording import in_language
 from gui import settings
 from gui.latest import Latest
 from gui.panels.runs.loading import SideResult, load_side, recent_runs
-from gui.panels.runs.side import RunSide
+from gui.panels.runs.side import RunSide, wrapped
 from gui.run import rundirs
 from gui.session import Session
 from gui.widgets.export import install_export_menu
 from gui.widgets.language import Translated
+from gui.widgets.lazy import LazyPanel
 from gui.widgets.plots import fix_axes
 
+STACK_BELOW_PX = 560  # a narrower panel shows side B under side A, not beside it
 COLORS = {"A": (25, 90, 200), "B": (220, 80, 30)}
 KEYS = {"A": "runs/compare_a", "B": "runs/compare_b"}
 RECENT_KEY = "runs/compare_recent"
 
 
-class RunsPanel(Translated, QWidget):
+class RunsPanel(Translated, LazyPanel):
     """Two run pickers, one loss plot over both runs, and two attention heatmaps."""
 
     def __init__(self, session: Session, run=None, parent: QWidget | None = None):
@@ -38,19 +40,24 @@ class RunsPanel(Translated, QWidget):
         self._jobs: Latest | None = None  # made on first use, ended by shutdown()
         self._models: dict = {}  # the worker's cache of opened models (gui.panels.runs.loading)
         self._results: dict[str, SideResult | None] = {"A": None, "B": None}
-        self._dirty = True  # something to (re)load once the panel is on screen
-        self._dirty_letters: set[str] = set(COLORS)  # the sides to (re)load
+        self._dirty_letters: set[str] = set(COLORS)  # the sides to (re)load when on screen
+        self._stale = True
         self.axis_label = QLabel()
         self.axis_combo = QComboBox()
         self.axis_combo.currentIndexChanged.connect(self._draw_curves)
-        self.hint = QLabel()
-        self.hint.setWordWrap(True)
-        self.plot = pg.PlotWidget(background="w")
-        install_export_menu(self.plot, "compared losses")
-        self.plot.setMinimumHeight(170)
+        self.hint = wrapped(QLabel(), 2)
+        self.plots = pg.GraphicsLayoutWidget()
+        self.plots.setBackground("w")
+        install_export_menu(self.plots, "compared losses")
+        self.plots.setMinimumHeight(160)
+        # The legend has a row of its own above the curves: over them it hid them.
+        self.legend = pg.LegendItem(colCount=4, labelTextSize="8pt", labelTextColor=(30, 30, 30),
+                                     verSpacing=-6)
+        self.plots.addItem(self.legend, row=0, col=0)
+        self.plot = self.plots.addPlot(row=1, col=0)
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         fix_axes(self.plot, 44)
-        self.legend = self.plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
+        self.plots.ci.layout.setRowStretchFactor(1, 1)
         self.curves: dict[tuple[str, str], pg.PlotDataItem] = {}
         for letter, color in COLORS.items():
             for kind in ("train", "val"):
@@ -67,12 +74,12 @@ class RunsPanel(Translated, QWidget):
         top.addWidget(self.hint, 1)
         top.addWidget(self.axis_label)
         top.addWidget(self.axis_combo)
-        maps = QHBoxLayout()
+        self.maps = maps = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         maps.addWidget(self.sides["A"], 1)
         maps.addWidget(self.sides["B"], 1)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.plot, 2)
+        layout.addWidget(self.plots, 2)
         layout.addLayout(maps, 3)
         session.context_changed.connect(self._on_context)
         if run is not None:  # a run of this window ended: offer it
@@ -92,6 +99,9 @@ class RunsPanel(Translated, QWidget):
         self.axis_combo.setCurrentIndex(keep)
         self.axis_combo.blockSignals(False)
         self.plot.setLabel("left", self.tr("loss"))
+        self.axis_combo.setToolTip(self.tr(
+            "Runs with different batch sizes (or contexts) line up by training tokens, not by "
+            "steps"))
         self._show_results()
 
     # -- choosing runs ----------------------------------------------------------------------
@@ -134,12 +144,10 @@ class RunsPanel(Translated, QWidget):
 
     def _request(self, *letters: str) -> None:
         self._dirty_letters |= set(letters or COLORS)
-        self._dirty = True
-        if self.isVisible():
-            self._submit()
+        self._redraw()  # now if on screen (a tab behind another is not), else when shown
 
-    def _submit(self) -> None:
-        letters, self._dirty, self._dirty_letters = self._dirty_letters, False, set()
+    def _rebuild(self) -> None:
+        letters, self._dirty_letters = self._dirty_letters, set()
         for letter in sorted(letters):
             path = self._paths.get(letter)
             if not path:
@@ -153,14 +161,16 @@ class RunsPanel(Translated, QWidget):
                               key=letter)
         self._show_results()
 
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().showEvent(event)
-        if self._dirty:
-            self._submit()
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self.maps.setDirection(QBoxLayout.Direction.TopToBottom
+                               if self.width() < STACK_BELOW_PX
+                               else QBoxLayout.Direction.LeftToRight)
 
     def is_updating(self) -> bool:
-        """A side is still loading (the screenshot waits for it)."""
-        return self._jobs is not None and self._jobs.pending
+        """A side is still loading, or waits to be (the screenshot waits for it)."""
+        waiting = self._stale and any(self._paths.get(x) for x in self._dirty_letters)
+        return waiting or (self._jobs is not None and self._jobs.pending)
 
     def _on_done(self, letter: str, result: SideResult) -> None:
         if result.path == self._paths.get(letter):
@@ -186,9 +196,7 @@ class RunsPanel(Translated, QWidget):
         self.hint.setText(self.tr(
             "Choose two training runs (for example a GPT and a Llama-style model trained on the "
             "same text) to compare their losses and their attention on the context."
-        ) if missing else self.tr(
-            "Solid: training loss; dashed: validation loss. Runs with different batch sizes "
-            "line up by training tokens."))
+        ) if missing else self.tr("Solid: training loss; dashed: validation loss."))
         self._draw_curves()
 
     def axis(self) -> str:

@@ -22,6 +22,18 @@ from gui.widgets import PATTERN_CMAP, Heatmap
 from gui.widgets.language import Translated
 
 
+def wrapped(label: QLabel, lines: int) -> QLabel:
+    """A word-wrapped label with room for `lines` lines that asks for no height-for-width: a
+    layout that has it makes the dock's scroll area size the panel by every widget's preferred
+    height (two heatmaps' 500 px), and the panel then scrolls at any window size."""
+    label.setWordWrap(True)
+    policy = label.sizePolicy()
+    policy.setHeightForWidth(False)
+    label.setSizePolicy(policy)
+    label.setMinimumHeight(lines * label.fontMetrics().lineSpacing() + 2)
+    return label
+
+
 class RunSide(Translated, QGroupBox):
     """Side A or B: which run, what model it is, and one head's attention pattern."""
 
@@ -34,21 +46,23 @@ class RunSide(Translated, QGroupBox):
         self._message = ""  # why nothing is drawn (one line), or ""
         self.picker = QComboBox()
         self.picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.picker.setMinimumContentsLength(12)
+        self.picker.setMinimumContentsLength(6)
         self.picker.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.picker.activated.connect(self._on_picked)
         self.browse = QPushButton()
         self.browse.clicked.connect(self._browse)
-        self.label = QLabel()
-        self.label.setWordWrap(True)
+        self.label = wrapped(QLabel(), 2)
         self.block_combo, self.head_combo = QComboBox(), QComboBox()
+        for combo in (self.block_combo, self.head_combo):  # numbers: narrow, so A and B fit
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(2)
         self.block_combo.currentIndexChanged.connect(self._on_block)
         self.head_combo.currentIndexChanged.connect(self._draw)
         self.block_label, self.head_label = QLabel(), QLabel()
-        self.heatmap = Heatmap()
-        self.heatmap.setMinimumSize(200, 200)
-        self.caption = QLabel()
-        self.caption.setWordWrap(True)
+        self.heatmap = Heatmap(readout=False)  # room for the map: the caption says what it is
+        self.heatmap.setMinimumSize(140, 150)
+        self.caption = wrapped(QLabel(), 2)
         pick = QHBoxLayout()
         pick.addWidget(self.picker, 1)
         pick.addWidget(self.browse)
@@ -57,7 +71,7 @@ class RunSide(Translated, QGroupBox):
                              (self.head_label, self.head_combo)):
             heads.addWidget(label)
             heads.addWidget(combo)
-            heads.addSpacing(8)
+            heads.addSpacing(4)
         heads.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(pick)
@@ -158,13 +172,13 @@ class RunSide(Translated, QGroupBox):
         labels = [f"{t} {p}" for t, p in enumerate(a.pieces)]
         self.heatmap.set_matrix(a.head(block, head), labels, labels, PATTERN_CMAP,
                                 levels=(0.0, 1.0),
-                                title=self.tr("block {0}, head {1}").format(block, head))
+                                title=self.tr("Attention (softmax), block {0}, head {1}"
+                                              ).format(block, head))
         nh, kv = a.label.n_head, a.label.n_kv_head
-        words = self.tr("Attention (softmax) of block {0}, head {1} on the context, in this "
-                        "model's own {2} tokens.").format(block, head, len(a.ids))
-        if kv != nh:
-            words += " " + self.tr("It reads K/V head {0} of {1} (grouped-query attention)."
-                                   ).format(head // (nh // kv), kv)
-        if a.cut:
-            words += " " + self.tr("The last {0} tokens of the context are left out.").format(a.cut)
-        self.caption.setText(words)
+        lines = [self.tr("The context in this model's own {0} tokens ({1} more left out)."
+                         ).format(len(a.ids), a.cut) if a.cut else
+                 self.tr("The context in this model's own {0} tokens.").format(len(a.ids))]
+        if kv != nh:  # one sentence a line: never a sentence glued from translated pieces
+            lines.append(self.tr("Head {0} reads K/V head {1} of {2} (grouped-query "
+                                 "attention).").format(head, head // (nh // kv), kv))
+        self.caption.setText("\n".join(lines))

@@ -48,20 +48,20 @@
         <translation>自定义</translation>
     </message>
     <message>
-        <source>block {0}, head {1}</source>
-        <translation>块 {0}，头 {1}</translation>
+        <source>Attention (softmax), block {0}, head {1}</source>
+        <translation>注意力（softmax），块 {0}，头 {1}</translation>
     </message>
     <message>
-        <source>Attention (softmax) of block {0}, head {1} on the context, in this model's own {2} tokens.</source>
-        <translation>块 {0}、头 {1} 在上下文上的注意力（softmax），按这个模型自己的 {2} 个词元。</translation>
+        <source>The context in this model's own {0} tokens ({1} more left out).</source>
+        <translation>上下文按这个模型自己的分词取前 {0} 个词元（另有 {1} 个未包括在内）。</translation>
     </message>
     <message>
-        <source>It reads K/V head {0} of {1} (grouped-query attention).</source>
-        <translation>它读取 {1} 个 K/V 头中的第 {0} 个（分组查询注意力）。</translation>
+        <source>The context in this model's own {0} tokens.</source>
+        <translation>上下文按这个模型自己的分词共 {0} 个词元。</translation>
     </message>
     <message>
-        <source>The last {0} tokens of the context are left out.</source>
-        <translation>上下文的最后 {0} 个词元未包括在内。</translation>
+        <source>Head {0} reads K/V head {1} of {2} (grouped-query attention).</source>
+        <translation>头 {0} 读取 {2} 个 K/V 头中的第 {1} 个（分组查询注意力）。</translation>
     </message>
 </context>
 <context>
@@ -83,6 +83,10 @@
         <translation>损失</translation>
     </message>
     <message>
+        <source>Runs with different batch sizes (or contexts) line up by training tokens, not by steps</source>
+        <translation>批次大小（或上下文长度）不同的运行按训练词元数对齐，而不是按步数</translation>
+    </message>
+    <message>
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
@@ -95,8 +99,8 @@
         <translation>选择两个训练运行（例如在同一文本上训练的 GPT 和 Llama 风格模型），比较它们的损失和在上下文上的注意力。</translation>
     </message>
     <message>
-        <source>Solid: training loss; dashed: validation loss. Runs with different batch sizes line up by training tokens.</source>
-        <translation>实线：训练损失；虚线：验证损失。批次大小不同的运行按训练词元数对齐。</translation>
+        <source>Solid: training loss; dashed: validation loss.</source>
+        <translation>实线：训练损失；虚线：验证损失。</translation>
     </message>
     <message>
         <source>custom</source>
