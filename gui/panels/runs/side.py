@@ -52,6 +52,7 @@ class RunSide(Translated, QGroupBox):
         self.browse = QPushButton()
         self.browse.clicked.connect(self._browse)
         self.label = wrapped(QLabel(), 2)
+        self.label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.block_combo, self.head_combo = QComboBox(), QComboBox()
         for combo in (self.block_combo, self.head_combo):  # numbers: narrow, so A and B fit
             combo.setSizeAdjustPolicy(
@@ -84,6 +85,7 @@ class RunSide(Translated, QGroupBox):
     def _retranslate(self) -> None:
         self.setTitle(self.tr("Run {0}").format(self.letter))
         self.browse.setText(self.tr("Browse…"))
+        self.picker.setPlaceholderText(self.tr("Choose a run…"))
         self.browse.setToolTip(self.tr("Choose a training run's folder (written by the window "
                                        "or by `train --out`)"))
         self.block_label.setText(self.tr("Block:"))

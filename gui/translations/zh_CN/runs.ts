@@ -12,6 +12,10 @@
         <translation>浏览…</translation>
     </message>
     <message>
+        <source>Choose a run…</source>
+        <translation>选择一个运行…</translation>
+    </message>
+    <message>
         <source>Choose a training run's folder (written by the window or by `train --out`)</source>
         <translation>选择一个训练运行的文件夹（由本窗口或 `train --out` 写出）</translation>
     </message>
