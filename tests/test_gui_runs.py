@@ -103,3 +103,38 @@ def test_the_chosen_runs_are_remembered(qtbot, runs):
     assert runs[1] in [again.sides["A"].picker.itemData(i)
                        for i in range(again.sides["A"].picker.count())]
     again.shutdown()
+
+
+def test_a_run_with_no_model_yet_shows_its_curves_and_says_so(qtbot, panel, runs, tmp_path):
+    import shutil
+
+    young = tmp_path / "young"
+    shutil.copytree(runs[1], young)
+    for name in ("end.json", "model.safetensors"):
+        (young / name).unlink()
+    shutil.rmtree(young / "snapshots")
+    panel.set_runs(runs[0], str(young))
+    qtbot.waitUntil(lambda: not panel.is_updating() and
+                    "saved no model yet" in panel.sides["B"].label.text(), timeout=20_000)
+    assert np.array_equal(panel.curves["B", "train"].getData()[1],
+                          read_curves(young).train.loss)
+    assert panel.sides["B"].attention() is None and not panel.sides["B"].heatmap.isVisible()
+    assert panel.sides["A"].attention() is not None
+
+
+def test_nothing_loads_until_the_panel_is_on_screen(qtbot, runs):
+    session = Session()
+    session.set_context_text(CONTEXT)
+    hidden = RunsPanel(session)
+    qtbot.addWidget(hidden)
+    hidden.set_runs(*runs)
+    qtbot.wait(100)
+    assert hidden._jobs is None and hidden.is_updating()  # waits to be shown
+    try:
+        hidden.show()
+        qtbot.waitUntil(lambda: hidden.sides["B"].attention() is not None, timeout=20_000)
+        session.set_context_text("")  # nothing to trace: said in one line, curves kept
+        qtbot.waitUntil(lambda: "no tokens" in hidden.sides["A"].label.text(), timeout=20_000)
+        assert len(hidden.curves["A", "val"].getData()[1]) == 4
+    finally:
+        hidden.shutdown()

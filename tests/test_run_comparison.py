@@ -154,3 +154,18 @@ def test_compare_runs_prints_both_runs_at_equal_steps_and_tokens(runs, capsys, t
     assert main(["compare-runs", str(runs[0]), str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "is not a training run" in err
+
+
+def test_two_tokenizers_each_side_shows_its_own_tokens(runs, tmp_path):
+    text = tmp_path / "t.txt"
+    text.write_text(TEXT, encoding="utf-8")
+    assert main(["train", str(text), "--out", str(tmp_path / "bpe"), "--arch", "gpt2",
+                 "--heads", "2", "--batch", "4", *COMMON, "--tokenizer", "cl100k_base",
+                 "--steps", "5"]) == 0
+    char, bpe = load_model(runs[0]), load_model(tmp_path / "bpe")
+    assert bpe.label.arch == "gpt2" and bpe.tokenizer.name != char.tokenizer.name
+    a, b = attention_of(char, PROMPT), attention_of(bpe, PROMPT)
+    assert a.pieces == char.tokenizer.pieces(char.tokenizer.encode(PROMPT))
+    assert b.pieces == bpe.tokenizer.pieces(bpe.tokenizer.encode(PROMPT))
+    assert len(b.pieces) < len(a.pieces)  # BPE joins characters into words
+    assert b.head(1, 1).shape == (len(b.ids), len(b.ids))

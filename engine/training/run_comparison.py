@@ -210,8 +210,7 @@ def read_curves(path: str | Path) -> RunCurves:
         end = update.end
         return _curves(path, _run_config(path), update.records,
                        end.get("outcome") if end else None, update.bad_lines)
-    ckpt = _open_file(path)
-    return _curves(path, ckpt.model_config, list(ckpt.history), "saved")
+    return load_model(path).curves
 
 
 def _open_file(path: Path):
@@ -229,6 +228,7 @@ class RunModel:
     label: RunLabel
     step: int  # the step its weights are from
     source: str  # "checkpoint" or "snapshot"
+    curves: RunCurves | None = None  # a model file's own history (a run folder's: read_curves)
 
 
 def load_model(path: str | Path) -> RunModel:
@@ -240,7 +240,8 @@ def load_model(path: str | Path) -> RunModel:
     if not (path.is_dir() and is_run(path)):
         ckpt = _open_file(path)
         return RunModel(ckpt.model.eval(), ckpt.tokenizer,
-                        RunLabel.of(path.name, ckpt.model_config), ckpt.step, "checkpoint")
+                        RunLabel.of(path.name, ckpt.model_config), ckpt.step, "checkpoint",
+                        _curves(path, ckpt.model_config, list(ckpt.history), "saved"))
     end = _read_json(path / END, set())
     saved = RunReader(path).checkpoint(end)
     if saved is not None:

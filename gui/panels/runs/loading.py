@@ -42,22 +42,29 @@ def _stamp(path: str) -> tuple:
     return tuple(parts)
 
 
-def load_side(path: str, text: str, models: dict[str, tuple[tuple, RunModel]]) -> SideResult:
+def load_side(path: str, text: str, models: dict[str, tuple[tuple, RunModel]],
+              keep: tuple[str, ...] = ()) -> SideResult:
     """Read a side's curves, open (or reuse from `models`) its model, trace `text` through it.
 
-    `models` is only touched on the worker's thread (one job at a time), so the GUI never
-    shares a model with it."""
+    A run folder's records are read again each time (a run still going has more); a model
+    file is opened once until it changes. `models` holds the models of `path` and `keep` only
+    (the runs chosen now), and is only touched on the worker's thread (one job at a time), so
+    the GUI never shares a model with it."""
+    for old in [p for p in models if p != path and p not in keep]:
+        del models[old]
+    folder = Path(path).is_dir()
+    curves = None
     try:
-        curves = read_curves(path)
-    except (ValueError, OSError) as exc:
-        return SideResult(path, None, None, exc)
-    stamp = _stamp(path)
-    try:
+        if folder:
+            curves = read_curves(path)
+        stamp = _stamp(path)
         cached = models.get(path)
         if cached is None or cached[0] != stamp:
-            models.pop(path, None)  # one model per side path at a time: memory stays bounded
+            models.pop(path, None)  # the old weights go before the new ones are read
             models[path] = (stamp, load_model(path))
-        return SideResult(path, curves, attention_of(models[path][1], text))
+        side = models[path][1]
+        curves = curves if folder else side.curves
+        return SideResult(path, curves, attention_of(side, text))
     except (ValueError, OSError) as exc:
         return SideResult(path, curves, None, exc)
 

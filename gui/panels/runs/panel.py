@@ -18,7 +18,7 @@ from gui import settings
 from gui.latest import Latest
 from gui.panels.runs.loading import SideResult, load_side, recent_runs
 from gui.panels.runs.side import RunSide, wrapped
-from gui.run import rundirs
+from gui.run import RunController, rundirs
 from gui.session import Session
 from gui.widgets.export import install_export_menu
 from gui.widgets.language import Translated
@@ -34,7 +34,8 @@ RECENT_KEY = "runs/compare_recent"
 class RunsPanel(Translated, LazyPanel):
     """Two run pickers, one loss plot over both runs, and two attention heatmaps."""
 
-    def __init__(self, session: Session, run=None, parent: QWidget | None = None):
+    def __init__(self, session: Session, run: RunController | None = None,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.session = session
         self._jobs: Latest | None = None  # made on first use, ended by shutdown()
@@ -158,7 +159,7 @@ class RunsPanel(Translated, LazyPanel):
                 self._jobs.done.connect(self._on_done)
                 self._jobs.failed.connect(self._on_failed)
             self._jobs.submit(load_side, path, self.session.context_text, self._models,
-                              key=letter)
+                              tuple(self._paths.values()), key=letter)
         self._show_results()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
