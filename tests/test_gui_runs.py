@@ -138,3 +138,17 @@ def test_nothing_loads_until_the_panel_is_on_screen(qtbot, runs):
         assert len(hidden.curves["A", "val"].getData()[1]) == 4
     finally:
         hidden.shutdown()
+
+
+def test_browse_takes_a_run_folder_or_a_saved_model(qtbot, panel, runs, monkeypatch):
+    from gui import dialogs
+
+    model = runs[1] + "/model.safetensors"
+    monkeypatch.setattr(dialogs, "ask_directory", lambda parent, title, start: runs[0])
+    monkeypatch.setattr(dialogs, "ask_open_path", lambda parent, title, start, filters: model)
+    panel.sides["A"].browse_run.trigger()
+    panel.sides["B"].browse_model.trigger()
+    assert panel.paths() == {"A": runs[0], "B": model}
+    _loaded(qtbot, panel)
+    assert np.array_equal(panel.curves["B", "val"].getData()[1], read_curves(runs[1]).val.loss)
+    assert panel.sides["B"].attention().label.arch == "llama"

@@ -29,8 +29,8 @@ from engine.model.decoder import param_count
 from engine.model.hooks import eval_mode
 from engine.model.presets import arch_of
 from engine.model.trace import capture
-from engine.training.rundir import CONFIGS, END, RECORDS, NotARun
-from engine.training.runreader import RunReader, RunSnapshots, _read_json, is_run
+from engine.training.rundir import CONFIGS, RECORDS, SNAPSHOTS, NotARun
+from engine.training.runreader import RunReader, RunSnapshots, is_run
 from engine.wording import say
 
 if TYPE_CHECKING:
@@ -185,10 +185,9 @@ def _curves(path: Path, config: ModelConfig, rows: list[dict], outcome: str | No
                      outcome=outcome, bad_lines=bad_lines)
 
 
-def _run_config(d: Path) -> ModelConfig:
-    configs = _read_json(d / CONFIGS, set())
+def _run_config(d: Path, configs: dict[str, Any] | None) -> ModelConfig:
     try:
-        return ModelConfig.from_dict(configs["model_config"])
+        return ModelConfig.from_dict(configs["model_config"])  # type: ignore[index]
     except (KeyError, TypeError, ValueError, AttributeError):
         raise ValueError(say("snapshot.no_config", run=d)) from None
 
@@ -208,7 +207,7 @@ def read_curves(path: str | Path) -> RunCurves:
         reader = RunReader(path)
         update = reader.poll()  # whole lines only: a killed run's torn last line is left out
         end = update.end
-        return _curves(path, _run_config(path), update.records,
+        return _curves(path, _run_config(path, update.configs), update.records,
                        end.get("outcome") if end else None, update.bad_lines)
     return load_model(path).curves
 
@@ -242,13 +241,13 @@ def load_model(path: str | Path) -> RunModel:
         return RunModel(ckpt.model.eval(), ckpt.tokenizer,
                         RunLabel.of(path.name, ckpt.model_config), ckpt.step, "checkpoint",
                         _curves(path, ckpt.model_config, list(ckpt.history), "saved"))
-    end = _read_json(path / END, set())
-    saved = RunReader(path).checkpoint(end)
+    reader = RunReader(path)
+    saved = reader.checkpoint(reader.poll().end)
     if saved is not None:
         ckpt = _open_file(saved)
         return RunModel(ckpt.model.eval(), ckpt.tokenizer,
                         RunLabel.of(path.name, ckpt.model_config), ckpt.step, "checkpoint")
-    steps = RunSnapshots(path / "snapshots").refresh()
+    steps = RunSnapshots(path / SNAPSHOTS).refresh()
     if not steps:
         raise NoModelYet(say("runs.no_model", path=path))
     model, tokenizer = run_snapshot(path, steps[-1])

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QSizePolicy,
     QVBoxLayout,
@@ -49,8 +50,12 @@ class RunSide(Translated, QGroupBox):
         self.picker.setMinimumContentsLength(6)
         self.picker.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.picker.activated.connect(self._on_picked)
+        # A run folder, or a saved model (a checkpoint keeps its run's records as history).
         self.browse = QPushButton()
-        self.browse.clicked.connect(self._browse)
+        menu = QMenu(self.browse)
+        self.browse_run = menu.addAction("", self._browse_run)
+        self.browse_model = menu.addAction("", self._browse_model)
+        self.browse.setMenu(menu)
         self.label = wrapped(QLabel(), 2)
         self.label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.block_combo, self.head_combo = QComboBox(), QComboBox()
@@ -87,7 +92,9 @@ class RunSide(Translated, QGroupBox):
         self.browse.setText(self.tr("Browse…"))
         self.picker.setPlaceholderText(self.tr("Choose a run…"))
         self.browse.setToolTip(self.tr("Choose a training run's folder (written by the window "
-                                       "or by `train --out`)"))
+                                       "or by `train --out`), or a model saved after training"))
+        self.browse_run.setText(self.tr("Training run folder…"))
+        self.browse_model.setText(self.tr("Saved model…"))
         self.block_label.setText(self.tr("Block:"))
         self.head_label.setText(self.tr("Head:"))
         self.heatmap.set_axis_titles(self.tr("query"), self.tr("key"))
@@ -118,11 +125,19 @@ class RunSide(Translated, QGroupBox):
         if path:
             self.chosen.emit(path)
 
-    def _browse(self) -> None:
-        start = str(Path(self.path()).parent) if self.path() else ""
-        folder = dialogs.ask_directory(self, self.tr("Choose a training run"), start)
+    def _start_dir(self) -> str:
+        return str(Path(self.path()).parent) if self.path() else ""
+
+    def _browse_run(self) -> None:
+        folder = dialogs.ask_directory(self, self.tr("Choose a training run"), self._start_dir())
         if folder:
             self.chosen.emit(folder)
+
+    def _browse_model(self) -> None:
+        path = dialogs.ask_open_path(self, self.tr("Choose a saved model"), self._start_dir(),
+                                     self.tr("Saved models (*.safetensors)"))
+        if path:
+            self.chosen.emit(path)
 
     # -- what the run holds -----------------------------------------------------------------
     def show_attention(self, attention: RunAttention | None, message: str = "") -> None:

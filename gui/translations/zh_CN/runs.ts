@@ -16,8 +16,16 @@
         <translation>选择一个运行…</translation>
     </message>
     <message>
-        <source>Choose a training run's folder (written by the window or by `train --out`)</source>
-        <translation>选择一个训练运行的文件夹（由本窗口或 `train --out` 写出）</translation>
+        <source>Choose a training run's folder (written by the window or by `train --out`), or a model saved after training</source>
+        <translation>选择一个训练运行的文件夹（由本窗口或 `train --out` 写出），或训练后保存的模型</translation>
+    </message>
+    <message>
+        <source>Training run folder…</source>
+        <translation>训练运行文件夹…</translation>
+    </message>
+    <message>
+        <source>Saved model…</source>
+        <translation>已保存的模型…</translation>
     </message>
     <message>
         <source>Block:</source>
@@ -38,6 +46,14 @@
     <message>
         <source>Choose a training run</source>
         <translation>选择一个训练运行</translation>
+    </message>
+    <message>
+        <source>Choose a saved model</source>
+        <translation>选择一个已保存的模型</translation>
+    </message>
+    <message>
+        <source>Saved models (*.safetensors)</source>
+        <translation>已保存的模型 (*.safetensors)</translation>
     </message>
     <message>
         <source> ({0} K/V heads)</source>
