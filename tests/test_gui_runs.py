@@ -67,7 +67,7 @@ def test_two_curves_and_two_heatmaps_of_different_shapes(qtbot, panel, runs):
     legend = [label.text for _item, label in panel.legend.items]
     assert any("gpt" in t for t in legend) and any("llama" in t for t in legend)
     assert "1 K/V" in panel.sides["B"].label.text()
-    assert "Head 1 reads K/V head 0 of 1" in panel.sides["B"].caption.text()
+    assert "Head 1 reads K/V head 0 of 1." in panel.sides["B"].caption.text()
 
 
 def test_the_tokens_axis_lines_up_runs_of_different_batches(qtbot, panel, runs):

@@ -73,6 +73,7 @@ class RunsPanel(Translated, LazyPanel):
             side.chosen.connect(lambda path, x=letter: self.choose(x, path))
         top = QHBoxLayout()
         top.addWidget(self.hint, 1)
+        top.addStretch(0)
         top.addWidget(self.axis_label)
         top.addWidget(self.axis_combo)
         self.maps = maps = QBoxLayout(QBoxLayout.Direction.LeftToRight)
@@ -193,11 +194,11 @@ class RunsPanel(Translated, LazyPanel):
                 continue
             message = in_language(r.problem, lang) if r.problem is not None else ""
             side.show_attention(r.attention, message)
-        missing = [x for x in COLORS if not self._paths.get(x)]
+        # Once both are chosen the legend says what each line is: the room goes to the maps.
         self.hint.setText(self.tr(
             "Choose two training runs (for example a GPT and a Llama-style model trained on the "
-            "same text) to compare their losses and their attention on the context."
-        ) if missing else self.tr("Solid: training loss; dashed: validation loss."))
+            "same text) to compare their losses and their attention on the context."))
+        self.hint.setVisible(not all(self._paths.get(x) for x in COLORS))
         self._draw_curves()
 
     def axis(self) -> str:

@@ -95,6 +95,10 @@ class RunSide(Translated, QGroupBox):
                                        "or by `train --out`), or a model saved after training"))
         self.browse_run.setText(self.tr("Training run folder…"))
         self.browse_model.setText(self.tr("Saved model…"))
+        self.caption.setToolTip(self.tr(
+            "The context goes through each model's own tokenizer, so the two maps may show "
+            "different tokens. With grouped-query attention several query heads read one K/V "
+            "head."))
         self.block_label.setText(self.tr("Block:"))
         self.head_label.setText(self.tr("Head:"))
         self.heatmap.set_axis_titles(self.tr("query"), self.tr("key"))
@@ -166,6 +170,7 @@ class RunSide(Translated, QGroupBox):
     def _show_label(self) -> None:
         a = self._attention
         self.label.setText(self.describe(a.label) if a is not None else self._message)
+        self.label.setToolTip(self.label.text())  # two lines may not hold all of it
 
     def describe(self, label: RunLabel) -> str:
         """A run's architecture and size in the interface language."""
@@ -192,10 +197,9 @@ class RunSide(Translated, QGroupBox):
                                 title=self.tr("Attention (softmax), block {0}, head {1}"
                                               ).format(block, head))
         nh, kv = a.label.n_head, a.label.n_kv_head
-        lines = [self.tr("The context in this model's own {0} tokens ({1} more left out)."
-                         ).format(len(a.ids), a.cut) if a.cut else
-                 self.tr("The context in this model's own {0} tokens.").format(len(a.ids))]
+        lines = [self.tr("{0} tokens of its own ({1} more left out).").format(len(a.ids), a.cut)
+                 if a.cut else self.tr("{0} tokens of its own.").format(len(a.ids))]
         if kv != nh:  # one sentence a line: never a sentence glued from translated pieces
-            lines.append(self.tr("Head {0} reads K/V head {1} of {2} (grouped-query "
-                                 "attention).").format(head, head // (nh // kv), kv))
+            lines.append(self.tr("Head {0} reads K/V head {1} of {2}.").format(
+                head, head // (nh // kv), kv))
         self.caption.setText("\n".join(lines))

@@ -28,6 +28,10 @@
         <translation>已保存的模型…</translation>
     </message>
     <message>
+        <source>The context goes through each model's own tokenizer, so the two maps may show different tokens. With grouped-query attention several query heads read one K/V head.</source>
+        <translation>上下文经过每个模型自己的分词器，所以两张图的词元可能不同。分组查询注意力中，多个查询头读取同一个 K/V 头。</translation>
+    </message>
+    <message>
         <source>Block:</source>
         <translation>块：</translation>
     </message>
@@ -72,16 +76,16 @@
         <translation>注意力（softmax），块 {0}，头 {1}</translation>
     </message>
     <message>
-        <source>The context in this model's own {0} tokens ({1} more left out).</source>
-        <translation>上下文按这个模型自己的分词取前 {0} 个词元（另有 {1} 个未包括在内）。</translation>
+        <source>{0} tokens of its own ({1} more left out).</source>
+        <translation>按它自己的分词共 {0} 个词元（另有 {1} 个未包括在内）。</translation>
     </message>
     <message>
-        <source>The context in this model's own {0} tokens.</source>
-        <translation>上下文按这个模型自己的分词共 {0} 个词元。</translation>
+        <source>{0} tokens of its own.</source>
+        <translation>按它自己的分词共 {0} 个词元。</translation>
     </message>
     <message>
-        <source>Head {0} reads K/V head {1} of {2} (grouped-query attention).</source>
-        <translation>头 {0} 读取 {2} 个 K/V 头中的第 {1} 个（分组查询注意力）。</translation>
+        <source>Head {0} reads K/V head {1} of {2}.</source>
+        <translation>头 {0} 读取 {2} 个 K/V 头中的第 {1} 个。</translation>
     </message>
 </context>
 <context>
@@ -117,10 +121,6 @@
     <message>
         <source>Choose two training runs (for example a GPT and a Llama-style model trained on the same text) to compare their losses and their attention on the context.</source>
         <translation>选择两个训练运行（例如在同一文本上训练的 GPT 和 Llama 风格模型），比较它们的损失和在上下文上的注意力。</translation>
-    </message>
-    <message>
-        <source>Solid: training loss; dashed: validation loss.</source>
-        <translation>实线：训练损失；虚线：验证损失。</translation>
     </message>
     <message>
         <source>custom</source>
