@@ -152,3 +152,17 @@ def test_browse_takes_a_run_folder_or_a_saved_model(qtbot, panel, runs, monkeypa
     _loaded(qtbot, panel)
     assert np.array_equal(panel.curves["B", "val"].getData()[1], read_curves(runs[1]).val.loss)
     assert panel.sides["B"].attention().label.arch == "llama"
+
+
+def test_a_language_switch_rewords_the_panel_and_its_problems(qtbot, panel, runs, tmp_path,
+                                                              zh_catalogue):
+    from gui import i18n
+
+    panel.set_runs(runs[0], str(tmp_path))
+    qtbot.waitUntil(lambda: "is not a training run" in panel.sides["B"].label.text(),
+                    timeout=20_000)
+    i18n.switch(panel.session, "zh")
+    qtbot.waitUntil(lambda: "不是训练运行" in panel.sides["B"].label.text())
+    assert panel.axis_combo.currentText() == "步数" and panel.sides["A"].title() == "运行 A"
+    i18n.switch(panel.session, "en")
+    assert "is not a training run" in panel.sides["B"].label.text()

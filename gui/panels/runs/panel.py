@@ -84,6 +84,8 @@ class RunsPanel(Translated, LazyPanel):
         layout.addWidget(self.plots, 2)
         layout.addLayout(maps, 3)
         session.context_changed.connect(self._on_context)
+        # A problem (a Said) is worded in the session's language, set with the switch.
+        session.language_changed.connect(self._show_results)
         if run is not None:  # a run of this window ended: offer it
             run.finished.connect(self._on_run_finished)
         self._paths = {x: settings.read(KEYS[x], "") for x in COLORS}
@@ -184,7 +186,7 @@ class RunsPanel(Translated, LazyPanel):
         self._show_results()
 
     # -- drawing ----------------------------------------------------------------------------
-    def _show_results(self) -> None:
+    def _show_results(self, *_args) -> None:
         lang = self.session.lang
         for letter, side in self.sides.items():
             r = self._results[letter]
