@@ -249,6 +249,19 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "snapshot.no_config": ("'{run}' has no readable model settings (run.json), so its snapshots "
                            "cannot be built into a model",
                            "“{run}”没有可读的模型设置（run.json），无法用它的快照构建模型"),
+    # -- two runs side by side (engine.training.run_comparison) ----------------------------
+    "runs.missing": ("'{path}' does not exist", "“{path}”不存在"),
+    "runs.not_a_run": ("'{path}' is not a training run: it has no {configs} or {records}",
+                       "“{path}”不是训练运行的文件夹：其中没有 {configs} 或 {records}"),
+    "runs.no_model": ("'{path}' has saved no model yet (no snapshot, no checkpoint); its loss "
+                      "curves are shown, its attention once it has saved one",
+                      "“{path}”还没有保存模型（没有快照，也没有检查点）；只显示它的损失曲线，"
+                      "保存模型后才能显示注意力"),
+    "runs.no_block": ("there is no block {block}; the model has {n}",
+                      "没有第 {block} 个块；该模型共有 {n} 个"),
+    "runs.no_head": ("there is no head {head}; the block has {n}",
+                     "没有第 {head} 个头；该块共有 {n} 个"),
+    "runs.empty_text": ("the text has no tokens to trace", "文本中没有可以追踪的词元"),
 
     # -- article mode (engine.model.article) ---------------------------------------------------
     "article.no_model": ("No model is loaded: create or open one first.",

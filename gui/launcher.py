@@ -13,11 +13,11 @@ from typing import Sequence
 
 # Kept in step with engine.cli.commands.COMMANDS (not imported: that would load the engine for the GUI
 # path's argument parsing and slow every launch).
-CLI_COMMANDS = ("train", "tokenize", "inspect", "attribute", "compare", "sample", "info",
-                "export-hf")
+CLI_COMMANDS = ("train", "tokenize", "inspect", "attribute", "compare", "compare-runs",
+                "sample", "info", "export-hf")
 PANELS = (
     "context", "walkthrough", "tokens", "embeddings", "positional", "attention", "training",
-    "generation", "insights", "attribution", "history",
+    "generation", "insights", "attribution", "history", "runs",
 )
 
 

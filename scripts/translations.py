@@ -31,6 +31,7 @@ AREAS: dict[str, tuple[str, ...]] = {
     "insights": ("gui/panels/insights/*.py",),
     "attribution": ("gui/panels/attribution/*.py",),
     "generation": ("gui/panels/generation/*.py", "gui/panels/history/*.py"),
+    "runs": ("gui/panels/runs/*.py",),
     "views": ("gui/panels/tokens/*.py", "gui/panels/embeddings/*.py",
               "gui/panels/positional/*.py", "gui/panels/attention/*.py"),
     # pyqtgraph's own right-click menus (its view box, plot options and export entries): its

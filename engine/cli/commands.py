@@ -14,11 +14,12 @@ from typing import Sequence
 import numpy as np
 
 from engine.cli.compare import add_parser as add_compare, cmd_compare
+from engine.cli.compare_runs import add_parser as add_compare_runs, cmd_compare_runs
 from engine.cli.messages import PROG, one_line, set_language
 from engine.wording import LANGUAGES
 
-COMMANDS = ("train", "tokenize", "inspect", "attribute", "compare", "sample", "info",
-            "export-hf")
+COMMANDS = ("train", "tokenize", "inspect", "attribute", "compare", "compare-runs", "sample",
+            "info", "export-hf")
 _LANG_HELP = "language of error messages and warnings: en (default) or zh (Chinese)"
 # Where a model file has no vocabulary of its own (a nanoGPT run without meta.pkl).
 _TOKENIZER_FROM = dict(metavar="PATH", help="the model's tokenizer when its file has none: a "
@@ -162,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_attribute(sub, lang)
     add_compare(sub, lang)
+    add_compare_runs(sub, lang)
 
     p = sub.add_parser("sample", parents=[lang], help="generate text from a prompt")
     p.add_argument("checkpoint")
@@ -230,6 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "inspect": cmd_inspect,
             "attribute": _cmd_attribute,
             "compare": cmd_compare,
+            "compare-runs": cmd_compare_runs,
             "sample": cmd_sample,
             "info": cmd_info,
             "export-hf": cmd_export_hf,

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QWi
 
 from gui import settings
 
-LAYOUT_VERSION = 5  # bump when the docks change, so an old saved layout is not restored
+LAYOUT_VERSION = 6  # bump when the docks change, so an old saved layout is not restored
 
 # name -> dock title (English source, translated by title()). The names are the ones
 # `--panel NAME` takes (gui.launcher.PANELS) and the View menu's order.
@@ -24,6 +24,7 @@ TITLES = {
     "generation": QT_TRANSLATE_NOOP("docks", "Generation"),
     "training": QT_TRANSLATE_NOOP("docks", "Training"),
     "history": QT_TRANSLATE_NOOP("docks", "Training history"),
+    "runs": QT_TRANSLATE_NOOP("docks", "Compare runs"),
 }
 
 
@@ -63,7 +64,8 @@ def make_dock(window: QMainWindow, name: str, widget: QWidget, scroll: bool = Tr
 GROUPS = {
     # Attribution sits in the widest column, beside "Looking inside": the heads that its
     # ablation marks can be compared with their direct share of the logit at a glance.
-    "learn": ("walkthrough", "tokens", "embeddings", "generation", "attribution"),
+    # Compare runs too: two heatmaps side by side need the widest column.
+    "learn": ("walkthrough", "tokens", "embeddings", "generation", "attribution", "runs"),
     "look": ("attention", "insights"),  # inside the model
     "waves": ("positional",),
     "train": ("training", "history"),

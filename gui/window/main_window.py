@@ -15,6 +15,7 @@ from gui.panels.generation import GenerationPanel
 from gui.panels.history import HistoryPanel
 from gui.panels.insights import InsightsPanel
 from gui.panels.positional import PositionalPanel
+from gui.panels.runs import RunsPanel
 from gui.panels.tokens import TokensPanel
 from gui.panels.training import TrainingPanel
 from gui.panels.walkthrough import WalkthroughPanel
@@ -104,13 +105,14 @@ class MainWindow(Translated, QMainWindow):
         self.insights_panel = InsightsPanel(s)
         self.attribution_panel = AttributionPanel(s)
         self.history_panel = HistoryPanel(s)
+        self.runs_panel = RunsPanel(s, self.run)
         panels = {
             "walkthrough": self.walkthrough_panel, "tokens": self.tokens_panel,
             "embeddings": self.embeddings_panel, "positional": self.positional_panel,
             "attention": self.attention_panel, "insights": self.insights_panel,
             "attribution": self.attribution_panel,
             "generation": self.generation_panel, "training": self.training_panel,
-            "history": self.history_panel,
+            "history": self.history_panel, "runs": self.runs_panel,
         }
         self.docks: dict[str, QDockWidget] = {
             "context": dock_layout.make_dock(self, "context", self.context_box, scroll=False)}
@@ -325,7 +327,8 @@ class MainWindow(Translated, QMainWindow):
         self.run.shutdown()
         for panel in (self.walkthrough_panel, self.generation_panel, self.insights_panel,
                       self.attribution_panel,
-                      self.history_panel, self.training_panel, self.embeddings_panel):
+                      self.history_panel, self.training_panel, self.embeddings_panel,
+                      self.runs_panel):
             panel.shutdown()
         self.documents.shutdown()
         # Panels' own pending timers (debounces, re-reads) have nothing left to update.

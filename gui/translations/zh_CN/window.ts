@@ -781,6 +781,10 @@ The app is still running. If this keeps happening, save your model and restart, 
         <source>Training history</source>
         <translation>训练历史</translation>
     </message>
+    <message>
+        <source>Compare runs</source>
+        <translation>比较运行</translation>
+    </message>
 </context>
 <context>
     <name>export</name>
