@@ -150,7 +150,7 @@ def test_keeping_the_best_weights_puts_them_in_the_session_and_the_file(
 
     panel, s, run = window.training_panel, window.session, window.run
     assert not panel.keep_row.isVisibleTo(panel)
-    with qtbot.waitSignal(run.started, timeout=30_000):
+    with qtbot.waitSignal(run.started, timeout=90_000):
         assert panel.start()
     qtbot.waitUntil(lambda: run.state == "idle", timeout=60_000)
     result, best = run.last_result, run.best

@@ -58,7 +58,7 @@ def run(qtbot, text_file):
 
 
 def _start(run, qtbot, steps: int, continuing: bool = False) -> None:
-    with qtbot.waitSignal(run.started, timeout=30_000):
+    with qtbot.waitSignal(run.started, timeout=90_000):
         assert run.start(MODEL, _train(steps), "char", continuing=continuing)
 
 
