@@ -178,9 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("export-hf", parents=[lang],
-                       help="write a model as a Hugging Face folder: an imported model as "
-                       "its own family (Qwen, Mistral, Gemma, GPT-NeoX, Phi...), ours as GPT-2 "
-                       "or Llama")
+                       help="write a model as a Hugging Face folder: an imported model in "
+                       "its own family (Qwen, Gemma, Phi...), ours as GPT-2 or Llama")
     p.add_argument("checkpoint", metavar="MODEL")
     p.add_argument("folder", metavar="DIR", help="an empty (or new) folder")
     p.add_argument("--overwrite", action="store_true",
