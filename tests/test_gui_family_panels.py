@@ -62,6 +62,15 @@ def test_every_panel_draws_a_llama_style_model(qtbot, window, tmp_path, monkeypa
     assert w.positional_panel.rotary_shown()
     assert w.attention_panel.gqa.groups() == [0, 0, 1, 1]
 
+    # A full vocabulary: an id is its row, so no "compact id" anywhere (one id column).
+    tokens = w.tokens_panel
+    tip = tokens.tooltip_for(0)
+    assert f"id (row of the token table): {tokens.rows()[0].compact_id}" in tip
+    assert "compact id" not in tip and "original id" not in tip
+    assert tokens.side.table.isColumnHidden(3)
+    near = w.embeddings_panel.map_page.nearest
+    assert near.horizontalHeaderItem(1).text() == "id" and near.isColumnHidden(2)
+
     # Embeddings: the untied model's own token table (not its output head).
     emb = w.embeddings_panel
     emb.select_token(5)

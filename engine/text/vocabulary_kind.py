@@ -55,9 +55,15 @@ class VocabularyFacts:
                 "sample_tokens": str(self.sample_tokens)}
 
 
+def is_full(tokenizer: Tokenizer | None) -> bool:
+    """Whether `tokenizer` is a model's own full vocabulary, where an id is its row of the
+    token table (no compact ids to show beside the ids)."""
+    return isinstance(tokenizer, FullTokenizer)
+
+
 def _kind_and_origin(tokenizer: Tokenizer) -> tuple[str, str]:
     base = tokenizer.base
-    if not isinstance(tokenizer, FullTokenizer):
+    if not is_full(tokenizer):
         if tokenizer.kind == "char":
             return COMPACT_CHARS, "char"
         return (COMPACT if tokenizer.name == "cl100k_base" else COMPACT_TIKTOKEN), "tiktoken"

@@ -32,6 +32,7 @@ class MapPage(Translated, QSplitter):
     def __init__(self, piece_of: Callable[[int], str], parent: QWidget | None = None):
         super().__init__(Qt.Orientation.Vertical, parent)
         self._piece_of = piece_of
+        self._full = False  # the model's own full vocabulary (ids are rows), not a compact one
         self._coords: np.ndarray | None = None  # (V, 2) the map's points; None before a model
         self._shown = np.zeros(0, dtype=np.int64)  # the rows drawn (a sample of a big table)
         self._context_ids = np.zeros(0, dtype=np.int64)
@@ -85,8 +86,11 @@ class MapPage(Translated, QSplitter):
         self._retranslate()
 
     def _retranslate(self) -> None:
+        # A model's own full vocabulary: an id is its row, so one id column.
         self.nearest.setHorizontalHeaderLabels(
-            [self.tr("piece"), self.tr("compact id"), self.tr("original id"), self.tr("cosine")])
+            [self.tr("piece"), self.tr("id") if self._full else self.tr("compact id"),
+             self.tr("original id"), self.tr("cosine")])
+        self.nearest.setColumnHidden(2, self._full)
         self.near_title.setText(self.tr("Nearest tokens by cosine similarity "
                                         "(double-click one to show it):"))
         if self._coords is not None:
@@ -98,6 +102,11 @@ class MapPage(Translated, QSplitter):
         tokenizer may spell the same ids differently)."""
         self._coords = None
         self._sizes.clear()
+
+    def set_full_vocabulary(self, full: bool) -> None:
+        """Whether the model reads its own full vocabulary (ids are rows) or a compact one."""
+        self._full = full
+        self._retranslate()
         self.place_labels()
 
     def show_vocabulary(self, coords: np.ndarray, explained: np.ndarray,
@@ -220,8 +229,9 @@ class MapPage(Translated, QSplitter):
     def _point_tip(self, x: float, y: float, data) -> str:
         """A map point's tooltip: its token and the coordinates the PCA gave it."""
         i = int(data)
-        text = self.tr("“{0}”  compact id {1}\nPC1 {2}, PC2 {3}").format(
-            self._piece_of(i), i, format_value(x), format_value(y))
+        words = (self.tr("“{0}”  id {1}\nPC1 {2}, PC2 {3}") if self._full else
+                 self.tr("“{0}”  compact id {1}\nPC1 {2}, PC2 {3}"))
+        text = words.format(self._piece_of(i), i, format_value(x), format_value(y))
         where = np.flatnonzero(self._context_ids == i)
         if where.size:
             text += "\n" + self.tr("context position {0}").format(

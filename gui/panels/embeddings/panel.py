@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.text.vocabulary_kind import is_full
 from gui.latest import Latest, worth_a_thread
 from gui.panels.embeddings.analysis import TableAnalysis, refreshed
 from gui.panels.embeddings.lookup_page import LookupPage
@@ -190,6 +191,7 @@ class EmbeddingsPanel(Translated, LazyPanel):
         self._analysis = None
         self._selected_id = self._selected_row = None
         self.map_page.forget()
+        self.map_page.set_full_vocabulary(is_full(self.session.tokenizer))
         self._redraw()
 
     def _on_training_changed(self, active: bool) -> None:

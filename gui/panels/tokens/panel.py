@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from engine.text.tokenizers import TokenizerUnavailable
+from engine.text.vocabulary_kind import is_full
 from gui.panels.tokens.form import TokenizerForm
 from gui.panels.tokens.rows import (
     TokenRow,
@@ -147,5 +148,6 @@ class TokensPanel(Translated, LazyPanel):
         self._rows = rows
         self.note.setText(note)
         self.note.setVisible(bool(note))
-        self.view.show_rows(rows, window, name)
-        self.side.show_stats(token_stats(text, rows, TOP_K), window, compact_ids=own)
+        full = own and is_full(tok)  # the model's own vocabulary: its ids are its rows
+        self.view.show_rows(rows, window, name, full=full)
+        self.side.show_stats(token_stats(text, rows, TOP_K), window, compact_ids=own and not full)

@@ -27,6 +27,7 @@ class TokenTextView(QTextBrowser):
         self._starts: list[int] = []  # document position where each shown token begins
         self._window = 0
         self._tokenizer_name = ""
+        self._full = False
         self.setReadOnly(True)
         self.setOpenLinks(False)
         font = QFont()
@@ -35,9 +36,12 @@ class TokenTextView(QTextBrowser):
         self.viewport().setMouseTracking(True)
         self.viewport().installEventFilter(self)
 
-    def show_rows(self, rows: list[TokenRow], window: int, tokenizer_name: str) -> None:
-        """Draw `rows`; those from index `window` on lie outside the model's context."""
+    def show_rows(self, rows: list[TokenRow], window: int, tokenizer_name: str,
+                  full: bool = False) -> None:
+        """Draw `rows`; those from index `window` on lie outside the model's context. `full`:
+        the model's own full vocabulary, whose ids are the rows (no compact id to show)."""
         self._rows, self._window, self._tokenizer_name = rows, window, tokenizer_name
+        self._full = full
         parts, starts, pos = [], [], 0
         for i, r in enumerate(rows[:MAX_SHOWN]):
             if r.original_id < 0:
@@ -81,7 +85,9 @@ class TokenTextView(QTextBrowser):
         r = self._rows[index]
         lines = [self.tr("token {0} of {1}").format(index, len(self._rows))]
         lines.append(self.tr("piece: {0}").format(r.piece))
-        if r.original_id < 0:
+        if self._full and r.compact_id is not None:
+            lines.append(self.tr("id (row of the token table): {0}").format(r.compact_id))
+        elif r.original_id < 0:
             lines.append(self.tr("original id: none (unknown to the model's vocabulary)"))
         elif self._tokenizer_name == "char":
             lines.append(self.tr("original id: {0} (U+{1})").format(
@@ -89,7 +95,7 @@ class TokenTextView(QTextBrowser):
         else:
             lines.append(self.tr("original id ({0}): {1}").format(
                 self._tokenizer_name, r.original_id))
-        if r.compact_id is not None:
+        if r.compact_id is not None and not self._full:
             lines.append(self.tr("compact id (row of the token table): {0}").format(r.compact_id))
         hex_bytes = " ".join(f"{b:02x}" for b in r.data) or "–"
         lines.append(self.tr("bytes: {0}").format(hex_bytes))

@@ -16,7 +16,7 @@
         <translation>选择一个运行…</translation>
     </message>
     <message>
-        <source>Choose a training run's folder (written by the window or by `train --out`), or a model saved after training</source>
+        <source>Choose a training run&apos;s folder (written by the window or by `train --out`), or a model saved after training</source>
         <translation>选择一个训练运行的文件夹（由本窗口或 `train --out` 写出），或训练后保存的模型</translation>
     </message>
     <message>
@@ -28,7 +28,7 @@
         <translation>已保存的模型…</translation>
     </message>
     <message>
-        <source>The context goes through each model's own tokenizer, so the two maps may show different tokens. With grouped-query attention several query heads read one K/V head.</source>
+        <source>The context goes through each model&apos;s own tokenizer, so the two maps may show different tokens. With grouped-query attention several query heads read one K/V head.</source>
         <translation>上下文经过每个模型自己的分词器，所以两张图的词元可能不同。分组查询注意力中，多个查询头读取同一个 K/V 头。</translation>
     </message>
     <message>

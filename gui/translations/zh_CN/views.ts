@@ -28,7 +28,7 @@
         <translation>K/V 头 {0} 的 k，第 {1} 对</translation>
     </message>
     <message>
-        <source>Dashed: the pair (dims {0} and {1}) of token {2}&apos;s q and k; solid: the same pair turned as if the token sat at position t, by t·θ (θ = {3} rad, once round in {4} positions). Only the angle changes with the position.</source>
+        <source>Dashed: the pair (dims {0} and {1}) of token {2}'s q and k; solid: the same pair turned as if the token sat at position t, by t·θ (θ = {3} rad, once round in {4} positions). Only the angle changes with the position.</source>
         <translation>虚线：词 {2} 的 q 和 k 中的这一对（第 {0} 和第 {1} 维）；实线：把这个词放在位置 t 时，同一对被转过 t·θ（θ = {3} 弧度，每 {4} 个位置转一整圈）。随位置变化的只有角度。</translation>
     </message>
     <message>
@@ -287,6 +287,10 @@ K/V 缓存：每个词 {3}，少到 1/{2}</translation>
         <translation>紧凑编号</translation>
     </message>
     <message>
+        <source>id</source>
+        <translation>编号</translation>
+    </message>
+    <message>
         <source>original id</source>
         <translation>原始编号</translation>
     </message>
@@ -317,6 +321,12 @@ K/V 缓存：每个词 {3}，少到 1/{2}</translation>
     <message>
         <source>While training, the map is re-projected at most every {0:.0f} s; the lookups, the bars and the nearest tokens always use the newest weights.</source>
         <translation>训练期间，分布图最多每 {0:.0f} 秒重新投影一次；查表、柱状图和最近词元始终使用最新的权重。</translation>
+    </message>
+    <message>
+        <source>“{0}”  id {1}
+PC1 {2}, PC2 {3}</source>
+        <translation>“{0}”  编号 {1}
+PC1 {2}，PC2 {3}</translation>
     </message>
     <message>
         <source>“{0}”  compact id {1}
@@ -360,11 +370,11 @@ PC1 {2}，PC2 {3}</translation>
         <translation>相对位置</translation>
     </message>
     <message>
-        <source>Positional encoding (learned): one row per position, {0} dimensions, added to every sequence&apos;s token embeddings.</source>
+        <source>Positional encoding (learned): one row per position, {0} dimensions, added to every sequence's token embeddings.</source>
         <translation>位置编码（可学习）：每个位置一行，共 {0} 维，加到每个序列的词嵌入上。</translation>
     </message>
     <message>
-        <source>Positional encoding (sinusoidal): one row per position, {0} dimensions, added to every sequence&apos;s token embeddings.</source>
+        <source>Positional encoding (sinusoidal): one row per position, {0} dimensions, added to every sequence's token embeddings.</source>
         <translation>位置编码（正弦）：每个位置一行，共 {0} 维，加到每个序列的词嵌入上。</translation>
     </message>
     <message>
@@ -376,7 +386,7 @@ PC1 {2}，PC2 {3}</translation>
         <translation>上下文的位置编码表 PE（正弦）：[{0} × {1}]</translation>
     </message>
     <message>
-        <source>Rotary positions: this model has no position table, and nothing is added to its token embeddings. Each head&apos;s q and k are turned instead, pair by pair, by an angle that grows with the position ({0} pairs per head).</source>
+        <source>Rotary positions: this model has no position table, and nothing is added to its token embeddings. Each head's q and k are turned instead, pair by pair, by an angle that grows with the position ({0} pairs per head).</source>
         <translation>旋转位置编码：这个模型没有位置表，词嵌入上什么也不加。它把每个头的 q 和 k 逐对旋转，角度随位置增大（每个头 {0} 对）。</translation>
     </message>
 </context>
@@ -411,7 +421,7 @@ PC1 {2}，PC2 {3}</translation>
         <translation>Δ = {0}</translation>
     </message>
     <message>
-        <source>The model&apos;s own q (head {0}, token {1}) and k (token {2}), before turning, placed at query position m = n + Δ and key position n, then turned and scored (q·k × scale). Column (Δ+s, s): both positions moved by s.</source>
+        <source>The model's own q (head {0}, token {1}) and k (token {2}), before turning, placed at query position m = n + Δ and key position n, then turned and scored (q·k × scale). Column (Δ+s, s): both positions moved by s.</source>
         <translation>取模型自己的 q（头 {0}，词 {1}）和 k（词 {2}）旋转前的值，放到查询位置 m = n + Δ 和键位置 n，旋转后计算得分（q·k × 缩放）。列 (Δ+s, s)：两个位置都移动 s。</translation>
     </message>
     <message>
@@ -477,7 +487,7 @@ PC1 {2}，PC2 {3}</translation>
         <translation>第 {0} 对：θ = {1}，每 {2} 个位置转一整圈</translation>
     </message>
     <message>
-        <source>Rotary positions add nothing to the token vectors: pair i of every head&apos;s q and k turns by the angle m·θᵢ at position m, θᵢ = base^(−2i/d), base {0}, d = {1}{2}. Fast pairs tell near positions apart, slow pairs far ones.</source>
+        <source>Rotary positions add nothing to the token vectors: pair i of every head's q and k turns by the angle m·θᵢ at position m, θᵢ = base^(−2i/d), base {0}, d = {1}{2}. Fast pairs tell near positions apart, slow pairs far ones.</source>
         <translation>旋转位置编码不给词向量加任何东西：在位置 m，每个头的 q 和 k 的第 i 对转过角度 m·θᵢ，θᵢ = base^(−2i/d)，base = {0}，d = {1}{2}。转得快的对区分相近的位置，转得慢的对区分远的位置。</translation>
     </message>
     <message>
@@ -555,7 +565,7 @@ PC1 {2}，PC2 {3}</translation>
         <translation>输入 X = E[ids] + PE</translation>
     </message>
     <message>
-        <source>Each row: the token&apos;s vector plus the vector of its position, element by element ([{0} × {1}] + [{0} × {1}] = [{0} × {1}]). Largest |value|: token {2}, position {3}.</source>
+        <source>Each row: the token's vector plus the vector of its position, element by element ([{0} × {1}] + [{0} × {1}] = [{0} × {1}]). Largest |value|: token {2}, position {3}.</source>
         <translation>每一行：词元的向量加上其位置的向量，逐元素相加（[{0} × {1}] + [{0} × {1}] = [{0} × {1}]）。最大 |值|：词元 {2}，位置 {3}。</translation>
     </message>
     <message>
@@ -629,7 +639,7 @@ PC1 {2}，PC2 {3}</translation>
         <translation>最常见的词元：</translation>
     </message>
     <message>
-        <source>{0} ({1} in the model&apos;s window)</source>
+        <source>{0} ({1} in the model's window)</source>
         <translation>{0}（其中 {1} 个在模型的窗口内）</translation>
     </message>
 </context>
@@ -648,7 +658,11 @@ PC1 {2}，PC2 {3}</translation>
         <translation>片段：{0}</translation>
     </message>
     <message>
-        <source>original id: none (unknown to the model&apos;s vocabulary)</source>
+        <source>id (row of the token table): {0}</source>
+        <translation>编号（词元表中的行）：{0}</translation>
+    </message>
+    <message>
+        <source>original id: none (unknown to the model's vocabulary)</source>
         <translation>原始编号：无（模型词表中没有）</translation>
     </message>
     <message>
@@ -676,7 +690,7 @@ PC1 {2}，PC2 {3}</translation>
         <translation>某个字符的一部分：以其 UTF-8 字节显示</translation>
     </message>
     <message>
-        <source>outside the model&apos;s context window</source>
+        <source>outside the model's context window</source>
         <translation>在模型的上下文窗口之外</translation>
     </message>
 </context>
@@ -691,7 +705,7 @@ PC1 {2}，PC2 {3}</translation>
         <translation>分词器：</translation>
     </message>
     <message>
-        <source>{0} (the model&apos;s)</source>
+        <source>{0} (the model's)</source>
         <translation>{0}（模型所用）</translation>
     </message>
 </context>
@@ -741,7 +755,7 @@ PC1 {2}，PC2 {3}</translation>
         <translation>上下文结束（T = {0}）</translation>
     </message>
     <message>
-        <source>This model has no position table: its positions turn each head&apos;s q and k instead (rotary).</source>
+        <source>This model has no position table: its positions turn each head's q and k instead (rotary).</source>
         <translation>这个模型没有位置表：位置信息通过旋转每个头的 q 和 k 加入（旋转位置编码）。</translation>
     </message>
     <message>

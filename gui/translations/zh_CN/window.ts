@@ -39,7 +39,7 @@
         <translation>{0} 个词元（context_length {1}）。</translation>
     </message>
     <message>
-        <source>{0} not in the model's vocabulary (shown as &lt;unk&gt;).</source>
+        <source>{0} not in the model&apos;s vocabulary (shown as &lt;unk&gt;).</source>
         <translation>其中 {0} 个不在模型的词表中（显示为 &lt;unk&gt;）。</translation>
     </message>
     <message>
@@ -94,7 +94,7 @@
         <translation>打开 {0} 失败。</translation>
     </message>
     <message>
-        <source>Opened {0}: {1} tokens in the model's own vocabulary ({2}). Continue training trains this model on it.</source>
+        <source>Opened {0}: {1} tokens in the model&apos;s own vocabulary ({2}). Continue training trains this model on it.</source>
         <translation>已打开 {0}：按模型自己的词表（{2}）共 {1} 个词元。“接着训练”会用它训练这个模型。</translation>
     </message>
     <message>
@@ -130,11 +130,11 @@
         <translation>正在打开 {0}…</translation>
     </message>
     <message>
-        <source>Choose the model's vocabulary</source>
+        <source>Choose the model&apos;s vocabulary</source>
         <translation>选择模型的词表</translation>
     </message>
     <message>
-        <source>{0} holds weights but no vocabulary ({1}). Choose its vocabulary next: a character-level run's meta.pkl, or GPT-2's vocab.json (merges.txt beside it) or tokenizer.json.</source>
+        <source>{0} holds weights but no vocabulary ({1}). Choose its vocabulary next: a character-level run&apos;s meta.pkl, or GPT-2&apos;s vocab.json (merges.txt beside it) or tokenizer.json.</source>
         <translation>{0} 只有权重，没有词表（{1}）。接下来请选择它的词表：字符级训练的 meta.pkl，或 GPT-2 的 vocab.json（旁边需有 merges.txt）或 tokenizer.json。</translation>
     </message>
     <message>
@@ -260,7 +260,7 @@ The file there is unchanged. The model was saved to {1} instead; open it from th
         <translation>不是训练运行</translation>
     </message>
     <message>
-        <source>{folder} is not a training run folder: it has neither {configs} nor {records}. Choose the folder a run writes, e.g. the --out folder of `transformer-explorer train`, or a run folder of the window's (its path is shown in the Training panel).</source>
+        <source>{folder} is not a training run folder: it has neither {configs} nor {records}. Choose the folder a run writes, e.g. the --out folder of `transformer-explorer train`, or a run folder of the window&apos;s (its path is shown in the Training panel).</source>
         <translation>{folder} 不是训练运行文件夹：其中既没有 {configs} 也没有 {records}。请选择训练运行写入的文件夹，例如 `transformer-explorer train` 的 --out 文件夹，或本窗口训练的运行文件夹（其路径显示在“训练”面板中）。</translation>
     </message>
     <message>
@@ -457,7 +457,7 @@ Use Browse to open a model file or folder from anywhere.</source>
         <translation>打开模型(&amp;M)…</translation>
     </message>
     <message>
-        <source>Open a model: saved by Transformer Explorer (.safetensors), a nanoGPT run's ckpt.pt, or a Hugging Face GPT-2 folder (choose its config.json or weights)</source>
+        <source>Open a model: saved by Transformer Explorer (.safetensors), a nanoGPT run&apos;s ckpt.pt, or a Hugging Face GPT-2 folder (choose its config.json or weights)</source>
         <translation>打开模型：Transformer Explorer 保存的模型（.safetensors）、nanoGPT 训练的 ckpt.pt，或 Hugging Face GPT-2 文件夹（选择其中的 config.json 或权重文件）</translation>
     </message>
     <message>
@@ -465,7 +465,7 @@ Use Browse to open a model file or folder from anywhere.</source>
         <translation>打开运行(&amp;U)…</translation>
     </message>
     <message>
-        <source>Follow a training run's folder live (records, snapshots), written by the command line, a cluster on a shared folder, or this window</source>
+        <source>Follow a training run&apos;s folder live (records, snapshots), written by the command line, a cluster on a shared folder, or this window</source>
         <translation>实时跟踪一个训练运行的文件夹（记录、快照），它可以由命令行、共享文件夹上的集群或本窗口写入</translation>
     </message>
     <message>
@@ -505,7 +505,7 @@ Use Browse to open a model file or folder from anywhere.</source>
         <translation>开始训练(&amp;S)</translation>
     </message>
     <message>
-        <source>Train a new model with the Training panel's settings</source>
+        <source>Train a new model with the Training panel&apos;s settings</source>
         <translation>按“训练”面板中的设置训练一个新模型</translation>
     </message>
     <message>
@@ -571,7 +571,7 @@ Use Browse to open a model file or folder from anywhere.</source>
 <context>
     <name>dialogs</name>
     <message>
-        <source>This text file can't be used</source>
+        <source>This text file can&apos;t be used</source>
         <translation>无法使用此文本文件</translation>
     </message>
     <message>
@@ -595,11 +595,11 @@ Use Browse to open a model file or folder from anywhere.</source>
         <translation>模型仍然打开着。请释放一些磁盘空间，或选择其他位置（文件 → 模型另存为…）。</translation>
     </message>
     <message>
-        <source>This model file can't be opened</source>
+        <source>This model file can&apos;t be opened</source>
         <translation>无法打开此模型文件</translation>
     </message>
     <message>
-        <source>Choose a model saved by Transformer Explorer (.safetensors), a nanoGPT run's ckpt.pt, or a Hugging Face GPT-2 folder (config.json with model.safetensors or pytorch_model.bin).</source>
+        <source>Choose a model saved by Transformer Explorer (.safetensors), a nanoGPT run&apos;s ckpt.pt, or a Hugging Face GPT-2 folder (config.json with model.safetensors or pytorch_model.bin).</source>
         <translation>请选择 Transformer Explorer 保存的模型（.safetensors）、nanoGPT 训练的 ckpt.pt，或 Hugging Face GPT-2 文件夹（含 config.json 以及 model.safetensors 或 pytorch_model.bin）。</translation>
     </message>
     <message>
