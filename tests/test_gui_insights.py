@@ -23,9 +23,9 @@ from gui.panels.insights.readings import (
     next_id,
     scale_ticks,
     shift_bars,
-    text_colour,
     trace_ids,
 )
+from gui.widgets.flow import text_colour
 from gui.session import Session
 from gui.workers import running_threads
 

@@ -27,9 +27,10 @@ from gui.latest import Latest, worth_a_thread
 from gui.pieces import piece
 from gui.session import Session
 from gui.widgets import LazyPanel
+from gui.widgets.flow import text_colour
 from gui.widgets.language import Translated
 
-from .readings import head_names, lens_agrees, lens_colour, next_id, text_colour
+from .readings import head_names, lens_agrees, lens_colour, next_id
 
 
 class LensView(Translated, LazyPanel):

@@ -2,70 +2,39 @@
 colour bar that explains their colours."""
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QLinearGradient, QPainter, QPen
-from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from gui.widgets.flow import flow
+from gui.widgets.flow import FlowStrip, text_colour
 
-from .readings import LOSS_CMAP, scale_ticks, text_colour
+from .readings import LOSS_CMAP, scale_ticks
 
 
-class TokenLossStrip(QWidget):
+class TokenLossStrip(FlowStrip):
     """The context as a flow of token boxes, each filled with the colour of its loss."""
 
     PAD_X, PAD_Y, GAP = 4.0, 3.0, 3.0
+    MIN_HINT_HEIGHT = 60
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setMouseTracking(True)
         font = QFont()
         font.setPointSizeF(14.0)
         self.setFont(font)
         self._pieces: list[str] = []
         self._colours: list[QColor | None] = []
-        self._tips: list[str] = []
-        self._rects: list[QRectF] = []
-        self._laid_out_width = -1
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
 
     def set_tokens(self, pieces: list[str], colours: list[QColor | None], tips: list[str]) -> None:
         """Show `pieces`, each filled with its colour (None: grey, nothing predicts it)."""
         self._pieces, self._colours, self._tips = pieces, colours, tips
-        self._laid_out_width = -1
-        self._layout(self.width())
-        self.update()
+        self.relayout()
 
-    def tooltip_for(self, index: int) -> str:
-        return self._tips[index]
-
-    def token_at(self, pos: QPointF) -> int | None:
-        for i, r in enumerate(self._rects):
-            if r.contains(pos):
-                return i
-        return None
-
-    def token_rect(self, index: int) -> QRectF:
-        return QRectF(self._rects[index])
-
-    def _layout(self, width: int) -> None:
-        """Flow the boxes into lines of `width`; the strip is as tall as its lines."""
-        width = max(width, 80)
-        if width == self._laid_out_width:
-            return
+    def box_sizes(self) -> tuple[list[float], float]:
         fm = QFontMetricsF(self.font())
-        h = fm.height() + 2 * self.PAD_Y
-        widths = [fm.horizontalAdvance(piece) + 2 * self.PAD_X for piece in self._pieces]
-        self._rects, tall = flow(widths, h, width, self.GAP)
-        self._laid_out_width = width
-        self.setMinimumHeight(tall)
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        self._layout(event.size().width())
-        super().resizeEvent(event)
-
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
-        return QSize(400, max(self.minimumHeight(), 60))
+        return ([fm.horizontalAdvance(piece) + 2 * self.PAD_X for piece in self._pieces],
+                fm.height() + 2 * self.PAD_Y)
 
     def paintEvent(self, _event) -> None:  # noqa: N802 (Qt override)
         self._layout(self.width())
@@ -80,16 +49,6 @@ class TokenLossStrip(QWidget):
             p.setPen(text_colour(fill) if colour is not None else QColor(120, 120, 120))
             p.drawText(rect, Qt.AlignmentFlag.AlignCenter, piece)
         p.end()
-
-    def event(self, e) -> bool:
-        if e.type() == QEvent.Type.ToolTip:
-            i = self.token_at(QPointF(e.pos()))
-            if i is None:
-                QToolTip.hideText()
-            else:
-                QToolTip.showText(e.globalPos(), self._tips[i], self)
-            return True
-        return super().event(e)
 
 
 class LossScale(QWidget):

@@ -47,12 +47,6 @@ def trace_ids(session: Session) -> np.ndarray:
 
 # -- colours ------------------------------------------------------------------------------------
 
-def text_colour(c: QColor) -> QColor:
-    """Black or white, whichever reads on a background of colour `c`."""
-    lum = 0.299 * c.red() + 0.587 * c.green() + 0.114 * c.blue()
-    return QColor(255, 255, 255) if lum < 140 else QColor(20, 20, 20)
-
-
 def lens_colour(p: float) -> QColor:
     """The lens cell colour of probability `p` (white 0 → blue 1)."""
     return LENS_CMAP.map(np.array([min(max(p, 0.0), 1.0)]), mode="qcolor")[0]
