@@ -11,7 +11,7 @@ import pyqtgraph as pg
 import pyqtgraph.exporters as exporters
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QMenu, QWidget
+from PySide6.QtWidgets import QGraphicsView, QMenu, QWidget
 
 from gui import dialogs
 
@@ -40,7 +40,7 @@ def export_view(view: pg.GraphicsView, path: str) -> str:
         except ValueError:
             # pyqtgraph's SVGExporter cannot parse the closed paths ("... Z") Qt 6 writes
             # (pyqtgraph issue #3495); Qt's own SVG generator draws the same widget as vectors.
-            _render_svg(view, path)
+            render_svg(view, path)
         return path
     exporter = exporters.ImageExporter(item)
     # Twice the on-screen size (at least 800 px wide), so a saved heatmap stays sharp.
@@ -49,7 +49,9 @@ def export_view(view: pg.GraphicsView, path: str) -> str:
     return path
 
 
-def _render_svg(widget: QWidget, path: str) -> None:
+def render_svg(widget: QWidget, path: str) -> None:
+    """`widget` as it is drawn, as SVG vectors by Qt's own generator (a plot view or any
+    plain widget)."""
     from PySide6.QtSvg import QSvgGenerator
 
     gen = QSvgGenerator()
@@ -59,7 +61,10 @@ def _render_svg(widget: QWidget, path: str) -> None:
     gen.setTitle("Transformer Explorer")
     painter = QPainter(gen)
     try:
-        widget.render(painter)
+        if isinstance(widget, QGraphicsView):
+            widget.render(painter)  # the scene, fitted to the painter's device
+        else:  # QWidget.render with a painter takes the offset
+            widget.render(painter, QPoint(0, 0))
     finally:
         painter.end()
 

@@ -10,12 +10,10 @@ import os
 from typing import Callable, Sequence
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPoint, QRect, QSize
-from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from gui import dialogs, settings
-from gui.widgets.export import export_view, file_filter
+from gui.widgets.export import export_view, file_filter, render_svg
 from gui.widgets.language import Translated
 
 from .readings import write_csv
@@ -97,18 +95,7 @@ def save_widget(widget: QWidget, path: str) -> None:
     """A plain widget (not a plot) as it is drawn: PNG pixels, or SVG vectors by Qt's own
     generator."""
     if path.lower().endswith(".svg"):
-        from PySide6.QtSvg import QSvgGenerator
-
-        gen = QSvgGenerator()
-        gen.setFileName(path)
-        gen.setSize(QSize(widget.width(), widget.height()))
-        gen.setViewBox(QRect(0, 0, widget.width(), widget.height()))
-        gen.setTitle("Transformer Explorer")
-        painter = QPainter(gen)
-        try:
-            widget.render(painter, QPoint(0, 0))  # a QWidget needs the offset (a view does not)
-        finally:
-            painter.end()
+        render_svg(widget, path)
         return
     if not widget.grab().save(path, "PNG"):
         raise OSError(errno.EIO, os.strerror(errno.EIO), path)
