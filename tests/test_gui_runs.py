@@ -5,30 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.cli.commands import main
 from engine.training.run_comparison import load_model, read_curves, attention_of
 from gui.panels.runs import RunsPanel
 from gui.session import Session
 from gui.workers import running_threads
+from tests.run_helpers import train_two_runs
 
-TEXT = "the quick brown fox jumps over the lazy dog. 注意力让每个位置看向之前的位置。\n" * 40
-COMMON = ["--tokenizer", "char", "--d-model", "32", "--layers", "2", "--context", "24",
-          "--ffn", "64", "--steps", "20", "--eval-interval", "5", "--eval-batches", "1",
-          "--warmup", "2", "--seed", "1"]
 CONTEXT = "the lazy dog 注意力"
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """A GPT run (4 heads, batch 4) and a Llama run (2 heads, 1 K/V head, batch 8)."""
-    folder = tmp_path_factory.mktemp("gui-runs")
-    text = folder / "t.txt"
-    text.write_text(TEXT, encoding="utf-8")
-    assert main(["train", str(text), "--out", str(folder / "gpt"), "--arch", "gpt",
-                 "--heads", "4", "--batch", "4", *COMMON]) == 0
-    assert main(["train", str(text), "--out", str(folder / "llama"), "--arch", "llama",
-                 "--heads", "2", "--kv-heads", "1", "--batch", "8", *COMMON]) == 0
-    return str(folder / "gpt"), str(folder / "llama")
+    gpt, llama = train_two_runs(tmp_path_factory.mktemp("gui-runs"))
+    return str(gpt), str(llama)
 
 
 @pytest.fixture

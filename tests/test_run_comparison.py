@@ -19,11 +19,8 @@ from engine.training.run_comparison import (
     read_curves,
 )
 from engine.training.rundir import NotARun
+from tests.run_helpers import COMMON, TEXT, train_two_runs
 
-TEXT = "the quick brown fox jumps over the lazy dog. 注意力让每个位置看向之前的位置。\n" * 40
-COMMON = ["--tokenizer", "char", "--d-model", "32", "--layers", "2", "--context", "24",
-          "--ffn", "64", "--steps", "20", "--eval-interval", "5", "--eval-batches", "1",
-          "--warmup", "2", "--seed", "1"]
 PROMPT = "the lazy fox 注意力"
 
 
@@ -34,14 +31,7 @@ def _records(run) -> list[dict]:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """A GPT run (4 heads, batch 4) and a Llama run (2 heads, 1 K/V head, batch 8)."""
-    folder = tmp_path_factory.mktemp("runs")
-    text = folder / "t.txt"
-    text.write_text(TEXT, encoding="utf-8")
-    assert main(["train", str(text), "--out", str(folder / "gpt"), "--arch", "gpt",
-                 "--heads", "4", "--batch", "4", *COMMON]) == 0
-    assert main(["train", str(text), "--out", str(folder / "llama"), "--arch", "llama",
-                 "--heads", "2", "--kv-heads", "1", "--batch", "8", *COMMON]) == 0
-    return folder / "gpt", folder / "llama"
+    return train_two_runs(tmp_path_factory.mktemp("runs"))
 
 
 def test_the_curves_are_the_records_losses_by_step_and_by_tokens(runs):
